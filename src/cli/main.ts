@@ -1,0 +1,18 @@
+// The `sigil` command line: each file in commands/ adds its verbs to the program. This layer only parses
+// flags, calls library functions and prints; behaviour lives in the components.
+import { Command } from 'commander';
+import { registerServeCommands } from './commands/serve.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('sigil')
+    .description('Self-hostable keyless signing: CA, transparency log, registry and a cosign-compatible CLI')
+    .version('0.1.0');
+  registerServeCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

@@ -1,0 +1,11 @@
+// Public interface of the server component: composing services on one HTTP server.
+export {
+  createApp,
+  DEFAULT_BODY_LIMIT,
+  lateUrl,
+  type RunningServer,
+  type ServerOptions,
+  startServer,
+} from './app.js';
+export { type ServiceName, serviceFactories, serviceNames } from './registry-of-services.js';
+export type { Service, ServiceContext } from './service.js';
