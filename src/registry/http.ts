@@ -606,9 +606,10 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
             const artifactType = one(q.artifactType);
             const manifests = registry.referrers(name, digest, artifactType);
             if (artifactType !== undefined) reply.header('oci-filters-applied', 'artifactType');
+            // Sent as bytes so that no charset parameter is appended: the spec wants exactly this media type.
             return reply
-              .type(OCI_INDEX)
-              .send(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }));
+              .header('content-type', OCI_INDEX)
+              .send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests })));
           }
         }
       },
