@@ -6,6 +6,7 @@ import {
   EMPTY_CONFIG,
   errorCode,
   imageManifest,
+  json,
   pushBlob,
   pushImage,
   putManifest,
@@ -213,7 +214,7 @@ describe('push', () => {
     expect(res.status).toBe(201);
     expect(res.headers.get('oci-tag')).toBe('a, b');
     expect(res.headers.get('location')).toBe(`/v2/push/tags/manifests/${img.digest}`);
-    const list = await (await fetch(`${base}/v2/push/tags/tags/list`)).json();
+    const list = await json(await fetch(`${base}/v2/push/tags/tags/list`));
     expect(list).toEqual({ name: 'push/tags', tags: ['a', 'b', 'first'] });
   });
 
@@ -292,18 +293,18 @@ describe('content discovery', () => {
     for (const tag of ['a', 'B', 'd', 'b']) {
       expect((await putManifest(base, 'disc/tags', tag, img.manifest)).status).toBe(201);
     }
-    const all = await (await fetch(`${base}/v2/disc/tags/tags/list`)).json();
+    const all = await json(await fetch(`${base}/v2/disc/tags/tags/list`));
     expect(all.tags).toEqual(['B', 'a', 'b', 'c', 'd']);
     const page1 = await fetch(`${base}/v2/disc/tags/tags/list?n=2`);
-    expect((await page1.json()).tags).toEqual(['B', 'a']);
+    expect((await json(page1)).tags).toEqual(['B', 'a']);
     expect(page1.headers.get('link')).toBe('</v2/disc/tags/tags/list?n=2&last=a>; rel="next"');
     const page2 = await fetch(`${base}/v2/disc/tags/tags/list?n=2&last=a`);
-    expect((await page2.json()).tags).toEqual(['b', 'c']);
+    expect((await json(page2)).tags).toEqual(['b', 'c']);
     const page3 = await fetch(`${base}/v2/disc/tags/tags/list?n=2&last=c`);
-    expect((await page3.json()).tags).toEqual(['d']);
+    expect((await json(page3)).tags).toEqual(['d']);
     expect(page3.headers.get('link')).toBeNull();
     const zero = await fetch(`${base}/v2/disc/tags/tags/list?n=0`);
-    expect((await zero.json()).tags).toEqual([]);
+    expect((await json(zero)).tags).toEqual([]);
     expect(zero.headers.get('link')).toBeNull();
     const bad = await fetch(`${base}/v2/disc/tags/tags/list?n=-1`);
     expect(bad.status).toBe(400);
@@ -315,7 +316,7 @@ describe('content discovery', () => {
   it('lists repositories in the catalog', async () => {
     await pushBlob(base, 'disc/cat-a', Buffer.from('a'));
     await pushBlob(base, 'disc/cat-b', Buffer.from('b'));
-    const body = await (await fetch(`${base}/v2/_catalog?last=disc/cat&n=2`)).json();
+    const body = await json(await fetch(`${base}/v2/_catalog?last=disc/cat&n=2`));
     expect(body.repositories).toEqual(['disc/cat-a', 'disc/cat-b']);
   });
 });
@@ -354,7 +355,7 @@ describe('referrers (end-12)', () => {
     const all = await fetch(`${base}/v2/${repo}/referrers/${img.digest}`);
     expect(all.status).toBe(200);
     expect(all.headers.get('content-type')).toBe('application/vnd.oci.image.index.v1+json');
-    const index = await all.json();
+    const index = await json(all);
     expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
     expect(index.manifests).toEqual([
       {
@@ -376,13 +377,11 @@ describe('referrers (end-12)', () => {
       `${base}/v2/${repo}/referrers/${img.digest}?artifactType=application/vnd.example.sbom.v1`,
     );
     expect(filtered.headers.get('oci-filters-applied')).toBe('artifactType');
-    expect((await filtered.json()).manifests.map((m: { digest: string }) => m.digest)).toEqual([
-      sha256(sbom),
-    ]);
+    expect((await json(filtered)).manifests.map((m: { digest: string }) => m.digest)).toEqual([sha256(sbom)]);
     // Unknown subjects have an empty list, never a 404; malformed digests are a 400.
     const none = await fetch(`${base}/v2/${repo}/referrers/${sha256('nothing')}`);
     expect(none.status).toBe(200);
-    expect((await none.json()).manifests).toEqual([]);
+    expect((await json(none)).manifests).toEqual([]);
     expect((await fetch(`${base}/v2/${repo}/referrers/sha256:xyz`)).status).toBe(400);
   });
 
@@ -395,7 +394,7 @@ describe('referrers (end-12)', () => {
     });
     const res = await putManifest(base, repo, sha256(m), m);
     expect(res.status).toBe(201);
-    const index = await (await fetch(`${base}/v2/${repo}/referrers/${subjectDigest}`)).json();
+    const index = await json(await fetch(`${base}/v2/${repo}/referrers/${subjectDigest}`));
     expect(index.manifests).toHaveLength(1);
   });
 });

@@ -9,6 +9,7 @@ import {
   EMPTY_CONFIG,
   errorCode,
   imageManifest,
+  json,
   listFiles,
   pushBlob,
   putManifest,
@@ -52,7 +53,7 @@ describe('blob uploads', () => {
     const location = await startUpload('bad/digest');
     const res = await fetch(`${base}${location}?digest=${claimed}`, { method: 'PUT', body: data });
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.errors[0].code).toBe('DIGEST_INVALID');
     expect(body.errors[0].detail.actual).toBe(sha256(data));
     expect((await fetch(`${base}/v2/bad/digest/blobs/${claimed}`, { method: 'HEAD' })).status).toBe(404);
@@ -191,7 +192,7 @@ describe('names and references', () => {
     const long = await rawRequest(base, 'GET', `/v2/${'a'.repeat(256)}/manifests/latest`);
     expect(JSON.parse(long.body).errors[0].detail.limit).toBe(255);
     // Nothing was created for any of them.
-    const catalog = await (await fetch(`${base}/v2/_catalog`)).json();
+    const catalog = await json(await fetch(`${base}/v2/_catalog`));
     expect(catalog.repositories.filter((r: string) => !r.startsWith('bad/'))).toEqual([]);
   });
 
@@ -223,7 +224,7 @@ describe('manifests', () => {
     });
     const res = await putManifest(base, repo, 'big', big);
     expect(res.status).toBe(413);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.errors[0].code).toBe('SIZE_INVALID');
     expect(body.errors[0].detail.limit).toBe(MAX_MANIFEST_BYTES);
     expect(body.errors[0].message).toContain(String(MAX_MANIFEST_BYTES));
@@ -261,7 +262,7 @@ describe('manifests', () => {
     expect(await errorCode(s1)).toBe('MANIFEST_INVALID');
     const mismatch = await putManifest(base, repo, 'u3', m, 'application/vnd.oci.image.index.v1+json');
     expect(mismatch.status).toBe(400);
-    expect((await mismatch.json()).errors[0].message).toMatch(/does not match/);
+    expect((await json(mismatch)).errors[0].message).toMatch(/does not match/);
     await expectNotStored('u1', m);
   });
 
@@ -315,14 +316,14 @@ describe('manifests', () => {
     ]);
     const res = await putManifest(base, repo, 'missing', m);
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.errors[0].code).toBe('MANIFEST_BLOB_UNKNOWN');
     expect(body.errors[0].detail.missing.map((x: { digest: string }) => x.digest)).toEqual([
       missingLayer,
       elsewhere,
     ]);
     await expectNotStored('missing', m);
-    const tags = await (await fetch(`${base}/v2/${repo}/tags/list`)).json();
+    const tags = await json(await fetch(`${base}/v2/${repo}/tags/list`));
     expect(tags.tags).not.toContain('missing');
   });
 

@@ -178,3 +178,9 @@ export function truncatedRequest(
     socket.on('error', () => resolve());
   });
 }
+
+/** A JSON response body, loosely typed for assertions. */
+// biome-ignore lint/suspicious/noExplicitAny: test assertions index into arbitrary JSON bodies
+export async function json(res: Response): Promise<any> {
+  return res.json();
+}
