@@ -24,7 +24,7 @@ export async function startRegistry(
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'sigil-registry-')));
   const url = lateUrl();
   const service = await createRegistryService({ dataDir: dir, publicUrl: url.get }, options);
-  const server = await startServer([service, ...extra], { logLevel: 'silent', onUrl: url.set });
+  const server = await startServer([...extra, service], { logLevel: 'silent', onUrl: url.set });
   return {
     url: server.url,
     dataDir: dir,
