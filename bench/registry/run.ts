@@ -6,9 +6,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -111,6 +111,26 @@ async function startDistribution(): Promise<Target> {
   return { name: 'distribution', url, proc, dir };
 }
 
+/** CPU seconds (user + system) the process has used, from /proc (Linux); NaN elsewhere. */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Runs `fn` and adds the server's CPU seconds spent meanwhile: robust when other work shares the CPUs. */
+async function measured<T extends Record<string, unknown>>(
+  t: Target,
+  fn: () => Promise<T>,
+): Promise<T & { cpuS: number }> {
+  const before = await cpuSeconds(t.proc.pid);
+  const result = await fn();
+  return { ...result, cpuS: +((await cpuSeconds(t.proc.pid)) - before).toFixed(2) };
+}
+
 async function load(job: Record<string, unknown>): Promise<Record<string, number> & { digests?: string[] }> {
   const { stdout } = await exec(
     process.execPath,
@@ -189,10 +209,10 @@ async function main(): Promise<void> {
   const row = (what: string, unit: string, results: Record<string, number>[]) => {
     const [a, b] = results;
     const ratio = (a[unit] / b[unit]).toFixed(2);
-    rows.push(
-      `| ${what} | ${a[unit]} ${unit === 'mbPerSec' ? 'MB/s' : 'req/s'} (p50 ${a.p50Ms} ms, p99 ${a.p99Ms} ms) | ` +
-        `${b[unit]} ${unit === 'mbPerSec' ? 'MB/s' : 'req/s'} (p50 ${b.p50Ms} ms, p99 ${b.p99Ms} ms) | ${ratio}× |`,
-    );
+    const u = unit === 'mbPerSec' ? 'MB/s' : 'req/s';
+    const cell = (r: Record<string, number>) =>
+      `${r[unit]} ${u} (p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, CPU ${r.cpuS} s)`;
+    rows.push(`| ${what} | ${cell(a)} | ${cell(b)} | ${ratio}× |`);
     process.stderr.write(`${rows[rows.length - 1]}\n`);
   };
   try {
@@ -203,7 +223,11 @@ async function main(): Promise<void> {
       row(`blob push ${label} ×${count}`, 'mbPerSec', pushes);
       const pulls: Record<string, number>[] = [];
       for (const [i, t] of targets.entries()) {
-        pulls.push(await load({ url: t.url, test: 'pull', repo: 'bench/blobs', digests: pushes[i].digests }));
+        pulls.push(
+          await measured(t, () =>
+            load({ url: t.url, test: 'pull', repo: 'bench/blobs', digests: pushes[i].digests }),
+          ),
+        );
       }
       row(`blob pull ${label} ×${count}`, 'mbPerSec', pulls);
     }
@@ -236,7 +260,8 @@ async function main(): Promise<void> {
   const { stdout: distVersion } = await exec(DISTRIBUTION, ['--version']);
   process.stdout.write(
     [
-      `Node ${process.version}, ${distVersion.trim()}, ${(await import('node:os')).cpus().length} CPUs (shared by servers and load).`,
+      `Node ${process.version}, ${distVersion.trim()}, ${cpus().length} CPUs (shared by servers and load).`,
+      'CPU = server process CPU seconds (user + system) spent during the test.',
       '',
       '| test | sigil | distribution | sigil / distribution |',
       '| --- | --- | --- | --- |',
