@@ -218,8 +218,11 @@ async function main(): Promise<void> {
   try {
     for (const [label, size, count] of SIZES) {
       const pushes: (Record<string, number> & { digests?: string[] })[] = [];
-      for (const t of targets)
-        pushes.push(await load({ url: t.url, test: 'push', repo: 'bench/blobs', size, count }));
+      for (const t of targets) {
+        pushes.push(
+          await measured(t, () => load({ url: t.url, test: 'push', repo: 'bench/blobs', size, count })),
+        );
+      }
       row(`blob push ${label} ×${count}`, 'mbPerSec', pushes);
       const pulls: Record<string, number>[] = [];
       for (const [i, t] of targets.entries()) {
@@ -236,18 +239,15 @@ async function main(): Promise<void> {
     for (const t of targets) {
       await pushManifest(t);
       const url = `${t.url}/v2/bench/manifest/manifests/v1`;
-      gets.push(
-        client === 'wrk'
-          ? await wrkManifestGet(url)
-          : await load({
-              url: t.url,
-              test: 'manifest-get',
-              repo: 'bench/manifest',
-              tag: 'v1',
-              seconds: MANIFEST_SECONDS,
-              connections: CONNECTIONS,
-            }),
-      );
+      const job = {
+        url: t.url,
+        test: 'manifest-get',
+        repo: 'bench/manifest',
+        tag: 'v1',
+        seconds: MANIFEST_SECONDS,
+        connections: CONNECTIONS,
+      };
+      gets.push(await measured(t, () => (client === 'wrk' ? wrkManifestGet(url) : load(job))));
     }
     row(`manifest GET, ${CONNECTIONS} connections, ${MANIFEST_SECONDS} s (${client})`, 'reqPerSec', gets);
   } finally {

@@ -33,8 +33,8 @@ const API_VERSION_HEADER = { 'docker-distribution-api-version': 'registry/2.0' }
 /** Bodies of small requests (token form, drained leftovers) are capped at this. */
 const SMALL_BODY_LIMIT = 64 * 1024;
 /** Blob reads: READ_RING buffers of READ_CHUNK_BYTES, reused for the whole response (measured on loopback). */
-const READ_CHUNK_BYTES = 256 * 1024;
-const READ_RING = 4;
+const READ_CHUNK_BYTES = 1024 * 1024;
+const READ_RING = 3;
 
 type Route =
   | { kind: 'catalog' }
