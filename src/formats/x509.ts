@@ -87,6 +87,8 @@ export interface Certificate {
   extensions: Extension[];
   isCA: boolean;
   pathLenConstraint: number | undefined;
+  /** KeyUsage bits (RFC 5280 §4.2.1.3; bit 0 = digitalSignature is the first byte's MSB), or undefined. */
+  keyUsage: number | undefined;
   /** Extended key usages, or undefined when the extension is absent (then any usage is allowed). */
   extKeyUsage: string[] | undefined;
   subjectAltNames: SubjectAltName[];
@@ -167,6 +169,7 @@ export function parseCertificate(derIn: Uint8Array): Certificate {
     extensions,
     isCA: false,
     pathLenConstraint: undefined,
+    keyUsage: undefined,
     extKeyUsage: undefined,
     subjectAltNames: [],
     tbsLayout: {
@@ -182,6 +185,9 @@ export function parseCertificate(derIn: Uint8Array): Certificate {
       let j = 0;
       if (bc[j]?.tag === TAG.BOOLEAN) cert0.isCA = readBoolean(ext.value, bc[j++]);
       if (bc[j]?.tag === TAG.INTEGER) cert0.pathLenConstraint = readSmallInt(ext.value, bc[j]);
+    } else if (ext.oid === OID.keyUsage) {
+      const bits = content(ext.value, expectTag(readTlv(ext.value, 0), TAG.BIT_STRING, 'keyUsage'));
+      cert0.keyUsage = ((bits[1] ?? 0) << 8) | (bits[2] ?? 0);
     } else if (ext.oid === OID.extKeyUsage) {
       cert0.extKeyUsage = children(ext.value, readTlv(ext.value, 0)).map((t) => readOid(ext.value, t));
     } else if (ext.oid === OID.subjectAltName) {
@@ -220,6 +226,9 @@ function parseGeneralNames(der: Buffer): SubjectAltName[] {
   }
   return out;
 }
+
+/** KeyUsage bit masks over Certificate.keyUsage (first byte in the high 8 bits). */
+export const KEY_USAGE = { digitalSignature: 0x8000, keyCertSign: 0x0400 } as const;
 
 export function findExtension(cert: Certificate, oid: string): Extension | undefined {
   return cert.extensions.find((e) => e.oid === oid);

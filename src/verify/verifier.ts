@@ -14,7 +14,13 @@ import {
   parseInTotoStatement,
   preAuthEncoding,
 } from '../formats/index.js';
-import { checkLeaf, verifyChain, verifyEmbeddedScts } from './certificate.js';
+import {
+  type CertificatePath,
+  checkLeaf,
+  checkPathAtTimes,
+  findCertificatePaths,
+  verifyEmbeddedScts,
+} from './certificate.js';
 import { verifyEcdsaPrehashed } from './ecdsa-prehash.js';
 import { fail, VerificationError } from './errors.js';
 import {
@@ -192,6 +198,9 @@ export function verifyBundle(
   }
   const checks: CheckId[] = [];
   const signer = resolveSigner(bundle, policy, checks);
+  // Who issued the certificate is settled first (time-independent); validity waits for the verified times.
+  const keyless = signer.certificate !== undefined && !policy.publicKey;
+  const paths: CertificatePath[] = keyless ? findCertificatePaths(signer.certificate!, trust) : [];
 
   // 1. The artifact is what was signed, and the signature holds.
   let artifactDigest: { algorithm: string; value: Buffer } | undefined;
@@ -281,8 +290,8 @@ export function verifyBundle(
 
   // 4. The certificate, at those times, and who it names.
   let identity: CertificateIdentity | undefined;
-  if (signer.certificate && !policy.publicKey) {
-    const path = verifyChain(signer.certificate, signingTimes, trust);
+  if (keyless && signer.certificate) {
+    const path = checkPathAtTimes(signer.certificate, paths, signingTimes);
     checks.push('certificate-chain', 'certificate-validity');
     verifyEmbeddedScts(signer.certificate, path.issuer, trust, policy.ctlogThreshold ?? 1);
     if ((policy.ctlogThreshold ?? 1) > 0) checks.push('sct');
