@@ -2,6 +2,7 @@
 // flags, calls library functions and prints; behaviour lives in the components.
 import { Command } from 'commander';
 import { registerServeCommands } from './commands/serve.js';
+import { registerVerifyBlobCommand } from './commands/verify-blob.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .description('Self-hostable keyless signing: CA, transparency log, registry and a cosign-compatible CLI')
     .version('0.1.0');
   registerServeCommands(program);
+  registerVerifyBlobCommand(program);
   return program;
 }
 
