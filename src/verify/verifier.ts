@@ -13,6 +13,7 @@ import {
   parseCertificate,
   parseInTotoStatement,
   preAuthEncoding,
+  spkiPublicKey,
 } from '../formats/index.js';
 import {
   type CertificatePath,
@@ -154,7 +155,7 @@ function resolveSigner(bundle: Bundle, policy: VerificationPolicy, checks: Check
   checkLeaf(leaf);
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: leaf.spki, format: 'der', type: 'spki' });
+    key = spkiPublicKey(leaf.spki);
   } catch (err) {
     fail('CERT_INVALID', 'signing certificate public key does not parse', err);
   }
