@@ -5,7 +5,7 @@ import sys
 
 
 def main():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -8,7 +8,7 @@ DEBUG = os.environ.get("DJANGO_DEBUG") == "1"
 ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS = ["hello"]
 MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
-ROOT_URLCONF = "site.urls"
-WSGI_APPLICATION = "site.wsgi.application"
+ROOT_URLCONF = "mysite.urls"
+WSGI_APPLICATION = "mymysite.wsgi.application"
 DATABASES = {}
 USE_TZ = True
