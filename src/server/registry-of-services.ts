@@ -4,7 +4,9 @@ import type { Service, ServiceContext } from './service.js';
 
 export type ServiceFactory = (ctx: ServiceContext, flags: Record<string, unknown>) => Promise<Service>;
 
-export const serviceFactories: Record<string, ServiceFactory> = {};
+export const serviceFactories: Record<string, ServiceFactory> = {
+  registry: (ctx, flags) => import('../registry/index.js').then((m) => m.registryServiceFactory(ctx, flags)),
+};
 
 export type ServiceName = keyof typeof serviceFactories;
 
