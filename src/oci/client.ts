@@ -408,7 +408,7 @@ export class RegistryClient {
     return Buffer.concat(parts);
   }
 
-  /** All tags of a repository, following `Link: <…>; rel="next"` pagination. */
+  /** All tags of a repository, sorted, following `Link: <…>; rel="next"` pagination. */
   async listTags(ref: ImageReference): Promise<string[]> {
     const tags: string[] = [];
     let url: string | undefined = `/v2/${ref.repository}/tags/list`;
@@ -426,7 +426,8 @@ export class RegistryClient {
       tags.push(...(body.tags ?? []));
       url = nextLink(res.headers.get('link'));
     }
-    return tags;
+    // The spec requires lexical order; some registries (distribution 2.8) return directory order.
+    return tags.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /**
@@ -477,7 +478,9 @@ export class RegistryClient {
   ): Promise<ImageIndex | undefined> {
     const tagRef = { registry: ref.registry, repository: ref.repository, tag: referrersTag(subjectDigest) };
     try {
-      const m = await this.getManifest(tagRef, OCI_INDEX);
+      // Accept every manifest type: asking for indexes only makes some registries (distribution 2.8) answer 404
+      // for a tag that holds an image manifest, which would then be overwritten.
+      const m = await this.getManifest(tagRef);
       return isIndexMediaType(m.mediaType) && Array.isArray((m.json as ImageIndex).manifests)
         ? (m.json as ImageIndex)
         : undefined;
@@ -497,7 +500,7 @@ export class RegistryClient {
     const tagRef = { registry: ref.registry, repository: ref.repository, tag };
     let existing: FetchedManifest | undefined;
     try {
-      existing = await this.getManifest(tagRef, OCI_INDEX);
+      existing = await this.getManifest(tagRef); // all types: see referrersTagIndex
     } catch (err) {
       if (!(err instanceof OciError && err.code === 'NOT_FOUND')) throw err;
     }
