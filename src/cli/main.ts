@@ -1,6 +1,7 @@
 // The `sigil` command line: each file in commands/ adds its verbs to the program. This layer only parses
 // flags, calls library functions and prints; behaviour lives in the components.
 import { Command } from 'commander';
+import { registerOidcCommands } from '../oidc/index.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerServeCommands } from './commands/serve.js';
 
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .version('0.1.0');
   registerServeCommands(program);
   registerRegistryCommands(program);
+  registerOidcCommands(program);
   return program;
 }
 
