@@ -1,6 +1,7 @@
 // The `sigil` command line: each file in commands/ adds its verbs to the program. This layer only parses
 // flags, calls library functions and prints; behaviour lives in the components.
 import { Command } from 'commander';
+import { registerImageCommands } from './commands/image.js';
 import { registerServeCommands } from './commands/serve.js';
 
 export function buildProgram(): Command {
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .description('Self-hostable keyless signing: CA, transparency log, registry and a cosign-compatible CLI')
     .version('0.1.0');
   registerServeCommands(program);
+  registerImageCommands(program);
   return program;
 }
 
