@@ -297,7 +297,8 @@ function missingCredentials(req: HttpRequest, body: string): OciError {
 function rejectedCredentials(req: HttpRequest, creds: Credentials, body: string): OciError {
   return new OciError(
     'UNAUTHORIZED',
-    `${req.what}: ${req.registry} rejected the credentials of user "${creds.username}" (401)${detail(body)}`,
+    `${req.what}: ${req.registry} rejected the credentials of user "${creds.username}", or they lack access to` +
+      ` ${req.scopes.join(' ') || 'the registry'} (401)${detail(body)}`,
     401,
   );
 }
