@@ -1,6 +1,7 @@
 // `sigil image build DIR -t REF`: packs a directory into a reproducible OCI image (no container engine needed),
 // optionally writes it as an OCI layout, pushes it, and prints `REF@sha256:…` on stdout; progress on stderr.
 // Also exports the registry flags (cosign's names) so other commands can build a RegistryClient the same way.
+import { rm } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { buildImage, type PushProgress, pushImage } from '../../image/index.js';
 import { parseReference, RegistryClient, type RegistryClientOptions } from '../../oci/index.js';
@@ -135,8 +136,13 @@ export function registerImageCommands(program: Command): void {
       process.stdout.write(`${built.manifestDigest}\n`);
       return;
     }
-    const client = registryClientFromOptions(opts);
-    const result = await pushImage(client, built, ref, { onProgress: progressPrinter() });
-    process.stdout.write(`${result.reference}\n`);
+    try {
+      const client = registryClientFromOptions(opts);
+      const result = await pushImage(client, built, ref, { onProgress: progressPrinter() });
+      process.stdout.write(`${result.reference}\n`);
+    } finally {
+      // Without --oci-layout the layout was only a staging area in a temp dir.
+      if (!layout) await rm(built.layoutDir, { recursive: true, force: true });
+    }
   });
 }
