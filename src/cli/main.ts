@@ -2,6 +2,7 @@
 // flags, calls library functions and prints; behaviour lives in the components.
 import { Command } from 'commander';
 import { registerOidcCommands } from '../oidc/index.js';
+import { registerImageCommands } from './commands/image.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerServeCommands } from './commands/serve.js';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerServeCommands(program);
   registerRegistryCommands(program);
   registerOidcCommands(program);
+  registerImageCommands(program);
   return program;
 }
 
