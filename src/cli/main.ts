@@ -5,6 +5,7 @@ import { registerOidcCommands } from '../oidc/index.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerServeCommands } from './commands/serve.js';
+import { registerUpCommand } from './commands/up.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .name('sigil')
     .description('Self-hostable keyless signing: CA, transparency log, registry and a cosign-compatible CLI')
     .version('0.1.0');
+  registerUpCommand(program);
   registerServeCommands(program);
   registerRegistryCommands(program);
   registerOidcCommands(program);
