@@ -1,8 +1,12 @@
 // The `sigil` command line: each file in commands/ adds its verbs to the program. This layer only parses
 // flags, calls library functions and prints; behaviour lives in the components.
 import { Command } from 'commander';
+import { registerOidcCommands } from '../oidc/index.js';
+import { registerImageCommands } from './commands/image.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerServeCommands } from './commands/serve.js';
+import { registerUpCommand } from './commands/up.js';
+import { registerVerifyBlobCommand } from './commands/verify-blob.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -10,8 +14,12 @@ export function buildProgram(): Command {
     .name('sigil')
     .description('Self-hostable keyless signing: CA, transparency log, registry and a cosign-compatible CLI')
     .version('0.1.0');
+  registerUpCommand(program);
   registerServeCommands(program);
   registerRegistryCommands(program);
+  registerOidcCommands(program);
+  registerImageCommands(program);
+  registerVerifyBlobCommand(program);
   return program;
 }
 

@@ -1,0 +1,253 @@
+// X.509 certificate building for the CA (RFC 5280 §4.1), synchronously in DER so issuance never waits on an
+// async WebCrypto round trip: the code-signing leaf Fulcio issues (docs/certificate-specification.md: empty
+// subject, critical SAN, KU digitalSignature, EKU codeSigning, 10-minute validity, Fulcio OID extensions), its
+// RFC 6962 precertificate twin (poison extension), and the self-signed root / intermediate made on first start.
+
+import type { KeyObject } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Signer } from '../crypto/index.js';
+import { spkiDer } from '../crypto/index.js';
+import {
+  bitString,
+  boolean,
+  children,
+  explicit,
+  implicit,
+  NULL,
+  octetString,
+  oid,
+  parseDer,
+  readBitString,
+  seq,
+  set,
+  smallInteger,
+  time,
+  unsignedInteger,
+  utf8,
+} from '../ct/index.js';
+
+export const OID = {
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  subjectKeyIdentifier: '2.5.29.14',
+  authorityKeyIdentifier: '2.5.29.35',
+  subjectAltName: '2.5.29.17',
+  codeSigning: '1.3.6.1.5.5.7.3.3',
+  ctPoison: '1.3.6.1.4.1.11129.2.4.3',
+  sctList: '1.3.6.1.4.1.11129.2.4.2',
+  organization: '2.5.4.10',
+  commonName: '2.5.4.3',
+  fulcioOtherName: '1.3.6.1.4.1.57264.1.7',
+} as const;
+
+/** Certificates Fulcio issues are valid for 10 minutes (pkg/ca/common.go MakeX509). */
+export const LEAF_VALIDITY_MS = 10 * 60 * 1000;
+
+/** AlgorithmIdentifier for signatures made by `key` (RFC 5758 §3.2 ECDSA: parameters absent; RFC 8410). */
+export function signatureAlgorithm(key: KeyObject): Buffer {
+  if (key.asymmetricKeyType === 'ed25519') return seq(oid('1.3.101.112'));
+  if (key.asymmetricKeyType === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    if (curve === 'prime256v1') return seq(oid('1.2.840.10045.4.3.2'));
+    if (curve === 'secp384r1') return seq(oid('1.2.840.10045.4.3.3'));
+  }
+  throw new Error(`CA signing key type ${key.asymmetricKeyType} is not supported`);
+}
+
+export interface Extension {
+  oid: string;
+  critical?: boolean;
+  /** The extnValue contents (the DER of the extension's own value). */
+  value: Buffer;
+}
+
+export function encodeExtension(ext: Extension): Buffer {
+  return ext.critical
+    ? seq(oid(ext.oid), boolean(true), octetString(ext.value))
+    : seq(oid(ext.oid), octetString(ext.value));
+}
+
+/** A Name with O and CN (RFC 5280 §4.1.2.4), each in its own RDN. */
+export function name(organization: string, commonName: string): Buffer {
+  return seq(
+    set(seq(oid(OID.organization), utf8(organization))),
+    set(seq(oid(OID.commonName), utf8(commonName))),
+  );
+}
+
+/** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING contents. */
+export function subjectKeyId(spki: Buffer): Buffer {
+  const [, key] = children(parseDer(spki));
+  return createHash('sha1').update(readBitString(key)).digest();
+}
+
+/** 20 random bytes, positive and without a leading zero octet (RFC 5280 §4.1.2.2, CA/B BR §7.1). */
+export function randomSerial(): Buffer {
+  const b = randomBytes(20);
+  b[0] = (b[0] & 0x7f) | 0x40;
+  return b;
+}
+
+/** Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue } */
+export async function signTbs(tbs: Buffer, signer: Signer): Promise<Buffer> {
+  const signature = await signer.sign(tbs);
+  return seq(tbs, signatureAlgorithm(signer.publicKey), bitString(signature));
+}
+
+function tbsCertificate(fields: {
+  serial: Buffer;
+  sigAlg: Buffer;
+  issuer: Buffer;
+  notBefore: Date;
+  notAfter: Date;
+  subject: Buffer;
+  spki: Buffer;
+  extensions: Buffer[];
+}): Buffer {
+  return seq(
+    explicit(0, smallInteger(2)), // v3
+    unsignedInteger(fields.serial),
+    fields.sigAlg,
+    fields.issuer,
+    seq(time(fields.notBefore), time(fields.notAfter)),
+    fields.subject,
+    fields.spki,
+    explicit(3, seq(...fields.extensions)),
+  );
+}
+
+// ---- CA certificates (generated once) ----
+
+export interface CaCertificateSpec {
+  subject: Buffer;
+  issuer: Buffer;
+  /** DER SPKI of the certified key. */
+  spki: Buffer;
+  /** SKI of the issuing key (the same as the certified key's for a self-signed root). */
+  authorityKeyId: Buffer;
+  notBefore: Date;
+  notAfter: Date;
+  /** pathLenConstraint; omitted for the root. */
+  pathLen?: number;
+  /** Intermediates carry EKU codeSigning so EKU chaining holds (fulcio pkg/ca VerifyCertChain). */
+  codeSigningEku: boolean;
+}
+
+export async function buildCaCertificate(spec: CaCertificateSpec, signer: Signer): Promise<Buffer> {
+  const basic =
+    spec.pathLen === undefined ? seq(boolean(true)) : seq(boolean(true), smallInteger(spec.pathLen));
+  const extensions: Extension[] = [
+    // keyCertSign (bit 5) + cRLSign (bit 6): 0b0000011x -> 0x06 with 1 unused bit.
+    { oid: OID.keyUsage, critical: true, value: bitString(Buffer.from([0x06]), 1) },
+  ];
+  if (spec.codeSigningEku) extensions.push({ oid: OID.extKeyUsage, value: seq(oid(OID.codeSigning)) });
+  extensions.push(
+    { oid: OID.basicConstraints, critical: true, value: basic },
+    { oid: OID.subjectKeyIdentifier, value: octetString(subjectKeyId(spec.spki)) },
+    { oid: OID.authorityKeyIdentifier, value: seq(implicit(0, spec.authorityKeyId)) },
+  );
+  const tbs = tbsCertificate({
+    serial: randomSerial(),
+    sigAlg: signatureAlgorithm(signer.publicKey),
+    issuer: spec.issuer,
+    notBefore: spec.notBefore,
+    notAfter: spec.notAfter,
+    subject: spec.subject,
+    spki: spec.spki,
+    extensions: extensions.map(encodeExtension),
+  });
+  return signTbs(tbs, signer);
+}
+
+// ---- leaf certificates ----
+
+export type SubjectAltName =
+  | { type: 'email'; value: string }
+  | { type: 'uri'; value: string }
+  /** Fulcio's username identity: OtherName 1.3.6.1.4.1.57264.1.7 holding a UTF8String. */
+  | { type: 'otherName'; value: string };
+
+function generalNames(san: SubjectAltName): Buffer {
+  switch (san.type) {
+    case 'email':
+      return seq(implicit(1, Buffer.from(san.value, 'ascii'))); // rfc822Name [1] IA5String
+    case 'uri':
+      return seq(implicit(6, Buffer.from(san.value, 'ascii'))); // uniformResourceIdentifier [6] IA5String
+    case 'otherName':
+      // otherName [0] IMPLICIT SEQUENCE { type-id, [0] EXPLICIT value }
+      return seq(explicit(0, oid(OID.fulcioOtherName), explicit(0, utf8(san.value))));
+  }
+}
+
+export interface LeafRequest {
+  spki: Buffer;
+  san: SubjectAltName;
+  /** Fulcio identity extensions, already in order (identity.ts). */
+  extensions: Extension[];
+  notBefore: Date;
+}
+
+export interface IssuingCa {
+  signer: Signer;
+  /** The intermediate's subject Name, the leaf's issuer. */
+  subject: Buffer;
+  keyId: Buffer;
+  /** SHA-256 of the intermediate's SPKI (RFC 6962 issuer_key_hash). */
+  issuerKeyHash: Buffer;
+}
+
+/**
+ * The precertificate TBS, the same TBS without poison (what the CT log signs, RFC 6962 §3.2) and a function
+ * that produces the final TBS with the SCT list appended. Both share every other byte, so the final
+ * certificate minus its SCT extension equals the precertificate minus its poison, as clients check.
+ */
+export function buildLeafTbs(ca: IssuingCa, req: LeafRequest) {
+  const serial = randomSerial();
+  const common: Extension[] = [
+    // digitalSignature (bit 0): 0x80 with 7 unused bits.
+    { oid: OID.keyUsage, critical: true, value: bitString(Buffer.from([0x80]), 7) },
+    { oid: OID.extKeyUsage, value: seq(oid(OID.codeSigning)) },
+    { oid: OID.subjectKeyIdentifier, value: octetString(subjectKeyId(req.spki)) },
+    { oid: OID.authorityKeyIdentifier, value: seq(implicit(0, ca.keyId)) },
+    // RFC 5280 §4.2.1.6: with an empty subject the SAN is critical.
+    { oid: OID.subjectAltName, critical: true, value: generalNames(req.san) },
+    ...req.extensions,
+  ];
+  const encoded = common.map(encodeExtension);
+  const fields = {
+    serial,
+    sigAlg: signatureAlgorithm(ca.signer.publicKey),
+    issuer: ca.subject,
+    notBefore: req.notBefore,
+    notAfter: new Date(req.notBefore.getTime() + LEAF_VALIDITY_MS),
+    subject: seq(),
+    spki: req.spki,
+  };
+  const poison = encodeExtension({ oid: OID.ctPoison, critical: true, value: NULL });
+  return {
+    precertTbs: tbsCertificate({ ...fields, extensions: [...encoded, poison] }),
+    tbsWithoutPoison: tbsCertificate({ ...fields, extensions: encoded }),
+    finalTbs: (sctListValue: Buffer) =>
+      tbsCertificate({
+        ...fields,
+        extensions: [...encoded, encodeExtension({ oid: OID.sctList, value: sctListValue })],
+      }),
+  };
+}
+
+export function issuingCa(signer: Signer, subject: Buffer): IssuingCa {
+  const spki = spkiDer(signer.publicKey);
+  return {
+    signer,
+    subject,
+    keyId: subjectKeyId(spki),
+    issuerKeyHash: createHash('sha256').update(spki).digest(),
+  };
+}
+
+export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
+  const b64 = Buffer.from(der).toString('base64');
+  const lines = b64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}

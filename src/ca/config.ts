@@ -1,0 +1,98 @@
+// `<dataDir>/ca-config.json`: which OIDC issuers the CA trusts (the allow-list), plus a few service settings.
+// Written with defaults on first start so an operator has a file to edit. Fulcio's own JSON config shape
+// (`{"OIDCIssuers": {"<url>": {"IssuerURL", "ClientID", "Type", ...}}}`) is accepted too.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../crypto/index.js';
+import { ISSUER_TYPES, type IssuerConfig, type IssuerType } from './identity.js';
+
+export const CA_CONFIG_FILE = 'ca-config.json';
+export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
+export const DEFAULT_AUDIENCE = 'sigstore';
+
+export interface CaConfig {
+  issuers: IssuerConfig[];
+  /** Also trust sigil's own CI issuer at the server's public URL (type github-workflow). */
+  allowOwnIssuer: boolean;
+  /** The CI issuer mints tokens for any identity (POST /oidc/dev/token). Never in production. */
+  oidcDevMode: boolean;
+  /** Where clients reach the transparency log (signing_config.json); defaults to the server's own URL. */
+  logUrl?: string;
+}
+
+export function defaultCaConfig(): CaConfig {
+  return {
+    issuers: [{ issuerUrl: GITHUB_ACTIONS_ISSUER, type: 'github-workflow', clientId: DEFAULT_AUDIENCE }],
+    allowOwnIssuer: true,
+    oidcDevMode: false,
+  };
+}
+
+function fail(msg: string): never {
+  throw new Error(`${CA_CONFIG_FILE}: ${msg}`);
+}
+
+function parseIssuer(raw: Record<string, unknown>, where: string): IssuerConfig {
+  const pick = (...keys: string[]) => keys.map((k) => raw[k]).find((v) => v !== undefined);
+  const issuerUrl = pick('issuerUrl', 'IssuerURL', 'issuer-url');
+  const type = pick('type', 'Type');
+  const clientId = pick('clientId', 'ClientID', 'client-id', 'audience') ?? DEFAULT_AUDIENCE;
+  if (typeof issuerUrl !== 'string' || !/^https?:\/\//.test(issuerUrl))
+    fail(`${where}: issuerUrl must be an http(s) URL`);
+  if (typeof type !== 'string' || !ISSUER_TYPES.includes(type as IssuerType))
+    fail(`${where}: type must be one of ${ISSUER_TYPES.join(', ')}`);
+  if (typeof clientId !== 'string' || clientId === '') fail(`${where}: clientId must be a non-empty string`);
+  const subjectDomain = pick('subjectDomain', 'SubjectDomain', 'subject-domain');
+  if ((type === 'uri' || type === 'username') && typeof subjectDomain !== 'string')
+    fail(`${where}: a ${type} issuer needs subjectDomain`);
+  const defaults = pick('defaults');
+  return {
+    issuerUrl,
+    type: type as IssuerType,
+    clientId,
+    subjectDomain: typeof subjectDomain === 'string' ? subjectDomain : undefined,
+    skipEmailVerification: pick('skipEmailVerification', 'SkipEmailVerification') === true,
+    defaults: typeof defaults === 'object' && defaults ? (defaults as Record<string, string>) : undefined,
+  };
+}
+
+export function parseCaConfig(json: unknown): CaConfig {
+  if (typeof json !== 'object' || json === null) fail('not a JSON object');
+  const o = json as Record<string, unknown>;
+  const issuers: IssuerConfig[] = [];
+  if (Array.isArray(o.issuers)) {
+    for (const [i, raw] of o.issuers.entries()) issuers.push(parseIssuer(raw, `issuers[${i}]`));
+  } else if (o.issuers !== undefined) fail('issuers must be an array');
+  if (o.OIDCIssuers && typeof o.OIDCIssuers === 'object') {
+    for (const [url, raw] of Object.entries(o.OIDCIssuers as Record<string, Record<string, unknown>>))
+      issuers.push(parseIssuer({ IssuerURL: url, ...raw }, `OIDCIssuers[${url}]`));
+  }
+  const logUrl = o.logUrl;
+  if (logUrl !== undefined && typeof logUrl !== 'string') fail('logUrl must be a string');
+  return {
+    issuers,
+    allowOwnIssuer: o.allowOwnIssuer !== false,
+    oidcDevMode: o.oidcDevMode === true,
+    logUrl,
+  };
+}
+
+/** Reads the config, writing the default one first if there is none. */
+export async function loadCaConfig(dataDir: string): Promise<CaConfig> {
+  const path = join(dataDir, CA_CONFIG_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await writeFileAtomic(path, `${JSON.stringify(defaultCaConfig(), null, 2)}\n`, { exclusive: true });
+    text = await readFile(path, 'utf8');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    fail(`not valid JSON: ${(err as Error).message}`);
+  }
+  return parseCaConfig(json);
+}

@@ -1,0 +1,11 @@
+// The one error type the CA engine throws for a request it refuses: an HTTP status (always 4xx for bad input,
+// 503 when an upstream issuer cannot be reached) and a message that says what was wrong.
+export class CaError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CaError';
+  }
+}

@@ -1,0 +1,34 @@
+// Public interface of ca/: the Fulcio-compatible certificate authority (engine, HTTP routes, the composed `ca`
+// service with its CT log and CI issuer) and the identity mapping other components may want to reuse.
+export { CertificateAuthority, type IssuedCertificate, type SigningRequest } from './authority.js';
+export { LEAF_VALIDITY_MS, toPem } from './certificate.js';
+export {
+  CA_CONFIG_FILE,
+  type CaConfig,
+  DEFAULT_AUDIENCE,
+  defaultCaConfig,
+  GITHUB_ACTIONS_ISSUER,
+  loadCaConfig,
+  parseCaConfig,
+} from './config.js';
+export { CaError } from './errors.js';
+export { type CaHierarchy, type HierarchySigners, openHierarchy } from './hierarchy.js';
+export { configurationJson, registerCaRoutes } from './http.js';
+export {
+  ISSUER_TYPES,
+  type IssuerConfig,
+  type IssuerType,
+  type Principal,
+  principalFromClaims,
+} from './identity.js';
+export {
+  type CaServiceOptions,
+  CT_PATH_PREFIX,
+  caServiceFactory,
+  createCaService,
+  LOG_KEY_PATH,
+  SIGNING_CONFIG_FILE,
+  TRUSTED_ROOT_FILE,
+  type TransparencyLogRef,
+} from './service.js';
+export { ACCEPTED_ALGORITHMS, CLOCK_SKEW_SECONDS, TokenVerifier, type VerifiedToken } from './tokens.js';

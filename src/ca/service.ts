@@ -1,0 +1,158 @@
+// The `ca` service: the certificate authority, its CT log and (by default) the CI identity issuer on one
+// server, plus the trust files clients are pointed at (`/trusted_root.json`, `/signing_config.json`, also
+// written to the data dir). `sigil serve ca` runs it alone; `sigil up` composes it with the transparency log,
+// passing the log's key and URL in.
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { loadOrCreatePrivateKey, localSigner, type Signer, writeFileAtomic } from '../crypto/index.js';
+import { CtLog, openFileEntryStore, registerCtRoutes } from '../ct/index.js';
+import { CiIssuer, registerOidcRoutes } from '../oidc/index.js';
+import type { Service, ServiceContext } from '../server/index.js';
+import { buildSigningConfig, buildTrustedRoot } from '../trust/index.js';
+import { CertificateAuthority } from './authority.js';
+import { type CaConfig, DEFAULT_AUDIENCE, loadCaConfig } from './config.js';
+import { type HierarchySigners, openHierarchy } from './hierarchy.js';
+import { registerCaRoutes } from './http.js';
+import type { IssuerConfig } from './identity.js';
+import { TokenVerifier } from './tokens.js';
+
+/** Where the transparency log service keeps its key (src/log); read when the log is not passed in. */
+export const LOG_KEY_PATH = join('log', 'log-key.pem');
+export const TRUSTED_ROOT_FILE = 'trusted_root.json';
+export const SIGNING_CONFIG_FILE = 'signing_config.json';
+export const CT_PATH_PREFIX = '/ct';
+
+export interface TransparencyLogRef {
+  /** Base URL of the Rekor-compatible log; the server's own URL when absent. */
+  url?: string;
+  publicKey: KeyObject;
+  validFrom?: Date;
+}
+
+export interface CaServiceOptions {
+  /** Serve the CI issuer on this server too (default: true). */
+  issuer?: boolean;
+  /** The transparency log for the trust files; read from `<dataDir>/log/log-key.pem` when absent. */
+  log?: TransparencyLogRef;
+  /** KMS/HSM-backed signers instead of key files in the data dir. */
+  signers?: HierarchySigners & { ct?: Signer };
+  /** Overrides ca-config.json (tests, `sigil up`). */
+  config?: Partial<CaConfig>;
+}
+
+async function fileTime(path: string): Promise<Date | undefined> {
+  try {
+    return (await stat(path)).mtime;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A key's validity starts a little before its file was made, for clients with slow clocks. */
+const backdate = (d: Date) => new Date(d.getTime() - 60_000);
+
+async function readLogKey(dataDir: string): Promise<TransparencyLogRef | undefined> {
+  const path = join(dataDir, LOG_KEY_PATH);
+  try {
+    const publicKey = createPublicKey(await readFile(path, 'utf8'));
+    return { publicKey, validFrom: backdate((await fileTime(path)) ?? new Date()) };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export async function createCaService(ctx: ServiceContext, options: CaServiceOptions = {}): Promise<Service> {
+  const config: CaConfig = { ...(await loadCaConfig(ctx.dataDir)), ...options.config };
+  const hierarchy = await openHierarchy(ctx.dataDir, options.signers);
+  await mkdir(join(ctx.dataDir, 'ct'), { recursive: true });
+  const ctKeyPath = join(ctx.dataDir, 'ct', 'ct-key.pem');
+  const ctSigner = options.signers?.ct ?? localSigner(await loadOrCreatePrivateKey(ctKeyPath, 'ecdsa-p256'));
+  const ctValidFrom = backdate((await fileTime(ctKeyPath)) ?? hierarchy.validFrom);
+  const ct = new CtLog(ctSigner, openFileEntryStore(join(ctx.dataDir, 'ct', 'entries.log')), [
+    hierarchy.rootDer,
+  ]);
+
+  const issuers = (): IssuerConfig[] =>
+    config.allowOwnIssuer
+      ? [
+          ...config.issuers,
+          { issuerUrl: ctx.publicUrl(), type: 'github-workflow', clientId: DEFAULT_AUDIENCE },
+        ]
+      : config.issuers;
+  const ca = new CertificateAuthority(hierarchy, new TokenVerifier(issuers), ct);
+  const withIssuer = options.issuer !== false;
+  const oidc = withIssuer
+    ? await CiIssuer.open(ctx.dataDir, ctx.publicUrl, { devMode: config.oidcDevMode })
+    : undefined;
+
+  let log = options.log;
+  let trust: { root: Record<string, unknown>; signing: Record<string, unknown> } | undefined;
+
+  async function buildTrustFiles(): Promise<NonNullable<typeof trust>> {
+    log ??= await readLogKey(ctx.dataDir);
+    const base = ctx.publicUrl();
+    const root = buildTrustedRoot({
+      certificateAuthorities: [
+        {
+          baseUrl: base,
+          organization: 'sigil',
+          commonName: 'sigil root',
+          chain: [hierarchy.intermediateDer, hierarchy.rootDer],
+          validFrom: hierarchy.validFrom,
+        },
+      ],
+      tlogs: log
+        ? [
+            {
+              baseUrl: log.url ?? config.logUrl ?? base,
+              publicKey: log.publicKey,
+              validFrom: log.validFrom ?? hierarchy.validFrom,
+            },
+          ]
+        : [],
+      ctlogs: [
+        { baseUrl: `${base}${CT_PATH_PREFIX}`, publicKey: ctSigner.publicKey, validFrom: ctValidFrom },
+      ],
+    });
+    const signing = buildSigningConfig({
+      caUrl: base,
+      oidcUrl: oidc ? base : undefined,
+      rekorUrl: log?.url ?? config.logUrl ?? base,
+      validFrom: hierarchy.validFrom,
+    });
+    await writeFileAtomic(join(ctx.dataDir, TRUSTED_ROOT_FILE), `${JSON.stringify(root, null, 2)}\n`);
+    await writeFileAtomic(join(ctx.dataDir, SIGNING_CONFIG_FILE), `${JSON.stringify(signing, null, 2)}\n`);
+    return { root, signing };
+  }
+
+  /** The log may start after the CA (separate processes): pick its key up once it exists. */
+  async function currentTrust() {
+    if (!trust || !log) trust = await buildTrustFiles();
+    return trust;
+  }
+
+  return {
+    name: 'ca',
+    async register(app: FastifyInstance) {
+      await registerCaRoutes(app, ca, issuers);
+      await app.register(async (scope) => registerCtRoutes(scope, ct), { prefix: CT_PATH_PREFIX });
+      if (oidc) await registerOidcRoutes(app, oidc);
+      app.get(`/${TRUSTED_ROOT_FILE}`, async () => (await currentTrust()).root);
+      app.get(`/${SIGNING_CONFIG_FILE}`, async () => (await currentTrust()).signing);
+    },
+    async started() {
+      trust = await buildTrustFiles();
+    },
+    async close() {
+      await ct.close();
+    },
+  };
+}
+
+/** `sigil serve ca`: reads everything from the data dir. */
+export function caServiceFactory(ctx: ServiceContext): Promise<Service> {
+  return createCaService(ctx);
+}

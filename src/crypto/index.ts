@@ -1,0 +1,20 @@
+// Public interface of crypto/: keys in the data dir, the Signer interface, hashing and durable file writes.
+import { createHash } from 'node:crypto';
+
+export { type AtomicWriteOptions, syncDir, writeFileAtomic } from './files.js';
+export {
+  generateKey,
+  type KeyKind,
+  keyId,
+  loadOrCreatePrivateKey,
+  localSigner,
+  publicKeyPem,
+  type Signer,
+  signatureDigest,
+  spkiDer,
+  verifySignature,
+} from './keys.js';
+
+export function sha256(data: Uint8Array | string): Buffer {
+  return createHash('sha256').update(data).digest();
+}

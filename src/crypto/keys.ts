@@ -1,0 +1,85 @@
+// Key material kept in the data dir (generated on first start, reused after), and the Signer interface that lets
+// a KMS or PKCS#11 HSM replace a local key later. Everything is node:crypto; keys are stored as PKCS#8 PEM.
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './files.js';
+
+export type KeyKind = 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519';
+
+/** Signs messages with a key it may not reveal. `sign` hashes the message itself (SHA-256/384 for ECDSA). */
+export interface Signer {
+  readonly publicKey: KeyObject;
+  sign(message: Uint8Array): Promise<Buffer>;
+}
+
+export function generateKey(kind: KeyKind): KeyObject {
+  const { privateKey } =
+    kind === 'ed25519'
+      ? generateKeyPairSync('ed25519')
+      : generateKeyPairSync('ec', { namedCurve: kind === 'ecdsa-p384' ? 'P-384' : 'P-256' });
+  return privateKey;
+}
+
+/** Reads a PKCS#8 PEM private key at `path`, creating it (mode 0600, atomically) if absent. */
+export async function loadOrCreatePrivateKey(path: string, kind: KeyKind): Promise<KeyObject> {
+  try {
+    return createPrivateKey(await readFile(path, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const key = generateKey(kind);
+  await writeFileAtomic(path, key.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, exclusive: true });
+  // Another process may have won the race to create it; the file on disk is the truth.
+  return createPrivateKey(await readFile(path, 'utf8'));
+}
+
+/** A Signer over a private key held in this process. */
+export function localSigner(privateKey: KeyObject): Signer {
+  const publicKey = createPublicKey(privateKey);
+  const digest = signatureDigest(publicKey);
+  return {
+    publicKey,
+    async sign(message) {
+      return sign(digest, message, privateKey);
+    },
+  };
+}
+
+/** The hash node:crypto's sign/verify must be given for this key: none for Ed25519, SHA-384 for P-384. */
+export function signatureDigest(key: KeyObject): string | null {
+  if (key.asymmetricKeyType === 'ed25519') return null;
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'secp384r1') return 'sha384';
+  return 'sha256';
+}
+
+/** Verifies an ECDSA (DER) / Ed25519 / RSA PKCS#1 v1.5 signature; false (never a throw) on malformed input. */
+export function verifySignature(publicKey: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return verify(signatureDigest(publicKey), message, publicKey, signature);
+  } catch {
+    return false;
+  }
+}
+
+export function spkiDer(key: KeyObject): Buffer {
+  const pub = key.type === 'private' ? createPublicKey(key) : key;
+  return pub.export({ type: 'spki', format: 'der' });
+}
+
+export function publicKeyPem(key: KeyObject): string {
+  const pub = key.type === 'private' ? createPublicKey(key) : key;
+  return pub.export({ type: 'spki', format: 'pem' }).toString();
+}
+
+/** SHA-256 of the DER SubjectPublicKeyInfo: Rekor's logID, CT's log ID, trusted_root's keyId. */
+export function keyId(key: KeyObject): Buffer {
+  return createHash('sha256').update(spkiDer(key)).digest();
+}

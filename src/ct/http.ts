@@ -1,0 +1,63 @@
+// RFC 6962 §4 over HTTP, mounted under a prefix (the `ca` service uses /ct, so paths are /ct/v1/...):
+// add-pre-chain, get-roots and get-entries here; the tree-head and proof endpoints come from the Merkle view.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { CtError, type CtLog } from './log.js';
+import { sctToJson } from './sct.js';
+
+/** A chain of a few certificates; bigger bodies are not a precertificate submission. */
+const ADD_CHAIN_BODY_LIMIT = 256 * 1024;
+/** §4.6 lets a log cap get-entries; clients page. */
+export const MAX_ENTRIES_PER_GET = 256;
+
+function fail(reply: FastifyReply, status: number, message: string) {
+  return reply.code(status).send({ error_message: message, success: false });
+}
+
+function parseIndex(v: unknown, name: string): number {
+  if (typeof v !== 'string' || !/^\d{1,15}$/.test(v))
+    throw new CtError(`${name} must be a non-negative integer`);
+  return Number(v);
+}
+
+export async function registerCtRoutes(app: FastifyInstance, log: CtLog): Promise<void> {
+  app.post('/v1/add-pre-chain', { bodyLimit: ADD_CHAIN_BODY_LIMIT }, async (req, reply) => {
+    const chain = (req.body as { chain?: unknown } | null)?.chain;
+    if (!Array.isArray(chain) || chain.length === 0 || !chain.every((c) => typeof c === 'string'))
+      return fail(reply, 400, 'body must be {"chain": [base64 DER certificates]}');
+    try {
+      return sctToJson(await log.addPreChain(chain.map((c: string) => Buffer.from(c, 'base64'))));
+    } catch (err) {
+      if (err instanceof CtError) return fail(reply, err.status, err.message);
+      throw err;
+    }
+  });
+
+  app.post('/v1/add-chain', async (_req, reply) =>
+    fail(reply, 400, 'this log accepts only precertificates from its CA (use add-pre-chain)'),
+  );
+
+  app.get('/v1/get-roots', async () => ({ certificates: log.roots.map((r) => r.toString('base64')) }));
+
+  app.get('/v1/get-entries', async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    try {
+      const start = parseIndex(q.start, 'start');
+      const end = parseIndex(q.end, 'end');
+      if (end < start) throw new CtError('end must not be less than start');
+      if (start >= log.size()) throw new CtError(`start is past the end of the log (size ${log.size()})`);
+      const last = Math.min(end, log.size() - 1, start + MAX_ENTRIES_PER_GET - 1);
+      const entries = [];
+      for (let i = start; i <= last; i++) {
+        const e = log.entry(i);
+        entries.push({
+          leaf_input: e.leafInput.toString('base64'),
+          extra_data: e.extraData.toString('base64'),
+        });
+      }
+      return { entries };
+    } catch (err) {
+      if (err instanceof CtError) return fail(reply, err.status, err.message);
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,181 @@
+// The certificate transparency log engine (RFC 6962), without HTTP: it accepts precertificates from the CA
+// (in-process, or over /ct/v1/add-pre-chain), signs an SCT over each (§3.2) and records the entry durably
+// (§3.4 MerkleTreeLeaf + §4.6 extra_data) before the SCT is released. The SCT is a promise of inclusion within
+// the maximum merge delay; the Merkle tree over the recorded entries is served by the http layer.
+import { createHash, type KeyObject } from 'node:crypto';
+import { keyId, type Signer, spkiDer, verifySignature } from '../crypto/index.js';
+import {
+  isPrecertificate,
+  issuerKeyHash,
+  type ParsedCertificate,
+  parseCertificate,
+  publicKeyOf,
+  signedBy,
+  tbsWithoutPoison,
+} from './precert.js';
+import { precertSignedData, type Sct } from './sct.js';
+import type { CtEntryStore } from './store.js';
+
+/** RFC 6962 §3.4 LogEntryType precert_entry; MerkleLeafType timestamped_entry; Version v1. */
+const PRECERT_ENTRY = 1;
+
+export class CtError extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+export interface PrecertSubmission {
+  /** The precertificate's TBSCertificate without the poison extension (RFC 6962 §3.2). */
+  tbs: Buffer;
+  /** SHA-256 of the issuing CA's SubjectPublicKeyInfo. */
+  issuerKeyHash: Buffer;
+  /** The signed precertificate and its issuer chain (DER), kept as extra_data for auditors. */
+  precertificate: Buffer;
+  chain: Buffer[];
+}
+
+export interface LoggedSct {
+  sct: Sct;
+  /** Resolves with the entry's index once it is on disk; callers must await it before releasing the SCT. */
+  durable: Promise<number>;
+}
+
+export interface CtEntry {
+  leafInput: Buffer;
+  extraData: Buffer;
+}
+
+function u24(n: number): Buffer {
+  const b = Buffer.alloc(3);
+  b.writeUIntBE(n, 0, 3);
+  return b;
+}
+
+function withU24(data: Buffer): Buffer {
+  return Buffer.concat([u24(data.length), data]);
+}
+
+/** RFC 6962 §3.4 MerkleTreeLeaf for a precert entry with no CT extensions. */
+export function precertLeaf(timestamp: number, issuerHash: Buffer, tbs: Buffer): Buffer {
+  const ts = Buffer.alloc(8);
+  ts.writeBigUInt64BE(BigInt(timestamp));
+  return Buffer.concat([
+    Buffer.from([0, 0]), // version v1, leaf_type timestamped_entry
+    ts,
+    Buffer.from([0, PRECERT_ENTRY]),
+    issuerHash,
+    withU24(tbs),
+    Buffer.from([0, 0]), // extensions<0..2^16-1>, empty
+  ]);
+}
+
+/** RFC 6962 §4.6 PrecertChainEntry: the precertificate, then its chain, each an ASN.1Cert<1..2^24-1>. */
+function precertExtraData(precert: Buffer, chain: Buffer[]): Buffer {
+  const chainBytes = Buffer.concat(chain.map(withU24));
+  return Buffer.concat([withU24(precert), withU24(chainBytes)]);
+}
+
+function encodeRecord(entry: CtEntry): Buffer {
+  return Buffer.concat([withU24(entry.leafInput), entry.extraData]);
+}
+
+function decodeRecord(record: Buffer): CtEntry {
+  const len = record.readUIntBE(0, 3);
+  return { leafInput: record.subarray(3, 3 + len), extraData: record.subarray(3 + len) };
+}
+
+export class CtLog {
+  readonly publicKey: KeyObject;
+  /** RFC 6962 §3.2 LogID: SHA-256 of the log's DER public key. */
+  readonly logId: Buffer;
+  private readonly rootFingerprints: Set<string>;
+
+  constructor(
+    private readonly signer: Signer,
+    private readonly store: CtEntryStore,
+    /** DER root certificates whose chains add-pre-chain accepts (§4.1). */
+    readonly roots: Buffer[],
+    private readonly now: () => number = Date.now,
+  ) {
+    this.publicKey = signer.publicKey;
+    this.logId = keyId(signer.publicKey);
+    this.rootFingerprints = new Set(roots.map((r) => createHash('sha256').update(r).digest('hex')));
+  }
+
+  /** Signs an SCT for an already-validated precertificate (the CA's in-process path) and queues the entry. */
+  async logPrecertificate(sub: PrecertSubmission): Promise<LoggedSct> {
+    const timestamp = this.now();
+    const signature = await this.signer.sign(precertSignedData(timestamp, sub.issuerKeyHash, sub.tbs));
+    const leafInput = precertLeaf(timestamp, sub.issuerKeyHash, sub.tbs);
+    const durable = this.store.append(
+      encodeRecord({ leafInput, extraData: precertExtraData(sub.precertificate, sub.chain) }),
+    );
+    // Avoid an unhandled rejection if the caller fails before awaiting; the caller still sees the error.
+    durable.catch(() => {});
+    return { sct: { logId: this.logId, timestamp, extensions: Buffer.alloc(0), signature }, durable };
+  }
+
+  /**
+   * RFC 6962 §4.1 add-pre-chain: chain[0] is the precertificate, chain[1] its issuer, the last a root this log
+   * accepts. Each link's signature is checked. Resolves once the entry is durable.
+   */
+  async addPreChain(chain: Buffer[]): Promise<Sct> {
+    if (chain.length < 2) throw new CtError('chain must hold the precertificate and at least its issuer');
+    let parsed: ParsedCertificate[];
+    try {
+      parsed = chain.map(parseCertificate);
+    } catch (err) {
+      throw new CtError(`chain holds a malformed certificate: ${(err as Error).message}`);
+    }
+    const [pre, issuer] = parsed;
+    if (!isPrecertificate(pre))
+      throw new CtError('chain[0] is not a precertificate (no critical poison extension)');
+    for (let i = 0; i + 1 < parsed.length; i++) {
+      if (!signedBy(parsed[i], publicKeyOf(parsed[i + 1])))
+        throw new CtError(`chain[${i}] is not signed by chain[${i + 1}]`);
+    }
+    // The chain must end at an accepted root, or at a certificate an accepted root signed (root omitted).
+    const last = parsed[parsed.length - 1];
+    const fingerprint = createHash('sha256').update(last.der).digest('hex');
+    const rootOk =
+      this.rootFingerprints.has(fingerprint) ||
+      this.roots.some((r) => {
+        const root = parseCertificate(r);
+        return root.subject.equals(last.issuer) && signedBy(last, publicKeyOf(root));
+      });
+    if (!rootOk) throw new CtError('chain does not end at a root this log accepts');
+    const logged = await this.logPrecertificate({
+      tbs: tbsWithoutPoison(pre),
+      issuerKeyHash: issuerKeyHash(issuer.spki),
+      precertificate: chain[0],
+      chain: chain.slice(1),
+    });
+    await logged.durable;
+    return logged.sct;
+  }
+
+  size(): number {
+    return this.store.size();
+  }
+
+  entry(index: number): CtEntry {
+    return decodeRecord(this.store.get(index));
+  }
+
+  publicKeyDer(): Buffer {
+    return spkiDer(this.publicKey);
+  }
+
+  /** Checks an SCT this log issued over a precertificate TBS (used by tests and monitors). */
+  verifySct(sct: Sct, issuerHash: Buffer, tbs: Buffer): boolean {
+    return verifySignature(this.publicKey, precertSignedData(sct.timestamp, issuerHash, tbs), sct.signature);
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

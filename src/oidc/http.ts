@@ -1,0 +1,94 @@
+// The CI issuer's wire API: OIDC discovery at `<base>/.well-known/openid-configuration`, the JWKS, and GitHub
+// Actions' token request (GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=X with `Authorization: bearer
+// $ACTIONS_ID_TOKEN_REQUEST_TOKEN` -> {"value": jwt}), so a client written for Actions works unchanged.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Service } from '../server/index.js';
+import {
+  type CiIssuer,
+  DEFAULT_TOKEN_AUDIENCE,
+  DEV_TOKEN_PATH,
+  JWKS_PATH,
+  OidcError,
+  type RunContext,
+  TOKEN_PATH,
+} from './issuer.js';
+import type { RunnerIdentity } from './runners.js';
+
+function bearer(header: string | undefined): string | undefined {
+  const m = header?.match(/^bearer\s+(\S+)\s*$/i);
+  return m?.[1];
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function runContext(q: Record<string, unknown>): RunContext {
+  return {
+    sha: str(q.sha),
+    runId: str(q.run_id),
+    runNumber: str(q.run_number),
+    runAttempt: str(q.run_attempt),
+    eventName: str(q.event_name),
+  };
+}
+
+function sendError(reply: FastifyReply, err: unknown) {
+  if (err instanceof OidcError) return reply.code(err.status).send({ message: err.message });
+  throw err;
+}
+
+export async function registerOidcRoutes(app: FastifyInstance, issuer: CiIssuer): Promise<void> {
+  app.get('/.well-known/openid-configuration', async () => issuer.discovery());
+  app.get(JWKS_PATH, async () => issuer.jwks());
+
+  app.get(TOKEN_PATH, async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    try {
+      const value = await issuer.tokenForRunner(
+        bearer(req.headers.authorization),
+        str(q.audience) ?? DEFAULT_TOKEN_AUDIENCE,
+        runContext(q),
+      );
+      return { value };
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.post(DEV_TOKEN_PATH, { bodyLimit: 64 * 1024 }, async (req, reply) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const identity: RunnerIdentity = {
+      repository: str(body.repository) ?? 'dev/dev',
+      workflow: str(body.workflow) ?? '.github/workflows/dev.yml',
+      ref: str(body.ref) ?? 'refs/heads/main',
+      jobWorkflowRef: str(body.jobWorkflowRef),
+      environment: str(body.environment),
+      runnerEnvironment: str(body.runnerEnvironment),
+      repositoryVisibility: str(body.repositoryVisibility),
+      sha: str(body.sha) ?? '0'.repeat(40),
+    };
+    const overrides =
+      typeof body.claims === 'object' && body.claims ? (body.claims as Record<string, unknown>) : {};
+    try {
+      const value = await issuer.devToken(
+        identity,
+        runContext(body),
+        overrides,
+        str(body.audience) ?? 'sigstore',
+      );
+      return { value };
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+}
+
+/** The issuer alone as a Service (`sigil up` may compose it separately from the CA). */
+export function oidcService(issuer: CiIssuer): Service {
+  return {
+    name: 'oidc',
+    register: (app) => registerOidcRoutes(app, issuer),
+    async close() {},
+  };
+}

@@ -1,0 +1,74 @@
+// Shared by the CA tests: a real `ca` service (CA + CT log + CI issuer) on loopback with a fresh data dir, and
+// small helpers to get tokens from its issuer and to ask for certificates the way clients do.
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CaServiceOptions, createCaService } from '../../src/ca/index.js';
+import { lateUrl, type RunningServer, startServer } from '../../src/server/index.js';
+
+export interface RunningCa {
+  server: RunningServer;
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startCa(options: CaServiceOptions = {}, dataDir?: string): Promise<RunningCa> {
+  const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'sigil-ca-')));
+  const url = lateUrl();
+  const service = await createCaService(
+    { dataDir: dir, publicUrl: url.get },
+    { ...options, config: { oidcDevMode: true, ...options.config } },
+  );
+  const server = await startServer([service], { logLevel: 'silent', onUrl: url.set });
+  return {
+    server,
+    url: server.url,
+    dataDir: dir,
+    async stop() {
+      await server.close();
+      if (!dataDir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const SHA = 'a'.repeat(40);
+
+/** A dev-mode token from the CA's own issuer for a GitHub-shaped identity. */
+export async function devToken(base: string, body: Record<string, unknown> = {}): Promise<string> {
+  const res = await fetch(`${base}/oidc/dev/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      repository: 'acme/widgets',
+      workflow: '.github/workflows/release.yml',
+      ref: 'refs/heads/main',
+      sha: SHA,
+      ...body,
+    }),
+  });
+  if (!res.ok) throw new Error(`dev token: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { value: string }).value;
+}
+
+export function subOf(token: string): string {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sub;
+}
+
+export function newKey(): { privateKey: KeyObject; pem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { privateKey, pem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+}
+
+export async function requestCert(base: string, token: string, key = newKey(), challenge = subOf(token)) {
+  const proof = sign('sha256', Buffer.from(challenge), key.privateKey).toString('base64');
+  return fetch(`${base}/api/v2/signingCert`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      credentials: { oidcIdentityToken: token },
+      publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: key.pem }, proofOfPossession: proof },
+    }),
+  });
+}
