@@ -647,6 +647,9 @@ async function pump(fh: FileHandle, res: ServerResponse, start: number, end: num
       if (res.destroyed) throw new Error('client closed the connection');
       const chunk = read.buffer.subarray(0, bytesRead);
       written = new Promise((resolve, reject) => res.write(chunk, (err) => (err ? reject(err) : resolve())));
+      // The write may fail (client hung up) while we wait on the next read; mark the rejection handled now so it
+      // is not an unhandled rejection (fatal in Node), and still surface it at the `await written` above.
+      written.catch(() => {});
       // The buffer just freed by the finished write is the next one in the ring.
       if (next <= end) issue();
     }
