@@ -1,10 +1,13 @@
 // The table of services `sigil serve <name>` can start alone. Each component adds its factory here; `sigil up`
 // composes several. A factory opens the engine's storage in ctx.dataDir and returns a Service.
+import { createLogService } from '../log/index.js';
 import type { Service, ServiceContext } from './service.js';
 
 export type ServiceFactory = (ctx: ServiceContext, flags: Record<string, unknown>) => Promise<Service>;
 
-export const serviceFactories: Record<string, ServiceFactory> = {};
+export const serviceFactories: Record<string, ServiceFactory> = {
+  log: createLogService,
+};
 
 export type ServiceName = keyof typeof serviceFactories;
 
