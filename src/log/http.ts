@@ -43,6 +43,17 @@ function errorHandler(
   req: FastifyRequest,
   reply: FastifyReply,
 ) {
+  const fastifyError = err as FastifyError;
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const limit = req.routeOptions.bodyLimit ?? ENTRY_BODY_LIMIT;
+    return send(reply, 413, `request body is larger than the limit of ${limit} bytes`);
+  }
+  // fastify's own client errors (bad JSON, content type, ...) keep their status and message.
+  const status = fastifyError.statusCode;
+  if (fastifyError.code?.startsWith('FST_') && status !== undefined && status >= 400 && status < 500) {
+    return send(reply, status, err.message);
+  }
+  if (err instanceof SyntaxError && status === 400) return send(reply, 400, `invalid JSON: ${err.message}`);
   if (err instanceof FormatError || err instanceof KeyError || err instanceof RangeError) {
     return send(reply, 400, err.message);
   }
@@ -52,11 +63,6 @@ function errorHandler(
   }
   if (err instanceof NotFoundError) return send(reply, 404, err.message);
   if (err instanceof HttpError) return send(reply, err.statusCode, err.message);
-  const status = (err as FastifyError).statusCode;
-  if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    const limit = req.routeOptions.bodyLimit ?? ENTRY_BODY_LIMIT;
-    return send(reply, 413, `request body is larger than the limit of ${limit} bytes`);
-  }
   if (status !== undefined && status >= 400 && status < 500) return send(reply, status, err.message);
   req.log.error({ err }, 'log request failed');
   return send(reply, 500, 'internal error');
