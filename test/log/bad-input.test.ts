@@ -458,7 +458,7 @@ describe('bad input', () => {
     });
     expect(ok.status).toBe(201);
     // Nothing malformed made it into the log: only the one valid entry is there.
-    const info = await (await fetch(`${ctx.url}/api/v1/log`)).json();
+    const info = (await (await fetch(`${ctx.url}/api/v1/log`)).json()) as { treeSize: number };
     expect(info.treeSize).toBe(1);
   });
 });
