@@ -2,8 +2,14 @@
 // flags, calls library functions and prints; behaviour lives in the components.
 import { Command } from 'commander';
 import { registerOidcCommands } from '../oidc/index.js';
+import { registerAttestCommands } from './commands/attest.js';
+import { registerBlobCommands } from './commands/blob.js';
+import { registerInitializeCommands } from './commands/initialize.js';
+import { registerKeyCommands } from './commands/keys.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerServeCommands } from './commands/serve.js';
+import { registerSignCommands } from './commands/sign.js';
+import { registerVerifyCommands } from './commands/verify.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -14,6 +20,12 @@ export function buildProgram(): Command {
   registerServeCommands(program);
   registerRegistryCommands(program);
   registerOidcCommands(program);
+  registerSignCommands(program);
+  registerBlobCommands(program);
+  registerAttestCommands(program);
+  registerVerifyCommands(program);
+  registerKeyCommands(program);
+  registerInitializeCommands(program);
   return program;
 }
 
