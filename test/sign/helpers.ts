@@ -3,8 +3,8 @@
 // dir initialised from that server, a small image pushed to the registry, dev tokens, and a runner for the real
 // `sigil` binary (bin/sigil.js over dist/, as users run it).
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash, createPublicKey } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCaService } from '../../src/ca/index.js';
@@ -24,17 +24,58 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** CA (+CT, +issuer in dev mode) and registry on one server; `extra` services (e.g. the log) are added first. */
-export async function startStack(
-  extra: (ctx: { dataDir: string; publicUrl: () => string }) => Promise<Service[]> = async () => [],
-): Promise<Stack> {
+// The transparency log (src/log) is developed on its own branch; until it is merged these tests find it missing
+// and the log-dependent suites skip, saying so. The path is a variable so that the build does not need it.
+const LOG_MODULE = '../../src/log/index.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: the log module's types are not available before it is merged
+export type LogModule = any;
+
+export async function loadLogModule(): Promise<LogModule | undefined> {
+  try {
+    return await import(/* @vite-ignore */ LOG_MODULE);
+  } catch {
+    console.warn('src/log is not merged yet: skipping tests that need the transparency log');
+    return undefined;
+  }
+}
+
+/** A transparency log alone on its own server (a log the trusted root does not name). */
+export async function startLogOnly(logMod: LogModule): Promise<Stack> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'sigil-otherlog-'));
+  const url = lateUrl();
+  const service = await logMod.createLogService({ dataDir, publicUrl: url.get });
+  const server = await startServer([service], { logLevel: 'silent', onUrl: url.set });
+  return {
+    url: server.url,
+    host: new URL(server.url).host,
+    dataDir,
+    server,
+    async stop() {
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * CA (+CT, +issuer in dev mode), registry and, given the log module, the transparency log on one server; the
+ * trust files the CA serves then name the log's key.
+ */
+export async function startStack(logMod?: LogModule): Promise<Stack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sigil-sign-'));
   const url = lateUrl();
   const ctx = { dataDir, publicUrl: url.get };
-  const more = await extra(ctx);
-  const ca = await createCaService(ctx, { config: { oidcDevMode: true } });
-  const registry = await createRegistryService(ctx, { anonymousPush: true });
-  const server = await startServer([...more, ca, registry], { logLevel: 'silent', onUrl: url.set });
+  const services: Service[] = [];
+  let log: { publicKey: ReturnType<typeof createPublicKey> } | undefined;
+  if (logMod) {
+    services.push(await logMod.createLogService(ctx));
+    const pem = await readFile(join(dataDir, logMod.LOG_DIR, logMod.LOG_KEY_FILE), 'utf8');
+    log = { publicKey: createPublicKey(pem) };
+  }
+  services.push(await createCaService(ctx, { config: { oidcDevMode: true }, log }));
+  services.push(await createRegistryService(ctx, { anonymousPush: true }));
+  const server = await startServer(services, { logLevel: 'silent', onUrl: url.set });
   return {
     url: server.url,
     host: new URL(server.url).host,
