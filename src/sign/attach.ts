@@ -60,6 +60,12 @@ export async function attachCosignLayer(
 
 export interface ReferrerInput {
   bundleJson: Buffer;
+  /**
+   * For a message signature: the signed payload, carried as a second layer. The bundle holds only its digest, and
+   * a referrer must be verifiable on its own (without the `.sig` layout, e.g. after a copy that knows referrers
+   * only). Readers that take the first layer as the bundle, as BUNDLE_SPEC.md describes, are unaffected.
+   */
+  payload?: { bytes: Buffer; mediaType: string };
   content: 'message-signature' | 'dsse-envelope';
   predicateType?: string;
   created?: Date;
@@ -78,6 +84,15 @@ export function bundleReferrerManifest(subject: Descriptor, input: ReferrerInput
         digest: digestOf(input.bundleJson),
         size: input.bundleJson.length,
       },
+      ...(input.payload
+        ? [
+            {
+              mediaType: input.payload.mediaType,
+              digest: digestOf(input.payload.bytes),
+              size: input.payload.bytes.length,
+            },
+          ]
+        : []),
     ],
     subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
     annotations: {
@@ -103,6 +118,15 @@ export async function attachBundleReferrer(
       size: input.bundleJson.length,
       open: () => input.bundleJson,
     }),
+    ...(input.payload
+      ? [
+          client.uploadBlob(repo, {
+            digest: digestOf(input.payload.bytes),
+            size: input.payload.bytes.length,
+            open: () => input.payload!.bytes,
+          }),
+        ]
+      : []),
   ]);
   const manifest = Buffer.from(JSON.stringify(bundleReferrerManifest(subject, input)), 'utf8');
   const digest = digestOf(manifest);

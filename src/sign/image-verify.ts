@@ -235,15 +235,18 @@ async function referrerCandidates(
       if (bundle.content.kind === 'dsseEnvelope') {
         payload = bundle.content.envelope.payload;
       } else {
-        // A message signature carries only the payload's digest; the payload itself is the `.sig` layer blob
-        // stored in the same repository under that digest.
+        // A message signature carries only the payload's digest. sigil puts the payload in the referrer as a
+        // second layer; otherwise it is the `.sig` layer blob stored in the same repository under that digest.
         const md = bundle.content.messageDigest;
         if (!md || md.algorithm !== 'SHA2_256')
           throw new VerificationError('BUNDLE_INVALID', 'the bundle has no SHA-256 message digest');
-        payload = await client.getBlobBytes(repo, `sha256:${md.digest.toString('hex')}`).catch((err) => {
+        const payloadDigest = `sha256:${md.digest.toString('hex')}`;
+        const layers = (m.json as ImageManifest).layers;
+        const inReferrer = layers.slice(1).some((l) => l.digest === payloadDigest);
+        payload = await client.getBlobBytes(repo, payloadDigest).catch((err) => {
           throw new VerificationError(
             'ARTIFACT_MISSING',
-            `the signed payload sha256:${md.digest.toString('hex')} is not in ${repositoryName(repo)}: ${(err as Error).message}`,
+            `the signed payload ${payloadDigest} is ${inReferrer ? 'listed in the referrer but missing from' : 'neither in the referrer nor in'} ${repositoryName(repo)}: ${(err as Error).message}`,
           );
         });
       }

@@ -113,6 +113,7 @@ export async function signImage(target: ImageTarget, opts: ImageSigningOptions):
       ? attachBundleReferrer(opts.client, target.signatureRepo, target.descriptor, {
           bundleJson,
           content: 'message-signature',
+          payload: { bytes: payload, mediaType: SIMPLE_SIGNING_MEDIA_TYPE },
         })
       : undefined,
   ]);
