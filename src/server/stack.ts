@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { createCaService, SIGNING_CONFIG_FILE, TRUSTED_ROOT_FILE } from '../ca/index.js';
 import { writeFileAtomic } from '../crypto/index.js';
 import { createLogService, LOG_DIR, LOG_KEY_FILE } from '../log/index.js';
+import { TOKEN_PATH } from '../oidc/index.js';
 import { addUser, createRegistryService, registryRoot } from '../registry/index.js';
 import { lateUrl, type RunningServer, startServer } from './app.js';
 import type { Service, ServiceContext } from './service.js';
@@ -28,15 +29,21 @@ export interface Endpoints {
   rekorUrl: string;
   ctUrl: string;
   oidcIssuer: string;
+  /** GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_URL for runners registered with `sigil oidc add-runner`. */
+  tokenRequestUrl: string;
+  dataDir: string;
   trustedRoot: string;
   signingConfig: string;
   registryAuthFile: string;
   registryUser: string;
+  /** A file of `export NAME=value` lines: `. DIR/env` points a shell at this stack. */
+  envFile: string;
   env: Record<string, string>;
 }
 
 export const ENDPOINTS_FILE = 'endpoints.json';
 export const REGISTRY_AUTH_FILE = 'registry-auth.json';
+export const ENV_FILE = 'env';
 const REGISTRY_USER = 'sigil';
 
 interface RegistryLogin {
@@ -59,6 +66,12 @@ async function ensureRegistryLogin(dataDir: string): Promise<RegistryLogin> {
   return login;
 }
 
+/**
+ * Where everything is, and the environment that makes the CLI use this stack with no flags: sign, verify and
+ * `log` read trusted_root.json and signing_config.json (CA, log and issuer URLs) from SIGIL_TRUST_DIR, which the
+ * CA keeps up to date in the data dir; verify-blob reads SIGIL_TRUSTED_ROOT; the registry client, skopeo and
+ * podman read REGISTRY_AUTH_FILE; `sigil up` and `sigil oidc` read SIGIL_DATA_DIR and SIGIL_URL.
+ */
 export function endpointsFor(url: string, dataDir: string, login: RegistryLogin): Endpoints {
   const registry = new URL(url).host;
   const trustedRoot = join(dataDir, TRUSTED_ROOT_FILE);
@@ -70,19 +83,51 @@ export function endpointsFor(url: string, dataDir: string, login: RegistryLogin)
     rekorUrl: url,
     ctUrl: `${url}/ct`,
     oidcIssuer: url,
+    tokenRequestUrl: `${url}${TOKEN_PATH}?api-version=2.0`,
+    dataDir,
     trustedRoot,
     signingConfig: join(dataDir, SIGNING_CONFIG_FILE),
     registryAuthFile,
     registryUser: login.user,
+    envFile: join(dataDir, ENV_FILE),
     env: {
       SIGIL_URL: url,
       SIGIL_REGISTRY: registry,
+      SIGIL_DATA_DIR: dataDir,
+      SIGIL_TRUST_DIR: dataDir,
       SIGIL_TRUSTED_ROOT: trustedRoot,
-      SIGIL_FULCIO_URL: url,
-      SIGIL_REKOR_URL: url,
-      // skopeo, podman and sigil's registry client all read containers' auth file.
+      SIGIL_OIDC_URL: url,
+      SIGSTORE_FULCIO_URL: url,
+      SIGSTORE_REKOR_URL: url,
       REGISTRY_AUTH_FILE: registryAuthFile,
     },
+  };
+}
+
+/** The env file's text: one export per line, quoted for any POSIX shell. */
+export function envFileText(e: Endpoints): string {
+  const lines = Object.entries(e.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
+  return `# Written by \`sigil up\`: point a shell at this stack with  . ${shellQuote(e.envFile)}\n${lines.join('\n')}\n`;
+}
+
+/**
+ * Writes the files clients read (registry credentials, endpoints.json, the env file) once the URL is known and
+ * before /healthz turns ready: it runs as the last service's `started` hook, so a client that saw /healthz
+ * answer 200 always finds them.
+ */
+function clientFilesService(endpoints: () => Endpoints, login: RegistryLogin): Service {
+  return {
+    name: 'endpoints',
+    async register() {},
+    async started() {
+      const e = endpoints();
+      const auth = Buffer.from(`${login.user}:${login.password}`).toString('base64');
+      const authFile = { auths: { [e.registry]: { auth } } };
+      await writeFileAtomic(e.registryAuthFile, `${JSON.stringify(authFile, null, 2)}\n`, { mode: 0o600 });
+      await writeFileAtomic(join(e.dataDir, ENDPOINTS_FILE), `${JSON.stringify(e, null, 2)}\n`);
+      await writeFileAtomic(e.envFile, envFileText(e));
+    },
+    async close() {},
   };
 }
 
@@ -94,6 +139,7 @@ export async function startStack(
   const login = await ensureRegistryLogin(dataDir);
   const url = lateUrl();
   const ctx: ServiceContext = { dataDir, publicUrl: url.get };
+  const endpoints = () => endpointsFor(url.get(), dataDir, login);
   // The log first: it creates its key, which the CA names in trusted_root.json.
   const log = await createLogService(ctx);
   const logKeyPath = join(dataDir, LOG_DIR, LOG_KEY_FILE);
@@ -103,6 +149,7 @@ export async function startStack(
     log,
     await createRegistryService(ctx, {}),
     await createCaService(ctx, { issuer: true, log: { publicKey: logPublicKey, validFrom: logValidFrom } }),
+    clientFilesService(endpoints, login),
   ];
   const server = await startServer(services, {
     host: options.host,
@@ -110,17 +157,7 @@ export async function startStack(
     logLevel: options.logLevel,
     onUrl: (u) => url.set(options.publicUrl ?? u),
   });
-  const endpoints = endpointsFor(url.get(), dataDir, login);
-  const auth = Buffer.from(`${login.user}:${login.password}`).toString('base64');
-  await writeFileAtomic(
-    endpoints.registryAuthFile,
-    `${JSON.stringify({ auths: { [endpoints.registry]: { auth } } }, null, 2)}\n`,
-    {
-      mode: 0o600,
-    },
-  );
-  await writeFileAtomic(join(dataDir, ENDPOINTS_FILE), `${JSON.stringify(endpoints, null, 2)}\n`);
-  return { server, endpoints };
+  return { server, endpoints: endpoints() };
 }
 
 /** The human summary `sigil up` prints: URLs, trust files and the exports a shell or CI needs. */
@@ -132,10 +169,11 @@ export function describeEndpoints(e: Endpoints): string {
     `  Rekor log       ${e.rekorUrl}/api/v1/log`,
     `  CT log          ${e.ctUrl}/v1/ (RFC 6962)`,
     `  OIDC issuer     ${e.oidcIssuer}/.well-known/openid-configuration`,
+    `  CI token        ACTIONS_ID_TOKEN_REQUEST_URL=${e.tokenRequestUrl} (runners: sigil oidc add-runner)`,
     `  trusted root    ${e.trustedRoot}`,
     `  signing config  ${e.signingConfig}`,
     '',
-    'For a shell or CI job:',
+    `For a shell or CI job (or run:  . ${shellQuote(e.envFile)}):`,
     ...Object.entries(e.env).map(([k, v]) => `  export ${k}=${shellQuote(v)}`),
   ];
   return `${lines.join('\n')}\n`;

@@ -1,5 +1,6 @@
 // `sigil up`'s composition: all services on one port, endpoints.json and the registry credentials it writes,
 // and the same identity (keys, trust files, registry user) after a restart on the same data dir.
+import { execFileSync } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,21 @@ describe('sigil up stack', () => {
       const written = JSON.parse(await readFile(join(dataDir, ENDPOINTS_FILE), 'utf8')) as Endpoints;
       expect(written).toEqual(first.endpoints);
       expect(written.env.SIGIL_URL).toBe(url);
+      // The exports name what the CLI reads: the trust dir holds both trust files, which name this stack.
+      const trustDir = written.env.SIGIL_TRUST_DIR;
+      expect(JSON.parse(await readFile(join(trustDir, 'trusted_root.json'), 'utf8')).mediaType).toMatch(
+        /trustedroot/,
+      );
+      const signing = JSON.parse(await readFile(join(trustDir, 'signing_config.json'), 'utf8'));
+      expect(JSON.stringify(signing)).toContain(url);
+      expect(written.env.REGISTRY_AUTH_FILE).toBe(written.registryAuthFile);
+      expect(written.env.SIGIL_DATA_DIR).toBe(dataDir);
+      // The env file is valid shell giving exactly those exports.
+      const sourced = execFileSync('sh', ['-c', `. "$1" && env`, 'sh', written.envFile], {
+        env: { PATH: process.env.PATH },
+        encoding: 'utf8',
+      });
+      for (const [k, v] of Object.entries(written.env)) expect(sourced).toContain(`${k}=${v}\n`);
 
       // Fulcio and the CI issuer answer on the same port as the registry.
       expect((await fetch(`${url}/api/v2/configuration`)).status).toBe(200);

@@ -9,6 +9,6 @@ ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS = ["hello"]
 MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
 ROOT_URLCONF = "mysite.urls"
-WSGI_APPLICATION = "mymysite.wsgi.application"
+WSGI_APPLICATION = "mysite.wsgi.application"
 DATABASES = {}
 USE_TZ = True

@@ -1,4 +1,6 @@
-// `sigil up`: the whole system in one process (see src/server/stack.ts), until SIGINT/SIGTERM.
+// `sigil up`: the whole system in one process (see src/server/stack.ts), until SIGINT/SIGTERM, which close the
+// listener, let requests in flight finish and flush every store before exiting 0. Defaults come from the
+// environment `sigil up` itself exports (SIGIL_DATA_DIR), plus SIGIL_PORT and SIGIL_HOST for scripts and tests.
 import type { Command } from 'commander';
 import { describeEndpoints, startStack } from '../../server/index.js';
 
@@ -8,15 +10,21 @@ export function registerUpCommand(program: Command): void {
     .description('start CA, CT log, transparency log, registry and CI identity issuer on one port')
     .option(
       '--data-dir <dir>',
-      'keys and data (kept across restarts)',
+      'keys and data, kept across restarts (env SIGIL_DATA_DIR)',
       process.env.SIGIL_DATA_DIR ?? '.sigil',
     )
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'port to listen on (0 picks a free one)', '3000')
+    .option('--host <host>', 'address to listen on', process.env.SIGIL_HOST ?? '127.0.0.1')
+    .option(
+      '--port <port>',
+      'port to listen on, 0 picks a free one (env SIGIL_PORT)',
+      process.env.SIGIL_PORT ?? '3000',
+    )
     .option('--public-url <url>', 'base URL clients use, when behind a proxy')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(
       async (opts: { dataDir: string; host: string; port: string; publicUrl?: string; logLevel: string }) => {
+        if (!/^\d{1,5}$/.test(opts.port) || Number(opts.port) > 65535)
+          throw new Error(`--port must be a TCP port number (0-65535), not "${opts.port}"`);
         const { server, endpoints } = await startStack({
           dataDir: opts.dataDir,
           host: opts.host,
