@@ -6,6 +6,9 @@ import type { Command } from 'commander';
 import { TOKEN_PATH } from './issuer.js';
 import { RunnerRegistry } from './runners.js';
 
+/** `sigil up` exports SIGIL_DATA_DIR and SIGIL_URL; a shell that sourced DIR/env needs no flags. */
+const dataDirDefault = () => process.env.SIGIL_DATA_DIR ?? '.sigil';
+
 export function registerOidcCommands(program: Command): void {
   const oidc = program
     .command('oidc')
@@ -24,11 +27,11 @@ export function registerOidcCommands(program: Command): void {
     .option('--repository-owner-id <id>', 'immutable owner id', '0')
     .option('--visibility <v>', 'repository visibility', 'private')
     .option('--runner-environment <env>', 'runner_environment claim', 'self-hosted')
-    .option('--data-dir <dir>', 'the issuer data dir', '.sigil')
+    .option('--data-dir <dir>', 'the issuer data dir (env SIGIL_DATA_DIR)', dataDirDefault())
     .option(
       '--url <base>',
-      'the issuer base URL, for the printed ACTIONS_ID_TOKEN_REQUEST_URL',
-      'http://127.0.0.1:3000',
+      'the issuer base URL, for the printed ACTIONS_ID_TOKEN_REQUEST_URL (env SIGIL_URL)',
+      process.env.SIGIL_URL ?? 'http://127.0.0.1:3000',
     )
     .action(async (o: Record<string, string | undefined>) => {
       const registry = new RunnerRegistry(resolve(String(o.dataDir)));
@@ -46,16 +49,19 @@ export function registerOidcCommands(program: Command): void {
         runnerEnvironment: o.runnerEnvironment,
       });
       const base = String(o.url).replace(/\/$/, '');
+      // Printed as a shell fragment (a comment, two assignments, an export) so `. ./runner.env` gives a job the
+      // variables; assignments are never glob-expanded, so the URL's `?` needs no quoting.
       process.stdout.write(
-        `runner "${name}" registered. Give the job these (append &sha=<commit>&run_id=<id> per run):\n` +
+        `# runner "${name}" registered. Give the job these (append &sha=<commit>&run_id=<id> per run):\n` +
           `ACTIONS_ID_TOKEN_REQUEST_URL=${base}${TOKEN_PATH}?api-version=2.0\n` +
-          `ACTIONS_ID_TOKEN_REQUEST_TOKEN=${secret}\n`,
+          `ACTIONS_ID_TOKEN_REQUEST_TOKEN=${secret}\n` +
+          'export ACTIONS_ID_TOKEN_REQUEST_URL ACTIONS_ID_TOKEN_REQUEST_TOKEN\n',
       );
     });
   oidc
     .command('list-runners')
     .description('list registered runners and the identity each may request')
-    .option('--data-dir <dir>', 'the issuer data dir', '.sigil')
+    .option('--data-dir <dir>', 'the issuer data dir (env SIGIL_DATA_DIR)', dataDirDefault())
     .action(async (o: { dataDir: string }) => {
       const registry = new RunnerRegistry(resolve(o.dataDir));
       await registry.refresh();
@@ -66,7 +72,7 @@ export function registerOidcCommands(program: Command): void {
     .command('remove-runner')
     .description('revoke a runner secret')
     .argument('<name>')
-    .option('--data-dir <dir>', 'the issuer data dir', '.sigil')
+    .option('--data-dir <dir>', 'the issuer data dir (env SIGIL_DATA_DIR)', dataDirDefault())
     .action(async (name: string, o: { dataDir: string }) => {
       const removed = await new RunnerRegistry(resolve(o.dataDir)).remove(name);
       if (!removed) {
