@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerOidcCommands } from '../oidc/index.js';
 import { registerAttestCommands } from './commands/attest.js';
 import { registerBlobCommands } from './commands/blob.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerInitializeCommands } from './commands/initialize.js';
 import { registerKeyCommands } from './commands/keys.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerVerifyCommands(program);
   registerKeyCommands(program);
   registerInitializeCommands(program);
+  registerDemoCommand(program);
   return program;
 }
 
