@@ -68,14 +68,16 @@ async function ensureRegistryLogin(dataDir: string): Promise<RegistryLogin> {
 
 /**
  * Where everything is, and the environment that makes the CLI use this stack with no flags: sign, verify and
- * `log` read trusted_root.json and signing_config.json (CA, log and issuer URLs) from SIGIL_TRUST_DIR, which the
- * CA keeps up to date in the data dir; verify-blob reads SIGIL_TRUSTED_ROOT; the registry client, skopeo and
- * podman read REGISTRY_AUTH_FILE; `sigil up` and `sigil oidc` read SIGIL_DATA_DIR and SIGIL_URL.
+ * `log` read the trust files from SIGIL_TRUSTED_ROOT / SIGIL_SIGNING_CONFIG (or SIGIL_TRUST_DIR, where the CA
+ * keeps both up to date and the log client remembers the last checkpoint it saw) and the service URLs from
+ * SIGIL_FULCIO_URL / SIGIL_REKOR_URL / SIGIL_OIDC_URL; the registry client, skopeo and podman read
+ * REGISTRY_AUTH_FILE; `sigil up` and `sigil oidc` read SIGIL_DATA_DIR and SIGIL_URL.
  */
 export function endpointsFor(url: string, dataDir: string, login: RegistryLogin): Endpoints {
   const registry = new URL(url).host;
   const trustedRoot = join(dataDir, TRUSTED_ROOT_FILE);
   const registryAuthFile = join(dataDir, REGISTRY_AUTH_FILE);
+  const signingConfig = join(dataDir, SIGNING_CONFIG_FILE);
   return {
     url,
     registry,
@@ -86,7 +88,7 @@ export function endpointsFor(url: string, dataDir: string, login: RegistryLogin)
     tokenRequestUrl: `${url}${TOKEN_PATH}?api-version=2.0`,
     dataDir,
     trustedRoot,
-    signingConfig: join(dataDir, SIGNING_CONFIG_FILE),
+    signingConfig,
     registryAuthFile,
     registryUser: login.user,
     envFile: join(dataDir, ENV_FILE),
@@ -96,9 +98,10 @@ export function endpointsFor(url: string, dataDir: string, login: RegistryLogin)
       SIGIL_DATA_DIR: dataDir,
       SIGIL_TRUST_DIR: dataDir,
       SIGIL_TRUSTED_ROOT: trustedRoot,
+      SIGIL_SIGNING_CONFIG: signingConfig,
+      SIGIL_FULCIO_URL: url,
+      SIGIL_REKOR_URL: url,
       SIGIL_OIDC_URL: url,
-      SIGSTORE_FULCIO_URL: url,
-      SIGSTORE_REKOR_URL: url,
       REGISTRY_AUTH_FILE: registryAuthFile,
     },
   };
