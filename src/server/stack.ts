@@ -38,6 +38,8 @@ export interface Endpoints {
   registryUser: string;
   /** A file of `export NAME=value` lines: `. DIR/env` points a shell at this stack. */
   envFile: string;
+  /** The `sigil up` process, for scripts that stop it (SIGTERM). */
+  pid: number;
   env: Record<string, string>;
 }
 
@@ -92,6 +94,7 @@ export function endpointsFor(url: string, dataDir: string, login: RegistryLogin)
     registryAuthFile,
     registryUser: login.user,
     envFile: join(dataDir, ENV_FILE),
+    pid: process.pid,
     env: {
       SIGIL_URL: url,
       SIGIL_REGISTRY: registry,
