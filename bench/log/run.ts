@@ -5,7 +5,7 @@
 //   npm run build && node --import tsx bench/log/run.ts [--seconds 10] [--prefill 1000000]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadOrCreatePrivateKey, localSigner } from '../../src/crypto/index.js';
@@ -70,6 +70,7 @@ async function stop(child: ChildProcess): Promise<void> {
 /** Writes `count` realistic hashedrekord-shaped leaves (with search terms) straight through the engine. */
 async function prefill(dataDir: string, count: number): Promise<number> {
   const dir = join(dataDir, LOG_DIR);
+  await mkdir(dir, { recursive: true });
   const signer = localSigner(await loadOrCreatePrivateKey(join(dir, LOG_KEY_FILE), 'ecdsa-p256'));
   const log = await openRekorLog({ dir, signer, hostname: '127.0.0.1', batchMaxSize: 4096 });
   const pem = Buffer.from(signer.publicKey.export({ type: 'spki', format: 'pem' })).toString('base64');
@@ -105,7 +106,7 @@ const report = (phase: string, r: Record<string, unknown>) => {
 };
 
 const fresh = await mkdtemp(join(tmpdir(), 'sigil-bench-log-'));
-{
+if (!args.includes('--skip-empty')) {
   const { child, url } = await serve(fresh);
   report('sustained, empty log', await loadgen(url, 'closed', CONCURRENCY));
   report('offered 500/s', await loadgen(url, 'open', 500));
