@@ -13,7 +13,7 @@ const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
 describe('demo walkthrough parsers', () => {
   it('finds the pushed image reference among progress lines', () => {
-    expect(parseBuiltImage(`sha256:1234… 0.0 MiB/0.0 MiB done\nr.io/a/b:latest@${DIGEST}\n`)).toBe(
+    expect(parseBuiltImage(`sha256:1234… 612 B/612 B done\nr.io/a/b:latest@${DIGEST}\n`)).toBe(
       `r.io/a/b:latest@${DIGEST}`,
     );
     expect(() => parseBuiltImage('r.io/a/b:latest\n')).toThrow(/REF@sha256/);

@@ -68,7 +68,10 @@ function keyValues(values: string[], flag: string): Record<string, string> {
   return out;
 }
 
-function mib(n: number): string {
+/** Sizes as people read them: small blobs (config, a source tree) would all show as "0.0 MiB". */
+function size(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
@@ -81,7 +84,7 @@ function progressPrinter(): (p: PushProgress) => void {
     const done = p.sent === p.total;
     if (prev && (prev.sent === p.sent || (!done && now - prev.at < 500))) return;
     last.set(p.digest, { at: now, sent: p.sent });
-    process.stderr.write(`${p.digest.slice(0, 19)}… ${mib(p.sent)}/${mib(p.total)}${done ? ' done' : ''}\n`);
+    process.stderr.write(`${p.digest.slice(0, 19)}… ${size(p.sent)}/${size(p.total)}${done ? ' done' : ''}\n`);
   };
 }
 
