@@ -4,7 +4,13 @@ import { webcrypto } from 'node:crypto';
 import type * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 
-pkijs.setEngine('node', new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as pkijs.CryptoEngineParameters['crypto'] }));
+pkijs.setEngine(
+  'node',
+  new pkijs.CryptoEngine({
+    name: 'node',
+    crypto: webcrypto as unknown as pkijs.CryptoEngineParameters['crypto'],
+  }),
+);
 
 const NAMES: Record<string, string> = { '2.5.4.10': 'O', '2.5.4.3': 'CN' };
 const GENERAL_NAME_TYPES: Record<number, string> = {
