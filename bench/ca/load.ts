@@ -93,7 +93,7 @@ async function main() {
     return new Promise((resolve, reject) => {
       const socket: Socket = connect(Number(url.port), url.hostname);
       socket.setNoDelay(true);
-      let buf = Buffer.alloc(0);
+      let buf: Buffer = Buffer.alloc(0);
       let t0 = 0;
       const send = () => {
         if (performance.now() >= deadline) {
