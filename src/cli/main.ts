@@ -2,7 +2,10 @@
 // flags, calls library functions and prints; behaviour lives in the components.
 import { Command } from 'commander';
 import { registerOidcCommands } from '../oidc/index.js';
+import { registerImageCommands } from './commands/image.js';
+import { registerRegistryCommands } from './commands/registry.js';
 import { registerServeCommands } from './commands/serve.js';
+import { registerUpCommand } from './commands/up.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -10,8 +13,11 @@ export function buildProgram(): Command {
     .name('sigil')
     .description('Self-hostable keyless signing: CA, transparency log, registry and a cosign-compatible CLI')
     .version('0.1.0');
+  registerUpCommand(program);
   registerServeCommands(program);
+  registerRegistryCommands(program);
   registerOidcCommands(program);
+  registerImageCommands(program);
   return program;
 }
 

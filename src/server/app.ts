@@ -25,7 +25,7 @@ export function createApp(options: ServerOptions = {}): FastifyInstance {
     logger: { level: options.logLevel ?? 'info' },
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Registry digests and Rekor entry UUIDs are long path parameters.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     return503OnClosing: true,
     forceCloseConnections: true,
   });

@@ -6,6 +6,7 @@ import type { Service, ServiceContext } from './service.js';
 export type ServiceFactory = (ctx: ServiceContext, flags: Record<string, unknown>) => Promise<Service>;
 
 export const serviceFactories: Record<string, ServiceFactory> = {
+  registry: (ctx, flags) => import('../registry/index.js').then((m) => m.registryServiceFactory(ctx, flags)),
   ca: caServiceFactory,
 };
 

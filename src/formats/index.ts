@@ -1,0 +1,26 @@
+// Public interface of formats/: one typed module per wire format, each citing its spec at the top.
+// (Other formats — checkpoint, hashedrekord — are added by their own modules; keep one export block per module.)
+
+// bundle: sigstore/protobuf-specs sigstore_bundle.proto
+export * from './bundle.js';
+// dsse-envelope: secure-systems-lab/dsse envelope.md, protocol.md
+export * from './dsse-envelope.js';
+// sct: RFC 6962 §3.2-3.3
+export * from './sct.js';
+// simple-signing: sigstore/cosign specs/SIGNATURE_SPEC.md
+export * from './simple-signing.js';
+// x509: RFC 5280 (+ the DER walker under it)
+export * from './x509.js';
+export {
+  children,
+  content,
+  encodeLength,
+  encodeTlv,
+  expectTag,
+  readOid,
+  readTime,
+  readTlv,
+  TAG,
+  type Tlv,
+  whole,
+} from './x509-der.js';

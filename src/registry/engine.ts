@@ -1,0 +1,371 @@
+// The registry engine: repositories of blobs, manifests, tags and referrers over the blob store (files) and the
+// metadata database, with the rules of distribution-spec (spec.md "Pull", "Push", "Content Discovery",
+// "Content Management", "Listing Referrers"). No HTTP here: http.ts maps routes onto these methods, and the CLI's
+// `sigil registry gc` calls collectGarbage directly.
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { BlobStore, type ChunkRange, type OpenBlob, type UploadState } from './blobstore.js';
+import { RegistryError } from './errors.js';
+import { type Descriptor, MAX_MANIFEST_BYTES, parseManifest } from './manifests.js';
+import { Metadata, type ReferrerRow } from './metadata.js';
+import { assertName, assertTag, type DigestAlgorithm, type ParsedDigest, type Reference } from './names.js';
+
+/** Manifest bytes kept in memory for fast GETs; content-addressed, so entries never go stale. */
+const MANIFEST_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** Abandoned uploads and unreferenced blobs younger than this are left alone by gc (pushes in flight). */
+export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
+
+export interface StoredManifest {
+  digest: string;
+  mediaType: string;
+  content: Buffer;
+}
+
+export interface PutManifestResult {
+  digest: string;
+  subject?: string;
+  tags: string[];
+}
+
+export interface GcOptions {
+  /** Only collect blobs and uploads untouched for this long (default one hour). */
+  graceMs?: number;
+  dryRun?: boolean;
+}
+
+export interface GcReport {
+  blobsDeleted: string[];
+  bytesFreed: number;
+  uploadsDeleted: string[];
+  manifestContentDeleted: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Set when more items follow; pass it as `last` to continue. */
+  next?: string;
+}
+
+/** Where the registry keeps its state inside a sigil data dir. */
+export function registryRoot(dataDir: string): string {
+  return join(dataDir, 'registry');
+}
+
+export class Registry {
+  private readonly cache = new Map<string, Buffer>();
+  private cacheBytes = 0;
+
+  private constructor(
+    readonly root: string,
+    private readonly blobs: BlobStore,
+    private readonly meta: Metadata,
+  ) {}
+
+  /** Opens (creating if needed) the registry stored under `<dataDir>/registry`. */
+  static async open(dataDir: string): Promise<Registry> {
+    const root = registryRoot(dataDir);
+    await mkdir(root, { recursive: true });
+    const blobs = new BlobStore(root);
+    await blobs.init();
+    return new Registry(root, blobs, new Metadata(join(root, 'metadata.sqlite')));
+  }
+
+  close(): void {
+    this.meta.close();
+  }
+
+  // ── pull ──
+
+  private requireRepo(repo: string): void {
+    assertName(repo);
+    if (!this.meta.repositoryExists(repo)) {
+      throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: repo });
+    }
+  }
+
+  /** Resolves a tag or digest to a stored manifest (spec "Pulling manifests"). */
+  getManifest(repo: string, ref: Reference): StoredManifest {
+    this.requireRepo(repo);
+    const row = this.meta.manifest(
+      repo,
+      ref.kind === 'digest' ? { digest: ref.digest.digest } : { tag: ref.tag },
+    );
+    if (!row) {
+      throw new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown to registry', {
+        reference: ref.kind === 'digest' ? ref.digest.digest : ref.tag,
+      });
+    }
+    let content = this.cache.get(row.digest);
+    if (!content) {
+      content = this.meta.content(row.digest);
+      if (!content) throw new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown to registry');
+      this.remember(row.digest, content);
+    }
+    return { digest: row.digest, mediaType: row.mediaType, content };
+  }
+
+  private remember(digest: string, content: Buffer): void {
+    if (content.length > MANIFEST_CACHE_BYTES / 16) return;
+    this.cache.set(digest, content);
+    this.cacheBytes += content.length;
+    // Map iteration order is insertion order: drop the oldest until back under budget.
+    for (const [key, value] of this.cache) {
+      if (this.cacheBytes <= MANIFEST_CACHE_BYTES) break;
+      this.cache.delete(key);
+      this.cacheBytes -= value.length;
+    }
+  }
+
+  /** Size of a blob the repository holds (spec "Checking if content exists"). */
+  blobSize(repo: string, digest: ParsedDigest): number {
+    this.requireRepo(repo);
+    const size = this.meta.blobSize(repo, digest.digest);
+    if (size === undefined)
+      throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: digest.digest });
+    return size;
+  }
+
+  /** Opens a blob the repository holds; the caller streams and closes it (spec "Pulling blobs"). */
+  async openBlob(repo: string, digest: ParsedDigest): Promise<OpenBlob> {
+    this.blobSize(repo, digest);
+    const blob = await this.blobs.open(digest);
+    if (!blob) throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: digest.digest });
+    return blob;
+  }
+
+  // ── push: blobs ──
+
+  async startUpload(repo: string, algorithm: DigestAlgorithm = 'sha256'): Promise<UploadState> {
+    assertName(repo);
+    return this.blobs.createUpload(repo, algorithm);
+  }
+
+  async uploadStatus(repo: string, id: string): Promise<UploadState> {
+    assertName(repo);
+    return this.blobs.uploadState(repo, id);
+  }
+
+  /** PATCH: appends a chunk (spec "Pushing a blob in chunks"). */
+  async appendUpload(
+    repo: string,
+    id: string,
+    body: Readable,
+    range?: ChunkRange,
+    length?: number,
+  ): Promise<UploadState> {
+    assertName(repo);
+    return this.blobs.append(repo, id, body, range, length);
+  }
+
+  /** Closing PUT: optional last chunk, digest check, publish, link into the repository. */
+  async completeUpload(
+    repo: string,
+    id: string,
+    digest: ParsedDigest,
+    body?: Readable,
+    range?: ChunkRange,
+    length?: number,
+  ): Promise<{ digest: string; size: number }> {
+    assertName(repo);
+    const { size } = await this.blobs.complete(repo, id, digest, body, range, length);
+    this.meta.linkBlob(repo, digest.digest, size);
+    return { digest: digest.digest, size };
+  }
+
+  async cancelUpload(repo: string, id: string): Promise<void> {
+    assertName(repo);
+    await this.blobs.cancel(repo, id);
+  }
+
+  /**
+   * Cross-repository mount (spec "Mounting a blob from another repository"): true when the blob was linked,
+   * false when `from` does not hold it (the caller then starts an ordinary upload session).
+   */
+  async mountBlob(repo: string, from: string, digest: ParsedDigest): Promise<{ size: number } | undefined> {
+    assertName(repo);
+    assertName(from);
+    const size = this.meta.blobSize(from, digest.digest);
+    if (size === undefined) return undefined;
+    if ((await this.blobs.size(digest)) === undefined) return undefined;
+    this.meta.linkBlob(repo, digest.digest, size);
+    return { size };
+  }
+
+  // ── push: manifests ──
+
+  /**
+   * Stores a manifest under a tag or its digest (spec "Pushing Manifests"). The bytes are kept exactly as sent;
+   * every blob and child manifest it references must already be in the repository (MANIFEST_BLOB_UNKNOWN),
+   * except its `subject`, which may arrive later.
+   */
+  putManifest(
+    repo: string,
+    ref: Reference,
+    content: Buffer,
+    contentType: string | undefined,
+    extraTags: string[] = [],
+  ): PutManifestResult {
+    assertName(repo);
+    if (content.length > MAX_MANIFEST_BYTES) {
+      throw new RegistryError(
+        'SIZE_INVALID',
+        `manifest is larger than the ${MAX_MANIFEST_BYTES}-byte limit`,
+        { limit: MAX_MANIFEST_BYTES, size: content.length },
+        413,
+      );
+    }
+    const algorithm: DigestAlgorithm = ref.kind === 'digest' ? ref.digest.algorithm : 'sha256';
+    const digest = `${algorithm}:${createHash(algorithm).update(content).digest('hex')}`;
+    if (ref.kind === 'digest' && ref.digest.digest !== digest) {
+      throw new RegistryError('DIGEST_INVALID', 'manifest digest does not match its content', {
+        expected: ref.digest.digest,
+        actual: digest,
+      });
+    }
+    if (extraTags.length > 0 && ref.kind !== 'digest') {
+      throw new RegistryError(
+        'UNSUPPORTED',
+        'tag query parameters are only accepted when pushing by digest',
+        {},
+        400,
+      );
+    }
+    const tags = [...new Set([...(ref.kind === 'tag' ? [ref.tag] : []), ...extraTags.map(assertTag)])];
+    const parsed = parseManifest(content, contentType);
+    const missing: { digest: string; kind: string }[] = [];
+    for (const blob of parsed.blobs) {
+      if (this.meta.blobSize(repo, blob) === undefined) missing.push({ digest: blob, kind: 'blob' });
+    }
+    for (const child of parsed.manifests) {
+      if (!this.meta.manifest(repo, { digest: child })) missing.push({ digest: child, kind: 'manifest' });
+    }
+    if (missing.length > 0) {
+      throw new RegistryError(
+        'MANIFEST_BLOB_UNKNOWN',
+        `manifest references ${missing.length} blob(s) or manifest(s) unknown to this repository`,
+        { missing },
+      );
+    }
+    this.meta.putManifest({
+      repo,
+      digest,
+      mediaType: parsed.mediaType,
+      content,
+      subject: parsed.subject?.digest,
+      artifactType: parsed.artifactType,
+      annotations: parsed.annotations,
+      blobs: parsed.blobs,
+      tags,
+    });
+    return { digest, subject: parsed.subject?.digest, tags };
+  }
+
+  // ── content discovery ──
+
+  listTags(repo: string, n?: number, last = ''): Page<string> {
+    this.requireRepo(repo);
+    return paginate((after, limit) => this.meta.tags(repo, after, limit), n, last);
+  }
+
+  catalog(n?: number, last = ''): Page<string> {
+    return paginate((after, limit) => this.meta.repositories(after, limit), n, last);
+  }
+
+  /**
+   * The referrers of `subject` in the repository as descriptors (spec "Listing Referrers"); an unknown
+   * repository or subject has none. artifactType falls back to the config's media type (stored at push).
+   */
+  referrers(repo: string, subject: ParsedDigest, artifactType?: string): Descriptor[] {
+    assertName(repo);
+    return this.meta
+      .referrers(repo, subject.digest)
+      .filter((r) => artifactType === undefined || r.artifactType === artifactType)
+      .map(toDescriptor);
+  }
+
+  // ── content management ──
+
+  /** Deletes a tag (by tag) or a manifest and all its tags (by digest) (spec "Deleting tags/manifests"). */
+  deleteManifest(repo: string, ref: Reference): void {
+    this.requireRepo(repo);
+    const gone =
+      ref.kind === 'tag'
+        ? this.meta.deleteTag(repo, ref.tag)
+        : this.meta.deleteManifest(repo, ref.digest.digest);
+    if (!gone) {
+      throw new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown to registry', {
+        reference: ref.kind === 'digest' ? ref.digest.digest : ref.tag,
+      });
+    }
+  }
+
+  /** Removes the blob from the repository; its bytes go at the next gc if nothing else uses them. */
+  deleteBlob(repo: string, digest: ParsedDigest): void {
+    this.requireRepo(repo);
+    if (!this.meta.unlinkBlob(repo, digest.digest)) {
+      throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: digest.digest });
+    }
+  }
+
+  // ── garbage collection ──
+
+  /**
+   * Deletes blob files no manifest references and upload sessions nobody finished, both only when untouched
+   * for the grace period so that pushes in flight (blobs uploaded, manifest not yet) are not broken.
+   */
+  async collectGarbage(options: GcOptions = {}): Promise<GcReport> {
+    const cutoff = Date.now() - (options.graceMs ?? DEFAULT_GC_GRACE_MS);
+    const report: GcReport = {
+      blobsDeleted: [],
+      bytesFreed: 0,
+      uploadsDeleted: [],
+      manifestContentDeleted: 0,
+    };
+    const referenced = this.meta.referencedBlobs();
+    for await (const blob of this.blobs.list()) {
+      if (referenced.has(blob.digest.digest) || blob.mtimeMs >= cutoff) continue;
+      const linked = this.meta.lastLinked(blob.digest.digest);
+      if (linked !== undefined && linked >= cutoff) continue;
+      if (!options.dryRun) {
+        if (!this.meta.unlinkIfUnreferenced(blob.digest.digest)) continue;
+        await this.blobs.remove(blob.digest);
+      }
+      report.blobsDeleted.push(blob.digest.digest);
+      report.bytesFreed += blob.size;
+    }
+    for await (const id of this.blobs.staleUploads(cutoff)) {
+      if (!options.dryRun) await this.blobs.discard(id);
+      report.uploadsDeleted.push(id);
+    }
+    if (!options.dryRun) report.manifestContentDeleted = this.meta.dropOrphanContent();
+    return report;
+  }
+}
+
+function toDescriptor(r: ReferrerRow): Descriptor {
+  const d: Descriptor = { mediaType: r.mediaType, digest: r.digest, size: r.size };
+  if (r.artifactType) d.artifactType = r.artifactType;
+  if (r.annotations) d.annotations = JSON.parse(r.annotations);
+  return d;
+}
+
+/** Largest page served when the client asks for everything (a Link header points at the rest). */
+export const MAX_PAGE = 10_000;
+
+function paginate(
+  fetch: (after: string, limit: number) => string[],
+  n: number | undefined,
+  last: string,
+): Page<string> {
+  const want = n === undefined ? MAX_PAGE : Math.min(n, MAX_PAGE);
+  if (want === 0) return { items: [] };
+  const rows = fetch(last, want + 1);
+  if (rows.length > want) {
+    const items = rows.slice(0, want);
+    return { items, next: items[items.length - 1] };
+  }
+  return { items: rows };
+}

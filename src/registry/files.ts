@@ -1,0 +1,101 @@
+// Durable file primitives the blob store is built on: atomic publish (fsync file, rename, fsync directory) and a
+// streaming append that hashes the same chunks it writes, so a blob's digest is known when its last byte lands
+// without reading the file back.
+import type { Hash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { type FileHandle, mkdir, open, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+
+/** Chunks are gathered into writes of about this size: fewer syscalls, and hashing overlaps the previous write. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Moves a complete, fsynced file to its final name so that readers see all of it or nothing. */
+export async function publish(tempPath: string, finalPath: string): Promise<void> {
+  const dir = dirname(finalPath);
+  await mkdir(dir, { recursive: true });
+  await rename(tempPath, finalPath);
+  await fsyncDir(dir);
+}
+
+/** Writes a small file atomically (temp file, fsync, rename, fsync dir). */
+export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  await writeFile(temp, data, { mode });
+  await fsyncFile(temp);
+  await publish(temp, path);
+}
+
+/** Thrown by appendHashed when more bytes arrive than the caller allowed. */
+export class TooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`more than ${limit} bytes`);
+  }
+}
+
+/** writev may write less than asked (disk full): that must fail the upload, not truncate it silently. */
+async function writeAll(fh: FileHandle, buffers: Buffer[], total: number): Promise<void> {
+  const { bytesWritten } = await fh.writev(buffers);
+  if (bytesWritten !== total) {
+    const rest = Buffer.concat(buffers).subarray(bytesWritten);
+    await fh.write(rest, 0, rest.length);
+  }
+}
+
+/**
+ * Appends everything `source` yields to the file at `path`, feeding each chunk to `hash` as it goes. Returns
+ * the number of bytes appended. On error the caller rolls back (truncate + restore a copy of the hash).
+ * At most one write is in flight while the next batch is hashed and gathered.
+ */
+export async function appendHashed(
+  path: string,
+  source: Readable | AsyncIterable<Buffer>,
+  hash: Hash,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<number> {
+  const fh = await open(path, 'a');
+  let written = 0;
+  let pending: Promise<unknown> = Promise.resolve();
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      written += chunk.length;
+      if (written > limit) throw new TooLargeError(limit);
+      hash.update(chunk);
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes >= WRITE_BATCH_BYTES) {
+        await pending;
+        pending = writeAll(fh, batch, batchBytes);
+        batch = [];
+        batchBytes = 0;
+      }
+    }
+    await pending;
+    if (batch.length > 0) await writeAll(fh, batch, batchBytes);
+  } finally {
+    // A failed write must not leave an unhandled rejection behind.
+    await pending.catch(() => {});
+    await fh.close();
+  }
+  return written;
+}

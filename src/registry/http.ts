@@ -1,0 +1,667 @@
+// The registry's wire API: distribution-spec v1.1 (`spec.md` "Endpoints" end-1 … end-14, "Error Codes") plus
+// the token endpoint of the Docker token flow, mapped onto the engine. Everything lives in one encapsulated
+// fastify scope under /v2/, so its catch-all body parser (request bodies stay unread streams: blobs are streamed
+// to disk, never buffered) and error handler do not touch other services on a shared server. Repository names
+// contain slashes, so `/v2/*` is parsed here against the spec's grammar rather than by the router.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type Access, type Authority, allows, formatScope, parseScope, type UserGrant } from './auth.js';
+import type { ChunkRange } from './blobstore.js';
+import type { Page, Registry } from './engine.js';
+import { RegistryError } from './errors.js';
+import { MAX_MANIFEST_BYTES, OCI_INDEX } from './manifests.js';
+import {
+  assertName,
+  isDigestAlgorithm,
+  isValidTag,
+  type ParsedDigest,
+  parseDigest,
+  parseReference,
+} from './names.js';
+
+export interface RegistryHttpOptions {
+  registry: Registry;
+  /** Checks credentials and tokens; undefined lets anyone push (`--anonymous-push`, local tests only). */
+  authority?: Authority;
+  /** Base URL clients reach the server at (for the token realm). */
+  publicUrl: () => string;
+}
+
+const API_VERSION_HEADER = { 'docker-distribution-api-version': 'registry/2.0' };
+/** Bodies of small requests (token form, drained leftovers) are capped at this. */
+const SMALL_BODY_LIMIT = 64 * 1024;
+/** Blob reads use large chunks: fewer syscalls and event-loop turns per MiB served. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+type Route =
+  | { kind: 'catalog' }
+  | { kind: 'manifest'; name: string; ref: string }
+  | { kind: 'blob'; name: string; digest: string }
+  | { kind: 'uploads'; name: string }
+  | { kind: 'upload'; name: string; id: string }
+  | { kind: 'tags'; name: string }
+  | { kind: 'referrers'; name: string; digest: string };
+
+/** Ordered: `<name>/blobs/uploads/` must win over a blob whose "digest" is `uploads`. */
+const ROUTES: [RegExp, (m: RegExpMatchArray) => Route][] = [
+  [/^_catalog$/, () => ({ kind: 'catalog' })],
+  [/^(.+)\/tags\/list$/, (m) => ({ kind: 'tags', name: m[1] })],
+  [/^(.+)\/manifests\/([^/]+)$/, (m) => ({ kind: 'manifest', name: m[1], ref: m[2] })],
+  [/^(.+)\/blobs\/uploads\/?$/, (m) => ({ kind: 'uploads', name: m[1] })],
+  [/^(.+)\/blobs\/uploads\/([^/]+)$/, (m) => ({ kind: 'upload', name: m[1], id: m[2] })],
+  [/^(.+)\/blobs\/([^/]+)$/, (m) => ({ kind: 'blob', name: m[1], digest: m[2] })],
+  [/^(.+)\/referrers\/([^/]+)$/, (m) => ({ kind: 'referrers', name: m[1], digest: m[2] })],
+];
+
+/** Parses the path after `/v2/` into a route; names are validated by the handlers (NAME_INVALID). */
+export function parseRoute(rawPath: string): Route | undefined {
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    throw new RegistryError('NAME_INVALID', 'malformed percent-encoding in path');
+  }
+  for (const [re, build] of ROUTES) {
+    const m = path.match(re);
+    if (m) return build(m);
+  }
+  return undefined;
+}
+
+/** A 401 carrying the Bearer challenge (token.md "How to authenticate"; RFC 6750 §3). */
+class ChallengeError extends RegistryError {
+  constructor(
+    message: string,
+    readonly challenge: string,
+    detail?: unknown,
+  ) {
+    super('UNAUTHORIZED', message, detail);
+  }
+}
+
+function one(value: unknown): string | undefined {
+  if (Array.isArray(value)) return value.length > 0 ? String(value[value.length - 1]) : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+function many(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  return typeof value === 'string' ? [value] : [];
+}
+
+function hasBody(req: FastifyRequest): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function bodyStream(req: FastifyRequest): Readable {
+  return (req.body as Readable | undefined) ?? req.raw;
+}
+
+function contentLength(req: FastifyRequest): number | undefined {
+  const v = req.headers['content-length'];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** `Content-Range: <start>-<end>` of a chunk (spec: `^[0-9]+-[0-9]+$`; docker's `bytes=` prefix tolerated). */
+export function parseContentRange(value: string | undefined): ChunkRange | undefined {
+  if (value === undefined) return undefined;
+  const m = value.trim().match(/^(?:bytes[ =])?(\d{1,15})-(\d{1,15})(?:\/(?:\d{1,15}|\*))?$/);
+  if (!m) {
+    throw new RegistryError('BLOB_UPLOAD_INVALID', 'Content-Range must be <start>-<end>', {
+      contentRange: value,
+    });
+  }
+  const range = { start: Number(m[1]), end: Number(m[2]) };
+  if (range.end < range.start) {
+    throw new RegistryError(
+      'BLOB_UPLOAD_INVALID',
+      'Content-Range ends before it starts',
+      { contentRange: value },
+      416,
+    );
+  }
+  return range;
+}
+
+/** A single `Range: bytes=…` request (RFC 9110 §14.1.2); undefined means "serve the whole blob". */
+export function parseRange(
+  value: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | undefined {
+  if (!value) return undefined;
+  const m = value.trim().match(/^bytes=(\d*)-(\d*)$/);
+  // Multiple ranges and syntax this server does not recognize are ignored, as RFC 9110 §14.2 allows.
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size || end < start) return 'unsatisfiable';
+  return { start, end };
+}
+
+/** Reads a small request body fully, refusing more than `limit` bytes (413 naming the limit). */
+async function readLimited(req: FastifyRequest, limit: number, what: string): Promise<Buffer> {
+  const declared = contentLength(req);
+  const tooLarge = () =>
+    new RegistryError(
+      what === 'manifest' ? 'SIZE_INVALID' : 'UNSUPPORTED',
+      `${what} is larger than the ${limit}-byte limit`,
+      { limit },
+      413,
+    );
+  if (declared !== undefined && declared > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of bodyStream(req) as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+function uploadHeaders(name: string, id: string, size: number): Record<string, string> {
+  return {
+    location: `/v2/${name}/blobs/uploads/${id}`,
+    // distribution's convention: "0-0" for an empty session, else the last byte received.
+    range: `0-${Math.max(0, size - 1)}`,
+    'docker-upload-uuid': id,
+  };
+}
+
+function pageLink(path: string, n: number | undefined, page: Page<string>): string | undefined {
+  if (page.next === undefined) return undefined;
+  const params = new URLSearchParams();
+  if (n !== undefined) params.set('n', String(n));
+  params.set('last', page.next);
+  return `<${path}?${params.toString()}>; rel="next"`;
+}
+
+function parseN(value: unknown): number | undefined {
+  const s = one(value);
+  if (s === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(s)) {
+    throw new RegistryError('UNSUPPORTED', 'n must be a non-negative integer', { n: s }, 400);
+  }
+  return Number(s);
+}
+
+export async function registerRegistryRoutes(app: FastifyInstance, opts: RegistryHttpOptions): Promise<void> {
+  await app.register(async (scope) => {
+    const { registry, authority } = opts;
+
+    // Request bodies are handed to handlers as the raw stream, whatever their Content-Type: manifests must be
+    // stored byte for byte, blobs streamed to disk.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+
+    scope.addHook('onRequest', async (_req, reply) => {
+      reply.headers(API_VERSION_HEADER);
+    });
+
+    scope.setErrorHandler((err, req, reply) => {
+      if (err instanceof RegistryError) {
+        if (err instanceof ChallengeError) reply.header('www-authenticate', err.challenge);
+        if (err.status === 413 || err.status === 416 || (hasBody(req) && !req.raw.complete)) {
+          // The body was not (fully) read: close the connection rather than read the rest of it.
+          reply.header('connection', 'close');
+        }
+        return reply.code(err.status).send(err.toJSON());
+      }
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status !== undefined && status >= 400 && status < 500) {
+        return reply
+          .code(status)
+          .send({ errors: [{ code: 'UNSUPPORTED', message: (err as Error).message }] });
+      }
+      req.log.error({ err }, 'registry request failed');
+      return reply.code(500).send({ errors: [{ code: 'UNKNOWN', message: 'internal error' }] });
+    });
+
+    // ── auth ──
+
+    const realm = () => `${opts.publicUrl()}/v2/token`;
+    const challenge = (scopeStr?: string, error?: string) =>
+      `Bearer realm="${realm()}",service="${authority?.service}"` +
+      (scopeStr ? `,scope="${scopeStr}"` : '') +
+      (error ? `,error="${error}"` : '');
+
+    /**
+     * Checks that the request may perform `actions` on `type:name`. Anonymous requests pass for pulls when the
+     * policy allows; everything else needs a bearer token from /v2/token that carries the actions.
+     */
+    async function authorize(
+      req: FastifyRequest,
+      type: Access['type'],
+      name: string,
+      actions: string[],
+      asked?: string[],
+    ): Promise<Access[] | undefined> {
+      if (!authority) return undefined;
+      const scopeStr = formatScope({ type, name, actions: asked ?? actions });
+      const header = req.headers.authorization;
+      if (!header) {
+        if (type === 'repository' && authority.policy.anonymousPull && actions.every((a) => a === 'pull')) {
+          return undefined;
+        }
+        throw new ChallengeError('authentication required', challenge(scopeStr), [{ type, name, actions }]);
+      }
+      const m = header.match(/^Bearer\s+(\S+)$/i);
+      if (!m) {
+        throw new ChallengeError(
+          'use a bearer token from the token endpoint',
+          challenge(scopeStr, 'invalid_request'),
+        );
+      }
+      const access = await authority.verify(m[1]);
+      if (!access) {
+        throw new ChallengeError('invalid or expired token', challenge(scopeStr, 'invalid_token'));
+      }
+      if (!allows(access, type, name, actions)) {
+        throw new ChallengeError(
+          'token does not grant the requested access',
+          challenge(scopeStr, 'insufficient_scope'),
+          [{ type, name, actions }],
+        );
+      }
+      return access;
+    }
+
+    /** Whether a request's own token (already verified) also allows pulling `from` (for mounts). */
+    async function mayPull(req: FastifyRequest, from: string): Promise<boolean> {
+      if (!authority) return true;
+      const header = req.headers.authorization;
+      const m = header?.match(/^Bearer\s+(\S+)$/i);
+      if (!m) return authority.policy.anonymousPull;
+      const access = await authority.verify(m[1]);
+      return (
+        access !== undefined &&
+        (allows(access, 'repository', from, ['pull']) || authority.policy.anonymousPull)
+      );
+    }
+
+    // ── end-1: API version check ──
+
+    const base = async (req: FastifyRequest, reply: FastifyReply) => {
+      if (authority) {
+        const m = req.headers.authorization?.match(/^Bearer\s+(\S+)$/i);
+        if (!m || !(await authority.verify(m[1]))) {
+          throw new ChallengeError('authentication required', challenge());
+        }
+      }
+      return reply.send({});
+    };
+    scope.route({ method: ['GET', 'HEAD'], url: '/v2/', handler: base });
+    scope.route({ method: ['GET', 'HEAD'], url: '/v2', handler: base });
+
+    // ── token endpoint (token.md "Requesting a Token"; oauth.md for the POST form) ──
+
+    scope.route({
+      method: ['GET', 'POST'],
+      url: '/v2/token',
+      handler: async (req, reply) => {
+        if (!authority) {
+          // Without auth any token works; docker still asks for one if it sees a challenge elsewhere.
+          return reply.send({ token: 'anonymous', access_token: 'anonymous', expires_in: 3600 });
+        }
+        let user: string | undefined;
+        let password: string | undefined;
+        let scopes: string[];
+        let service: string | undefined;
+        if (req.method === 'POST') {
+          const form = new URLSearchParams(
+            (await readLimited(req, SMALL_BODY_LIMIT, 'token request')).toString('utf8'),
+          );
+          const grantType = form.get('grant_type');
+          if (grantType !== 'password') {
+            throw new RegistryError(
+              'UNSUPPORTED',
+              'only grant_type=password is supported',
+              { grantType },
+              400,
+            );
+          }
+          user = form.get('username') ?? undefined;
+          password = form.get('password') ?? undefined;
+          scopes = (form.get('scope') ?? '').split(' ');
+          service = form.get('service') ?? undefined;
+        } else {
+          const q = req.query as Record<string, unknown>;
+          scopes = many(q.scope).flatMap((s) => s.split(' '));
+          service = one(q.service);
+          const basic = req.headers.authorization?.match(/^Basic\s+(\S+)$/i);
+          if (req.headers.authorization && !basic) {
+            throw new RegistryError('UNAUTHORIZED', 'the token endpoint takes Basic credentials');
+          }
+          if (basic) {
+            const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+            const colon = decoded.indexOf(':');
+            if (colon < 0) throw new RegistryError('UNAUTHORIZED', 'malformed Basic credentials');
+            user = decoded.slice(0, colon);
+            password = decoded.slice(colon + 1);
+          }
+        }
+        if (service !== undefined && service !== authority.service) {
+          throw new RegistryError('DENIED', `this token service is "${authority.service}"`, { service }, 400);
+        }
+        let grants: UserGrant[] | undefined;
+        if (user !== undefined) {
+          grants = await authority.authenticate(user, password ?? '');
+          if (!grants) {
+            reply.header('www-authenticate', `Basic realm="${authority.service}"`);
+            throw new RegistryError('UNAUTHORIZED', 'invalid username or password');
+          }
+        }
+        const requested = scopes
+          .filter(Boolean)
+          .map(parseScope)
+          .filter((a): a is Access => a !== undefined);
+        const access = authority.grant(requested, grants);
+        const { token, expiresIn, issuedAt } = await authority.issue(user ?? 'anonymous', access);
+        reply.header('cache-control', 'no-store');
+        return reply.send({
+          token,
+          access_token: token,
+          expires_in: expiresIn,
+          issued_at: issuedAt,
+          scope: access.map(formatScope).join(' '),
+        });
+      },
+    });
+
+    // ── everything else under /v2/ ──
+
+    scope.route({
+      method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      url: '/v2/*',
+      handler: async (req, reply) => {
+        const rawPath = req.url.slice('/v2/'.length).split('?')[0];
+        const route = parseRoute(rawPath);
+        if (!route)
+          throw new RegistryError(
+            'UNSUPPORTED',
+            'no such registry endpoint',
+            { path: req.url.split('?')[0] },
+            404,
+          );
+        const method = req.method;
+        const q = req.query as Record<string, unknown>;
+        const unsupported = () =>
+          new RegistryError('UNSUPPORTED', `${method} is not supported here`, undefined, 405);
+
+        if (route.kind === 'catalog') {
+          if (method !== 'GET') throw unsupported();
+          await authorize(req, 'registry', 'catalog', ['*']);
+          const n = parseN(q.n);
+          const last = one(q.last) ?? '';
+          const page = registry.catalog(n, last);
+          const link = pageLink('/v2/_catalog', n, page);
+          if (link) reply.header('link', link);
+          return reply.send({ repositories: page.items });
+        }
+
+        const name = assertName(route.name);
+        switch (route.kind) {
+          case 'manifest': {
+            const ref = parseReference(route.ref);
+            if (method === 'GET' || method === 'HEAD') {
+              await authorize(req, 'repository', name, ['pull']);
+              const m = registry.getManifest(name, ref);
+              const etag = `"${m.digest}"`;
+              const headers = {
+                ...API_VERSION_HEADER,
+                'content-type': m.mediaType,
+                'content-length': String(m.content.length),
+                'docker-content-digest': m.digest,
+                etag,
+              };
+              // Hot path: write straight to the socket, skipping fastify's serialization.
+              reply.hijack();
+              if (req.headers['if-none-match'] === etag) {
+                reply.raw
+                  .writeHead(304, { etag, 'docker-content-digest': m.digest, ...API_VERSION_HEADER })
+                  .end();
+              } else {
+                reply.raw.writeHead(200, headers).end(method === 'HEAD' ? undefined : m.content);
+              }
+              return;
+            }
+            if (method === 'PUT') {
+              await authorize(req, 'repository', name, ['push'], ['pull', 'push']);
+              const content = await readLimited(req, MAX_MANIFEST_BYTES, 'manifest');
+              const extraTags = many(q.tag);
+              const result = registry.putManifest(name, ref, content, req.headers['content-type'], extraTags);
+              reply.code(201).headers({
+                location: `/v2/${name}/manifests/${result.digest}`,
+                'docker-content-digest': result.digest,
+                'content-length': '0',
+              });
+              if (result.subject) reply.header('oci-subject', result.subject);
+              if (extraTags.length > 0) reply.header('oci-tag', result.tags.join(', '));
+              return reply.send();
+            }
+            if (method === 'DELETE') {
+              await authorize(req, 'repository', name, ['delete']);
+              registry.deleteManifest(name, ref);
+              return reply.code(202).header('content-length', '0').send();
+            }
+            throw unsupported();
+          }
+
+          case 'blob': {
+            const digest = parseDigest(route.digest);
+            if (method === 'GET' || method === 'HEAD') {
+              await authorize(req, 'repository', name, ['pull']);
+              return sendBlob(req, reply, registry, name, digest);
+            }
+            if (method === 'DELETE') {
+              await authorize(req, 'repository', name, ['delete']);
+              registry.deleteBlob(name, digest);
+              return reply.code(202).header('content-length', '0').send();
+            }
+            throw unsupported();
+          }
+
+          case 'uploads': {
+            if (method !== 'POST') throw unsupported();
+            await authorize(req, 'repository', name, ['push'], ['pull', 'push']);
+            const mount = one(q.mount);
+            const from = one(q.from);
+            if (mount !== undefined && from !== undefined) {
+              const digest = parseDigest(mount);
+              // Mounting reveals `from`'s content, so the caller must be able to pull it; if not, or if `from`
+              // lacks the blob, the spec's fallback is an ordinary upload session (202).
+              if ((await mayPull(req, assertName(from))) && (await registry.mountBlob(name, from, digest))) {
+                return reply
+                  .code(201)
+                  .headers({
+                    location: `/v2/${name}/blobs/${digest.digest}`,
+                    'docker-content-digest': digest.digest,
+                    'content-length': '0',
+                  })
+                  .send();
+              }
+            }
+            const digestParam = one(q.digest);
+            const algorithmParam = one(q['digest-algorithm']);
+            let algorithm: 'sha256' | 'sha512' = 'sha256';
+            if (algorithmParam !== undefined) {
+              if (!isDigestAlgorithm(algorithmParam)) {
+                throw new RegistryError(
+                  'DIGEST_INVALID',
+                  `unsupported digest algorithm "${algorithmParam}"`,
+                  { algorithm: algorithmParam },
+                );
+              }
+              algorithm = algorithmParam;
+            }
+            const digest = digestParam === undefined ? undefined : parseDigest(digestParam);
+            if (digest) algorithm = digest.algorithm;
+            const upload = await registry.startUpload(name, algorithm);
+            if (digest) {
+              // Single-POST monolithic upload (end-4b).
+              const done = await registry.completeUpload(
+                name,
+                upload.id,
+                digest,
+                bodyStream(req),
+                undefined,
+                contentLength(req),
+              );
+              return reply
+                .code(201)
+                .headers({
+                  location: `/v2/${name}/blobs/${done.digest}`,
+                  'docker-content-digest': done.digest,
+                  'content-length': '0',
+                })
+                .send();
+            }
+            return reply
+              .code(202)
+              .headers({ ...uploadHeaders(name, upload.id, 0), 'content-length': '0' })
+              .send();
+          }
+
+          case 'upload': {
+            await authorize(req, 'repository', name, ['push'], ['pull', 'push']);
+            const id = route.id;
+            if (method === 'GET') {
+              const state = await registry.uploadStatus(name, id);
+              return reply
+                .code(204)
+                .headers(uploadHeaders(name, id, state.size))
+                .send();
+            }
+            if (method === 'PATCH') {
+              const range = parseContentRange(req.headers['content-range']);
+              const state = await registry.appendUpload(name, id, bodyStream(req), range, contentLength(req));
+              return reply
+                .code(202)
+                .headers({ ...uploadHeaders(name, id, state.size), 'content-length': '0' })
+                .send();
+            }
+            if (method === 'PUT') {
+              const digestParam = one(q.digest);
+              if (digestParam === undefined) {
+                throw new RegistryError(
+                  'DIGEST_INVALID',
+                  'the closing PUT needs ?digest=<digest of the whole blob>',
+                );
+              }
+              const digest = parseDigest(digestParam);
+              const range = parseContentRange(req.headers['content-range']);
+              const body = hasBody(req) ? bodyStream(req) : undefined;
+              const done = await registry.completeUpload(
+                name,
+                id,
+                digest,
+                body,
+                range,
+                body ? contentLength(req) : undefined,
+              );
+              return reply
+                .code(201)
+                .headers({
+                  location: `/v2/${name}/blobs/${done.digest}`,
+                  'docker-content-digest': done.digest,
+                  'content-length': '0',
+                })
+                .send();
+            }
+            if (method === 'DELETE') {
+              await registry.cancelUpload(name, id);
+              return reply.code(204).send();
+            }
+            throw unsupported();
+          }
+
+          case 'tags': {
+            if (method !== 'GET') throw unsupported();
+            await authorize(req, 'repository', name, ['pull']);
+            const n = parseN(q.n);
+            const last = one(q.last) ?? '';
+            if (last !== '' && !isValidTag(last)) {
+              throw new RegistryError('UNSUPPORTED', 'last must be a tag', { last }, 400);
+            }
+            const page = registry.listTags(name, n, last);
+            const link = pageLink(`/v2/${name}/tags/list`, n, page);
+            if (link) reply.header('link', link);
+            return reply.send({ name, tags: page.items });
+          }
+
+          case 'referrers': {
+            if (method !== 'GET') throw unsupported();
+            await authorize(req, 'repository', name, ['pull']);
+            const digest = parseDigest(route.digest);
+            const artifactType = one(q.artifactType);
+            const manifests = registry.referrers(name, digest, artifactType);
+            if (artifactType !== undefined) reply.header('oci-filters-applied', 'artifactType');
+            // Sent as bytes so that no charset parameter is appended: the spec wants exactly this media type.
+            return reply
+              .header('content-type', OCI_INDEX)
+              .send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests })));
+          }
+        }
+      },
+    });
+  });
+}
+
+/** GET/HEAD of a blob with Range support, streamed from the file (never read whole into memory). */
+async function sendBlob(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  registry: Registry,
+  name: string,
+  digest: ParsedDigest,
+): Promise<void> {
+  const blob = await registry.openBlob(name, digest);
+  const headers: Record<string, string> = {
+    ...API_VERSION_HEADER,
+    'content-type': 'application/octet-stream',
+    'docker-content-digest': digest.digest,
+    etag: `"${digest.digest}"`,
+    'accept-ranges': 'bytes',
+    // Content-addressed: the bytes behind this URL never change.
+    'cache-control': 'max-age=31536000',
+  };
+  const range = req.method === 'GET' ? parseRange(req.headers.range, blob.size) : undefined;
+  if (range === 'unsatisfiable') {
+    await blob.fh.close();
+    reply.code(416).header('content-range', `bytes */${blob.size}`);
+    throw new RegistryError('BLOB_UNKNOWN', 'requested range not satisfiable', { size: blob.size }, 416);
+  }
+  const res: ServerResponse<IncomingMessage> = reply.raw;
+  reply.hijack();
+  if (req.method === 'HEAD') {
+    await blob.fh.close();
+    res.writeHead(200, { ...headers, 'content-length': String(blob.size) }).end();
+    return;
+  }
+  const start = range?.start ?? 0;
+  const end = range?.end ?? blob.size - 1;
+  if (range) headers['content-range'] = `bytes ${start}-${end}/${blob.size}`;
+  res.writeHead(range ? 206 : 200, { ...headers, 'content-length': String(end - start + 1) });
+  if (blob.size === 0) {
+    await blob.fh.close();
+    res.end();
+    return;
+  }
+  const stream = blob.fh.createReadStream({ start, end, highWaterMark: READ_CHUNK_BYTES, autoClose: true });
+  try {
+    await pipeline(stream, res);
+  } catch {
+    // The client went away mid-download; pipeline has destroyed the file stream (closing the file).
+    res.destroy();
+  }
+}

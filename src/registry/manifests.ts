@@ -1,0 +1,178 @@
+// Parsing and validating pushed manifests: the media types the registry accepts (OCI image manifest and index,
+// Docker schema2 manifest and manifest list), descriptor shape (image-spec descriptor.md), and what a manifest
+// points at: blobs (config, layers), child manifests (index entries) and its `subject` (image-spec manifest.md,
+// image-index.md; distribution-spec "Pushing Manifests with Subject"). Pure functions, no I/O.
+import { RegistryError } from './errors.js';
+import { parseDigest } from './names.js';
+
+export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+export const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+
+/** distribution-spec: registries should accept manifests of at least 4 MB; larger ones get 413. */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+const IMAGE_TYPES = new Set([OCI_MANIFEST, DOCKER_MANIFEST]);
+const INDEX_TYPES = new Set([OCI_INDEX, DOCKER_LIST]);
+export const MANIFEST_MEDIA_TYPES: readonly string[] = [
+  OCI_MANIFEST,
+  OCI_INDEX,
+  DOCKER_MANIFEST,
+  DOCKER_LIST,
+];
+
+/** Content-Types that say nothing about the manifest kind, so the body's `mediaType` decides. */
+const GENERIC_TYPES = new Set(['', 'application/json', 'application/octet-stream']);
+
+/** Layer types a registry is not given (image-spec layer.md "non-distributable", Docker foreign layers). */
+const FOREIGN_LAYER_TYPES = new Set([
+  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
+]);
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+  urls?: string[];
+}
+
+export interface ParsedManifest {
+  mediaType: string;
+  /** Blobs that must exist in the repository (config and distributable layers). */
+  blobs: string[];
+  /** Manifests that must exist in the repository (index entries). */
+  manifests: string[];
+  subject?: Descriptor;
+  /** The referrers-API artifactType: the manifest's own, else (image manifests only) the config's media type. */
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+/** Strips parameters and case from a Content-Type header value. */
+export function bareMediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase();
+}
+
+function invalid(message: string, detail?: unknown): RegistryError {
+  return new RegistryError('MANIFEST_INVALID', message, detail);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseAnnotations(value: unknown, where: string): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value) || !Object.values(value).every((v) => typeof v === 'string')) {
+    throw invalid(`${where}.annotations must map strings to strings`);
+  }
+  return value as Record<string, string>;
+}
+
+/** Validates one descriptor (image-spec descriptor.md "Properties"). */
+export function parseDescriptor(value: unknown, where: string): Descriptor {
+  if (!isObject(value)) throw invalid(`${where} must be a descriptor object`);
+  const { mediaType, digest, size, artifactType, urls } = value;
+  if (typeof mediaType !== 'string' || mediaType === '') throw invalid(`${where}.mediaType must be a string`);
+  if (typeof digest !== 'string') throw invalid(`${where}.digest must be a string`);
+  try {
+    parseDigest(digest);
+  } catch (err) {
+    throw invalid(`${where}.digest: ${(err as Error).message}`, { digest });
+  }
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw invalid(`${where}.size must be a non-negative integer`);
+  }
+  if (artifactType !== undefined && typeof artifactType !== 'string') {
+    throw invalid(`${where}.artifactType must be a string`);
+  }
+  if (urls !== undefined && (!Array.isArray(urls) || !urls.every((u) => typeof u === 'string'))) {
+    throw invalid(`${where}.urls must be an array of strings`);
+  }
+  const out: Descriptor = { mediaType, digest, size };
+  if (artifactType !== undefined) out.artifactType = artifactType;
+  const annotations = parseAnnotations(value.annotations, where);
+  if (annotations) out.annotations = annotations;
+  if (urls !== undefined) out.urls = urls as string[];
+  return out;
+}
+
+/**
+ * Decides the manifest's media type from the request's Content-Type and the body's `mediaType`: when both are
+ * present they must agree (spec: "clients MUST set the Content-Type header to the value specified by the
+ * mediaType field"); a generic Content-Type defers to the body.
+ */
+function resolveMediaType(contentType: string, bodyType: unknown): string {
+  if (bodyType !== undefined && typeof bodyType !== 'string') throw invalid('mediaType must be a string');
+  const declared = GENERIC_TYPES.has(contentType) ? undefined : contentType;
+  if (declared && bodyType && declared !== bodyType) {
+    throw invalid('Content-Type does not match the manifest mediaType', {
+      contentType: declared,
+      mediaType: bodyType,
+    });
+  }
+  const type = declared ?? (bodyType as string | undefined);
+  if (!type) throw invalid('manifest media type unknown: set Content-Type or mediaType');
+  if (!IMAGE_TYPES.has(type) && !INDEX_TYPES.has(type)) {
+    throw invalid(`unsupported manifest media type "${type}"`, {
+      mediaType: type,
+      supported: MANIFEST_MEDIA_TYPES,
+    });
+  }
+  return type;
+}
+
+/** Parses and validates manifest bytes as pushed with the given Content-Type. */
+export function parseManifest(bytes: Buffer, contentType: string | undefined): ParsedManifest {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw invalid('manifest is not valid JSON');
+  }
+  if (!isObject(doc)) throw invalid('manifest must be a JSON object');
+  if (doc.schemaVersion !== 2) throw invalid('schemaVersion must be 2', { schemaVersion: doc.schemaVersion });
+  const mediaType = resolveMediaType(bareMediaType(contentType), doc.mediaType);
+  const subject = doc.subject === undefined ? undefined : parseDescriptor(doc.subject, 'subject');
+  const annotations = parseAnnotations(doc.annotations, 'manifest');
+  if (doc.artifactType !== undefined && typeof doc.artifactType !== 'string') {
+    throw invalid('artifactType must be a string');
+  }
+  const ownArtifactType = (doc.artifactType as string | undefined) || undefined;
+
+  if (IMAGE_TYPES.has(mediaType)) {
+    const config = parseDescriptor(doc.config, 'config');
+    if (!Array.isArray(doc.layers)) throw invalid('layers must be an array');
+    const layers = doc.layers.map((l, i) => parseDescriptor(l, `layers[${i}]`));
+    const blobs = [config.digest];
+    for (const layer of layers) {
+      // Foreign layers live at their `urls`, never in this registry (image-spec layer.md).
+      if (FOREIGN_LAYER_TYPES.has(layer.mediaType) && layer.urls?.length) continue;
+      blobs.push(layer.digest);
+    }
+    return {
+      mediaType,
+      blobs: [...new Set(blobs)],
+      manifests: [],
+      subject,
+      artifactType: ownArtifactType ?? config.mediaType,
+      annotations,
+    };
+  }
+  if (!Array.isArray(doc.manifests)) throw invalid('manifests must be an array');
+  const children = doc.manifests.map((m, i) => parseDescriptor(m, `manifests[${i}]`));
+  return {
+    mediaType,
+    blobs: [],
+    manifests: [...new Set(children.map((c) => c.digest))],
+    subject,
+    artifactType: ownArtifactType,
+    annotations,
+  };
+}
