@@ -16,6 +16,7 @@ import { type CaConfig, DEFAULT_AUDIENCE, loadCaConfig } from './config.js';
 import { type HierarchySigners, openHierarchy } from './hierarchy.js';
 import { registerCaRoutes } from './http.js';
 import type { IssuerConfig } from './identity.js';
+import { defaultWorkerCount, IssuePool } from './pool.js';
 import { TokenVerifier } from './tokens.js';
 
 /** Where the transparency log service keeps its key (src/log); read when the log is not passed in. */
@@ -40,6 +41,11 @@ export interface CaServiceOptions {
   signers?: HierarchySigners & { ct?: Signer };
   /** Overrides ca-config.json (tests, `sigil up`). */
   config?: Partial<CaConfig>;
+  /**
+   * Worker threads that do the issuance crypto (default: one per core, up to 4; 0: all on the main thread).
+   * Workers open the key files themselves, so custom `signers` imply 0.
+   */
+  issueWorkers?: number;
 }
 
 async function fileTime(path: string): Promise<Date | undefined> {
@@ -87,6 +93,9 @@ export async function createCaService(ctx: ServiceContext, options: CaServiceOpt
   const oidc = withIssuer
     ? await CiIssuer.open(ctx.dataDir, ctx.publicUrl, { devMode: config.oidcDevMode })
     : undefined;
+
+  const workerCount = options.signers ? 0 : (options.issueWorkers ?? defaultWorkerCount());
+  let pool: IssuePool | undefined;
 
   let log = options.log;
   let trust: { root: Record<string, unknown>; signing: Record<string, unknown> } | undefined;
@@ -145,8 +154,14 @@ export async function createCaService(ctx: ServiceContext, options: CaServiceOpt
     },
     async started() {
       trust = await buildTrustFiles();
+      if (workerCount > 0) {
+        pool = await IssuePool.start(workerCount, ctx.dataDir, issuers());
+        ca.preparer = pool;
+      }
     },
     async close() {
+      ca.preparer = undefined;
+      await pool?.close();
       await ct.close();
     },
   };

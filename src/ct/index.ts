@@ -28,7 +28,15 @@ export {
   utf8,
 } from './der.js';
 export { MAX_ENTRIES_PER_GET, registerCtRoutes } from './http.js';
-export { type CtEntry, CtError, CtLog, type LoggedSct, type PrecertSubmission, precertLeaf } from './log.js';
+export {
+  type CtEntry,
+  CtError,
+  CtLog,
+  type LoggedSct,
+  type PrecertSubmission,
+  precertLeaf,
+  SctSigner,
+} from './log.js';
 export {
   isPrecertificate,
   issuerKeyHash,

@@ -88,35 +88,63 @@ function decodeRecord(record: Buffer): CtEntry {
   return { leafInput: record.subarray(3, 3 + len), extraData: record.subarray(3 + len) };
 }
 
-export class CtLog {
+/**
+ * The signing half of the log: an SCT over a precertificate and the entry record to store for it. It holds no
+ * state, so the CA can run it in worker threads next to the certificate signing while one thread owns the store.
+ */
+export class SctSigner {
   readonly publicKey: KeyObject;
   /** RFC 6962 §3.2 LogID: SHA-256 of the log's DER public key. */
   readonly logId: Buffer;
-  private readonly rootFingerprints: Set<string>;
 
   constructor(
     private readonly signer: Signer,
-    private readonly store: CtEntryStore,
-    /** DER root certificates whose chains add-pre-chain accepts (§4.1). */
-    readonly roots: Buffer[],
     private readonly now: () => number = Date.now,
   ) {
     this.publicKey = signer.publicKey;
     this.logId = keyId(signer.publicKey);
-    this.rootFingerprints = new Set(roots.map((r) => createHash('sha256').update(r).digest('hex')));
   }
 
-  /** Signs an SCT for an already-validated precertificate (the CA's in-process path) and queues the entry. */
-  async logPrecertificate(sub: PrecertSubmission): Promise<LoggedSct> {
+  async sign(sub: PrecertSubmission): Promise<{ sct: Sct; record: Buffer }> {
     const timestamp = this.now();
     const signature = await this.signer.sign(precertSignedData(timestamp, sub.issuerKeyHash, sub.tbs));
     const leafInput = precertLeaf(timestamp, sub.issuerKeyHash, sub.tbs);
-    const durable = this.store.append(
-      encodeRecord({ leafInput, extraData: precertExtraData(sub.precertificate, sub.chain) }),
-    );
+    const record = encodeRecord({ leafInput, extraData: precertExtraData(sub.precertificate, sub.chain) });
+    return { sct: { logId: this.logId, timestamp, extensions: Buffer.alloc(0), signature }, record };
+  }
+}
+
+export class CtLog {
+  readonly publicKey: KeyObject;
+  readonly logId: Buffer;
+  readonly sctSigner: SctSigner;
+  private readonly rootFingerprints: Set<string>;
+
+  constructor(
+    signer: Signer,
+    private readonly store: CtEntryStore,
+    /** DER root certificates whose chains add-pre-chain accepts (§4.1). */
+    readonly roots: Buffer[],
+    now: () => number = Date.now,
+  ) {
+    this.sctSigner = new SctSigner(signer, now);
+    this.publicKey = signer.publicKey;
+    this.logId = this.sctSigner.logId;
+    this.rootFingerprints = new Set(roots.map((r) => createHash('sha256').update(r).digest('hex')));
+  }
+
+  /** Queues an entry record made by an SctSigner of this log; resolves with its index once it is durable. */
+  append(record: Buffer): Promise<number> {
+    return this.store.append(record);
+  }
+
+  /** Signs an SCT for an already-validated precertificate and queues the entry. */
+  async logPrecertificate(sub: PrecertSubmission): Promise<LoggedSct> {
+    const { sct, record } = await this.sctSigner.sign(sub);
+    const durable = this.store.append(record);
     // Avoid an unhandled rejection if the caller fails before awaiting; the caller still sees the error.
     durable.catch(() => {});
-    return { sct: { logId: this.logId, timestamp, extensions: Buffer.alloc(0), signature }, durable };
+    return { sct, durable };
   }
 
   /**

@@ -19,7 +19,8 @@ export async function startCa(options: CaServiceOptions = {}, dataDir?: string):
   const url = lateUrl();
   const service = await createCaService(
     { dataDir: dir, publicUrl: url.get },
-    { ...options, config: { oidcDevMode: true, ...options.config } },
+    // Worker threads cost startup time; tests use them only where they say so (the interop test does).
+    { issueWorkers: 0, ...options, config: { oidcDevMode: true, ...options.config } },
   );
   const server = await startServer([service], { logLevel: 'silent', onUrl: url.set });
   return {

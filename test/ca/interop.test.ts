@@ -24,7 +24,7 @@ describe('sigstore-js against sigil CA + CI issuer', () => {
   let secret: string;
 
   beforeAll(async () => {
-    ca = await startCa({ config: { oidcDevMode: false } });
+    ca = await startCa({ config: { oidcDevMode: false }, issueWorkers: 2 });
     // Register a runner through the real CLI, as an operator would.
     const { stdout } = await run(
       process.execPath,
