@@ -6,6 +6,7 @@ import { registerImageCommands } from './commands/image.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerUpCommand } from './commands/up.js';
+import { registerVerifyBlobCommand } from './commands/verify-blob.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerRegistryCommands(program);
   registerOidcCommands(program);
   registerImageCommands(program);
+  registerVerifyBlobCommand(program);
   return program;
 }
 

@@ -1,0 +1,15 @@
+// Public interface of log/: the generic Merkle log engine (also used by the CT log) and its storage contract.
+export {
+  type AppendInput,
+  type AppendResult,
+  DEFAULT_BATCH_MAX_AGE_MS,
+  DEFAULT_BATCH_MAX_SIZE,
+  MAX_LEAF_SIZE,
+  type MerkleLog,
+  type MerkleLogOptions,
+  openMerkleLog,
+  type SequencedPosition,
+} from './merkle-log.js';
+export { type NoteSigner, rekorNoteSigner } from './note-signer.js';
+export { openSqliteStorage } from './storage/sqlite.js';
+export type { BatchWrite, LogStorage, StoredEntry, TileKey, TileWrite, TreeHead } from './storage/types.js';
