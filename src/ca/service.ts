@@ -7,7 +7,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadOrCreatePrivateKey, localSigner, type Signer, writeFileAtomic } from '../crypto/index.js';
-import { CtLog, openFileEntryStore, registerCtRoutes } from '../ct/index.js';
+import { CtLog, CtTree, openFileEntryStore, recordLeaf, registerCtRoutes } from '../ct/index.js';
 import { CiIssuer, registerOidcRoutes } from '../oidc/index.js';
 import type { Service, ServiceContext } from '../server/index.js';
 import { buildSigningConfig, buildTrustedRoot } from '../trust/index.js';
@@ -77,9 +77,9 @@ export async function createCaService(ctx: ServiceContext, options: CaServiceOpt
   const ctKeyPath = join(ctx.dataDir, 'ct', 'ct-key.pem');
   const ctSigner = options.signers?.ct ?? localSigner(await loadOrCreatePrivateKey(ctKeyPath, 'ecdsa-p256'));
   const ctValidFrom = backdate((await fileTime(ctKeyPath)) ?? hierarchy.validFrom);
-  const ct = new CtLog(ctSigner, openFileEntryStore(join(ctx.dataDir, 'ct', 'entries.log')), [
-    hierarchy.rootDer,
-  ]);
+  const ctQueue = openFileEntryStore(join(ctx.dataDir, 'ct', 'entries.log'));
+  const ctTree = await CtTree.open(join(ctx.dataDir, 'ct'), ctSigner, ctQueue, recordLeaf);
+  const ct = new CtLog(ctSigner, ctQueue, [hierarchy.rootDer], ctTree);
 
   const issuers = (): IssuerConfig[] =>
     config.allowOwnIssuer

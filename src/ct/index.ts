@@ -35,6 +35,7 @@ export {
   type LoggedSct,
   type PrecertSubmission,
   precertLeaf,
+  recordLeaf,
   SctSigner,
 } from './log.js';
 export {
@@ -56,3 +57,4 @@ export {
   serializeSct,
 } from './sct.js';
 export { type CtEntryStore, openFileEntryStore } from './store.js';
+export { CtTree, MAX_MERGE_DELAY_SECONDS, type SignedTreeHead, treeHeadSignedData } from './tree.js';

@@ -15,6 +15,7 @@ import {
 } from './precert.js';
 import { precertSignedData, type Sct } from './sct.js';
 import type { CtEntryStore } from './store.js';
+import type { CtTree } from './tree.js';
 
 /** RFC 6962 §3.4 LogEntryType precert_entry; MerkleLeafType timestamped_entry; Version v1. */
 const PRECERT_ENTRY = 1;
@@ -83,6 +84,11 @@ function encodeRecord(entry: CtEntry): Buffer {
   return Buffer.concat([withU24(entry.leafInput), entry.extraData]);
 }
 
+/** The leaf_input of a stored entry record (what the Merkle tree hashes). */
+export function recordLeaf(record: Buffer): Buffer {
+  return record.subarray(3, 3 + record.readUIntBE(0, 3));
+}
+
 function decodeRecord(record: Buffer): CtEntry {
   const len = record.readUIntBE(0, 3);
   return { leafInput: record.subarray(3, 3 + len), extraData: record.subarray(3 + len) };
@@ -125,6 +131,8 @@ export class CtLog {
     private readonly store: CtEntryStore,
     /** DER root certificates whose chains add-pre-chain accepts (§4.1). */
     readonly roots: Buffer[],
+    /** The Merkle tree the queued entries are merged into; without one the log only queues (tests). */
+    readonly tree?: CtTree,
     now: () => number = Date.now,
   ) {
     this.sctSigner = new SctSigner(signer, now);
@@ -134,14 +142,17 @@ export class CtLog {
   }
 
   /** Queues an entry record made by an SctSigner of this log; resolves with its index once it is durable. */
-  append(record: Buffer): Promise<number> {
-    return this.store.append(record);
+  async append(record: Buffer): Promise<number> {
+    const index = await this.store.append(record);
+    // Merged into the tree in the background, within the maximum merge delay.
+    this.tree?.catchUp();
+    return index;
   }
 
   /** Signs an SCT for an already-validated precertificate and queues the entry. */
   async logPrecertificate(sub: PrecertSubmission): Promise<LoggedSct> {
     const { sct, record } = await this.sctSigner.sign(sub);
-    const durable = this.store.append(record);
+    const durable = this.append(record);
     // Avoid an unhandled rejection if the caller fails before awaiting; the caller still sees the error.
     durable.catch(() => {});
     return { sct, durable };
@@ -203,7 +214,8 @@ export class CtLog {
     return verifySignature(this.publicKey, precertSignedData(sct.timestamp, issuerHash, tbs), sct.signature);
   }
 
-  close(): Promise<void> {
-    return this.store.close();
+  async close(): Promise<void> {
+    await this.tree?.close();
+    await this.store.close();
   }
 }

@@ -62,6 +62,13 @@ it('keeps every acknowledged precertificate entry across kill -9', async () => {
     const res = await fetch(`${second.url}/ct/v1/get-entries?start=0&end=255`);
     const { entries } = (await res.json()) as { entries: unknown[] };
     expect(entries.length).toBeGreaterThanOrEqual(acknowledged);
+    // Entries queued before the kill but not yet in the tree are merged after the restart.
+    let size = 0;
+    for (let i = 0; i < 200 && size < entries.length; i++) {
+      size = ((await (await fetch(`${second.url}/ct/v1/get-sth`)).json()) as { tree_size: number }).tree_size;
+      if (size < entries.length) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(size).toBe(entries.length);
     second.proc.kill('SIGTERM');
   } finally {
     await rm(dataDir, { recursive: true, force: true });

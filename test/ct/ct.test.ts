@@ -20,7 +20,9 @@ import {
   parseDer,
   precertSignedData,
   seq,
+  treeHeadSignedData,
 } from '../../src/ct/index.js';
+import { verifyConsistency, verifyInclusion } from '../../src/merkle/index.js';
 import { devToken, type RunningCa, requestCert, startCa } from '../ca/helpers.js';
 
 let ca: RunningCa;
@@ -149,5 +151,74 @@ describe('CT entry store', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('CT Merkle tree', () => {
+  /** RFC 6962 §2.1 MTH, naively: an implementation independent of src/merkle. */
+  function mth(leaves: Buffer[]): Buffer {
+    const h = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();
+    if (leaves.length === 0) return h();
+    if (leaves.length === 1) return h(Buffer.from([0]), leaves[0]);
+    let k = 1;
+    while (k * 2 < leaves.length) k *= 2;
+    return h(Buffer.from([1]), mth(leaves.slice(0, k)), mth(leaves.slice(k)));
+  }
+
+  async function sthAtLeast(n: number) {
+    for (let i = 0; i < 200; i++) {
+      const sth = (await (await fetch(`${ca.url}/ct/v1/get-sth`)).json()) as Record<string, unknown>;
+      if (Number(sth.tree_size) >= n) return sth;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`tree never reached ${n}`);
+  }
+
+  it('merges entries into a signed tree with inclusion and consistency proofs', async () => {
+    for (let i = 0; i < 3; i++) await requestCert(ca.url, await devToken(ca.url));
+    const { entries } = (await (await fetch(`${ca.url}/ct/v1/get-entries?start=0&end=255`)).json()) as {
+      entries: { leaf_input: string }[];
+    };
+    const leaves = entries.map((e) => Buffer.from(e.leaf_input, 'base64'));
+    const sth = await sthAtLeast(leaves.length);
+    expect(sth.tree_size).toBe(leaves.length);
+    expect(sth.sha256_root_hash).toBe(mth(leaves).toString('base64'));
+
+    const ctKey = createPublicKey(await readFile(join(ca.dataDir, 'ct', 'ct-key.pem'), 'utf8'));
+    const sig = Buffer.from(String(sth.tree_head_signature), 'base64');
+    expect([sig[0], sig[1]]).toEqual([4, 3]);
+    const signed = treeHeadSignedData(Number(sth.timestamp), leaves.length, mth(leaves));
+    expect(verify('sha256', signed, ctKey, sig.subarray(4))).toBe(true);
+
+    const target = leaves.length - 2;
+    const hash = createHash('sha256')
+      .update(Buffer.concat([Buffer.from([0]), leaves[target]]))
+      .digest();
+    const q = new URLSearchParams({ hash: hash.toString('base64'), tree_size: String(leaves.length) });
+    const proof = (await (await fetch(`${ca.url}/ct/v1/get-proof-by-hash?${q}`)).json()) as {
+      leaf_index: number;
+      audit_path: string[];
+    };
+    expect(proof.leaf_index).toBe(target);
+    const path = proof.audit_path.map((p) => Buffer.from(p, 'base64'));
+    expect(verifyInclusion(target, leaves.length, hash, path, mth(leaves))).toBe(true);
+
+    const first = leaves.length - 1;
+    const cons = (await (
+      await fetch(`${ca.url}/ct/v1/get-sth-consistency?first=${first}&second=${leaves.length}`)
+    ).json()) as { consistency: string[] };
+    const consProof = cons.consistency.map((p) => Buffer.from(p, 'base64'));
+    expect(verifyConsistency(first, leaves.length, mth(leaves.slice(0, first)), mth(leaves), consProof)).toBe(
+      true,
+    );
+
+    let res = await fetch(
+      `${ca.url}/ct/v1/get-proof-by-hash?hash=${'A'.repeat(43)}%3D&tree_size=${leaves.length}`,
+    );
+    expect(res.status).toBe(404);
+    res = await fetch(`${ca.url}/ct/v1/get-sth-consistency?first=3&second=${leaves.length + 100}`);
+    expect(res.status).toBe(400);
+    res = await fetch(`${ca.url}/ct/v1/get-proof-by-hash?hash=abc&tree_size=1`);
+    expect(res.status).toBe(400);
   });
 });
