@@ -2,10 +2,9 @@
 // signatures; one JavaScript thread tops out well below what the machine's cores can do, so the main thread keeps
 // only HTTP and the CT store (a single writer) and hands the crypto to a pool of workers (issue-worker.ts).
 // See docs/design/ca-issuance-speed.md.
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../ct/index.js';
 import type { PreparedCertificate, Preparer, SigningRequest } from './authority.js';
 import { CaError } from './errors.js';
 import type { IssuerConfig } from './identity.js';
@@ -33,20 +32,9 @@ export class IssuePool implements Preparer {
   }
 
   static async start(count: number, dataDir: string, issuers: IssuerConfig[]): Promise<IssuePool> {
-    // From dist/ the worker is the compiled .js; from sources (tests, tsx) it is the .ts, loaded through tsx's
-    // loader, which a worker thread does not inherit.
-    const js = new URL('./issue-worker.js', import.meta.url);
-    const source: URL | string = existsSync(fileURLToPath(js))
-      ? js
-      : `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(
-          new URL('./issue-worker.ts', import.meta.url).href,
-        )}); });`;
     const slots = await Promise.all(
       Array.from({ length: count }, async () => {
-        const worker = new Worker(source, {
-          workerData: { dataDir, issuers },
-          eval: typeof source === 'string',
-        });
+        const worker = spawnModuleWorker(import.meta.url, 'issue-worker', { dataDir, issuers });
         await new Promise<void>((resolve, reject) => {
           worker.once('message', (m: WorkerReply) =>
             'type' in m && m.type === 'ready' ? resolve() : undefined,

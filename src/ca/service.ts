@@ -78,7 +78,9 @@ export async function createCaService(ctx: ServiceContext, options: CaServiceOpt
   const ctSigner = options.signers?.ct ?? localSigner(await loadOrCreatePrivateKey(ctKeyPath, 'ecdsa-p256'));
   const ctValidFrom = backdate((await fileTime(ctKeyPath)) ?? hierarchy.validFrom);
   const ctQueue = openFileEntryStore(join(ctx.dataDir, 'ct', 'entries.log'));
-  const ctTree = await CtTree.open(join(ctx.dataDir, 'ct'), ctSigner, ctQueue, recordLeaf);
+  // The tree engine gets a thread of its own when the CT key is a file it can open there.
+  const treeKey = options.signers?.ct ? undefined : ctKeyPath;
+  const ctTree = await CtTree.open(join(ctx.dataDir, 'ct'), ctSigner, ctQueue, recordLeaf, treeKey);
   const ct = new CtLog(ctSigner, ctQueue, [hierarchy.rootDer], ctTree);
 
   const issuers = (): IssuerConfig[] =>

@@ -56,5 +56,8 @@ export {
   sctToJson,
   serializeSct,
 } from './sct.js';
+export { spawnModuleWorker } from './spawn-worker.js';
 export { type CtEntryStore, openFileEntryStore } from './store.js';
 export { CtTree, MAX_MERGE_DELAY_SECONDS, type SignedTreeHead, treeHeadSignedData } from './tree.js';
+export { InlineTree, type TreeBackend, type TreeHeadInfo } from './tree-backend.js';
+export { ThreadTree } from './tree-thread.js';

@@ -4,16 +4,16 @@
 // tree index i: the merger is the engine's only writer and appends in order, and each append's dedup identity
 // is its queue index, so re-appending after a crash is idempotent. Signed tree heads are RFC 6962 §3.5
 // TreeHeadSignatures made with the CT key.
-import { join } from 'node:path';
 import type { Signer } from '../crypto/index.js';
-import { type MerkleLog, openMerkleLog, rekorNoteSigner } from '../log/index.js';
-import { leafHash } from '../merkle/index.js';
 import type { CtEntryStore } from './store.js';
+import { InlineTree, type TreeBackend } from './tree-backend.js';
+import { ThreadTree } from './tree-thread.js';
 
 /** The promise RFC 6962 §3 makes: an SCT'd entry is in the tree within this long. */
 export const MAX_MERGE_DELAY_SECONDS = 60;
-const CHECKPOINT_NAME = 'sigil-ct';
 const MERGE_RETRY_MS = 1000;
+/** Leaves handed to the backend per append call. */
+const MERGE_CHUNK = 1024;
 
 export interface SignedTreeHead {
   tree_size: number;
@@ -33,10 +33,6 @@ export function treeHeadSignedData(timestamp: number, size: number, root: Buffer
   return out;
 }
 
-function queueIdentity(index: number): Buffer {
-  return Buffer.from(`ct-queue:${index}`);
-}
-
 export class CtTree {
   private merged: number;
   private merging: Promise<void> | undefined;
@@ -46,27 +42,28 @@ export class CtTree {
   private lastError: unknown;
 
   private constructor(
-    private readonly engine: MerkleLog,
+    private readonly backend: TreeBackend,
     private readonly queue: CtEntryStore,
     private readonly signer: Signer,
     /** Reads the leaf_input of a queued record. */
     private readonly leafOf: (record: Buffer) => Buffer,
   ) {
-    this.merged = engine.head().size;
+    this.merged = backend.head().size;
   }
 
+  /**
+   * Opens the tree under `<dir>/tree`. With `keyPath` (the CT key file) the engine runs in a worker thread of
+   * its own; without it (a KMS signer) on this thread.
+   */
   static async open(
     dir: string,
     signer: Signer,
     queue: CtEntryStore,
     leafOf: (record: Buffer) => Buffer,
+    keyPath?: string,
   ): Promise<CtTree> {
-    const engine = await openMerkleLog({
-      dir: join(dir, 'tree'),
-      origin: CHECKPOINT_NAME,
-      signers: [rekorNoteSigner(signer, CHECKPOINT_NAME)],
-    });
-    const tree = new CtTree(engine, queue, signer, leafOf);
+    const backend = keyPath ? await ThreadTree.open(dir, keyPath) : await InlineTree.open(dir, signer);
+    const tree = new CtTree(backend, queue, signer, leafOf);
     if (tree.merged > queue.size())
       throw new Error(`CT tree has ${tree.merged} entries but the entry queue only ${queue.size()}`);
     // Entries queued before a crash but not yet merged.
@@ -98,31 +95,21 @@ export class CtTree {
 
   private async mergeLoop(): Promise<void> {
     while (this.merged < this.queue.size()) {
-      const end = this.queue.size();
-      const appends: Promise<unknown>[] = [];
-      for (let i = this.merged; i < end; i++) {
-        const leaf = this.leafOf(this.queue.get(i));
-        appends.push(
-          this.engine
-            .append({ leaf, identity: queueIdentity(i), terms: [leafHash(leaf).toString('base64')] })
-            .then((r) => {
-              if (r.index !== i)
-                throw new Error(`CT tree out of step with its queue: entry ${i} got index ${r.index}`);
-            }),
-        );
-      }
-      await Promise.all(appends);
+      const end = Math.min(this.queue.size(), this.merged + MERGE_CHUNK);
+      const leaves: Buffer[] = [];
+      for (let i = this.merged; i < end; i++) leaves.push(this.leafOf(this.queue.get(i)));
+      await this.backend.append(this.merged, leaves);
       this.merged = end;
     }
   }
 
   size(): number {
-    return this.engine.head().size;
+    return this.backend.head().size;
   }
 
   /** RFC 6962 §4.3 get-sth. */
   async sth(): Promise<SignedTreeHead> {
-    const head = this.engine.head();
+    const head = this.backend.head();
     if (this.sthCache?.size === head.size && head.size > 0) return this.sthCache.sth;
     const sig = await this.signer.sign(treeHeadSignedData(head.timestamp, head.size, head.root));
     const ds = Buffer.concat([Buffer.from([4, 3]), Buffer.from([sig.length >> 8, sig.length & 0xff]), sig]);
@@ -138,20 +125,18 @@ export class CtTree {
 
   /** RFC 6962 §4.4 get-sth-consistency. */
   consistency(first: number, second: number): Promise<Buffer[]> {
-    return this.engine.consistencyProof(first, second);
+    return this.backend.consistency(first, second);
   }
 
   /** RFC 6962 §4.5 get-proof-by-hash: undefined when no entry with that leaf hash is in the tree of `size`. */
-  async proofByHash(hash: Buffer, size: number): Promise<{ index: number; path: Buffer[] } | undefined> {
-    const [index] = await this.engine.findByTerm(hash.toString('base64'), 1);
-    if (index === undefined || index >= size) return undefined;
-    return { index, path: await this.engine.inclusionProof(index, size) };
+  proofByHash(hash: Buffer, size: number): Promise<{ index: number; path: Buffer[] } | undefined> {
+    return this.backend.proveByHash(hash, size);
   }
 
   async close(): Promise<void> {
     clearTimeout(this.retry);
     await this.catchUp();
-    await this.engine.close();
+    await this.backend.close();
     // Unmerged entries are still durable in the queue and merged on the next start.
     if (this.merged < this.queue.size() && this.lastError) throw this.lastError;
   }
