@@ -3,12 +3,19 @@
 // on loopback, and prints the load generator's figures.
 //   npm run build && node --import tsx bench/ca/run.ts [seconds=10] [concurrency=32]
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const [seconds = '10', concurrency = '32'] = process.argv.slice(2);
 const root = join(import.meta.dirname, '../..');
+
+/** User + system CPU seconds of a process, all its threads (Linux /proc, 100 ticks a second). */
+function cpuSeconds(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), 'sigil-bench-ca-'));
@@ -38,12 +45,20 @@ async function main() {
       },
     );
     let out = '';
+    let cpuStart = 0;
     load.stdout.on('data', (d: Buffer) => {
       out += d.toString();
+      if (!cpuStart && out.includes('measuring\n')) cpuStart = cpuSeconds(server.pid);
     });
     const code = await new Promise<number | null>((resolve) => load.on('exit', resolve));
     if (code !== 0) throw new Error(`load generator exited ${code}`);
-    process.stdout.write(out);
+    const serverCpu = cpuSeconds(server.pid) - cpuStart;
+    const result = JSON.parse(out.slice(out.indexOf('measuring\n') + 10));
+    // The machine is shared: the rate per CPU-second the server used is the figure that survives other load.
+    result.serverCpuSeconds = Number(serverCpu.toFixed(2));
+    result.certsPerServerCpuSecond = Math.round(result.certificates / serverCpu);
+    result.loadAverage = loadavg()[0].toFixed(1);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.on('exit', r));

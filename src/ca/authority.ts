@@ -31,7 +31,8 @@ export interface IssuedCertificate {
 }
 
 /** A certificate made but not yet released: its CT entry record still has to become durable. */
-export interface PreparedCertificate extends IssuedCertificate {
+export interface PreparedCertificate {
+  leafPem: string;
   ctRecord?: Buffer;
 }
 
@@ -85,9 +86,7 @@ export class CertificateAuthority {
       notBefore: new Date(),
     });
     if (!this.sctSigner) {
-      return {
-        chainPem: [toPem(await signTbs(tbs.tbsWithoutPoison, ca.signer)).trim(), ...this.chainPemTail],
-      };
+      return { leafPem: toPem(await signTbs(tbs.tbsWithoutPoison, ca.signer)).trim() };
     }
     const precert = await signTbs(tbs.precertTbs, ca.signer);
     const { sct, record } = await this.sctSigner.sign({
@@ -97,7 +96,7 @@ export class CertificateAuthority {
       chain: [this.hierarchy.intermediateDer, this.hierarchy.rootDer],
     });
     const leaf = await signTbs(tbs.finalTbs(sctListExtensionValue([sct])), ca.signer);
-    return { chainPem: [toPem(leaf).trim(), ...this.chainPemTail], ctRecord: record };
+    return { leafPem: toPem(leaf).trim(), ctRecord: record };
   }
 
   /** Issues a certificate: it is released only once its precertificate entry is durable in the CT log. */
@@ -112,6 +111,6 @@ export class CertificateAuthority {
         throw new CaError(503, `the CT log could not record the precertificate: ${(err as Error).message}`);
       }
     }
-    return { chainPem: prepared.chainPem };
+    return { chainPem: [prepared.leafPem, ...this.chainPemTail] };
   }
 }

@@ -21,7 +21,7 @@ export type WorkerRequest =
   | { type: 'issuers'; issuers: IssuerConfig[] };
 export type WorkerReply =
   | { type: 'ready' }
-  | { id: number; chainPem: string[]; ctRecord?: Uint8Array }
+  | { id: number; leafPem: string; ctRecord?: ArrayBuffer }
   | { id: number; error: { status?: number; message: string } };
 
 async function main(): Promise<void> {
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const ca = new CertificateAuthority(
     hierarchy,
     new TokenVerifier(() => issuers),
-    new SctSigner(localSigner(ctKey)),
+    new SctSigner(localSigner(ctKey), [hierarchy.intermediateDer, hierarchy.rootDer]),
   );
   // Structured clone turns Buffers into plain Uint8Arrays; the CA code expects Buffers.
   const buf = (u?: Uint8Array) => (u ? Buffer.from(u.buffer, u.byteOffset, u.byteLength) : undefined);
@@ -46,7 +46,17 @@ async function main(): Promise<void> {
     try {
       const req = { ...msg.req, proofOfPossession: buf(msg.req.proofOfPossession), csr: buf(msg.req.csr) };
       const out = await ca.prepare(req);
-      port.postMessage({ id: msg.id, chainPem: out.chainPem, ctRecord: out.ctRecord } satisfies WorkerReply);
+      // The record moves to the main thread without a copy: it gets an ArrayBuffer of its own to transfer
+      // (a small Buffer shares Node's pool slab, which must not be detached).
+      let ctRecord: ArrayBuffer | undefined;
+      if (out.ctRecord) {
+        ctRecord = new ArrayBuffer(out.ctRecord.length);
+        new Uint8Array(ctRecord).set(out.ctRecord);
+      }
+      port.postMessage(
+        { id: msg.id, leafPem: out.leafPem, ctRecord } satisfies WorkerReply,
+        ctRecord ? [ctRecord] : [],
+      );
     } catch (err) {
       const status = err instanceof CaError ? err.status : undefined;
       port.postMessage({

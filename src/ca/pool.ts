@@ -86,11 +86,7 @@ export class IssuePool implements Preparer {
     if ('error' in m) {
       p.reject(m.error.status ? new CaError(m.error.status, m.error.message) : new Error(m.error.message));
     } else {
-      const rec = m.ctRecord;
-      p.resolve({
-        chainPem: m.chainPem,
-        ctRecord: rec ? Buffer.from(rec.buffer, rec.byteOffset, rec.byteLength) : undefined,
-      });
+      p.resolve({ leafPem: m.leafPem, ctRecord: m.ctRecord ? Buffer.from(m.ctRecord) : undefined });
     }
   }
 

@@ -81,7 +81,13 @@ export async function createCaService(ctx: ServiceContext, options: CaServiceOpt
   // The tree engine gets a thread of its own when the CT key is a file it can open there.
   const treeKey = options.signers?.ct ? undefined : ctKeyPath;
   const ctTree = await CtTree.open(join(ctx.dataDir, 'ct'), ctSigner, ctQueue, recordLeaf, treeKey);
-  const ct = new CtLog(ctSigner, ctQueue, [hierarchy.rootDer], ctTree);
+  const ct = new CtLog({
+    signer: ctSigner,
+    store: ctQueue,
+    roots: [hierarchy.rootDer],
+    defaultChain: [hierarchy.intermediateDer, hierarchy.rootDer],
+    tree: ctTree,
+  });
 
   const issuers = (): IssuerConfig[] =>
     config.allowOwnIssuer

@@ -80,8 +80,21 @@ function precertExtraData(precert: Buffer, chain: Buffer[]): Buffer {
   return Buffer.concat([withU24(precert), withU24(chainBytes)]);
 }
 
-function encodeRecord(entry: CtEntry): Buffer {
-  return Buffer.concat([withU24(entry.leafInput), entry.extraData]);
+const sameChain = (a: Buffer[], b: Buffer[] | undefined) =>
+  b !== undefined && a.length === b.length && a.every((c, i) => c === b[i] || c.equals(b[i]));
+
+/**
+ * A queued entry: leaf_input, the precertificate, and its chain, which is left out (marker 0) when it is the
+ * CA's own chain: nearly every entry has that one, and the queue is written and fsynced on every issuance.
+ */
+function encodeRecord(leafInput: Buffer, precert: Buffer, chain: Buffer[], defaultChain?: Buffer[]): Buffer {
+  const explicitChain = !sameChain(chain, defaultChain);
+  return Buffer.concat([
+    withU24(leafInput),
+    withU24(precert),
+    Buffer.from([explicitChain ? 1 : 0]),
+    ...(explicitChain ? [withU24(Buffer.concat(chain.map(withU24)))] : []),
+  ]);
 }
 
 /** The leaf_input of a stored entry record (what the Merkle tree hashes). */
@@ -89,15 +102,20 @@ export function recordLeaf(record: Buffer): Buffer {
   return record.subarray(3, 3 + record.readUIntBE(0, 3));
 }
 
-function decodeRecord(record: Buffer): CtEntry {
-  const len = record.readUIntBE(0, 3);
-  return { leafInput: record.subarray(3, 3 + len), extraData: record.subarray(3 + len) };
+function decodeRecord(record: Buffer, defaultChain: Buffer[]): CtEntry {
+  const leafEnd = 3 + record.readUIntBE(0, 3);
+  const precertEnd = leafEnd + 3 + record.readUIntBE(leafEnd, 3);
+  const precert = record.subarray(leafEnd + 3, precertEnd);
+  let chain = defaultChain;
+  if (record[precertEnd] === 1) {
+    chain = [];
+    const body = record.subarray(precertEnd + 4, precertEnd + 4 + record.readUIntBE(precertEnd + 1, 3));
+    for (let pos = 0; pos < body.length; pos += 3 + body.readUIntBE(pos, 3))
+      chain.push(body.subarray(pos + 3, pos + 3 + body.readUIntBE(pos, 3)));
+  }
+  return { leafInput: record.subarray(3, leafEnd), extraData: precertExtraData(precert, chain) };
 }
 
-/**
- * The signing half of the log: an SCT over a precertificate and the entry record to store for it. It holds no
- * state, so the CA can run it in worker threads next to the certificate signing while one thread owns the store.
- */
 export class SctSigner {
   readonly publicKey: KeyObject;
   /** RFC 6962 §3.2 LogID: SHA-256 of the log's DER public key. */
@@ -105,6 +123,8 @@ export class SctSigner {
 
   constructor(
     private readonly signer: Signer,
+    /** The CA's own chain, which records leave out (see encodeRecord). */
+    private readonly defaultChain?: Buffer[],
     private readonly now: () => number = Date.now,
   ) {
     this.publicKey = signer.publicKey;
@@ -115,30 +135,42 @@ export class SctSigner {
     const timestamp = this.now();
     const signature = await this.signer.sign(precertSignedData(timestamp, sub.issuerKeyHash, sub.tbs));
     const leafInput = precertLeaf(timestamp, sub.issuerKeyHash, sub.tbs);
-    const record = encodeRecord({ leafInput, extraData: precertExtraData(sub.precertificate, sub.chain) });
+    const record = encodeRecord(leafInput, sub.precertificate, sub.chain, this.defaultChain);
     return { sct: { logId: this.logId, timestamp, extensions: Buffer.alloc(0), signature }, record };
   }
+}
+
+export interface CtLogOptions {
+  signer: Signer;
+  store: CtEntryStore;
+  /** DER root certificates whose chains add-pre-chain accepts (§4.1). */
+  roots: Buffer[];
+  /** The CA's own chain (intermediate, root): stored once, not in every entry. */
+  defaultChain?: Buffer[];
+  /** The Merkle tree the queued entries are merged into; without one the log only queues. */
+  tree?: CtTree;
+  now?: () => number;
 }
 
 export class CtLog {
   readonly publicKey: KeyObject;
   readonly logId: Buffer;
   readonly sctSigner: SctSigner;
+  readonly roots: Buffer[];
+  readonly tree?: CtTree;
+  private readonly store: CtEntryStore;
+  private readonly defaultChain: Buffer[];
   private readonly rootFingerprints: Set<string>;
 
-  constructor(
-    signer: Signer,
-    private readonly store: CtEntryStore,
-    /** DER root certificates whose chains add-pre-chain accepts (§4.1). */
-    readonly roots: Buffer[],
-    /** The Merkle tree the queued entries are merged into; without one the log only queues (tests). */
-    readonly tree?: CtTree,
-    now: () => number = Date.now,
-  ) {
-    this.sctSigner = new SctSigner(signer, now);
-    this.publicKey = signer.publicKey;
+  constructor(options: CtLogOptions) {
+    this.defaultChain = options.defaultChain ?? [];
+    this.sctSigner = new SctSigner(options.signer, options.defaultChain, options.now);
+    this.publicKey = options.signer.publicKey;
     this.logId = this.sctSigner.logId;
-    this.rootFingerprints = new Set(roots.map((r) => createHash('sha256').update(r).digest('hex')));
+    this.store = options.store;
+    this.roots = options.roots;
+    this.tree = options.tree;
+    this.rootFingerprints = new Set(this.roots.map((r) => createHash('sha256').update(r).digest('hex')));
   }
 
   /** Queues an entry record made by an SctSigner of this log; resolves with its index once it is durable. */
@@ -202,7 +234,7 @@ export class CtLog {
   }
 
   entry(index: number): CtEntry {
-    return decodeRecord(this.store.get(index));
+    return decodeRecord(this.store.get(index), this.defaultChain);
   }
 
   publicKeyDer(): Buffer {
