@@ -1,11 +1,12 @@
 // `sigil up`: every service in one process on one port (their wire paths don't collide: /v2/ registry,
 // /api/v1|v2/ Fulcio and Rekor, /ct/ CT, /.well-known/ and /oidc/ the CI issuer), on the embedded defaults in one
 // data dir, plus the files a shell or CI needs to use it: trust files, registry credentials, endpoints.json.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createCaService, SIGNING_CONFIG_FILE, TRUSTED_ROOT_FILE } from '../ca/index.js';
 import { writeFileAtomic } from '../crypto/index.js';
+import { createLogService, LOG_DIR, LOG_KEY_FILE } from '../log/index.js';
 import { addUser, createRegistryService, registryRoot } from '../registry/index.js';
 import { lateUrl, type RunningServer, startServer } from './app.js';
 import type { Service, ServiceContext } from './service.js';
@@ -93,9 +94,15 @@ export async function startStack(
   const login = await ensureRegistryLogin(dataDir);
   const url = lateUrl();
   const ctx: ServiceContext = { dataDir, publicUrl: url.get };
+  // The log first: it creates its key, which the CA names in trusted_root.json.
+  const log = await createLogService(ctx);
+  const logKeyPath = join(dataDir, LOG_DIR, LOG_KEY_FILE);
+  const logPublicKey = createPublicKey(await readFile(logKeyPath, 'utf8'));
+  const logValidFrom = new Date((await stat(logKeyPath)).mtimeMs - 60_000);
   const services: Service[] = [
+    log,
     await createRegistryService(ctx, {}),
-    await createCaService(ctx, { issuer: true }),
+    await createCaService(ctx, { issuer: true, log: { publicKey: logPublicKey, validFrom: logValidFrom } }),
   ];
   const server = await startServer(services, {
     host: options.host,

@@ -1,5 +1,6 @@
 // `sigil up`'s composition: all services on one port, endpoints.json and the registry credentials it writes,
 // and the same identity (keys, trust files, registry user) after a restart on the same data dir.
+import { createHash, createPublicKey } from 'node:crypto';
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,8 @@ describe('sigil up stack', () => {
     try {
       const { url } = first.endpoints;
       const health = (await (await fetch(`${url}/healthz`)).json()) as { services: string[] };
-      expect(health.services).toEqual(expect.arrayContaining(['registry', 'ca']));
+      expect(health.services).toEqual(expect.arrayContaining(['log', 'registry', 'ca']));
+      expect((await fetch(`${url}/api/v1/log`)).status).toBe(200);
       const written = JSON.parse(await readFile(join(dataDir, ENDPOINTS_FILE), 'utf8')) as Endpoints;
       expect(written).toEqual(first.endpoints);
       expect(written.env.SIGIL_URL).toBe(url);
@@ -24,6 +26,14 @@ describe('sigil up stack', () => {
       expect((await fetch(`${url}/.well-known/openid-configuration`)).status).toBe(200);
       rootBefore = await (await fetch(`${url}/trusted_root.json`)).json();
       expect(JSON.parse(await readFile(written.trustedRoot, 'utf8'))).toEqual(rootBefore);
+      // The trusted root names the transparency log this stack runs, by the key the log serves.
+      const logKeyPem = await (await fetch(`${url}/api/v1/log/publicKey`)).text();
+      const logId = createHash('sha256')
+        .update(createPublicKey(logKeyPem).export({ type: 'spki', format: 'der' }))
+        .digest('base64');
+      expect(
+        (rootBefore as { tlogs: { logId: { keyId: string } }[] }).tlogs.map((t) => t.logId.keyId),
+      ).toEqual([logId]);
 
       // Push needs credentials; the ones in the auth file get a push token.
       expect((await fetch(`${url}/v2/demo/app/blobs/uploads/`, { method: 'POST' })).status).toBe(401);

@@ -1,8 +1,7 @@
 // The embedded storage backend: one SQLite database (better-sqlite3) in the data directory, in WAL mode with
-// synchronous=FULL so that each batch commit is one durable transaction (one WAL fsync). Lookups by identity and
-// by search term go through 8-byte keys (a prefix of SHA-256) to keep the indexes small as the log grows; an
-// identity match is confirmed against the full identity stored with the entry, term matches are confirmed by
-// the caller (false positives are possible, missed entries are not).
+// synchronous=FULL so that each batch commit is one durable transaction (one WAL fsync). Lookups go through short
+// keys to keep the indexes small as the log grows: identities by an 8-byte SHA-256 prefix, confirmed against the
+// full identity stored with the entry; search terms by a 16-byte prefix, too long to collide even on purpose.
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +15,10 @@ function key8(bytes: Uint8Array | string): bigint {
   return createHash('sha256').update(bytes).digest().readBigInt64BE(0);
 }
 
+function key16(term: string): Buffer {
+  return createHash('sha256').update(term).digest().subarray(0, 16);
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS head (
@@ -24,7 +27,7 @@ CREATE TABLE IF NOT EXISTS head (
 CREATE TABLE IF NOT EXISTS entries (
   idx INTEGER PRIMARY KEY, ts INTEGER NOT NULL, data BLOB NOT NULL, identity BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS identities (k INTEGER NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (k, idx)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS terms (k INTEGER NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (k, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS terms (k BLOB NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (k, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tiles (
   level INTEGER NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
 `;
@@ -71,7 +74,7 @@ export function openSqliteStorage(dir: string, file = 'log.db'): LogStorage {
     findIdentity: db.prepare<[bigint], { idx: number; identity: Buffer }>(
       'SELECT i.idx AS idx, e.identity AS identity FROM identities i JOIN entries e ON e.idx = i.idx WHERE i.k = ?',
     ),
-    findTerm: db.prepare<[bigint, number], { idx: number }>(
+    findTerm: db.prepare<[Buffer, number], { idx: number }>(
       'SELECT idx FROM terms WHERE k = ? ORDER BY idx LIMIT ?',
     ),
   };
@@ -81,7 +84,7 @@ export function openSqliteStorage(dir: string, file = 'log.db'): LogStorage {
       q.insertEntry.run(e.index, e.timestamp, e.data, e.identity);
       q.insertIdentity.run(key8(e.identity), e.index);
     }
-    for (const t of batch.terms) q.insertTerm.run(key8(t.term), t.index);
+    for (const t of batch.terms) q.insertTerm.run(key16(t.term), t.index);
     for (const t of batch.tiles) q.putTile.run(t.level, t.index, t.data);
     const h = batch.head;
     q.setHead.run(h.size, h.root, h.timestamp, h.checkpoint);
@@ -119,7 +122,7 @@ export function openSqliteStorage(dir: string, file = 'log.db'): LogStorage {
       return q.findIdentity.all(key8(identity)).find((r) => r.identity.equals(want))?.idx;
     },
     async findTerm(term, limit) {
-      return q.findTerm.all(key8(term), limit).map((r) => r.idx);
+      return q.findTerm.all(key16(term), limit).map((r) => r.idx);
     },
     async close() {
       if (db.open) db.close();

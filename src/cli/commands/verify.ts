@@ -1,0 +1,149 @@
+// `sigil verify IMAGE…` and `sigil verify-attestation IMAGE…` (cosign verify / verify-attestation): find the
+// image's signatures in both registry layouts and verify them offline against trusted_root.json — chain, SCT,
+// identity policy (cosign 2's required --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp],
+// GitHub claim flags), signature, payload digest, log evidence — or against --key. Output as cosign prints it.
+import type { Command } from 'commander';
+import type { IdentityPolicy, VerificationPolicy } from '../../verify/index.js';
+import { info, loadTrust, type RegistryFlags, registryClient } from '../context.js';
+import { checksHeader, cosignPayloadJson, uniqueSignatures } from '../output.js';
+import { addRegistryFlags } from './sign.js';
+
+interface VerifyFlags extends RegistryFlags {
+  key?: string;
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
+  certificateGithubWorkflowTrigger?: string;
+  certificateGithubWorkflowSha?: string;
+  certificateGithubWorkflowName?: string;
+  certificateGithubWorkflowRepository?: string;
+  certificateGithubWorkflowRef?: string;
+  insecureIgnoreTlog?: boolean;
+  insecureIgnoreSct?: boolean;
+  trustedRoot?: string;
+  output?: string;
+  type?: string;
+}
+
+function addVerifyFlags(cmd: Command): Command {
+  cmd
+    .option('--key <path>', 'verify with this public key (e.g. cosign.pub) instead of a certificate identity')
+    .option('--certificate-identity <name>', 'the identity expected in a keyless certificate (SAN)')
+    .option('--certificate-identity-regexp <re>', 'a regular expression the certificate identity must match')
+    .option('--certificate-oidc-issuer <url>', 'the OIDC issuer expected in a keyless certificate')
+    .option('--certificate-oidc-issuer-regexp <re>', 'a regular expression the OIDC issuer must match')
+    .option('--certificate-github-workflow-trigger <v>', 'expected GitHub workflow trigger (event)')
+    .option('--certificate-github-workflow-sha <v>', 'expected GitHub workflow commit SHA')
+    .option('--certificate-github-workflow-name <v>', 'expected GitHub workflow name')
+    .option('--certificate-github-workflow-repository <v>', 'expected GitHub repository (owner/name)')
+    .option('--certificate-github-workflow-ref <v>', 'expected GitHub ref, e.g. refs/heads/main')
+    .option('--insecure-ignore-tlog', 'key-based only: accept signatures without transparency log evidence')
+    .option('--insecure-ignore-sct', 'do not require an embedded SCT in the certificate')
+    .option('--trusted-root <file>', 'trusted_root.json to verify against (default: the stored one)')
+    .option('-o, --output <format>', "json (cosign's default) or text", 'json');
+  return addRegistryFlags(cmd);
+}
+
+/** Flags → verification policy, with cosign's messages for what keyless verification requires. */
+export async function policyFromFlags(flags: VerifyFlags): Promise<VerificationPolicy> {
+  const thresholds = {
+    ctlogThreshold: flags.insecureIgnoreSct ? 0 : 1,
+    tlogThreshold: flags.insecureIgnoreTlog ? 0 : 1,
+  };
+  if (flags.key) {
+    const { loadPublicKey } = await import('../../sign/index.js');
+    return { publicKey: await loadPublicKey(flags.key), ...thresholds };
+  }
+  if (!flags.certificateIdentity && !flags.certificateIdentityRegexp) {
+    throw new Error(
+      '--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode',
+    );
+  }
+  if (!flags.certificateOidcIssuer && !flags.certificateOidcIssuerRegexp) {
+    throw new Error(
+      '--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode',
+    );
+  }
+  const identity: IdentityPolicy = {
+    subjectAlternativeName: flags.certificateIdentity,
+    subjectAlternativeNameRegExp: flags.certificateIdentity ? undefined : flags.certificateIdentityRegexp,
+    issuer: flags.certificateOidcIssuer,
+    issuerRegExp: flags.certificateOidcIssuer ? undefined : flags.certificateOidcIssuerRegexp,
+    githubWorkflowTrigger: flags.certificateGithubWorkflowTrigger,
+    githubWorkflowSha: flags.certificateGithubWorkflowSha,
+    githubWorkflowName: flags.certificateGithubWorkflowName,
+    githubWorkflowRepository: flags.certificateGithubWorkflowRepository,
+    githubWorkflowRef: flags.certificateGithubWorkflowRef,
+  };
+  return { identity, ...thresholds };
+}
+
+async function run(images: string[], flags: VerifyFlags, kind: 'sig' | 'att'): Promise<void> {
+  const { resolveImage, verifyImage, predicateTypeUri } = await import('../../sign/index.js');
+  const [policy, trust, client] = await Promise.all([
+    policyFromFlags(flags),
+    flags.key && flags.insecureIgnoreTlog ? undefined : loadTrust(flags),
+    registryClient(flags),
+  ]);
+  const emptyTrust = {
+    certificateAuthorities: [],
+    timestampAuthorities: [],
+    tlogs: new Map(),
+    ctlogs: new Map(),
+  };
+  for (const image of images) {
+    const target = await resolveImage(client, image, process.env.COSIGN_REPOSITORY);
+    const result = await verifyImage(target, {
+      client,
+      trust: trust ?? emptyTrust,
+      policy,
+      kind,
+      predicateType: flags.type ? predicateTypeUri(flags.type) : undefined,
+      insecureIgnoreTlog: flags.insecureIgnoreTlog,
+    });
+    const unique = uniqueSignatures(result.verified);
+    const tlog = unique.every(
+      (v) => v.result.checks.includes('tlog-set') || v.result.checks.includes('tlog-inclusion-proof'),
+    );
+    process.stderr.write(checksHeader(image, policy.publicKey !== undefined, tlog, false));
+    if (kind === 'att') {
+      for (const v of unique) {
+        const c = v.candidate.bundle.content;
+        if (c.kind !== 'dsseEnvelope') continue;
+        const envelope = {
+          payloadType: c.envelope.payloadType,
+          payload: c.envelope.payload.toString('base64'),
+          signatures: c.envelope.signatures.map((s) => ({ keyid: s.keyid, sig: s.sig.toString('base64') })),
+        };
+        process.stdout.write(`${JSON.stringify(envelope)}\n`);
+      }
+    } else if (flags.output === 'text') {
+      for (const v of unique) {
+        const id = v.result.signer.identity;
+        if (id) {
+          info(`Certificate subject: ${id.subjectAlternativeNames[0] ?? ''}`);
+          if (id.issuer) info(`Certificate issuer URL: ${id.issuer}`);
+        }
+        process.stdout.write(`${v.candidate.payload.toString('utf8')}\n`);
+      }
+    } else {
+      process.stdout.write(`${JSON.stringify(unique.map(cosignPayloadJson))}\n`);
+    }
+  }
+}
+
+export function registerVerifyCommands(program: Command): void {
+  const verify = program
+    .command('verify')
+    .description('verify the signatures of container images, offline against the trusted root')
+    .argument('<image...>', 'images to verify');
+  addVerifyFlags(verify).action((images: string[], flags: VerifyFlags) => run(images, flags, 'sig'));
+
+  const attestation = program
+    .command('verify-attestation')
+    .description('verify the in-toto attestations of container images')
+    .argument('<image...>', 'images whose attestations to verify')
+    .option('--type <type>', 'only attestations of this predicate type (cosign name or URI)');
+  addVerifyFlags(attestation).action((images: string[], flags: VerifyFlags) => run(images, flags, 'att'));
+}

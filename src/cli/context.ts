@@ -1,0 +1,172 @@
+// What the sign/verify/log verbs share: cosign-style flag parsing helpers, the trust configuration (stored by
+// `sigil initialize`, or --trusted-root / --signing-config), service URLs defaulting from the signing config,
+// and a registry client that warns on stderr. Heavy modules are imported lazily so `sigil --help` stays fast.
+import type { RegistryClient } from '../oci/index.js';
+import type { TrustMaterial } from '../verify/index.js';
+
+export interface TrustFlags {
+  trustedRoot?: string;
+  signingConfig?: string;
+}
+
+export interface ServiceFlags extends TrustFlags {
+  fulcioUrl?: string;
+  rekorUrl?: string;
+}
+
+export interface RegistryFlags {
+  allowInsecureRegistry?: boolean;
+  allowHttpRegistry?: boolean;
+  registryUsername?: string;
+  registryPassword?: string;
+}
+
+/** Commander parser for cosign's `--flag=false` booleans (cobra accepts true/false/1/0). */
+export function parseBool(value: string | undefined): boolean {
+  if (value === undefined) return true;
+  const v = value.toLowerCase();
+  if (['true', '1', 't', 'yes'].includes(v)) return true;
+  if (['false', '0', 'f', 'no'].includes(v)) return false;
+  throw new Error(`invalid boolean "${value}" (true or false)`);
+}
+
+/** Commander collector for repeatable flags. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** cosign's -a key=value annotations. */
+export function parseAnnotations(values: string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const i = v.indexOf('=');
+    if (i <= 0) throw new Error(`annotation "${v}" must be key=value`);
+    out[v.slice(0, i)] = v.slice(i + 1);
+  }
+  return out;
+}
+
+export function info(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+export function warn(message: string): void {
+  process.stderr.write(`WARNING: ${message}\n`);
+}
+
+/** Trust material for offline verification: --trusted-root, else the stored trusted_root.json. */
+export async function loadTrust(flags: TrustFlags): Promise<TrustMaterial> {
+  const { loadTrustConfig } = await import('../trust/index.js');
+  const { loadTrustMaterial } = await import('../verify/index.js');
+  const config = await loadTrustConfig({
+    trustedRootPath: flags.trustedRoot,
+    signingConfigPath: flags.signingConfig,
+  });
+  return loadTrustMaterial(config!.trustedRoot);
+}
+
+export interface ResolvedServices {
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  oidcUrl?: string;
+}
+
+/** Service URLs: flags, then SIGSTORE_* style env, then the signing config. */
+export async function resolveServices(flags: ServiceFlags): Promise<ResolvedServices> {
+  const { loadTrustConfig, serviceUrls } = await import('../trust/index.js');
+  const config = await loadTrustConfig({
+    trustedRootPath: flags.trustedRoot,
+    signingConfigPath: flags.signingConfig,
+    requireTrustedRoot: false,
+  });
+  const urls = serviceUrls(config?.signingConfig);
+  return {
+    fulcioUrl: flags.fulcioUrl ?? process.env.SIGSTORE_FULCIO_URL ?? urls.caUrl,
+    rekorUrl: flags.rekorUrl ?? process.env.SIGSTORE_REKOR_URL ?? urls.rekorUrl,
+    oidcUrl: urls.oidcUrl,
+  };
+}
+
+export function requireUrl(value: string | undefined, flag: string, what: string): string {
+  if (!value) {
+    throw new Error(
+      `no ${what} URL: pass ${flag} or run \`sigil initialize --root <URL>\` to get a signing_config.json`,
+    );
+  }
+  return value;
+}
+
+export async function registryClient(flags: RegistryFlags): Promise<RegistryClient> {
+  const { RegistryClient } = await import('../oci/index.js');
+  const credentials =
+    flags.registryUsername !== undefined
+      ? { username: flags.registryUsername, password: flags.registryPassword ?? '' }
+      : undefined;
+  return new RegistryClient({
+    insecure: flags.allowInsecureRegistry || flags.allowHttpRegistry ? true : undefined,
+    ...(credentials ? { credentials } : {}),
+    onWarning: warn,
+  });
+}
+
+/** Reads a whole file, or standard input for "-". */
+export async function readInput(path: string): Promise<Buffer> {
+  if (path === '-') {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+  const { readFile } = await import('node:fs/promises');
+  return readFile(path);
+}
+
+export async function writeOutput(path: string, data: string | Uint8Array): Promise<void> {
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(path, data, { mode: 0o644 });
+}
+
+/** COSIGN_PASSWORD, else a prompt on the terminal (input hidden), else an error. */
+export async function password(confirm = false): Promise<string> {
+  const env = process.env.COSIGN_PASSWORD;
+  if (env !== undefined) return env;
+  if (!process.stdin.isTTY) throw new Error('set COSIGN_PASSWORD (no terminal to ask for the key password)');
+  const ask = async (q: string) => {
+    const { createInterface } = await import('node:readline');
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    const out = rl as unknown as { _writeToOutput: (s: string) => void; output: NodeJS.WriteStream };
+    out._writeToOutput = (s: string) => {
+      if (s.includes(q)) process.stderr.write(s);
+    };
+    return new Promise<string>((resolve) =>
+      rl.question(q, (answer) => {
+        rl.close();
+        process.stderr.write('\n');
+        resolve(answer);
+      }),
+    );
+  };
+  const first = await ask('Enter password for private key: ');
+  if (confirm) {
+    const again = await ask('Enter password for private key again: ');
+    if (again !== first) throw new Error('passwords do not match');
+  }
+  return first;
+}
+
+/** cosign's transparency-log notice, and its [y/N] question on a terminal unless --yes. */
+export async function confirmUpload(yes: boolean, uploading: boolean): Promise<void> {
+  if (yes || !uploading) return;
+  info(
+    'Note that there may be personally identifiable information associated with this signed artifact.\n' +
+      'This may include the email address associated with the account with which you authenticate.\n' +
+      'This information will be used for signing this artifact and will be stored in the transparency log.',
+  );
+  if (!process.stdin.isTTY) return;
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(
+    "By typing 'y', you attest that you grant (or have permission to grant) and agree to have this information stored permanently in transparency logs.\nAre you sure you would like to continue? [y/N] ",
+  );
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) throw new Error('signing abandoned');
+}

@@ -1,0 +1,62 @@
+// Turning the signing flags every signing verb shares (cosign's KeyOpts: --key, --identity-token,
+// --oidc-client-id, --fulcio-url, --rekor-url, --tlog-upload) into a SigningContext: a key file, or an identity
+// token and a fresh CA certificate; and the log client unless logging is turned off.
+import type { Command } from 'commander';
+import type { SigningContext } from '../sign/index.js';
+import { info, parseBool, password, requireUrl, resolveServices, type ServiceFlags } from './context.js';
+
+export interface SigningFlags extends ServiceFlags {
+  key?: string;
+  identityToken?: string;
+  oidcClientId?: string;
+  tlogUpload?: boolean;
+  yes?: boolean;
+}
+
+/** Adds cosign's signing flags to a command. */
+export function addSigningFlags(cmd: Command): Command {
+  return cmd
+    .option('--key <path>', 'sign with this private key file (e.g. cosign.key) instead of keyless')
+    .option(
+      '--identity-token <token>',
+      'identity token (or a file holding it) for the certificate; env SIGSTORE_ID_TOKEN',
+    )
+    .option('--oidc-client-id <id>', 'audience to request for ambient tokens', 'sigstore')
+    .option('--fulcio-url <url>', 'CA address (default: from the signing config)')
+    .option('--rekor-url <url>', 'transparency log address (default: from the signing config)')
+    .option('--tlog-upload [bool]', 'upload the signature to the transparency log', parseBool, true)
+    .option('--signing-config <file>', 'signing_config.json naming the services (default: the stored one)')
+    .option('--trusted-root <file>', 'trusted_root.json (default: the stored one)')
+    .option('-y, --yes', 'skip the confirmation prompt');
+}
+
+export async function signingContext(flags: SigningFlags): Promise<SigningContext> {
+  const sign = await import('../sign/index.js');
+  const services = await resolveServices(flags);
+  const rekor =
+    flags.tlogUpload === false
+      ? undefined
+      : new sign.RekorClient(requireUrl(services.rekorUrl, '--rekor-url', 'transparency log'));
+  if (flags.key) {
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile(flags.key, 'utf8').catch(() => '');
+    const pass = text.includes('ENCRYPTED PRIVATE KEY') ? await password() : undefined;
+    const key = await sign.loadPrivateKey(flags.key, pass);
+    return { identity: sign.keyIdentity(key), rekor };
+  }
+  const fulcioUrl = requireUrl(services.fulcioUrl, '--fulcio-url', 'CA');
+  const token = await sign.getIdentityToken({
+    identityToken: flags.identityToken,
+    audience: flags.oidcClientId,
+    oidcUrl: services.oidcUrl,
+  });
+  if (token.source !== 'flag') info(`Using an identity token from ${token.source}`);
+  const identity = await sign.keylessIdentity(fulcioUrl, token);
+  return { identity, rekor };
+}
+
+/** The log entry line cosign prints after uploading. */
+export function reportEntry(ctx: SigningContext, entry: { logIndex: number } | undefined): void {
+  if (entry) info(`tlog entry created with index: ${entry.logIndex}`);
+  else if (!ctx.rekor) info('Skipping the transparency log upload (--tlog-upload=false)');
+}

@@ -1,0 +1,46 @@
+// Building Sigstore bundles v0.3 (sigstore/protobuf-specs protos/sigstore_bundle.proto, JSON mapping):
+// verification material (the signing certificate alone, or a public key hint), the transparency log entries, and
+// either a message signature over an artifact digest or a DSSE envelope. The reader is formats/bundle.ts.
+import { BUNDLE_V03_MEDIA_TYPE } from '../formats/index.js';
+
+export interface BundleInput {
+  /** DER of the signing certificate (keyless); v0.3 carries the leaf only, the chain comes from the trusted root. */
+  certificate?: Buffer;
+  /** Key-based: a hint naming the key (cosign leaves it empty; sigil puts the key's SHA-256 there). */
+  publicKeyHint?: string;
+  /** sigstore_rekor.proto TransparencyLogEntry JSON values (rekor.ts toBundleTlogEntry). */
+  tlogEntries: Record<string, unknown>[];
+  messageSignature?: { digest: Buffer; signature: Buffer };
+  dsseEnvelope?: DsseEnvelopeJson;
+}
+
+/** DSSE envelope in its JSON form (secure-systems-lab/dsse envelope.md), as the bundle and cosign's `.att` hold it. */
+export interface DsseEnvelopeJson {
+  payloadType: string;
+  payload: string;
+  signatures: { keyid: string; sig: string }[];
+}
+
+export function buildBundle(input: BundleInput): Record<string, unknown> {
+  if ((input.messageSignature === undefined) === (input.dsseEnvelope === undefined)) {
+    throw new Error('a bundle holds exactly one of a message signature or a DSSE envelope');
+  }
+  const material = input.certificate
+    ? { certificate: { rawBytes: input.certificate.toString('base64') } }
+    : { publicKey: { hint: input.publicKeyHint ?? '' } };
+  return {
+    mediaType: BUNDLE_V03_MEDIA_TYPE,
+    verificationMaterial: { ...material, tlogEntries: input.tlogEntries, timestampVerificationData: {} },
+    ...(input.messageSignature
+      ? {
+          messageSignature: {
+            messageDigest: {
+              algorithm: 'SHA2_256',
+              digest: input.messageSignature.digest.toString('base64'),
+            },
+            signature: input.messageSignature.signature.toString('base64'),
+          },
+        }
+      : { dsseEnvelope: input.dsseEnvelope }),
+  };
+}

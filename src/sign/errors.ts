@@ -1,0 +1,21 @@
+// Typed failures of the signing flows: each says which step failed (token, CA, log, registry, key, input) so the
+// CLI can print a precise reason and tests can tell them apart without parsing messages.
+
+export type SignErrorCode =
+  | 'TOKEN_MISSING'
+  | 'TOKEN_INVALID'
+  | 'CA_ERROR'
+  | 'LOG_ERROR'
+  | 'REGISTRY_ERROR'
+  | 'KEY_ERROR'
+  | 'INPUT_ERROR'
+  | 'TRUST_CONFIG';
+
+export class SignError extends Error {
+  readonly code: SignErrorCode;
+  constructor(code: SignErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SignError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,399 @@
+// Verifying an image's signatures offline, from either registry layout: the `.sig` / `.att` layers of cosign's
+// tag layout (their annotations rebuilt into a bundle: certificate, SET from the Rekor bundle annotation, the
+// payload's signature) and the Sigstore bundles attached as OCI referrers. Each candidate goes through the
+// verifier core (src/verify: chain, SCT, identity, signature, log evidence), then the image-specific rule: the
+// signed payload names this very manifest digest (simple-signing critical.image, or an in-toto subject).
+// The registry is the only thing contacted; trust comes from trusted_root.json.
+import { createHash, createPublicKey, type KeyObject, verify as verifySig } from 'node:crypto';
+import {
+  BUNDLE_CONTENT_ANNOTATION,
+  BUNDLE_PREDICATE_TYPE_ANNOTATION,
+  type CosignRekorBundle,
+  SIGSTORE_BUNDLE_ARTIFACT_TYPE,
+} from '../formats/cosign-annotations.js';
+import {
+  type Bundle,
+  type DsseEnvelope,
+  parseBundle,
+  parseInTotoStatement,
+  parseSimpleSigningPayload,
+  pemToDer,
+  preAuthEncoding,
+  type TransparencyLogEntry,
+} from '../formats/index.js';
+import {
+  type CosignLayer,
+  type ImageManifest,
+  OciError,
+  type RegistryClient,
+  readCosignLayers,
+  repositoryName,
+} from '../oci/index.js';
+import {
+  fail,
+  type TrustMaterial,
+  VerificationError,
+  type VerificationPolicy,
+  type VerificationResult,
+  verifyBundle,
+} from '../verify/index.js';
+import type { ImageTarget } from './image.js';
+
+export type SignatureLayout = 'cosign-tag' | 'referrer';
+
+export interface Candidate {
+  layout: SignatureLayout;
+  /** Where it was found, for messages: `repo:sha256-….sig layer 0` or `repo@sha256:… (referrer)`. */
+  where: string;
+  /** Built eagerly; a candidate that cannot even be read carries its error instead. */
+  bundle?: Bundle;
+  /** The signed payload: simple-signing JSON, or the DSSE payload. */
+  payload?: Buffer;
+  /** cosign's Rekor bundle annotation, for the output. */
+  rekorBundle?: CosignRekorBundle;
+  predicateType?: string;
+  error?: Error;
+}
+
+export interface VerifiedSignature {
+  candidate: Candidate & { bundle: Bundle; payload: Buffer };
+  result: VerificationResult;
+}
+
+export interface ImageVerification {
+  target: ImageTarget;
+  verified: VerifiedSignature[];
+  failures: { where: string; error: Error }[];
+}
+
+export interface ImageVerifyOptions {
+  client: RegistryClient;
+  trust: TrustMaterial;
+  policy: VerificationPolicy;
+  /** Signatures (`sig`, cosign verify) or attestations (`att`, cosign verify-attestation). */
+  kind?: 'sig' | 'att';
+  /** verify-attestation --type: only attestations of this predicate type. */
+  predicateType?: string;
+  /** --insecure-ignore-tlog (key-based only): accept signatures without log evidence. */
+  insecureIgnoreTlog?: boolean;
+}
+
+/** Raised when no signature verifies; `failures` holds each candidate's own reason. */
+export class ImageVerificationError extends Error {
+  constructor(
+    message: string,
+    readonly failures: { where: string; error: Error }[],
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'ImageVerificationError';
+  }
+}
+
+function sha256(b: Uint8Array): Buffer {
+  return createHash('sha256').update(b).digest();
+}
+
+function tlogEntryFromRekorBundle(rb: CosignRekorBundle): TransparencyLogEntry {
+  const body = Buffer.from(rb.Payload.body, 'base64');
+  let kind = '';
+  let version = '';
+  try {
+    const parsed = JSON.parse(body.toString('utf8'));
+    kind = String(parsed.kind ?? '');
+    version = String(parsed.apiVersion ?? '');
+  } catch {
+    fail('BUNDLE_INVALID', 'the Rekor bundle annotation body is not base64 JSON');
+  }
+  if (!/^[0-9a-f]{64}$/.test(rb.Payload.logID))
+    fail('BUNDLE_INVALID', 'the Rekor bundle annotation logID is not 64 hex');
+  return {
+    logIndex: Number(rb.Payload.logIndex),
+    logId: Buffer.from(rb.Payload.logID, 'hex'),
+    kind,
+    version,
+    integratedTime: Number(rb.Payload.integratedTime),
+    signedEntryTimestamp: Buffer.from(rb.SignedEntryTimestamp, 'base64'),
+    inclusionProof: undefined,
+    canonicalizedBody: body,
+  };
+}
+
+/** A `.sig` / `.att` layer as a (v0.1-shaped) bundle: what cosign's annotations say, typed. */
+export function bundleFromCosignLayer(layer: CosignLayer, kind: 'sig' | 'att'): Bundle {
+  const certs = layer.certificate ? pemToDer(layer.certificate) : [];
+  if (layer.certificate && certs.length === 0)
+    fail('BUNDLE_INVALID', 'the certificate annotation holds no PEM certificate');
+  const tlogEntries = layer.bundle ? [tlogEntryFromRekorBundle(layer.bundle)] : [];
+  let content: Bundle['content'];
+  if (kind === 'sig') {
+    if (!layer.signature) fail('BUNDLE_INVALID', 'the layer has no signature annotation');
+    content = {
+      kind: 'messageSignature',
+      messageDigest: { algorithm: 'SHA2_256', digest: sha256(layer.payload) },
+      signature: Buffer.from(layer.signature, 'base64'),
+    };
+  } else {
+    content = { kind: 'dsseEnvelope', envelope: parseEnvelope(layer.payload) };
+  }
+  return {
+    mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
+    version: '0.1',
+    verificationMaterial: {
+      content: certs.length
+        ? { kind: 'certificate', certificate: certs[0] }
+        : { kind: 'publicKey', hint: '' },
+      tlogEntries,
+      rfc3161Timestamps: [],
+    },
+    content,
+  };
+}
+
+function parseEnvelope(bytes: Buffer): DsseEnvelope {
+  let j: { payloadType?: unknown; payload?: unknown; signatures?: { keyid?: unknown; sig?: unknown }[] };
+  try {
+    j = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    fail('BUNDLE_INVALID', 'the attestation layer is not a JSON DSSE envelope');
+  }
+  if (typeof j.payloadType !== 'string' || typeof j.payload !== 'string' || !Array.isArray(j.signatures)) {
+    fail('BUNDLE_INVALID', 'the attestation layer lacks payloadType, payload or signatures');
+  }
+  if (j.signatures.length !== 1)
+    fail('BUNDLE_INVALID', `the DSSE envelope has ${j.signatures.length} signatures, 1 expected`);
+  return {
+    payloadType: j.payloadType,
+    payload: Buffer.from(j.payload, 'base64'),
+    signatures: j.signatures.map((s) => ({
+      keyid: typeof s.keyid === 'string' ? s.keyid : '',
+      sig: Buffer.from(String(s.sig ?? ''), 'base64'),
+    })),
+  };
+}
+
+async function cosignTagCandidates(
+  client: RegistryClient,
+  target: ImageTarget,
+  kind: 'sig' | 'att',
+): Promise<Candidate[]> {
+  const found = await readCosignLayers(client, target.signatureRepo, target.descriptor.digest, kind);
+  if (!found) return [];
+  const tag = `${repositoryName(target.signatureRepo)}:${target.descriptor.digest.replace(':', '-')}.${kind}`;
+  return found.layers.map((layer, i) => {
+    const where = `${tag} layer ${i}`;
+    try {
+      const bundle = bundleFromCosignLayer(layer, kind);
+      const payload =
+        bundle.content.kind === 'dsseEnvelope' ? bundle.content.envelope.payload : layer.payload;
+      return {
+        layout: 'cosign-tag' as const,
+        where,
+        bundle,
+        payload,
+        rekorBundle: layer.bundle,
+        predicateType: layer.annotations.predicateType,
+      };
+    } catch (err) {
+      return { layout: 'cosign-tag' as const, where, error: err as Error };
+    }
+  });
+}
+
+async function referrerCandidates(
+  client: RegistryClient,
+  target: ImageTarget,
+  kind: 'sig' | 'att',
+): Promise<Candidate[]> {
+  const repo = target.signatureRepo;
+  let list: Awaited<ReturnType<RegistryClient['referrers']>>;
+  try {
+    list = await client.referrers(
+      { ...repo, digest: target.descriptor.digest },
+      SIGSTORE_BUNDLE_ARTIFACT_TYPE,
+    );
+  } catch (err) {
+    if (err instanceof OciError && err.code === 'NOT_FOUND') return [];
+    throw err;
+  }
+  const wanted = kind === 'sig' ? 'message-signature' : 'dsse-envelope';
+  const out: Candidate[] = [];
+  for (const d of list.manifests) {
+    const content = d.annotations?.[BUNDLE_CONTENT_ANNOTATION];
+    // An annotated referrer of the other kind is skipped; an unannotated one is read and judged by its content.
+    if (content && content !== wanted) continue;
+    const where = `${repositoryName(repo)}@${d.digest} (referrer)`;
+    try {
+      const m = await client.getManifest({ ...repo, digest: d.digest });
+      const layer = (m.json as ImageManifest).layers?.[0];
+      if (!layer || layer.mediaType !== SIGSTORE_BUNDLE_ARTIFACT_TYPE) {
+        throw new VerificationError('BUNDLE_INVALID', 'the referrer does not hold a Sigstore bundle layer');
+      }
+      const bundle = parseBundle(await client.getBlobBytes(repo, layer.digest));
+      if (bundle.content.kind !== (kind === 'sig' ? 'messageSignature' : 'dsseEnvelope')) continue;
+      let payload: Buffer;
+      if (bundle.content.kind === 'dsseEnvelope') {
+        payload = bundle.content.envelope.payload;
+      } else {
+        // A message signature carries only the payload's digest. sigil puts the payload in the referrer as a
+        // second layer; otherwise it is the `.sig` layer blob stored in the same repository under that digest.
+        const md = bundle.content.messageDigest;
+        if (!md || md.algorithm !== 'SHA2_256')
+          throw new VerificationError('BUNDLE_INVALID', 'the bundle has no SHA-256 message digest');
+        const payloadDigest = `sha256:${md.digest.toString('hex')}`;
+        const layers = (m.json as ImageManifest).layers;
+        const inReferrer = layers.slice(1).some((l) => l.digest === payloadDigest);
+        payload = await client.getBlobBytes(repo, payloadDigest).catch((err) => {
+          throw new VerificationError(
+            'ARTIFACT_MISSING',
+            `the signed payload ${payloadDigest} is ${inReferrer ? 'listed in the referrer but missing from' : 'neither in the referrer nor in'} ${repositoryName(repo)}: ${(err as Error).message}`,
+          );
+        });
+      }
+      out.push({
+        layout: 'referrer',
+        where,
+        bundle,
+        payload,
+        predicateType: d.annotations?.[BUNDLE_PREDICATE_TYPE_ANNOTATION],
+      });
+    } catch (err) {
+      out.push({ layout: 'referrer', where, error: err as Error });
+    }
+  }
+  return out;
+}
+
+/** Both layouts' candidates for the image. */
+export async function findSignatures(
+  client: RegistryClient,
+  target: ImageTarget,
+  kind: 'sig' | 'att',
+): Promise<Candidate[]> {
+  const [tagged, referred] = await Promise.all([
+    cosignTagCandidates(client, target, kind),
+    referrerCandidates(client, target, kind),
+  ]);
+  return [...tagged, ...referred];
+}
+
+/** The image-specific rule: the signed payload is about this manifest digest. */
+function checkPayloadNamesImage(
+  c: Candidate & { payload: Buffer },
+  digest: string,
+  kind: 'sig' | 'att',
+): void {
+  if (kind === 'sig') {
+    let payload: ReturnType<typeof parseSimpleSigningPayload>;
+    try {
+      payload = parseSimpleSigningPayload(c.payload);
+    } catch (err) {
+      fail('BUNDLE_INVALID', (err as Error).message, err);
+    }
+    const signed = payload.critical.image['docker-manifest-digest'];
+    if (signed !== digest) fail('DIGEST_MISMATCH', `the signature is for image ${signed}, not ${digest}`);
+    return;
+  }
+  let statement: ReturnType<typeof parseInTotoStatement>;
+  try {
+    statement = parseInTotoStatement(c.payload);
+  } catch (err) {
+    fail('SUBJECT_MISMATCH', (err as Error).message, err);
+  }
+  const [alg, hex] = digest.split(':');
+  if (!statement.subject.some((s) => s.digest[alg]?.toLowerCase() === hex)) {
+    fail('SUBJECT_MISMATCH', `image ${digest} is not a subject of the attestation`);
+  }
+}
+
+/** Key-based with --insecure-ignore-tlog: only the signature over the payload with the given key. */
+function verifyKeyOnly(
+  c: Candidate & { bundle: Bundle; payload: Buffer },
+  key: KeyObject,
+): VerificationResult {
+  const content = c.bundle.content;
+  const [data, sig] =
+    content.kind === 'messageSignature'
+      ? [c.payload, content.signature]
+      : [
+          preAuthEncoding(content.envelope.payloadType, content.envelope.payload),
+          content.envelope.signatures[0].sig,
+        ];
+  let ok = false;
+  try {
+    ok = verifySig(key.asymmetricKeyType === 'ed25519' ? null : 'sha256', data, key, sig);
+  } catch {
+    ok = false;
+  }
+  if (!ok) fail('SIGNATURE_INVALID', 'the signature does not verify with the given public key');
+  return {
+    bundleVersion: c.bundle.version,
+    checks: ['signature', 'public-key'],
+    signer: { publicKey: key },
+    signingTimes: [],
+    tlogEntries: [],
+  };
+}
+
+function toKey(k: KeyObject | string): KeyObject {
+  return typeof k === 'string' ? createPublicKey(k) : k;
+}
+
+/** Verifies every signature of the image; throws ImageVerificationError unless at least one verifies. */
+export async function verifyImage(target: ImageTarget, opts: ImageVerifyOptions): Promise<ImageVerification> {
+  const kind = opts.kind ?? 'sig';
+  const candidates = await findSignatures(opts.client, target, kind);
+  const verified: VerifiedSignature[] = [];
+  const failures: { where: string; error: Error }[] = [];
+  for (const c of candidates) {
+    if (c.error || !c.bundle || !c.payload) {
+      failures.push({ where: c.where, error: c.error ?? new Error('unreadable signature') });
+      continue;
+    }
+    const ready = c as Candidate & { bundle: Bundle; payload: Buffer };
+    try {
+      if (opts.predicateType && kind === 'att') {
+        const statement = parseInTotoStatement(ready.payload);
+        if (statement.predicateType !== opts.predicateType) {
+          fail('SUBJECT_MISMATCH', `predicate type is ${statement.predicateType}, not ${opts.predicateType}`);
+        }
+      }
+      checkPayloadNamesImage(ready, target.descriptor.digest, kind);
+      const keyOnly =
+        opts.insecureIgnoreTlog &&
+        opts.policy.publicKey &&
+        ready.bundle.verificationMaterial.tlogEntries.length === 0;
+      const result = keyOnly
+        ? verifyKeyOnly(ready, toKey(opts.policy.publicKey!))
+        : verifyBundle(
+            ready.bundle,
+            kind === 'sig'
+              ? ready.payload
+              : { digest: Buffer.from(target.descriptor.digest.split(':')[1], 'hex') },
+            opts.policy,
+            opts.trust,
+          );
+      verified.push({ candidate: ready, result });
+    } catch (err) {
+      failures.push({ where: c.where, error: err as Error });
+    }
+  }
+  if (verified.length === 0) {
+    const name = `${repositoryName(target.ref)}@${target.descriptor.digest}`;
+    if (candidates.length === 0) {
+      throw new ImageVerificationError(
+        `no ${kind === 'sig' ? 'signatures' : 'attestations'} found for ${name}`,
+        [],
+        'NO_SIGNATURES',
+      );
+    }
+    const reasons = [...new Set(failures.map((f) => f.error.message))];
+    const first = failures[0]?.error as { code?: string } | undefined;
+    throw new ImageVerificationError(
+      `no valid ${kind === 'sig' ? 'signature' : 'attestation'} for ${name}: ${reasons.join('; ')}`,
+      failures,
+      first?.code ?? 'VERIFICATION_FAILED',
+    );
+  }
+  return { target, verified, failures };
+}

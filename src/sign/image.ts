@@ -1,0 +1,194 @@
+// Signing container images the way cosign does: resolve the reference to a manifest digest (a tag is resolved
+// first and the caller warned), sign cosign's simple-signing payload for that digest (SIGNATURE_SPEC.md), log it
+// as a hashedrekord entry, and attach the one signature in both registry layouts (attach.ts). Attestations sign an
+// in-toto statement about the digest in a DSSE envelope and go to `.att` and a referrer.
+import { createHash } from 'node:crypto';
+import { DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION } from '../formats/cosign-annotations.js';
+import {
+  buildSimpleSigningPayload,
+  IN_TOTO_PAYLOAD_TYPE,
+  SIMPLE_SIGNING_MEDIA_TYPE,
+} from '../formats/index.js';
+import {
+  type CosignSignatureFields,
+  type Descriptor,
+  formatReference,
+  type ImageReference,
+  parseReference,
+  type RegistryClient,
+  repositoryName,
+} from '../oci/index.js';
+import { attachBundleReferrer, attachCosignLayer } from './attach.js';
+import { type SigningContext, signBlob, signDsse } from './blob.js';
+import { SignError } from './errors.js';
+import { buildStatement } from './predicate.js';
+import { cosignRekorBundle, type RekorEntry } from './rekor.js';
+import type { SigningIdentity } from './signer.js';
+
+export interface ImageTarget {
+  /** The image as named, pinned to its digest. */
+  ref: ImageReference;
+  /** Descriptor of the signed manifest. */
+  descriptor: Descriptor;
+  /** Where signatures go: the image's repository, or COSIGN_REPOSITORY. */
+  signatureRepo: ImageReference;
+}
+
+/** Parses and resolves `image` (tag → digest, with the client's warning) and picks the signature repository. */
+export async function resolveImage(
+  client: RegistryClient,
+  image: string,
+  signatureRepository?: string,
+): Promise<ImageTarget> {
+  const ref = parseReference(image);
+  const descriptor = await client.resolve(ref);
+  const pinned = { ...ref, digest: descriptor.digest };
+  const signatureRepo = signatureRepository ? parseReference(signatureRepository) : pinned;
+  return {
+    ref: pinned,
+    descriptor,
+    signatureRepo: { registry: signatureRepo.registry, repository: signatureRepo.repository },
+  };
+}
+
+export interface ImageSigningOptions extends SigningContext {
+  client: RegistryClient;
+  /** -a key=value annotations, carried in the payload's `optional` section. */
+  annotations?: Record<string, string>;
+  /** false: sign and log but push nothing (cosign --upload=false). */
+  upload?: boolean;
+  /** Which layouts to write; both by default. */
+  layouts?: { cosignTag?: boolean; referrer?: boolean };
+}
+
+export interface ImageSignature {
+  target: ImageTarget;
+  payload: Buffer;
+  signature: Buffer;
+  bundle: Record<string, unknown>;
+  entry?: RekorEntry;
+  /** Where the signature was written. */
+  cosignTag?: { tag: string; digest: string };
+  referrer?: { digest: string };
+}
+
+function certificateFields(identity: SigningIdentity): Pick<CosignSignatureFields, 'certificate' | 'chain'> {
+  const pems = identity.certificate?.chainPem;
+  if (!pems) return {};
+  return { certificate: pems[0], chain: pems.slice(1).join('') || undefined };
+}
+
+/** cosign sign: one signature, one log entry, two layouts. */
+export async function signImage(target: ImageTarget, opts: ImageSigningOptions): Promise<ImageSignature> {
+  const payload = buildSimpleSigningPayload(
+    repositoryName(target.ref),
+    target.descriptor.digest,
+    opts.annotations && Object.keys(opts.annotations).length ? opts.annotations : undefined,
+  );
+  const signed = await signBlob(payload, opts);
+  const result: ImageSignature = {
+    target,
+    payload,
+    signature: signed.signature,
+    bundle: signed.bundle,
+    entry: signed.entry,
+  };
+  if (opts.upload === false) return result;
+  const layouts = { cosignTag: true, referrer: true, ...opts.layouts };
+  const bundleJson = Buffer.from(JSON.stringify(signed.bundle), 'utf8');
+  const [tagged, referred] = await Promise.all([
+    layouts.cosignTag
+      ? attachCosignLayer(opts.client, target.signatureRepo, target.descriptor, {
+          payload,
+          mediaType: SIMPLE_SIGNING_MEDIA_TYPE,
+          kind: 'sig',
+          fields: {
+            signature: signed.signature.toString('base64'),
+            ...certificateFields(opts.identity),
+            ...(signed.entry ? { bundle: cosignRekorBundle(signed.entry) } : {}),
+          },
+        })
+      : undefined,
+    layouts.referrer
+      ? attachBundleReferrer(opts.client, target.signatureRepo, target.descriptor, {
+          bundleJson,
+          content: 'message-signature',
+          payload: { bytes: payload, mediaType: SIMPLE_SIGNING_MEDIA_TYPE },
+        })
+      : undefined,
+  ]);
+  result.cosignTag = tagged;
+  result.referrer = referred;
+  return result;
+}
+
+export interface ImageAttestationOptions extends ImageSigningOptions {
+  /** --type: cosign predicate name or URI. */
+  predicateType: string;
+  predicate: Uint8Array;
+}
+
+export interface ImageAttestation {
+  target: ImageTarget;
+  statement: Record<string, unknown>;
+  bundle: Record<string, unknown>;
+  entry?: RekorEntry;
+  cosignTag?: { tag: string; digest: string };
+  referrer?: { digest: string };
+}
+
+/** cosign attest: an in-toto statement about the image digest, in DSSE, logged, attached as `.att` and referrer. */
+export async function attestImage(
+  target: ImageTarget,
+  opts: ImageAttestationOptions,
+): Promise<ImageAttestation> {
+  const [alg, hex] = target.descriptor.digest.split(':');
+  if (alg !== 'sha256')
+    throw new SignError('INPUT_ERROR', `attestations need a sha256 image digest, not ${alg}`);
+  const statement = buildStatement({
+    type: opts.predicateType,
+    predicate: opts.predicate,
+    subjectName: repositoryName(target.ref),
+    sha256: hex,
+  });
+  const payload = Buffer.from(JSON.stringify(statement), 'utf8');
+  const signed = await signDsse(IN_TOTO_PAYLOAD_TYPE, payload, opts);
+  const result: ImageAttestation = { target, statement, bundle: signed.bundle, entry: signed.entry };
+  if (opts.upload === false) return result;
+  const layouts = { cosignTag: true, referrer: true, ...opts.layouts };
+  const predicateType = statement.predicateType as string;
+  const envelopeJson = Buffer.from(JSON.stringify(signed.envelope), 'utf8');
+  const [tagged, referred] = await Promise.all([
+    layouts.cosignTag
+      ? attachCosignLayer(opts.client, target.signatureRepo, target.descriptor, {
+          payload: envelopeJson,
+          mediaType: DSSE_MEDIA_TYPE,
+          kind: 'att',
+          // ATTESTATION_SPEC.md: the signature lives in the envelope, so the annotation is empty.
+          fields: {
+            signature: '',
+            ...certificateFields(opts.identity),
+            ...(signed.entry ? { bundle: cosignRekorBundle(signed.entry) } : {}),
+          },
+          extra: { [PREDICATE_TYPE_ANNOTATION]: predicateType },
+        })
+      : undefined,
+    layouts.referrer
+      ? attachBundleReferrer(opts.client, target.signatureRepo, target.descriptor, {
+          bundleJson: Buffer.from(JSON.stringify(signed.bundle), 'utf8'),
+          content: 'dsse-envelope',
+          predicateType,
+        })
+      : undefined,
+  ]);
+  result.cosignTag = tagged;
+  result.referrer = referred;
+  return result;
+}
+
+/** sha256 of bytes as `sha256:<hex>`. */
+export function sha256Digest(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+export { formatReference };

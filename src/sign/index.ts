@@ -1,0 +1,68 @@
+// Public interface of sign/: the signing flows (keyless: token → ephemeral key → CA certificate → log entry →
+// bundle / registry; key-based with key files), their service clients (Fulcio v2, Rekor v1), and the image
+// verification flow that reads both registry layouts and hands each signature to the verifier core (src/verify).
+
+export { bundleReferrerManifest, OCI_CREATED_ANNOTATION } from './attach.js';
+export { type SignedBlob, type SignedEnvelope, type SigningContext, signBlob, signDsse } from './blob.js';
+export { type BundleInput, buildBundle, type DsseEnvelopeJson } from './bundle.js';
+export { SignError, type SignErrorCode } from './errors.js';
+export { type CertificateChain, proofOfPossession, requestSigningCertificate, toPem } from './fulcio.js';
+export { DEFAULT_TIMEOUT_MS, type HttpOptions } from './http.js';
+export {
+  actionsTokenUrl,
+  challengeOf,
+  DEFAULT_AUDIENCE,
+  getIdentityToken,
+  type IdentityToken,
+  type TokenOptions,
+  type TokenSource,
+  tokenClaims,
+} from './identity.js';
+export {
+  attestImage,
+  type ImageAttestation,
+  type ImageAttestationOptions,
+  type ImageSignature,
+  type ImageSigningOptions,
+  type ImageTarget,
+  resolveImage,
+  sha256Digest,
+  signImage,
+} from './image.js';
+export {
+  bundleFromCosignLayer,
+  type Candidate,
+  findSignatures,
+  type ImageVerification,
+  ImageVerificationError,
+  type ImageVerifyOptions,
+  type SignatureLayout,
+  type VerifiedSignature,
+  verifyImage,
+} from './image-verify.js';
+export {
+  encryptPrivateKey,
+  ephemeralKey,
+  type GeneratedKeyPair,
+  generateKeyPair,
+  loadPrivateKey,
+  loadPublicKey,
+  PRIVATE_KEY_FILE,
+  PUBLIC_KEY_FILE,
+} from './keys.js';
+export { buildStatement, PREDICATE_TYPES, predicateTypeUri, type StatementInput } from './predicate.js';
+export {
+  cosignRekorBundle,
+  dsseProposal,
+  entryBody,
+  hashedRekordProposal,
+  leafHash,
+  leafHashOfUuid,
+  type ProposedEntry,
+  RekorClient,
+  type RekorEntry,
+  type RekorLogEntry,
+  type RekorLogInfo,
+  toBundleTlogEntry,
+} from './rekor.js';
+export { keyIdentity, keylessIdentity, type SigningIdentity } from './signer.js';

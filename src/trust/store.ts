@@ -1,0 +1,190 @@
+// Where the CLI keeps the trust configuration it was initialised with: trusted_root.json (what to trust) and
+// signing_config.json (where the CA, log and issuer are), in $SIGIL_TRUST_DIR, else $SIGIL_HOME, else ~/.sigil.
+// Writes are atomic renames of whole files, so parallel runs never see a torn file and need no lock; reads need
+// nothing writable, so a read-only home works once initialised (or with --trusted-root / SIGIL_TRUST_DIR).
+import { mkdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { SigningConfig } from '@sigstore/protobuf-specs';
+import { writeFileAtomic } from '../crypto/index.js';
+import { parseSigningConfig, parseTrustedRoot } from './trusted-root.js';
+
+export const TRUST_ROOT_FILE_NAME = 'trusted_root.json';
+export const SIGNING_CONFIG_FILE_NAME = 'signing_config.json';
+
+export function trustDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SIGIL_TRUST_DIR || env.SIGIL_HOME || join(homedir(), '.sigil');
+}
+
+export interface TrustConfig {
+  /** The trusted_root.json document (parsed JSON, validated). */
+  trustedRoot: unknown;
+  /** The signing_config.json document, when there is one. */
+  signingConfig?: unknown;
+  /** Where they were read from. */
+  trustedRootPath: string;
+  signingConfigPath?: string;
+}
+
+async function readJson(path: string): Promise<unknown | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path} is not JSON: ${(err as Error).message}`);
+  }
+}
+
+export interface LoadTrustOptions {
+  /** --trusted-root FILE, overriding the stored one. */
+  trustedRootPath?: string;
+  /** --signing-config FILE. */
+  signingConfigPath?: string;
+  env?: NodeJS.ProcessEnv;
+  /** When false, a missing trusted root is not an error (signing needs only the signing config). */
+  requireTrustedRoot?: boolean;
+}
+
+/** Loads the trust configuration: explicit files first, then the store. */
+export async function loadTrustConfig(options: LoadTrustOptions = {}): Promise<TrustConfig | undefined> {
+  const dir = trustDir(options.env);
+  const rootPath = options.trustedRootPath ?? join(dir, TRUST_ROOT_FILE_NAME);
+  const scPath = options.signingConfigPath ?? join(dir, SIGNING_CONFIG_FILE_NAME);
+  const [trustedRoot, signingConfig] = await Promise.all([readJson(rootPath), readJson(scPath)]);
+  if (options.signingConfigPath && signingConfig === undefined) throw new Error(`${scPath} does not exist`);
+  if (trustedRoot === undefined) {
+    if (options.trustedRootPath) throw new Error(`${rootPath} does not exist`);
+    if (options.requireTrustedRoot !== false) {
+      throw new Error(
+        `no trusted root in ${dir}: run \`sigil initialize --root <URL or file>\`, pass --trusted-root FILE, or set SIGIL_TRUST_DIR`,
+      );
+    }
+    if (signingConfig === undefined) return undefined;
+  } else {
+    parseTrustedRoot(trustedRoot);
+  }
+  if (signingConfig !== undefined) parseSigningConfig(signingConfig);
+  return {
+    trustedRoot,
+    signingConfig,
+    trustedRootPath: rootPath,
+    signingConfigPath: signingConfig === undefined ? undefined : scPath,
+  };
+}
+
+/** Stores trust files in the trust dir (created if absent), each by an atomic rename. */
+export async function saveTrustConfig(
+  trustedRoot: unknown,
+  signingConfig: unknown | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ dir: string; files: string[] }> {
+  parseTrustedRoot(trustedRoot);
+  if (signingConfig !== undefined) parseSigningConfig(signingConfig);
+  const dir = trustDir(env);
+  await mkdir(dir, { recursive: true });
+  const files = [join(dir, TRUST_ROOT_FILE_NAME)];
+  await writeFileAtomic(files[0], `${JSON.stringify(trustedRoot, null, 2)}\n`);
+  if (signingConfig !== undefined) {
+    files.push(join(dir, SIGNING_CONFIG_FILE_NAME));
+    await writeFileAtomic(files[1], `${JSON.stringify(signingConfig, null, 2)}\n`);
+  }
+  return { dir, files };
+}
+
+export interface ServiceUrls {
+  caUrl?: string;
+  rekorUrl?: string;
+  oidcUrl?: string;
+  tsaUrl?: string;
+}
+
+/** The first service of each kind valid now (sigstore_trustroot.proto SigningConfig, Service.valid_for). */
+export function serviceUrls(signingConfig: unknown | undefined, now = new Date()): ServiceUrls {
+  if (signingConfig === undefined) return {};
+  const sc: SigningConfig = parseSigningConfig(signingConfig);
+  const pick = (services: SigningConfig['caUrls']) =>
+    services.find((s) => {
+      const start = s.validFor?.start;
+      const end = s.validFor?.end;
+      return (!start || start <= now) && (!end || now <= end);
+    })?.url;
+  return {
+    caUrl: pick(sc.caUrls),
+    rekorUrl: pick(sc.rekorTlogUrls),
+    oidcUrl: pick(sc.oidcUrls),
+    tsaUrl: pick(sc.tsaUrls),
+  };
+}
+
+export interface FetchedTrust {
+  trustedRoot: unknown;
+  signingConfig?: unknown;
+  /** Where each came from. */
+  sources: string[];
+}
+
+async function getJson(url: string, optional: boolean): Promise<unknown | undefined> {
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+    throw new Error(`cannot fetch ${url}: ${cause}`);
+  }
+  if (optional && res.status === 404) return undefined;
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+  try {
+    return await res.json();
+  } catch {
+    throw new Error(`${url} is not JSON`);
+  }
+}
+
+/**
+ * `sigil initialize --root X`: X is a trusted_root.json file, its URL, or a sigil base URL. Next to it (same
+ * directory or base) a signing_config.json is picked up when there is one; `signingConfig` names it explicitly.
+ */
+export async function fetchTrustConfig(root: string, signingConfig?: string): Promise<FetchedTrust> {
+  const isUrl = /^https?:\/\//i.test(root);
+  const sources: string[] = [];
+  let trustedRoot: unknown;
+  let sc: unknown | undefined;
+  if (isUrl) {
+    const u = new URL(root);
+    const rootUrl = u.pathname.endsWith('.json')
+      ? u.toString()
+      : new URL(`${u.pathname.replace(/\/?$/, '/')}${TRUST_ROOT_FILE_NAME}`, u).toString();
+    trustedRoot = await getJson(rootUrl, false);
+    sources.push(rootUrl);
+    if (!signingConfig) {
+      const scUrl = new URL(SIGNING_CONFIG_FILE_NAME, rootUrl).toString();
+      sc = await getJson(scUrl, true);
+      if (sc !== undefined) sources.push(scUrl);
+    }
+  } else {
+    trustedRoot = await readJson(root);
+    if (trustedRoot === undefined) throw new Error(`${root} does not exist`);
+    sources.push(root);
+    if (!signingConfig) {
+      const sibling = join(root, '..', SIGNING_CONFIG_FILE_NAME);
+      sc = await readJson(sibling);
+      if (sc !== undefined) sources.push(sibling);
+    }
+  }
+  if (signingConfig) {
+    sc = /^https?:\/\//i.test(signingConfig)
+      ? await getJson(signingConfig, false)
+      : await readJson(signingConfig);
+    if (sc === undefined) throw new Error(`${signingConfig} does not exist`);
+    sources.push(signingConfig);
+  }
+  parseTrustedRoot(trustedRoot);
+  if (sc !== undefined) parseSigningConfig(sc);
+  return { trustedRoot, signingConfig: sc, sources };
+}
