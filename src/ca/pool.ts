@@ -1,7 +1,7 @@
 // Worker threads for issuance. Each certificate costs two signature verifications, a public-key import and three
 // signatures; one JavaScript thread tops out well below what the machine's cores can do, so the main thread keeps
 // only HTTP and the CT store (a single writer) and hands the crypto to a pool of workers (issue-worker.ts).
-// See docs/design/ca-issuance-speed.md.
+// See docs/design/ca-issuance.md.
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from '../ct/index.js';

@@ -5,7 +5,7 @@
 //
 // jose parses the token and selects and imports the key; the JWS signature itself (RFC 7515 §5.2) is checked
 // with node:crypto synchronously on a KeyObject cached per imported key: this runs on every issuance, and
-// WebCrypto's async verify costs several times more CPU here (see docs/design/ca-issuance-speed.md).
+// WebCrypto's async verify costs several times more CPU here (see docs/design/ca-issuance.md).
 import {
   constants as cryptoConstants,
   KeyObject,
