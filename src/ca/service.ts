@@ -176,7 +176,10 @@ export async function createCaService(ctx: ServiceContext, options: CaServiceOpt
   };
 }
 
-/** `sigil serve ca`: reads everything from the data dir. */
+/** `sigil serve ca`: reads everything from the data dir; SIGIL_CA_ISSUE_WORKERS overrides the worker count. */
 export function caServiceFactory(ctx: ServiceContext): Promise<Service> {
-  return createCaService(ctx);
+  const workers = process.env.SIGIL_CA_ISSUE_WORKERS;
+  if (workers !== undefined && !/^\d{1,2}$/.test(workers))
+    throw new Error(`SIGIL_CA_ISSUE_WORKERS must be a small number, got ${JSON.stringify(workers)}`);
+  return createCaService(ctx, workers === undefined ? {} : { issueWorkers: Number(workers) });
 }
