@@ -12,7 +12,7 @@ import { X509Certificate as SigstoreX509 } from '@sigstore/core';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { sign } from 'sigstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseTrustedRoot } from '../../src/trust/index.js';
+import { parseSigningConfig, parseTrustedRoot } from '../../src/trust/index.js';
 import { type RunningCa, startCa } from './helpers.js';
 
 const run = promisify(execFile);
@@ -78,6 +78,10 @@ describe('sigstore-js against sigil CA + CI issuer', () => {
     const trustedRootJson = JSON.parse(await readFile(join(ca.dataDir, 'trusted_root.json'), 'utf8'));
     expect(await (await fetch(`${ca.url}/trusted_root.json`)).json()).toEqual(trustedRootJson);
     const trust = toTrustMaterial(parseTrustedRoot(trustedRootJson));
+    const signingConfig = parseSigningConfig(await (await fetch(`${ca.url}/signing_config.json`)).json());
+    expect(signingConfig.caUrls[0].url).toBe(ca.url);
+    expect(signingConfig.rekorTlogUrls[0].url).toBe(ca.url);
+    expect(signingConfig.oidcUrls[0].url).toBe(ca.url);
     const entity = toSignedEntity(bundleFromJSON(bundleJson), payload);
     if (entity.key.$case !== 'certificate') throw new Error('expected a certificate');
 

@@ -125,6 +125,10 @@ describe('identity token rules', () => {
   it('refuses tokens missing required claims', async () => {
     await expectRefused(await token({ drop: ['exp'] }), 401, /"exp"/);
     await expectRefused(await token({ drop: ['sub'] }), 401, /"sub"/);
+    await expectRefused(await token({ drop: ['iat'] }), 401, /"iat"/);
+    await expectRefused(await token({ claims: { sub: '' } }), 401, /"sub"/);
+    await expectRefused(await token({ claims: { exp: 'tomorrow' } }), 401, /"exp"/);
+    await expectRefused(await token({ claims: { aud: ['a', 'b'] } }), 401, /audience/);
     await expectRefused(await token({ drop: ['job_workflow_ref'] }), 401, /job_workflow_ref/);
     await expectRefused(await token({ drop: ['run_attempt'] }), 401, /run_attempt/);
   });
