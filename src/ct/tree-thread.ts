@@ -10,28 +10,53 @@ export class ThreadTree implements TreeBackend {
   private current: TreeHeadInfo = { size: 0, root: Buffer.alloc(32), timestamp: 0 };
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private nextId = 1;
+  private worker!: Worker;
+  /** Set while a worker is starting; a worker that dies is replaced on the next call. */
+  private starting: Promise<void> | undefined;
+  private alive = false;
+  private closing = false;
 
-  private constructor(private readonly worker: Worker) {
-    worker.on('message', (m: TreeReply) => this.onMessage(m));
-    worker.on('error', (err) => this.failAll(err));
-    worker.on('exit', (code) => this.failAll(new Error(`CT tree worker exited with ${code}`)));
-  }
+  private constructor(
+    private readonly dir: string,
+    private readonly keyPath: string,
+  ) {}
 
   /** Starts the worker on `<dir>/tree`, signing checkpoints with the PKCS#8 key at `keyPath`. */
   static async open(dir: string, keyPath: string): Promise<ThreadTree> {
-    const worker = spawnModuleWorker(import.meta.url, 'tree-worker', { dir, keyPath });
-    const tree = new ThreadTree(worker);
-    await new Promise<void>((resolve, reject) => {
-      const onFirst = (m: TreeReply) => {
-        if ('type' in m) {
-          worker.off('message', onFirst);
+    const tree = new ThreadTree(dir, keyPath);
+    await tree.start();
+    return tree;
+  }
+
+  private start(): Promise<void> {
+    this.starting ??= new Promise<void>((resolve, reject) => {
+      const worker = spawnModuleWorker(import.meta.url, 'tree-worker', {
+        dir: this.dir,
+        keyPath: this.keyPath,
+      });
+      this.worker = worker;
+      let ready = false;
+      worker.on('message', (m: TreeReply) => {
+        if (!ready && 'type' in m) {
+          ready = true;
+          this.alive = true;
           resolve();
         }
-      };
-      worker.on('message', onFirst);
-      worker.once('error', reject);
+        this.onMessage(m);
+      });
+      worker.on('error', (err) => {
+        if (!ready) reject(err);
+        this.failAll(err);
+      });
+      worker.on('exit', (code) => {
+        this.alive = false;
+        if (!ready) reject(new Error(`CT tree worker exited with ${code} while starting`));
+        if (!this.closing) this.failAll(new Error(`CT tree worker exited with ${code}`));
+      });
+    }).finally(() => {
+      this.starting = undefined;
     });
-    return tree;
+    return this.starting;
   }
 
   private onMessage(m: TreeReply): void {
@@ -53,7 +78,9 @@ export class ThreadTree implements TreeBackend {
     this.pending.clear();
   }
 
-  private call<T>(op: Op, args: Record<string, unknown>): Promise<T> {
+  private async call<T>(op: Op, args: Record<string, unknown>): Promise<T> {
+    // The queue holds every entry, so a replacement worker simply carries on where the tree's storage is.
+    if (!this.alive) await this.start();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -80,8 +107,8 @@ export class ThreadTree implements TreeBackend {
   }
 
   async close(): Promise<void> {
-    await this.call('close', {});
-    this.worker.removeAllListeners('exit');
+    if (this.alive) await this.call('close', {});
+    this.closing = true;
     await this.worker.terminate();
   }
 }

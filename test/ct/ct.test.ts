@@ -3,13 +3,15 @@
 // return what was logged. Precertificates are made here by re-signing an issued certificate's TBS with the
 // poison extension in place of the SCT list, using the CA's intermediate key from the data dir.
 import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKey, localSigner } from '../../src/crypto/index.js';
 import {
   bitString,
   boolean,
+  CtTree,
   children,
   explicit,
   NULL,
@@ -19,6 +21,7 @@ import {
   parseCertificate,
   parseDer,
   precertSignedData,
+  recordLeaf,
   seq,
   treeHeadSignedData,
 } from '../../src/ct/index.js';
@@ -220,5 +223,38 @@ describe('CT Merkle tree', () => {
     expect(res.status).toBe(400);
     res = await fetch(`${ca.url}/ct/v1/get-proof-by-hash?hash=abc&tree_size=1`);
     expect(res.status).toBe(400);
+  });
+});
+
+describe('CT tree worker', () => {
+  it('is replaced when it dies, and the tree catches up from the queue', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigil-ct-tree-'));
+    try {
+      const key = generateKey('ecdsa-p256');
+      const keyPath = join(dir, 'ct-key.pem');
+      await writeFile(keyPath, key.export({ type: 'pkcs8', format: 'pem' }));
+      const queue = openFileEntryStore(join(dir, 'entries.log'));
+      const tree = await CtTree.open(dir, localSigner(key), queue, recordLeaf, keyPath);
+      const record = (i: number) => {
+        const leaf = Buffer.from(`leaf-${i}`);
+        return Buffer.concat([Buffer.from([0, 0, leaf.length]), leaf, Buffer.from([0, 0, 0, 0])]);
+      };
+      for (let i = 0; i < 3; i++) await queue.append(record(i));
+      await tree.catchUp();
+      expect(tree.size()).toBe(3);
+      // Failure injection: kill the worker thread behind the tree's back.
+      // biome-ignore lint/suspicious/noExplicitAny: reaching into the backend to kill its thread
+      await (tree as any).backend.worker.terminate();
+      for (let i = 3; i < 6; i++) await queue.append(record(i));
+      for (let i = 0; i < 100 && tree.size() < 6; i++) {
+        await tree.catchUp();
+        if (tree.size() < 6) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(tree.size()).toBe(6);
+      await tree.close();
+      await queue.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
