@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadOrCreatePrivateKey, localSigner, type Signer, writeFileAtomic } from '../crypto/index.js';
 import { CtLog, openFileEntryStore, registerCtRoutes } from '../ct/index.js';
+import { LOG_DIR, LOG_KEY_FILE } from '../log/index.js';
 import { CiIssuer, registerOidcRoutes } from '../oidc/index.js';
 import type { Service, ServiceContext } from '../server/index.js';
 import { buildSigningConfig, buildTrustedRoot } from '../trust/index.js';
@@ -19,7 +20,7 @@ import type { IssuerConfig } from './identity.js';
 import { TokenVerifier } from './tokens.js';
 
 /** Where the transparency log service keeps its key (src/log); read when the log is not passed in. */
-export const LOG_KEY_PATH = join('log', 'log-key.pem');
+export const LOG_KEY_PATH = join(LOG_DIR, LOG_KEY_FILE);
 export const TRUSTED_ROOT_FILE = 'trusted_root.json';
 export const SIGNING_CONFIG_FILE = 'signing_config.json';
 export const CT_PATH_PREFIX = '/ct';

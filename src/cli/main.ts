@@ -4,12 +4,15 @@ import { Command } from 'commander';
 import { registerOidcCommands } from '../oidc/index.js';
 import { registerAttestCommands } from './commands/attest.js';
 import { registerBlobCommands } from './commands/blob.js';
+import { registerImageCommands } from './commands/image.js';
 import { registerInitializeCommands } from './commands/initialize.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerSignCommands } from './commands/sign.js';
+import { registerUpCommand } from './commands/up.js';
 import { registerVerifyCommands } from './commands/verify.js';
+import { registerVerifyBlobCommand } from './commands/verify-blob.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -17,9 +20,12 @@ export function buildProgram(): Command {
     .name('sigil')
     .description('Self-hostable keyless signing: CA, transparency log, registry and a cosign-compatible CLI')
     .version('0.1.0');
+  registerUpCommand(program);
   registerServeCommands(program);
   registerRegistryCommands(program);
   registerOidcCommands(program);
+  registerImageCommands(program);
+  registerVerifyBlobCommand(program);
   registerSignCommands(program);
   registerBlobCommands(program);
   registerAttestCommands(program);

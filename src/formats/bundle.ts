@@ -31,7 +31,8 @@ export interface InclusionProof {
   rootHash: Buffer;
   treeSize: number;
   hashes: Buffer[];
-  checkpoint: string;
+  /** Signed checkpoint; only v0.1 bundles may lack it (their proof is then unauthenticated). */
+  checkpoint: string | undefined;
 }
 
 export interface TransparencyLogEntry {
@@ -191,7 +192,7 @@ function parseTlogEntry(v: unknown, path: string, version: BundleVersion): Trans
     signedEntryTimestamp: promise
       ? bytes(promise.signedEntryTimestamp, `${path}.inclusionPromise.signedEntryTimestamp`)
       : undefined,
-    inclusionProof: proof ? parseInclusionProof(proof, `${path}.inclusionProof`) : undefined,
+    inclusionProof: proof ? parseInclusionProof(proof, `${path}.inclusionProof`, version) : undefined,
     canonicalizedBody: bytes(e.canonicalizedBody, `${path}.canonicalizedBody`),
   };
   // v0.1 bundles carry the SET as their proof of inclusion; later versions must carry an inclusion proof with a
@@ -205,16 +206,17 @@ function parseTlogEntry(v: unknown, path: string, version: BundleVersion): Trans
   return entry;
 }
 
-function parseInclusionProof(p: Json, path: string): InclusionProof {
+function parseInclusionProof(p: Json, path: string, version: BundleVersion): InclusionProof {
   const checkpoint =
     p.checkpoint === undefined ? undefined : obj(p.checkpoint, `${path}.checkpoint`).envelope;
-  if (checkpoint === undefined) throw new BundleFormatError(`${path}.checkpoint is required`);
+  if (checkpoint === undefined && version !== '0.1')
+    throw new BundleFormatError(`${path}.checkpoint is required`);
   return {
     logIndex: int64(p.logIndex, `${path}.logIndex`, { optional: true }),
     rootHash: bytes(p.rootHash, `${path}.rootHash`),
     treeSize: int64(p.treeSize, `${path}.treeSize`),
     hashes: arr(p.hashes, `${path}.hashes`).map((h, i) => bytes(h, `${path}.hashes[${i}]`)),
-    checkpoint: str(checkpoint, `${path}.checkpoint.envelope`),
+    checkpoint: checkpoint === undefined ? undefined : str(checkpoint, `${path}.checkpoint.envelope`),
   };
 }
 

@@ -1,14 +1,34 @@
 // Public interface of formats/: one typed module per wire format, each citing its spec at the top.
-// (Other formats — checkpoint, hashedrekord — are added by their own modules; keep one export block per module.)
+// Keep one export block per module.
 
 // bundle: sigstore/protobuf-specs sigstore_bundle.proto
 export * from './bundle.js';
+// checkpoint / signed note: C2SP tlog-checkpoint.md, signed-note.md; tiles: C2SP tlog-tiles.md
+export { type Checkpoint, formatCheckpoint, parseCheckpoint } from './checkpoint.js';
 // dsse-envelope: secure-systems-lab/dsse envelope.md, protocol.md
 export * from './dsse-envelope.js';
 // sct: RFC 6962 §3.2-3.3
 export * from './sct.js';
+export {
+  EM_DASH,
+  formatSignedNote,
+  isValidKeyName,
+  type NoteSignature,
+  parseSignedNote,
+  type SignedNote,
+} from './signed-note.js';
 // simple-signing: sigstore/cosign specs/SIGNATURE_SPEC.md
 export * from './simple-signing.js';
+export {
+  encodeTileIndex,
+  parseTilePath,
+  partialTileWidth,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  type TileRef,
+  tileCount,
+  tilePath,
+} from './tiles.js';
 // x509: RFC 5280 (+ the DER walker under it)
 export * from './x509.js';
 export {

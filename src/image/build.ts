@@ -25,6 +25,8 @@ import { type TarEntry, tarStream } from './tar.js';
 export interface BuildOptions {
   architecture?: string;
   os?: string;
+  /** CPU variant, e.g. v8 for arm64 (config.md `variant`). */
+  variant?: string;
   entrypoint?: string[];
   cmd?: string[];
   /** `KEY=VALUE` strings, in order. */
@@ -149,6 +151,7 @@ export function imageConfig(options: BuildOptions, diffIds: string[], created: s
       created,
       architecture: options.architecture ?? 'amd64',
       os: options.os ?? 'linux',
+      ...(options.variant ? { variant: options.variant } : {}),
       config,
       rootfs: { type: 'layers', diff_ids: diffIds },
       history: [{ created, created_by: 'sigil image build' }],

@@ -454,21 +454,29 @@ export class RegistryClient {
       const index = await this.referrersTagIndex(ref, ref.digest);
       return { manifests: filterByArtifactType(index?.manifests ?? [], artifactType), source: 'tag-schema' };
     }
-    if (!res.ok) throw errorForStatus(res.status, what, await res.text().catch(() => ''));
-    const bytes = await readLimited(res, this.maxManifestBytes, what);
-    let index: ImageIndex;
-    try {
-      index = JSON.parse(bytes.toString('utf8'));
-    } catch {
-      throw new OciError('BAD_RESPONSE', `${what}: not JSON`);
+    const manifests: Descriptor[] = [];
+    let page: Response | undefined = res;
+    for (let n = 0; page; n++) {
+      if (!page.ok) throw errorForStatus(page.status, what, await page.text().catch(() => ''));
+      const bytes = await readLimited(page, this.maxManifestBytes, what);
+      let index: ImageIndex;
+      try {
+        index = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        throw new OciError('BAD_RESPONSE', `${what}: not JSON`);
+      }
+      // The filter is a SHOULD for registries; apply it ourselves when they say they did not.
+      const applied = (page.headers.get('oci-filters-applied') ?? '').split(',').map((s) => s.trim());
+      const listed = Array.isArray(index.manifests) ? index.manifests : [];
+      manifests.push(
+        ...(applied.includes('artifactType') ? listed : filterByArtifactType(listed, artifactType)),
+      );
+      // Long lists come in pages linked by `Link: <…>; rel="next"` (spec "Listing Referrers").
+      const next = nextLink(page.headers.get('link'));
+      if (next && n >= 1000) throw new OciError('BAD_RESPONSE', `${what}: more than 1000 pages`);
+      page = next ? await this.request(ref, 'GET', next, 'pull', what, { accept: OCI_INDEX }) : undefined;
     }
-    const manifests = Array.isArray(index.manifests) ? index.manifests : [];
-    // The filter is a SHOULD for registries; apply it ourselves when they say they did not.
-    const applied = (res.headers.get('oci-filters-applied') ?? '').split(',').map((s) => s.trim());
-    return {
-      manifests: applied.includes('artifactType') ? manifests : filterByArtifactType(manifests, artifactType),
-      source: 'api',
-    };
+    return { manifests, source: 'api' };
   }
 
   /** The index under the referrers tag of `subjectDigest`, or undefined when absent or not an index. */

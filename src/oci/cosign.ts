@@ -173,9 +173,11 @@ export async function appendCosignLayer(
   const tag = kindTag(subjectDigest, kind);
   const tagRef = { registry: repo.registry, repository: repo.repository, tag };
   let existing: ImageManifest | undefined;
+  let current: { digest: string; size: number; mediaType: string } | undefined;
   try {
     const fetched = await client.getManifest(tagRef);
     existing = fetched.json as ImageManifest;
+    current = { digest: fetched.digest, size: fetched.bytes.length, mediaType: fetched.mediaType };
     if (!Array.isArray(existing.layers)) {
       throw new OciError(
         'BAD_RESPONSE',
@@ -194,14 +196,7 @@ export async function appendCosignLayer(
   };
   const layers = existing?.layers ?? [];
   if (layers.some((l) => l.digest === payloadDigest && sameAnnotations(l.annotations, layer.annotations))) {
-    const current = await client.resolve(tagRef).catch(() => undefined);
-    return {
-      digest: current?.digest ?? '',
-      size: current?.size ?? 0,
-      mediaType: current?.mediaType ?? OCI_MANIFEST,
-      tag,
-      appended: false,
-    };
+    return { ...current!, tag, appended: false };
   }
   const newLayers = [...layers, descriptor];
   const config = cosignConfig(newLayers);

@@ -34,7 +34,8 @@ export interface HttpRequest {
 }
 
 interface RegistryAuthState {
-  credentials?: Credentials | null; // null: looked up, none found
+  /** Per repository (auth.json may hold per-repository entries); null: looked up, none found. */
+  credentials: Map<string, Credentials | null>;
   /** What the registry asked for last time; lets later requests authenticate without a 401 round trip. */
   challenge?: Challenge;
   tokens: Map<string, { token: string; expiresAt: number }>;
@@ -69,7 +70,7 @@ export class Transport {
   private stateFor(registry: string): RegistryAuthState {
     let s = this.state.get(registry);
     if (!s) {
-      s = { tokens: new Map() };
+      s = { tokens: new Map(), credentials: new Map() };
       this.state.set(registry, s);
     }
     return s;
@@ -78,14 +79,15 @@ export class Transport {
   private async credentials(registry: string, repository?: string): Promise<Credentials | undefined> {
     if (this.options.credentials) return this.options.credentials;
     const s = this.stateFor(registry);
-    if (s.credentials === undefined) {
-      s.credentials = (await this.options.credentialsFor?.(registry, repository)) ?? null;
+    const key = repository ?? '';
+    if (!s.credentials.has(key)) {
+      s.credentials.set(key, (await this.options.credentialsFor?.(registry, repository)) ?? null);
     }
-    return s.credentials ?? undefined;
+    return s.credentials.get(key) ?? undefined;
   }
 
   /** The Authorization header we can send without asking the registry first, if any. */
-  private async authorization(req: HttpRequest): Promise<string | undefined> {
+  private async authorization(req: HttpRequest, fresh = false): Promise<string | undefined> {
     const s = this.stateFor(req.registry);
     if (!s.challenge) return undefined;
     if (s.challenge.scheme === 'basic') {
@@ -96,7 +98,8 @@ export class Transport {
       const key = scopeKey(req.scopes);
       const cached = s.tokens.get(key);
       if (cached && cached.expiresAt > Date.now()) return `Bearer ${cached.token}`;
-      const token = await this.fetchToken(req, s.challenge);
+      // The challenge's own scope belongs to the request that got it; later requests ask for their own.
+      const token = await this.fetchToken(req, s.challenge, fresh);
       return `Bearer ${token}`;
     }
     return undefined;
@@ -133,14 +136,18 @@ export class Transport {
       // A cached token was refused (revoked, or scope too narrow): drop it and ask again once.
       s.tokens.delete(scopeKey(req.scopes));
     }
-    auth = await this.authorization(req);
+    auth = await this.authorization(req, true);
     res = await this.send(req, auth);
     if (res.status !== 401) return res;
     const text = await res.text().catch(() => '');
     throw creds ? rejectedCredentials(req, creds, text) : missingCredentials(req, text);
   }
 
-  private async fetchToken(req: HttpRequest, challenge: Challenge): Promise<string> {
+  private async fetchToken(
+    req: HttpRequest,
+    challenge: Challenge,
+    withChallengeScope: boolean,
+  ): Promise<string> {
     const realm = challenge.params.realm;
     if (!realm) throw new OciError('UNAUTHORIZED', `${req.what}: Bearer challenge without a realm`, 401);
     let url: URL;
@@ -163,7 +170,8 @@ export class Transport {
     }
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     const scopes = new Set(req.scopes);
-    for (const sc of (challenge.params.scope ?? '').split(' ')) if (sc) scopes.add(sc);
+    if (withChallengeScope)
+      for (const sc of (challenge.params.scope ?? '').split(' ')) if (sc) scopes.add(sc);
     for (const sc of scopes) url.searchParams.append('scope', sc);
     const headers: Record<string, string> = { 'user-agent': this.userAgent() };
     if (creds) headers.authorization = basicAuthorization(creds);
@@ -289,7 +297,8 @@ function missingCredentials(req: HttpRequest, body: string): OciError {
 function rejectedCredentials(req: HttpRequest, creds: Credentials, body: string): OciError {
   return new OciError(
     'UNAUTHORIZED',
-    `${req.what}: ${req.registry} rejected the credentials of user "${creds.username}" (401)${detail(body)}`,
+    `${req.what}: ${req.registry} rejected the credentials of user "${creds.username}", or they lack access to` +
+      ` ${req.scopes.join(' ') || 'the registry'} (401)${detail(body)}`,
     401,
   );
 }

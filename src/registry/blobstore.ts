@@ -290,6 +290,15 @@ export class BlobStore {
   private async load(repo: string, id: string): Promise<LiveUpload> {
     assertUploadId(id);
     let upload = this.live.get(id);
+    if (
+      upload &&
+      !upload.busy &&
+      (await stat(join(this.uploadsDir, id, 'data')).catch(() => undefined)) === undefined
+    ) {
+      // Collected by `sigil registry gc` (another process) while this one still remembered it.
+      this.live.delete(id);
+      upload = undefined;
+    }
     if (!upload) {
       const dir = join(this.uploadsDir, id);
       let info: { repo: string; algorithm: string; startedAt: number };

@@ -9,6 +9,8 @@ import type { Readable } from 'node:stream';
 
 /** Chunks are gathered into writes of about this size: fewer syscalls, and hashing overlaps the previous write. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
+/** During long uploads, an fdatasync is started in the background after every this many bytes. */
+const EARLY_SYNC_BYTES = 64 * 1024 * 1024;
 
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, constants.O_RDONLY);
@@ -76,6 +78,8 @@ export async function appendHashed(
   let pending: Promise<unknown> = Promise.resolve();
   let batch: Buffer[] = [];
   let batchBytes = 0;
+  let unsynced = 0;
+  let syncing: Promise<void> | undefined;
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
       written += chunk.length;
@@ -88,6 +92,17 @@ export async function appendHashed(
         pending = writeAll(fh, batch, batchBytes);
         batch = [];
         batchBytes = 0;
+        unsynced += WRITE_BATCH_BYTES;
+        if (unsynced >= EARLY_SYNC_BYTES && syncing === undefined) {
+          // Start writing back what has landed so far while more arrives, so the fsync before publishing
+          // finds little left to do (large uploads would otherwise pay for all their writeback at the end).
+          unsynced = 0;
+          syncing = pending
+            .then(() => fh.datasync())
+            .finally(() => {
+              syncing = undefined;
+            });
+        }
       }
     }
     await pending;
@@ -95,6 +110,7 @@ export async function appendHashed(
   } finally {
     // A failed write must not leave an unhandled rejection behind.
     await pending.catch(() => {});
+    await (syncing as Promise<void> | undefined)?.catch(() => {});
     await fh.close();
   }
   return written;

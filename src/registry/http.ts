@@ -3,9 +3,9 @@
 // fastify scope under /v2/, so its catch-all body parser (request bodies stay unread streams: blobs are streamed
 // to disk, never buffered) and error handler do not touch other services on a shared server. Repository names
 // contain slashes, so `/v2/*` is parsed here against the spec's grammar rather than by the router.
+import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Access, type Authority, allows, formatScope, parseScope, type UserGrant } from './auth.js';
 import type { ChunkRange } from './blobstore.js';
@@ -32,8 +32,9 @@ export interface RegistryHttpOptions {
 const API_VERSION_HEADER = { 'docker-distribution-api-version': 'registry/2.0' };
 /** Bodies of small requests (token form, drained leftovers) are capped at this. */
 const SMALL_BODY_LIMIT = 64 * 1024;
-/** Blob reads use large chunks: fewer syscalls and event-loop turns per MiB served. */
+/** Blob reads: READ_RING buffers of READ_CHUNK_BYTES, reused for the whole response (measured on loopback). */
 const READ_CHUNK_BYTES = 1024 * 1024;
+const READ_RING = 3;
 
 type Route =
   | { kind: 'catalog' }
@@ -617,6 +618,49 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
   });
 }
 
+/**
+ * Copies bytes [start, end] of a file to the response through a ring of reused buffers: several reads are in
+ * flight on the thread pool while the socket takes the previous chunk, and no per-chunk allocation (or
+ * page-faulting of fresh memory) happens. A buffer is refilled only after the socket has taken its previous
+ * contents (the write callback), so a slow client holds at most READ_RING × READ_CHUNK_BYTES of memory.
+ */
+async function pump(fh: FileHandle, res: ServerResponse, start: number, end: number): Promise<void> {
+  const ring = Array.from({ length: READ_RING }, () => Buffer.allocUnsafeSlow(READ_CHUNK_BYTES));
+  const reads: { done: Promise<{ bytesRead: number }>; buffer: Buffer; length: number }[] = [];
+  let next = start;
+  let slot = 0;
+  const issue = () => {
+    const buffer = ring[slot++ % READ_RING];
+    const length = Math.min(READ_CHUNK_BYTES, end - next + 1);
+    reads.push({ done: fh.read(buffer, 0, length, next), buffer, length });
+    next += length;
+  };
+  // One buffer stays free for the write in flight.
+  while (reads.length < READ_RING - 1 && next <= end) issue();
+  let written: Promise<void> = Promise.resolve();
+  try {
+    while (reads.length > 0) {
+      const read = reads.shift()!;
+      const { bytesRead } = await read.done;
+      if (bytesRead !== read.length) throw new Error('blob file shorter than expected');
+      await written;
+      if (res.destroyed) throw new Error('client closed the connection');
+      const chunk = read.buffer.subarray(0, bytesRead);
+      written = new Promise((resolve, reject) => res.write(chunk, (err) => (err ? reject(err) : resolve())));
+      // The write may fail (client hung up) while we wait on the next read; mark the rejection handled now so it
+      // is not an unhandled rejection (fatal in Node), and still surface it at the `await written` above.
+      written.catch(() => {});
+      // The buffer just freed by the finished write is the next one in the ring.
+      if (next <= end) issue();
+    }
+    await written;
+  } finally {
+    // Reads still in flight must settle before the caller closes the file.
+    await Promise.allSettled(reads.map((r) => r.done));
+  }
+  await new Promise<void>((resolve) => res.end(resolve));
+}
+
 /** GET/HEAD of a blob with Range support, streamed from the file (never read whole into memory). */
 async function sendBlob(
   req: FastifyRequest,
@@ -657,11 +701,13 @@ async function sendBlob(
     res.end();
     return;
   }
-  const stream = blob.fh.createReadStream({ start, end, highWaterMark: READ_CHUNK_BYTES, autoClose: true });
   try {
-    await pipeline(stream, res);
+    await pump(blob.fh, res, start, end);
   } catch {
-    // The client went away mid-download; pipeline has destroyed the file stream (closing the file).
+    // The client went away mid-download (or the file vanished under gc): drop the connection so the short body
+    // is seen as an error, never as a complete blob.
     res.destroy();
+  } finally {
+    await blob.fh.close().catch(() => {});
   }
 }

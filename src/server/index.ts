@@ -9,3 +9,12 @@ export {
 } from './app.js';
 export { type ServiceName, serviceFactories, serviceNames } from './registry-of-services.js';
 export type { Service, ServiceContext } from './service.js';
+export {
+  describeEndpoints,
+  ENDPOINTS_FILE,
+  type Endpoints,
+  endpointsFor,
+  REGISTRY_AUTH_FILE,
+  type StackOptions,
+  startStack,
+} from './stack.js';

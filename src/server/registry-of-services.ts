@@ -1,6 +1,7 @@
 // The table of services `sigil serve <name>` can start alone. Each component adds its factory here; `sigil up`
 // composes several. A factory opens the engine's storage in ctx.dataDir and returns a Service.
 import { caServiceFactory } from '../ca/index.js';
+import { createLogService } from '../log/index.js';
 import type { Service, ServiceContext } from './service.js';
 
 export type ServiceFactory = (ctx: ServiceContext, flags: Record<string, unknown>) => Promise<Service>;
@@ -8,6 +9,7 @@ export type ServiceFactory = (ctx: ServiceContext, flags: Record<string, unknown
 export const serviceFactories: Record<string, ServiceFactory> = {
   registry: (ctx, flags) => import('../registry/index.js').then((m) => m.registryServiceFactory(ctx, flags)),
   ca: caServiceFactory,
+  log: createLogService,
 };
 
 export type ServiceName = keyof typeof serviceFactories;

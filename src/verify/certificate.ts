@@ -6,6 +6,7 @@ import {
   type Certificate,
   certificateSignedBy,
   findExtension,
+  KEY_USAGE,
   OID,
   parseSctList,
   precertificateTbs,
@@ -40,6 +41,9 @@ export function checkLeaf(leaf: Certificate): void {
   if (leaf.unknownCritical)
     fail('CERT_INVALID', `certificate has unknown critical extension ${leaf.unknownCritical}`);
   if (leaf.isCA) fail('CERT_INVALID', 'signing certificate is a CA certificate');
+  if (leaf.keyUsage !== undefined && (leaf.keyUsage & KEY_USAGE.digitalSignature) === 0) {
+    fail('CERT_INVALID', 'signing certificate key usage does not include digitalSignature');
+  }
   const eku = leaf.extKeyUsage;
   if (eku && !eku.includes(OID.codeSigning) && !eku.includes(OID.anyExtendedKeyUsage)) {
     fail('CERT_INVALID', 'signing certificate is not valid for code signing (extended key usage)');
@@ -52,7 +56,12 @@ export function verifyChain(
   signingTimes: number[],
   trust: TrustMaterial,
 ): CertificatePath {
-  let found: CertificatePath | undefined;
+  return checkPathAtTimes(leaf, findCertificatePaths(leaf, trust), signingTimes);
+}
+
+/** Every trusted-root path that issued `leaf` (signature, names, CA constraints); CHAIN_UNTRUSTED when none. */
+export function findCertificatePaths(leaf: Certificate, trust: TrustMaterial): CertificatePath[] {
+  const found: CertificatePath[] = [];
   let reason: string | undefined;
   for (const authority of trust.certificateAuthorities) {
     const j = authority.chain.findIndex(
@@ -64,24 +73,41 @@ export function verifyChain(
       continue;
     }
     const path = authority.chain.slice(j);
-    const badCA = path.find((c, depth) => !c.cert.isCA || (c.cert.pathLenConstraint ?? Infinity) < depth);
+    // RFC 5280 §4.2.1.9 / §4.2.1.3: every issuer is a CA within its path length, allowed to sign certificates.
+    const badCA = path.find(
+      (c, depth) =>
+        !c.cert.isCA ||
+        (c.cert.pathLenConstraint ?? Number.POSITIVE_INFINITY) < depth ||
+        (c.cert.keyUsage !== undefined && (c.cert.keyUsage & KEY_USAGE.keyCertSign) === 0),
+    );
     if (badCA) {
-      reason = `${nameOf(badCA.cert.der, 'subject')} may not issue this certificate (basic constraints)`;
+      reason = `${nameOf(badCA.cert.der, 'subject')} may not issue certificates (basic constraints / key usage)`;
       continue;
     }
-    const outside = signingTimes.find((t) => !inRange(authority.validFor, t));
-    if (outside !== undefined) {
-      reason = `certificate authority ${authority.name} was not trusted at signing time ${new Date(outside).toISOString()}`;
-      continue;
-    }
-    found = { authority, issuer: authority.chain[j], path };
-    break;
+    found.push({ authority, issuer: authority.chain[j], path });
   }
-  if (!found) {
+  if (found.length === 0) {
     fail(
       'CHAIN_UNTRUSTED',
       reason ??
         `certificate issued by ${nameOf(leaf.der, 'issuer')} does not chain to a certificate authority in the trusted root`,
+    );
+  }
+  return found;
+}
+
+/** Picks the path whose authority was trusted at every signing time, and checks each certificate's validity. */
+export function checkPathAtTimes(
+  leaf: Certificate,
+  paths: CertificatePath[],
+  signingTimes: number[],
+): CertificatePath {
+  const found = paths.find((p) => signingTimes.every((t) => inRange(p.authority.validFor, t)));
+  if (!found) {
+    const t = signingTimes.find((x) => !inRange(paths[0].authority.validFor, x)) ?? 0;
+    fail(
+      'CHAIN_UNTRUSTED',
+      `certificate authority ${paths[0].authority.name} was not trusted at signing time ${new Date(t).toISOString()}`,
     );
   }
   for (const t of signingTimes) {

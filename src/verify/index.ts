@@ -1,7 +1,14 @@
 // Public interface of verify/: offline verification of Sigstore bundles against trust material and a policy.
 // Usage: const trust = loadTrustMaterial(trustedRootJson);
 //        const result = verifyBundle(bundleJson, artifactBytes, { identity: { subjectAlternativeName, issuer } }, trust);
-export { type CertificatePath, checkLeaf, verifyChain, verifyEmbeddedScts } from './certificate.js';
+export {
+  type CertificatePath,
+  checkLeaf,
+  checkPathAtTimes,
+  findCertificatePaths,
+  verifyChain,
+  verifyEmbeddedScts,
+} from './certificate.js';
 export { fail, VerificationError, type VerificationErrorCode } from './errors.js';
 export {
   type CertificateIdentity,

@@ -1,10 +1,18 @@
 // The transparency log entry body must describe the very signature the bundle carries. Rekor v1 body types
 // (sigstore/rekor pkg/types): hashedrekord v0.0.1 (artifact digest, signature, signer PEM), dsse v0.0.1 (payload
 // hash, signatures with verifier PEM) and intoto v0.0.2 (envelope with double-base64 signatures, payload hash).
+// Rekor v2 (sigstore/architecture-docs rekor-v2-spec.md, protobuf-specs rekor/v2 entry.proto): hashedrekord
+// v0.0.2 (also used for DSSE, over SHA-256 of the PAE, §6.1.4) and dsse v0.0.2, with DER verifiers.
 // Rekor does not store the payload itself, so envelopeHash / content.hash cannot be recomputed here: the payload
 // hash, signature and signer together bind the entry to the bundle.
 import { createHash } from 'node:crypto';
-import type { Bundle, DsseContent, MessageSignature, TransparencyLogEntry } from '../formats/index.js';
+import {
+  type Bundle,
+  type DsseContent,
+  type MessageSignature,
+  preAuthEncoding,
+  type TransparencyLogEntry,
+} from '../formats/index.js';
 import { fail } from './errors.js';
 
 /** Who signed, as bytes to compare against the PEM a log entry stores. */
@@ -60,13 +68,95 @@ export function checkTlogBody(
   const content = bundle.content;
   const key = `${entry.kind}/${entry.version}`;
   if (content.kind === 'messageSignature') {
-    if (key !== 'hashedrekord/0.0.1') mismatch(entry, `a message signature cannot be logged as ${key}`);
-    checkHashedRekord(entry, body.spec, content, signer, artifactDigest);
+    if (key === 'hashedrekord/0.0.1') checkHashedRekord(entry, body.spec, content, signer, artifactDigest);
+    else if (key === 'hashedrekord/0.0.2')
+      checkHashedRekordV2Message(entry, body.spec, content, signer, artifactDigest);
+    else mismatch(entry, `a message signature cannot be logged as ${key}`);
     return;
   }
   if (key === 'dsse/0.0.1') checkDsse(entry, body.spec, content, signer);
+  else if (key === 'hashedrekord/0.0.2') checkHashedRekordV2Dsse(entry, body.spec, content, signer);
+  else if (key === 'dsse/0.0.2') checkDsseV2(entry, body.spec, content, signer);
   else if (key === 'intoto/0.0.2') checkIntoto(entry, body.spec, content, signer);
   else mismatch(entry, `a DSSE envelope cannot be logged as ${key}`);
+}
+
+/** Rekor v2 verifier: {publicKey: {rawBytes: SPKI}} or {x509Certificate: {rawBytes: DER}}. */
+function checkSignerV2(
+  entry: TransparencyLogEntry,
+  verifier: Json | undefined,
+  signer: SignerMaterial,
+): void {
+  const cert = verifier?.x509Certificate?.rawBytes;
+  const key = verifier?.publicKey?.rawBytes;
+  const ok =
+    cert !== undefined
+      ? signer.certificate !== undefined && b64(cert).equals(signer.certificate)
+      : key !== undefined && b64(key).equals(signer.spki);
+  if (!ok) mismatch(entry, "the verifier in the entry is not the bundle's signer");
+}
+
+function checkHashedRekordV2Message(
+  entry: TransparencyLogEntry,
+  spec: Json,
+  content: MessageSignature,
+  signer: SignerMaterial,
+  artifactDigest: { algorithm: string; value: Buffer } | undefined,
+): void {
+  const v2 = spec?.hashedRekordV002;
+  if (!b64(v2?.signature?.content).equals(content.signature))
+    mismatch(entry, 'signature differs from the bundle');
+  checkSignerV2(entry, v2?.signature?.verifier, signer);
+  const digest = b64(v2?.data?.digest);
+  if (content.messageDigest && !digest.equals(content.messageDigest.digest)) {
+    mismatch(entry, "logged artifact digest differs from the bundle's message digest");
+  }
+  if (
+    artifactDigest &&
+    (!digest.equals(artifactDigest.value) || v2?.data?.algorithm !== V2_HASH[artifactDigest.algorithm])
+  ) {
+    mismatch(
+      entry,
+      `logged artifact digest ${v2?.data?.algorithm}:${digest.toString('hex')} is not the artifact's`,
+    );
+  }
+}
+
+const V2_HASH: Record<string, string> = { sha256: 'SHA2_256', sha384: 'SHA2_384', sha512: 'SHA2_512' };
+
+function checkHashedRekordV2Dsse(
+  entry: TransparencyLogEntry,
+  spec: Json,
+  content: DsseContent,
+  signer: SignerMaterial,
+): void {
+  const v2 = spec?.hashedRekordV002;
+  const env = content.envelope;
+  if (!b64(v2?.signature?.content).equals(env.signatures[0].sig))
+    mismatch(entry, 'signature differs from the envelope');
+  checkSignerV2(entry, v2?.signature?.verifier, signer);
+  const pae = createHash('sha256').update(preAuthEncoding(env.payloadType, env.payload)).digest();
+  if (v2?.data?.algorithm !== 'SHA2_256' || !b64(v2?.data?.digest).equals(pae)) {
+    mismatch(entry, 'logged digest is not the SHA-256 of the envelope pre-authentication encoding');
+  }
+}
+
+function checkDsseV2(
+  entry: TransparencyLogEntry,
+  spec: Json,
+  content: DsseContent,
+  signer: SignerMaterial,
+): void {
+  const v2 = spec?.dsseV002;
+  const sigs = v2?.signatures;
+  if (!Array.isArray(sigs) || sigs.length !== 1) mismatch(entry, 'entry must hold exactly one signature');
+  if (!b64(sigs[0]?.content).equals(content.envelope.signatures[0].sig))
+    mismatch(entry, 'signature differs from the envelope');
+  checkSignerV2(entry, sigs[0]?.verifier, signer);
+  const digest = createHash('sha256').update(content.envelope.payload).digest();
+  if (v2?.payloadHash?.algorithm !== 'SHA2_256' || !b64(v2?.payloadHash?.digest).equals(digest)) {
+    mismatch(entry, 'payload hash differs from the envelope payload');
+  }
 }
 
 function checkHashedRekord(

@@ -77,6 +77,8 @@ export function verifyTlogEntry(entry: TransparencyLogEntry, trust: TrustMateria
         `inclusion proof of entry ${entry.logIndex} does not lead to root hash ${proof.rootHash.toString('hex')}`,
       );
     }
+    // A v0.1 proof without checkpoint names a root nothing vouches for: checked for consistency, not counted.
+    if (proof.checkpoint === undefined) return finish(entry, log, verifiedTime, false);
     const cp = verifyCheckpoint(proof.checkpoint, usable, logIdHex);
     if (cp.treeSize !== proof.treeSize || !cp.rootHash.equals(proof.rootHash)) {
       fail(
@@ -86,10 +88,19 @@ export function verifyTlogEntry(entry: TransparencyLogEntry, trust: TrustMateria
     }
     proofVerified = true;
   }
-  if (!entry.signedEntryTimestamp && !proofVerified) {
+  return finish(entry, log, verifiedTime, proofVerified);
+}
+
+function finish(
+  entry: TransparencyLogEntry,
+  log: TrustedLog,
+  verifiedTime: number | undefined,
+  proofVerified: boolean,
+): TlogEvidence {
+  if (verifiedTime === undefined && !proofVerified) {
     fail(
       'TLOG_MISSING',
-      `entry ${entry.logIndex} has neither a signed entry timestamp nor an inclusion proof`,
+      `entry ${entry.logIndex} has neither a signed entry timestamp nor a checkpointed inclusion proof`,
     );
   }
   return { log, verifiedTime, setVerified: verifiedTime !== undefined, proofVerified };

@@ -13,8 +13,15 @@ import {
   parseCertificate,
   parseInTotoStatement,
   preAuthEncoding,
+  spkiPublicKey,
 } from '../formats/index.js';
-import { checkLeaf, verifyChain, verifyEmbeddedScts } from './certificate.js';
+import {
+  type CertificatePath,
+  checkLeaf,
+  checkPathAtTimes,
+  findCertificatePaths,
+  verifyEmbeddedScts,
+} from './certificate.js';
 import { verifyEcdsaPrehashed } from './ecdsa-prehash.js';
 import { fail, VerificationError } from './errors.js';
 import {
@@ -148,7 +155,7 @@ function resolveSigner(bundle: Bundle, policy: VerificationPolicy, checks: Check
   checkLeaf(leaf);
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: leaf.spki, format: 'der', type: 'spki' });
+    key = spkiPublicKey(leaf.spki);
   } catch (err) {
     fail('CERT_INVALID', 'signing certificate public key does not parse', err);
   }
@@ -192,6 +199,9 @@ export function verifyBundle(
   }
   const checks: CheckId[] = [];
   const signer = resolveSigner(bundle, policy, checks);
+  // Who issued the certificate is settled first (time-independent); validity waits for the verified times.
+  const keyless = signer.certificate !== undefined && !policy.publicKey;
+  const paths: CertificatePath[] = keyless ? findCertificatePaths(signer.certificate!, trust) : [];
 
   // 1. The artifact is what was signed, and the signature holds.
   let artifactDigest: { algorithm: string; value: Buffer } | undefined;
@@ -281,8 +291,8 @@ export function verifyBundle(
 
   // 4. The certificate, at those times, and who it names.
   let identity: CertificateIdentity | undefined;
-  if (signer.certificate && !policy.publicKey) {
-    const path = verifyChain(signer.certificate, signingTimes, trust);
+  if (keyless && signer.certificate) {
+    const path = checkPathAtTimes(signer.certificate, paths, signingTimes);
     checks.push('certificate-chain', 'certificate-validity');
     verifyEmbeddedScts(signer.certificate, path.issuer, trust, policy.ctlogThreshold ?? 1);
     if ((policy.ctlogThreshold ?? 1) > 0) checks.push('sct');

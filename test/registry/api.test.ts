@@ -94,6 +94,21 @@ describe('pull', () => {
     expect(Buffer.from(await whole.arrayBuffer()).equals(data)).toBe(true);
   });
 
+  it('survives clients that hang up mid-download, and keeps serving', async () => {
+    const data = randomBytes(8 * 1024 * 1024);
+    const digest = await pushBlob(base, 'pull/abort', data);
+    for (let i = 0; i < 5; i++) {
+      const controller = new AbortController();
+      const res = await fetch(`${base}/v2/pull/abort/blobs/${digest}`, { signal: controller.signal });
+      const reader = res.body!.getReader();
+      await reader.read();
+      controller.abort();
+      await reader.read().catch(() => {});
+    }
+    const whole = await fetch(`${base}/v2/pull/abort/blobs/${digest}`);
+    expect(sha256(Buffer.from(await whole.arrayBuffer()))).toBe(digest);
+  });
+
   it('keeps blobs private to the repositories that hold them', async () => {
     const digest = await pushBlob(base, 'private/a', Buffer.from('only in a'));
     await pushBlob(base, 'private/b', Buffer.from('something else'));

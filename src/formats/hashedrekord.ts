@@ -1,0 +1,60 @@
+// Rekor "hashedrekord" v0.0.1 (sigstore/rekor pkg/types/hashedrekord/v0.0.1/hashedrekord_v0_0_1_schema.json):
+// a signature over an artifact's digest, with the public key or certificate that made it. The canonical body
+// keeps the digest, the signature and the canonical PEM of the key (base64), and drops everything else.
+import {
+  canonicalJson,
+  decodeBase64,
+  expectHex,
+  expectObject,
+  expectString,
+  FormatError,
+  type JsonObject,
+} from './rekor-entry.js';
+
+export const HASHEDREKORD_KIND = 'hashedrekord';
+export const HASHEDREKORD_V001 = '0.0.1';
+
+export type DigestAlgorithm = 'sha256' | 'sha384' | 'sha512';
+const DIGEST_BYTES: Record<DigestAlgorithm, number> = { sha256: 32, sha384: 48, sha512: 64 };
+
+export interface HashedRekordV001 {
+  algorithm: DigestAlgorithm;
+  /** Lowercase hex digest of the artifact. */
+  digestHex: string;
+  signature: Buffer;
+  /** The PEM bytes of the public key or certificate, as sent. */
+  publicKey: Buffer;
+}
+
+/** Checks a hashedrekord v0.0.1 spec against the schema and the insertability rules. */
+export function parseHashedRekordV001(spec: JsonObject): HashedRekordV001 {
+  const sig = expectObject(spec.signature, 'spec.signature');
+  const data = expectObject(spec.data, 'spec.data');
+  const signature = decodeBase64(sig.content, 'spec.signature.content');
+  const pk = expectObject(sig.publicKey, 'spec.signature.publicKey');
+  const publicKey = decodeBase64(pk.content, 'spec.signature.publicKey.content');
+  const hash = expectObject(data.hash, 'spec.data.hash');
+  const algorithm = expectString(hash.algorithm, 'spec.data.hash.algorithm');
+  if (!(algorithm in DIGEST_BYTES)) {
+    throw new FormatError('spec.data.hash.algorithm must be one of sha256, sha384, sha512');
+  }
+  const alg = algorithm as DigestAlgorithm;
+  const digestHex = expectHex(hash.value, 'spec.data.hash.value', DIGEST_BYTES[alg]);
+  if ('content' in data) throw new FormatError('spec.data.content is not accepted; send only the digest');
+  return { algorithm: alg, digestHex, signature, publicKey };
+}
+
+/** The canonical entry body (what is hashed into the log). */
+export function hashedRekordV001Body(e: HashedRekordV001, canonicalPem: string): Buffer {
+  return canonicalJson({
+    apiVersion: HASHEDREKORD_V001,
+    kind: HASHEDREKORD_KIND,
+    spec: {
+      data: { hash: { algorithm: e.algorithm, value: e.digestHex } },
+      signature: {
+        content: e.signature.toString('base64'),
+        publicKey: { content: Buffer.from(canonicalPem).toString('base64') },
+      },
+    },
+  });
+}

@@ -1,0 +1,121 @@
+// Rekor v1 REST shapes (sigstore/rekor openapi.yaml): the ProposedEntry envelope {kind, apiVersion, spec}, the
+// LogEntry response keyed by entry ID, the signed entry timestamp payload (RFC 8785 canonical JSON of
+// {body, integratedTime, logID, logIndex}), entry UUIDs (hex leaf hash) and entry IDs (16 hex tree ID + UUID),
+// plus the small strict-JSON helpers the entry type modules use to say exactly which field is wrong.
+import canonicalize from 'canonicalize';
+
+/** A client error in a proposed entry or query: the message names the field and the problem. */
+export class FormatError extends Error {}
+
+export type JsonObject = Record<string, unknown>;
+
+export function expectObject(v: unknown, path: string): JsonObject {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new FormatError(`${path} must be a JSON object`);
+  return v as JsonObject;
+}
+
+export function expectString(v: unknown, path: string): string {
+  if (typeof v !== 'string') throw new FormatError(`${path} must be a string`);
+  return v;
+}
+
+export function expectArray(v: unknown, path: string): unknown[] {
+  if (!Array.isArray(v)) throw new FormatError(`${path} must be an array`);
+  return v;
+}
+
+export function onlyKeys(o: JsonObject, allowed: string[], path: string): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) throw new FormatError(`${path} has unexpected property "${k}"`);
+  }
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Strict standard base64 (RFC 4648 §4, padded), as Go's encoding/base64 StdEncoding accepts it. */
+export function decodeBase64(v: unknown, path: string, { allowEmpty = false } = {}): Buffer {
+  const s = expectString(v, path);
+  if (!BASE64.test(s)) throw new FormatError(`${path} is not valid base64`);
+  if (s.length === 0 && !allowEmpty) throw new FormatError(`${path} must not be empty`);
+  return Buffer.from(s, 'base64');
+}
+
+export function expectHex(v: unknown, path: string, bytes: number): string {
+  const s = expectString(v, path);
+  if (s.length !== bytes * 2 || !/^[0-9a-fA-F]*$/.test(s)) {
+    throw new FormatError(`${path} must be ${bytes * 2} hexadecimal characters`);
+  }
+  return s.toLowerCase();
+}
+
+export interface ProposedEntry {
+  kind: string;
+  apiVersion: string;
+  spec: JsonObject;
+}
+
+/** The ProposedEntry envelope; the spec is checked by the entry type. */
+export function parseProposedEntry(json: unknown): ProposedEntry {
+  const o = expectObject(json, 'entry');
+  const kind = expectString(o.kind, 'kind');
+  const apiVersion = expectString(o.apiVersion, 'apiVersion');
+  const spec = expectObject(o.spec, 'spec');
+  onlyKeys(o, ['kind', 'apiVersion', 'spec'], 'entry');
+  return { kind, apiVersion, spec };
+}
+
+/** RFC 8785 canonical JSON bytes (the form Rekor bodies and SET payloads take). */
+export function canonicalJson(value: unknown): Buffer {
+  const s = canonicalize(value);
+  if (s === undefined) throw new Error('value cannot be canonicalized');
+  return Buffer.from(s, 'utf8');
+}
+
+export interface SetPayload {
+  /** base64 of the canonical entry body. */
+  body: string;
+  integratedTime: number;
+  /** hex SHA-256 of the log's DER public key. */
+  logID: string;
+  logIndex: number;
+}
+
+/** The bytes a signed entry timestamp signs: canonical JSON of {body, integratedTime, logID, logIndex}. */
+export function setPayloadBytes(p: SetPayload): Buffer {
+  return canonicalJson({
+    body: p.body,
+    integratedTime: p.integratedTime,
+    logID: p.logID,
+    logIndex: p.logIndex,
+  });
+}
+
+export interface InclusionProofJson {
+  logIndex: number;
+  rootHash: string;
+  treeSize: number;
+  hashes: string[];
+  checkpoint: string;
+}
+
+export interface LogEntryJson {
+  body: string;
+  integratedTime: number;
+  logID: string;
+  logIndex: number;
+  verification: { signedEntryTimestamp: string; inclusionProof?: InclusionProofJson };
+}
+
+/** Rekor tree IDs are int64s; entry IDs carry them as 16 hex digits. */
+export function entryId(treeId: string, uuid: string): string {
+  return BigInt(treeId).toString(16).padStart(16, '0') + uuid;
+}
+
+/** Accepts a 64-hex UUID or an 80-hex entry ID; returns the lowercase UUID and the tree ID part if any. */
+export function parseEntryUuid(s: string): { uuid: string; treeIdHex?: string } | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(s)) return { uuid: s.toLowerCase() };
+  if (/^[0-9a-fA-F]{80}$/.test(s))
+    return { uuid: s.slice(16).toLowerCase(), treeIdHex: s.slice(0, 16).toLowerCase() };
+  return undefined;
+}

@@ -1,0 +1,247 @@
+// The log as a sigil service: the Rekor v1 REST API (sigstore/rekor openapi.yaml) and the C2SP tlog-tiles
+// resources under TILES_PREFIX, on the shared fastify server. Errors are Rekor-shaped JSON ({code, message}) and
+// every client mistake is a 4xx that says what was wrong. See docs/design/log-api.md.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { loadOrCreatePrivateKey, localSigner } from '../crypto/index.js';
+import { expectArray, expectObject, FormatError } from '../formats/rekor-entry.js';
+import { parseTilePath } from '../formats/tiles.js';
+import type { Service, ServiceContext } from '../server/service.js';
+import { KeyError } from './rekor/keys.js';
+import { ConflictError, NotFoundError, openRekorLog, type RekorLog } from './rekor/rekor-log.js';
+import { searchTerms } from './rekor/search.js';
+
+/** tlog-tiles resources live here; distinct from /v2 (registry), /api/v1|v2 (Rekor, Fulcio) and /ct (CT). */
+export const TILES_PREFIX = '/tlog';
+/** Largest proposed entry accepted (DSSE/in-toto envelopes carry their payload). */
+export const ENTRY_BODY_LIMIT = 1024 * 1024;
+/** Largest search or retrieve request. */
+const QUERY_BODY_LIMIT = 64 * 1024;
+/** Rekor's limit on items per retrieve list. */
+const MAX_RETRIEVE = 10;
+
+export const LOG_DIR = 'log';
+export const LOG_KEY_FILE = 'signing-key.pem';
+
+class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function send(reply: FastifyReply, code: number, message: string): FastifyReply {
+  return reply.code(code).type('application/json').send({ code, message });
+}
+
+function errorHandler(
+  this: FastifyInstance,
+  err: FastifyError | Error,
+  req: FastifyRequest,
+  reply: FastifyReply,
+) {
+  const fastifyError = err as FastifyError;
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const limit = req.routeOptions.bodyLimit ?? ENTRY_BODY_LIMIT;
+    return send(reply, 413, `request body is larger than the limit of ${limit} bytes`);
+  }
+  // fastify's own client errors (bad JSON, content type, ...) keep their status and message.
+  const status = fastifyError.statusCode;
+  if (fastifyError.code?.startsWith('FST_') && status !== undefined && status >= 400 && status < 500) {
+    return send(reply, status, err.message);
+  }
+  if (err instanceof SyntaxError && status === 400) return send(reply, 400, `invalid JSON: ${err.message}`);
+  if (err instanceof FormatError || err instanceof KeyError || err instanceof RangeError) {
+    return send(reply, 400, err.message);
+  }
+  if (err instanceof ConflictError) {
+    reply.header('location', `/api/v1/log/entries/${err.entryId}`);
+    return send(reply, 409, err.message);
+  }
+  if (err instanceof NotFoundError) return send(reply, 404, err.message);
+  if (err instanceof HttpError) return send(reply, err.statusCode, err.message);
+  if (status !== undefined && status >= 400 && status < 500) return send(reply, status, err.message);
+  req.log.error({ err }, 'log request failed');
+  return send(reply, 500, 'internal error');
+}
+
+function uintParam(value: unknown, name: string, { min = 0, required = true } = {}): number | undefined {
+  if (value === undefined || value === '') {
+    if (required) throw new HttpError(400, `query parameter ${name} is required`);
+    return undefined;
+  }
+  if (typeof value !== 'string' || !/^[0-9]{1,16}$/.test(value)) {
+    throw new HttpError(400, `query parameter ${name} must be a non-negative integer`);
+  }
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new HttpError(400, `query parameter ${name} must be at least ${min}`);
+  return n;
+}
+
+/** Registers the Rekor API and the tiles on `app`; `getLog` returns the log once it is open. */
+export async function registerLogRoutes(
+  app: FastifyInstance,
+  getLog: () => RekorLog | undefined,
+): Promise<void> {
+  const log = (): RekorLog => {
+    const l = getLog();
+    if (!l) throw new HttpError(503, 'the log is starting');
+    return l;
+  };
+  await app.register(async (scope) => {
+    scope.setErrorHandler(errorHandler);
+
+    scope.post('/api/v1/log/entries', { bodyLimit: ENTRY_BODY_LIMIT }, async (req, reply) => {
+      const created = await log().add(req.body);
+      const uuid = created.entryId.slice(16);
+      return reply
+        .code(201)
+        .header('etag', uuid)
+        .header('location', `/api/v1/log/entries/${created.entryId}`)
+        .send({ [created.entryId]: created.entry });
+    });
+
+    scope.get('/api/v1/log/entries', async (req) => {
+      const index = uintParam((req.query as Record<string, unknown>).logIndex, 'logIndex') as number;
+      const e = await log().byIndex(index);
+      return { [e.entryId]: e.entry };
+    });
+
+    scope.get('/api/v1/log/entries/:uuid', async (req) => {
+      const e = await log().byUuid((req.params as { uuid: string }).uuid);
+      return { [e.entryId]: e.entry };
+    });
+
+    scope.post('/api/v1/log/entries/retrieve', { bodyLimit: ENTRY_BODY_LIMIT }, async (req) => {
+      const q = expectObject(req.body, 'query');
+      const out: Record<string, unknown>[] = [];
+      const list = (name: string) => {
+        if (q[name] === undefined) return [];
+        const items = expectArray(q[name], name);
+        if (items.length > MAX_RETRIEVE)
+          throw new FormatError(`${name} may hold at most ${MAX_RETRIEVE} items`);
+        return items;
+      };
+      for (const [i, u] of list('entryUUIDs').entries()) {
+        if (typeof u !== 'string') throw new FormatError(`entryUUIDs[${i}] must be a string`);
+        try {
+          const e = await log().byUuid(u);
+          out.push({ [e.entryId]: e.entry });
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err;
+        }
+      }
+      for (const [i, n] of list('logIndexes').entries()) {
+        if (!Number.isSafeInteger(n) || (n as number) < 0) {
+          throw new FormatError(`logIndexes[${i}] must be a non-negative integer`);
+        }
+        try {
+          const e = await log().byIndex(n as number);
+          out.push({ [e.entryId]: e.entry });
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err;
+        }
+      }
+      for (const proposed of list('entries')) {
+        const e = await log().byProposed(proposed);
+        if (e) out.push({ [e.entryId]: e.entry });
+      }
+      return out;
+    });
+
+    scope.get('/api/v1/log', async () => {
+      const l = log();
+      const head = l.head();
+      return {
+        rootHash: head.root.toString('hex'),
+        treeSize: head.size,
+        signedTreeHead: head.checkpoint,
+        treeID: l.treeId,
+        inactiveShards: [],
+      };
+    });
+
+    scope.get('/api/v1/log/publicKey', async (req, reply) => {
+      const treeId = (req.query as Record<string, unknown>).treeID;
+      if (treeId !== undefined && treeId !== log().treeId)
+        throw new NotFoundError(`unknown treeID ${String(treeId)}`);
+      return reply.type('application/x-pem-file').send(log().publicKeyPem());
+    });
+
+    scope.get('/api/v1/log/proof', async (req) => {
+      const query = req.query as Record<string, unknown>;
+      const l = log();
+      if (query.treeID !== undefined && query.treeID !== l.treeId) {
+        throw new NotFoundError(`unknown treeID ${String(query.treeID)}`);
+      }
+      const first = uintParam(query.firstSize, 'firstSize', { min: 1, required: false }) ?? 1;
+      const last = uintParam(query.lastSize, 'lastSize', { min: 1 }) as number;
+      const size = l.head().size;
+      if (last > size) throw new HttpError(400, `lastSize ${last} is beyond the current tree size ${size}`);
+      if (first > last) throw new HttpError(400, `firstSize ${first} is larger than lastSize ${last}`);
+      const hashes = await l.merkle.consistencyProof(first, last);
+      return {
+        rootHash: (await l.merkle.rootAt(last)).toString('hex'),
+        hashes: hashes.map((h) => h.toString('hex')),
+      };
+    });
+
+    scope.post('/api/v1/index/retrieve', { bodyLimit: QUERY_BODY_LIMIT }, async (req) => {
+      const { terms, operator } = searchTerms(req.body);
+      const l = log();
+      const sets = await Promise.all(terms.map((t) => l.search(t)));
+      if (operator === 'and') return sets.reduce((acc, s) => acc.filter((id) => s.includes(id)));
+      return [...new Set(sets.flat())];
+    });
+
+    scope.get(`${TILES_PREFIX}/checkpoint`, async (_req, reply) => {
+      return reply
+        .type('text/plain; charset=utf-8')
+        .header('cache-control', 'no-cache')
+        .send(log().head().checkpoint);
+    });
+
+    scope.get(`${TILES_PREFIX}/tile/*`, async (req, reply) => {
+      const rest = (req.params as { '*': string })['*'];
+      const ref = parseTilePath(rest);
+      if (!ref) throw new HttpError(404, `not a tile path: ${rest}`);
+      const l = log();
+      const data =
+        ref.level === 'entries'
+          ? await l.merkle.entryBundle(ref.index, ref.width)
+          : await l.merkle.tile(ref.level, ref.index, ref.width);
+      if (!data) throw new HttpError(404, `tile ${rest} does not exist at tree size ${l.head().size}`);
+      return reply
+        .type('application/octet-stream')
+        .header('cache-control', 'public, max-age=31536000, immutable')
+        .send(data);
+    });
+  });
+}
+
+/** `sigil serve log`: keys and database under <data dir>/log; the checkpoint name is the public URL's host. */
+export async function createLogService(
+  ctx: ServiceContext,
+  _flags: Record<string, unknown> = {},
+): Promise<Service> {
+  const dir = join(ctx.dataDir, LOG_DIR);
+  await mkdir(dir, { recursive: true });
+  const signer = localSigner(await loadOrCreatePrivateKey(join(dir, LOG_KEY_FILE), 'ecdsa-p256'));
+  let rekor: RekorLog | undefined;
+  return {
+    name: 'log',
+    async register(app) {
+      await registerLogRoutes(app, () => rekor);
+    },
+    async started() {
+      rekor = await openRekorLog({ dir, signer, hostname: new URL(ctx.publicUrl()).hostname });
+    },
+    async close() {
+      await rekor?.close();
+    },
+  };
+}

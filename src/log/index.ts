@@ -1,0 +1,25 @@
+// Public interface of log/: the generic Merkle log engine (also used by the CT log) and its storage contract.
+
+export {
+  createLogService,
+  ENTRY_BODY_LIMIT,
+  LOG_DIR,
+  LOG_KEY_FILE,
+  registerLogRoutes,
+  TILES_PREFIX,
+} from './http.js';
+export {
+  type AppendInput,
+  type AppendResult,
+  DEFAULT_BATCH_MAX_AGE_MS,
+  DEFAULT_BATCH_MAX_SIZE,
+  MAX_LEAF_SIZE,
+  type MerkleLog,
+  type MerkleLogOptions,
+  openMerkleLog,
+  type SequencedPosition,
+} from './merkle-log.js';
+export { type NoteSigner, rekorNoteSigner } from './note-signer.js';
+export { openRekorLog, type RekorLog, type RekorLogOptions } from './rekor/rekor-log.js';
+export { openSqliteStorage } from './storage/sqlite.js';
+export type { BatchWrite, LogStorage, StoredEntry, TileKey, TileWrite, TreeHead } from './storage/types.js';

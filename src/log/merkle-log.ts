@@ -1,0 +1,463 @@
+// The generic append-only Merkle log: opaque leaves in, RFC 6962 tree, C2SP tiles and a signed checkpoint out.
+// Appends queue up and are sequenced in batches (group commit): a batch gets consecutive indices and one
+// timestamp, its tiles and new head are written in one durable storage commit, its checkpoint is signed, and only
+// then are its appends resolved. Rekor entries (log/rekor) and the CT log are layers on top of this engine.
+// Batching defaults and their trade-offs: docs/design/log-batching.md.
+
+import { formatCheckpoint } from '../formats/checkpoint.js';
+import { formatSignedNote } from '../formats/signed-note.js';
+import { partialTileWidth, TILE_WIDTH } from '../formats/tiles.js';
+import { leafHash } from '../merkle/hash.js';
+import {
+  CompactRange,
+  compactSubtrees,
+  consistencyRanges,
+  EMPTY_ROOT,
+  hashFromSubtrees,
+  inclusionRanges,
+  type LeafRange,
+  rangeSubtrees,
+  type SubtreeNode,
+} from '../merkle/index.js';
+import type { NoteSigner } from './note-signer.js';
+import { openSqliteStorage } from './storage/sqlite.js';
+import type { LogStorage, StoredEntry, TileKey, TileWrite, TreeHead } from './storage/types.js';
+import { locateSubtree, TileCache, tileRoot } from './tile-cache.js';
+
+/** Most entries in one batch (Tessera's default too): bounds the commit size and the latency of a full batch. */
+export const DEFAULT_BATCH_MAX_SIZE = 256;
+/** Longest an append waits for its batch to fill before the batch is sequenced anyway. */
+export const DEFAULT_BATCH_MAX_AGE_MS = 10;
+/** Entry bundles prefix each entry with a big-endian uint16 length (tlog-tiles), so larger leaves cannot be served. */
+export const MAX_LEAF_SIZE = 0xffff;
+
+export interface SequencedPosition {
+  index: number;
+  /** Milliseconds since the epoch; the same for every entry of a batch, never decreasing. */
+  timestamp: number;
+}
+
+export interface AppendInput {
+  /** The leaf input, or a function building it once its index and timestamp are known (static-ct-api leaves). */
+  leaf: Uint8Array | ((position: SequencedPosition) => Uint8Array);
+  /**
+   * Dedup key: a second append with an identity already in the log resolves to the existing entry (duplicate:
+   * true). Defaults to the leaf hash when `leaf` is bytes; required when `leaf` is a function.
+   */
+  identity?: Uint8Array;
+  /** Search terms the entry can be found by (findByTerm). */
+  terms?: string[];
+}
+
+export interface AppendResult extends SequencedPosition {
+  leafHash: Buffer;
+  /** True when the identity was already in the log: index/timestamp/leafHash are the existing entry's. */
+  duplicate: boolean;
+  /** The first committed head that contains the entry (for a duplicate: the current head). */
+  head: TreeHead;
+}
+
+export interface MerkleLogOptions {
+  /** Data directory for the embedded SQLite storage; ignored when `storage` is given. */
+  dir?: string;
+  storage?: LogStorage;
+  /** Checkpoint origin line, e.g. "rekor.example.com - 1234" or "example.com/log". */
+  origin: string;
+  /** Checkpoint signers; at least one. */
+  signers: NoteSigner[];
+  batchMaxSize?: number;
+  batchMaxAgeMs?: number;
+  /** Clock in milliseconds since the epoch (tests inject one). */
+  now?: () => number;
+  /** Called when a batch fails to commit (the batch's appends are rejected and state is reloaded). */
+  onError?: (err: unknown) => void;
+}
+
+export interface MerkleLog {
+  readonly origin: string;
+  append(input: AppendInput): Promise<AppendResult>;
+  /** The latest committed head. */
+  head(): TreeHead;
+  /** Committed entries with start ≤ index < end. */
+  entries(start: number, end: number): Promise<StoredEntry[]>;
+  entry(index: number): Promise<StoredEntry | undefined>;
+  findByIdentity(identity: Uint8Array): Promise<number | undefined>;
+  findByTerm(term: string, limit?: number): Promise<number[]>;
+  /** Audit path for `index` in the tree of `size` (default: current head), leaf to root. */
+  inclusionProof(index: number, size?: number): Promise<Buffer[]>;
+  /** Consistency proof from tree size `first` to `second` (default: current head). */
+  consistencyProof(first: number, second?: number): Promise<Buffer[]>;
+  /** Root hash of the tree of `size` (≤ current head). */
+  rootAt(size: number): Promise<Buffer>;
+  /** A hash tile (level ≥ 0) as served at tile/<L>/<N>[.p/<W>]; undefined when the tree has no such tile. */
+  tile(level: number, index: number, width?: number): Promise<Buffer | undefined>;
+  /** An entry bundle as served at tile/entries/<N>[.p/<W>]. */
+  entryBundle(index: number, width?: number): Promise<Buffer | undefined>;
+  /** Sequences what is queued, then closes storage. */
+  close(): Promise<void>;
+}
+
+interface Pending {
+  input: AppendInput;
+  /** When it was queued (performance.now()), for the batch max age. */
+  queuedAt: number;
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+export async function openMerkleLog(options: MerkleLogOptions): Promise<MerkleLog> {
+  if (options.signers.length === 0) throw new Error('a Merkle log needs at least one checkpoint signer');
+  if (!options.storage && !options.dir) throw new Error('openMerkleLog needs a dir or a storage');
+  const storage = options.storage ?? openSqliteStorage(options.dir as string);
+  const log = new Log(storage, options);
+  await log.load();
+  return log;
+}
+
+class Log implements MerkleLog {
+  readonly origin: string;
+  readonly #storage: LogStorage;
+  readonly #signers: NoteSigner[];
+  readonly #maxBatch: number;
+  readonly #maxAge: number;
+  readonly #now: () => number;
+  readonly #onError: (err: unknown) => void;
+  readonly #tiles = new TileCache();
+
+  #head!: TreeHead;
+  /** Uncommitted working state: the right edge as a compact range, and the rightmost tile of each level. */
+  #range!: CompactRange;
+  #edge!: Buffer[][];
+  #lastTimestamp = 0;
+
+  #pending: Pending[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(storage: LogStorage, options: MerkleLogOptions) {
+    this.#storage = storage;
+    this.origin = options.origin;
+    this.#signers = options.signers;
+    this.#maxBatch = options.batchMaxSize ?? DEFAULT_BATCH_MAX_SIZE;
+    this.#maxAge = options.batchMaxAgeMs ?? DEFAULT_BATCH_MAX_AGE_MS;
+    this.#now = options.now ?? Date.now;
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  /** Loads the committed head and rebuilds the right edge from the stored tiles; signs an empty head if new. */
+  async load(): Promise<void> {
+    const stored = await this.#storage.head();
+    if (!stored) {
+      const timestamp = this.#now();
+      const head = await this.#signHead(0, EMPTY_ROOT, timestamp);
+      await this.#storage.commit({ entries: [], terms: [], tiles: [], head });
+      this.#head = head;
+      this.#range = CompactRange.empty();
+      this.#edge = [[]];
+      this.#lastTimestamp = timestamp;
+      return;
+    }
+    const size = stored.size;
+    const edge: Buffer[][] = [];
+    for (let level = 0; TILE_WIDTH ** level <= Math.max(size, 1); level++) {
+      const width = partialTileWidth(size, level);
+      const index = Math.floor(size / TILE_WIDTH ** (level + 1));
+      const [data] = width > 0 ? await this.#storage.readTiles([{ level, index }]) : [undefined];
+      if (width > 0 && (!data || data.length < width * 32)) {
+        throw new Error(`log storage is corrupt: tile ${level}/${index} is missing hashes for size ${size}`);
+      }
+      const hashes: Buffer[] = [];
+      for (let i = 0; i < width; i++)
+        hashes.push(Buffer.from((data as Buffer).subarray(i * 32, (i + 1) * 32)));
+      edge.push(hashes);
+    }
+    this.#head = stored;
+    this.#edge = edge;
+    const nodes = compactSubtrees(size);
+    this.#range = CompactRange.fromSubtrees(size, await this.#subtreeHashes(nodes));
+    if (!this.#range.root().equals(stored.root)) {
+      throw new Error(`log storage is corrupt: tiles do not hash to the stored root at size ${size}`);
+    }
+    this.#lastTimestamp = stored.timestamp;
+  }
+
+  head(): TreeHead {
+    return this.#head;
+  }
+
+  append(input: AppendInput): Promise<AppendResult> {
+    if (this.#closed) return Promise.reject(new Error('log is closed'));
+    if (typeof input.leaf === 'function' && !input.identity) {
+      return Promise.reject(new Error('an append with a leaf builder needs an identity'));
+    }
+    if (typeof input.leaf !== 'function' && input.leaf.length > MAX_LEAF_SIZE) {
+      return Promise.reject(
+        new RangeError(`leaf is ${input.leaf.length} bytes; the limit is ${MAX_LEAF_SIZE}`),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ input, resolve, reject, queuedAt: performance.now() });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#flushing) return; // the running flush picks up what is queued when it ends
+    if (this.#pending.length >= this.#maxBatch) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#flushing = this.#flush();
+    } else if (!this.#timer && this.#pending.length > 0) {
+      // The oldest queued append decides: entries that arrived during the previous commit do not wait again.
+      const wait = Math.max(0, this.#pending[0].queuedAt + this.#maxAge - performance.now());
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        if (!this.#flushing) this.#flushing = this.#flush();
+      }, wait);
+    }
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0, this.#maxBatch);
+        await this.#sequence(batch);
+        // A partly filled queue waits out its max age unless it is already full (or the log is closing).
+        if (this.#pending.length < this.#maxBatch && !this.#closed) break;
+      }
+    } catch (err) {
+      // Only reached when reloading state after a failed commit failed too: refuse further appends.
+      this.#onError(err);
+      this.#closed = true;
+      for (const p of this.#pending.splice(0)) p.reject(err);
+    } finally {
+      this.#flushing = undefined;
+      this.#schedule();
+    }
+  }
+
+  async #sequence(batch: Pending[]): Promise<void> {
+    const timestamp = Math.max(this.#now(), this.#lastTimestamp);
+    const startSize = this.#range.size;
+    const entries: StoredEntry[] = [];
+    const terms: { term: string; index: number }[] = [];
+    const touched = new Map<string, TileKey>();
+    const full: TileWrite[] = [];
+    const results: { p: Pending; result?: Omit<AppendResult, 'head'>; dupOf?: number; error?: unknown }[] =
+      [];
+    const inBatch = new Map<string, number>();
+    try {
+      for (const p of batch) {
+        const { input } = p;
+        try {
+          const given = typeof input.leaf === 'function' ? undefined : input.leaf;
+          const identity = Buffer.from(input.identity ?? leafHash(given as Uint8Array));
+          const idKey = identity.toString('base64');
+          const seen = inBatch.get(idKey);
+          if (seen !== undefined) {
+            results.push({ p, dupOf: seen });
+            continue;
+          }
+          const existing = await this.#storage.findIdentity(identity);
+          if (existing !== undefined) {
+            const [e] = await this.#storage.readEntries(existing, existing + 1);
+            results.push({
+              p,
+              result: { index: e.index, timestamp: e.timestamp, leafHash: leafHash(e.data), duplicate: true },
+            });
+            continue;
+          }
+          const index = startSize + entries.length;
+          const data = Buffer.from(
+            typeof input.leaf === 'function' ? input.leaf({ index, timestamp }) : (given as Uint8Array),
+          );
+          if (data.length > MAX_LEAF_SIZE)
+            throw new RangeError(`leaf is ${data.length} bytes; the limit is ${MAX_LEAF_SIZE}`);
+          const hash = leafHash(data);
+          this.#appendHash(index, hash, touched, full);
+          entries.push({ index, timestamp, data, identity });
+          for (const term of input.terms ?? []) terms.push({ term, index });
+          inBatch.set(idKey, index);
+          results.push({ p, result: { index, timestamp, leafHash: hash, duplicate: false } });
+        } catch (err) {
+          results.push({ p, error: err });
+        }
+      }
+      let head = this.#head;
+      if (entries.length > 0) {
+        const tiles = [...full];
+        for (const key of touched.values()) {
+          const hashes = this.#edge[key.level];
+          if (hashes.length > 0) tiles.push({ ...key, data: Buffer.concat(hashes) });
+        }
+        head = await this.#signHead(this.#range.size, this.#range.root(), timestamp);
+        await this.#storage.commit({ entries, terms, tiles, head });
+        for (const t of tiles) this.#tiles.put(t, t.data);
+        this.#head = head;
+        this.#lastTimestamp = timestamp;
+      }
+      for (const r of results) {
+        if (r.error !== undefined) r.p.reject(r.error);
+        else if (r.dupOf !== undefined) {
+          const first = results.find((x) => x.result && !x.result.duplicate && x.result.index === r.dupOf);
+          r.p.resolve({ ...(first?.result as Omit<AppendResult, 'head'>), duplicate: true, head });
+        } else r.p.resolve({ ...(r.result as Omit<AppendResult, 'head'>), head });
+      }
+    } catch (err) {
+      // Nothing of this batch is committed: reject it and rebuild the working state from storage.
+      this.#onError(err);
+      for (const p of batch) p.reject(err);
+      this.#tiles.clear();
+      await this.load();
+    }
+  }
+
+  /** Adds a leaf hash to the right edge, cascading full tiles into the level above. */
+  #appendHash(index: number, hash: Buffer, touched: Map<string, TileKey>, full: TileWrite[]): void {
+    this.#range.append(hash);
+    let h = hash;
+    let position = index;
+    for (let level = 0; ; level++) {
+      if (!this.#edge[level]) this.#edge[level] = [];
+      const row = this.#edge[level];
+      row.push(h);
+      const tileIndex = Math.floor(position / TILE_WIDTH);
+      touched.set(`${level}/${tileIndex}`, { level, index: tileIndex });
+      if (row.length < TILE_WIDTH) break;
+      full.push({ level, index: tileIndex, data: Buffer.concat(row) });
+      touched.delete(`${level}/${tileIndex}`);
+      h = tileRoot(row);
+      this.#edge[level] = [];
+      position = tileIndex;
+    }
+  }
+
+  async #signHead(size: number, root: Buffer, timestamp: number): Promise<TreeHead> {
+    const text = formatCheckpoint({ origin: this.origin, size, rootHash: root });
+    const signatures = await Promise.all(
+      this.#signers.map(async (s) => ({
+        name: s.name,
+        keyId: s.keyId,
+        signature: await s.sign(text, { size, root, timestamp }),
+      })),
+    );
+    return { size, root, timestamp, checkpoint: formatSignedNote({ text, signatures }) };
+  }
+
+  /** Hashes of complete subtrees, read from (cached) tiles of the committed tree. */
+  async #subtreeHashes(nodes: SubtreeNode[]): Promise<Buffer[]> {
+    const located = nodes.map(locateSubtree);
+    const missing = new Map<string, TileKey>();
+    for (const l of located) {
+      if (!this.#tiles.get(l.tile)) missing.set(`${l.tile.level}/${l.tile.index}`, l.tile);
+    }
+    if (missing.size > 0) {
+      const keys = [...missing.values()];
+      const data = await this.#storage.readTiles(keys);
+      keys.forEach((k, i) => {
+        const d = data[i];
+        if (d) this.#tiles.put(k, d);
+      });
+    }
+    return located.map((l, i) => {
+      const h = this.#tiles.get(l.tile)?.node(l.subLevel, l.offset);
+      if (!h) throw new Error(`hash of subtree ${nodes[i].level}/${nodes[i].index} is not stored`);
+      return h;
+    });
+  }
+
+  async #rangeHashes(ranges: LeafRange[]): Promise<Buffer[]> {
+    const perRange = ranges.map(rangeSubtrees);
+    const hashes = await this.#subtreeHashes(perRange.flat());
+    let at = 0;
+    return perRange.map((nodes) => {
+      const h = hashFromSubtrees(hashes.slice(at, at + nodes.length));
+      at += nodes.length;
+      return h;
+    });
+  }
+
+  #checkSize(size: number): void {
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.#head.size) {
+      throw new RangeError(`tree size ${size} is beyond the current size ${this.#head.size}`);
+    }
+  }
+
+  async inclusionProof(index: number, size = this.#head.size): Promise<Buffer[]> {
+    this.#checkSize(size);
+    return this.#rangeHashes(inclusionRanges(index, size));
+  }
+
+  async consistencyProof(first: number, second = this.#head.size): Promise<Buffer[]> {
+    this.#checkSize(second);
+    return this.#rangeHashes(consistencyRanges(first, second));
+  }
+
+  async rootAt(size: number): Promise<Buffer> {
+    this.#checkSize(size);
+    if (size === this.#head.size) return this.#head.root;
+    if (size === 0) return EMPTY_ROOT;
+    return hashFromSubtrees(await this.#subtreeHashes(compactSubtrees(size)));
+  }
+
+  async entries(start: number, end: number): Promise<StoredEntry[]> {
+    const to = Math.min(end, this.#head.size);
+    if (!(start < to)) return [];
+    return this.#storage.readEntries(start, to);
+  }
+
+  async entry(index: number): Promise<StoredEntry | undefined> {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.#head.size) return undefined;
+    return (await this.#storage.readEntries(index, index + 1))[0];
+  }
+
+  findByIdentity(identity: Uint8Array): Promise<number | undefined> {
+    return this.#storage.findIdentity(identity);
+  }
+
+  findByTerm(term: string, limit = 1000): Promise<number[]> {
+    return this.#storage.findTerm(term, limit);
+  }
+
+  /** Width the tile (level, index) has at the current head: 256 if full, 0 if it does not exist yet. */
+  #tileWidthNow(level: number, index: number): number {
+    const below = Math.floor(this.#head.size / TILE_WIDTH ** level);
+    const start = index * TILE_WIDTH;
+    return Math.max(0, Math.min(TILE_WIDTH, below - start));
+  }
+
+  async tile(level: number, index: number, width?: number): Promise<Buffer | undefined> {
+    const want = width ?? TILE_WIDTH;
+    if (want > this.#tileWidthNow(level, index)) return undefined;
+    const cached = this.#tiles.get({ level, index });
+    const data = cached ? cached.data : (await this.#storage.readTiles([{ level, index }]))[0];
+    if (!data || data.length < want * 32) return undefined;
+    return data.subarray(0, want * 32);
+  }
+
+  async entryBundle(index: number, width?: number): Promise<Buffer | undefined> {
+    const want = width ?? TILE_WIDTH;
+    if (want > this.#tileWidthNow(0, index)) return undefined;
+    const entries = await this.#storage.readEntries(index * TILE_WIDTH, index * TILE_WIDTH + want);
+    const parts: Buffer[] = [];
+    for (const e of entries) {
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(e.data.length);
+      parts.push(len, e.data);
+    }
+    return Buffer.concat(parts);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    while (this.#flushing || this.#pending.length > 0) {
+      if (!this.#flushing) this.#flushing = this.#flush();
+      await this.#flushing;
+    }
+    await this.#storage.close();
+  }
+}

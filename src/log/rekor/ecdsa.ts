@@ -1,0 +1,154 @@
+// ECDSA verification of a signature over a given digest (hashedrekord carries only the artifact's digest, and
+// node:crypto can only verify over a message it hashes itself). The check is the standard one (SEC 1 §4.1.4):
+// with w = s⁻¹, R = u1·G + u2·Q must have x(R) ≡ r (mod n). OpenSSL does the two scalar multiplications through
+// node:crypto's ECDH: R = u2·(t·G + Q) with t = e·r⁻¹, so t·G is a fixed-base multiplication (setPrivateKey) and
+// u2·P a variable-base one (computeSecret returns x(u2·P)). Only public values are involved, so the BigInt
+// arithmetic in between (one modular inverse mod n and one mod p, and one point addition) needs no side-channel care.
+import { createECDH, type ECDH } from 'node:crypto';
+import { children, DerError, positiveInteger, readOnly, TAG } from './der.js';
+
+export interface Curve {
+  name: 'P-256' | 'P-384';
+  /** node:crypto ECDH curve name. */
+  ecdh: string;
+  p: bigint;
+  n: bigint;
+  b: bigint;
+  /** Field element size in bytes. */
+  size: number;
+}
+
+export const P256: Curve = {
+  name: 'P-256',
+  ecdh: 'prime256v1',
+  p: 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn,
+  n: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+  b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
+  size: 32,
+};
+
+export const P384: Curve = {
+  name: 'P-384',
+  ecdh: 'secp384r1',
+  p: 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffffn,
+  n: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+  b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
+  size: 48,
+};
+
+const ecdhByCurve = new Map<string, ECDH>();
+function ecdhFor(curve: Curve): ECDH {
+  let e = ecdhByCurve.get(curve.ecdh);
+  if (!e) {
+    e = createECDH(curve.ecdh);
+    ecdhByCurve.set(curve.ecdh, e);
+  }
+  return e;
+}
+
+const mod = (a: bigint, m: bigint) => {
+  const r = a % m;
+  return r < 0n ? r + m : r;
+};
+
+/** a⁻¹ mod m (m prime, a ≢ 0), by the extended Euclidean algorithm. */
+export function modInverse(a: bigint, m: bigint): bigint {
+  let r0 = mod(a, m);
+  let r1 = m;
+  let s0 = 1n;
+  let s1 = 0n;
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    [r0, r1] = [r1, r0 - q * r1];
+    [s0, s1] = [s1, s0 - q * s1];
+  }
+  if (r0 !== 1n) throw new RangeError('not invertible');
+  return mod(s0, m);
+}
+
+const toBig = (b: Uint8Array) => (b.length === 0 ? 0n : BigInt(`0x${Buffer.from(b).toString('hex')}`));
+const toBuf = (x: bigint, size: number) => Buffer.from(x.toString(16).padStart(size * 2, '0'), 'hex');
+
+export interface Point {
+  x: bigint;
+  y: bigint;
+}
+
+/** Decodes an uncompressed SEC 1 point and checks that it lies on the curve (cofactor 1: then its order is n). */
+export function decodePoint(curve: Curve, bytes: Uint8Array): Point | undefined {
+  if (bytes.length !== 1 + 2 * curve.size || bytes[0] !== 0x04) return undefined;
+  const x = toBig(bytes.subarray(1, 1 + curve.size));
+  const y = toBig(bytes.subarray(1 + curve.size));
+  const { p, b } = curve;
+  if (x >= p || y >= p) return undefined;
+  if (mod(y * y - (x * x * x - 3n * x + b), p) !== 0n) return undefined;
+  return { x, y };
+}
+
+function addPoints(curve: Curve, a: Point, b: Point): Point | undefined {
+  const { p } = curve;
+  let lambda: bigint;
+  if (a.x === b.x) {
+    if (mod(a.y + b.y, p) === 0n) return undefined; // a = −b: the point at infinity
+    lambda = mod((3n * a.x * a.x - 3n) * modInverse(2n * a.y, p), p);
+  } else {
+    lambda = mod((b.y - a.y) * modInverse(b.x - a.x, p), p);
+  }
+  const x = mod(lambda * lambda - a.x - b.x, p);
+  return { x, y: mod(lambda * (a.x - x) - a.y, p) };
+}
+
+/** Splits a DER ECDSA-Sig-Value into r and s; undefined when it is not strict DER. */
+export function parseEcdsaSignature(der: Uint8Array): { r: bigint; s: bigint } | undefined {
+  try {
+    const seq = readOnly(Buffer.from(der), TAG.SEQUENCE);
+    const parts = children(seq.value);
+    if (parts.length !== 2) return undefined;
+    return { r: positiveInteger(parts[0]), s: positiveInteger(parts[1]) };
+  } catch (err) {
+    if (err instanceof DerError) return undefined;
+    throw err;
+  }
+}
+
+/** SEC 1 §4.1.3 step 5: the leftmost bits of the digest, as many as the order n has. */
+function digestToInteger(curve: Curve, digest: Uint8Array): bigint {
+  const bits = curve.n.toString(2).length;
+  const e = toBig(digest);
+  const extra = digest.length * 8 - bits;
+  return extra > 0 ? e >> BigInt(extra) : e;
+}
+
+/** Verifies a DER ECDSA signature over `digest` with public key `q` (an on-curve point). */
+export function verifyEcdsaDigest(
+  curve: Curve,
+  q: Point,
+  digest: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  const sig = parseEcdsaSignature(signature);
+  if (!sig) return false;
+  const { r, s } = sig;
+  const { n } = curve;
+  if (r <= 0n || r >= n || s <= 0n || s >= n) return false;
+  const e = mod(digestToInteger(curve, digest), n);
+  // One inversion gives both r⁻¹ and s⁻¹.
+  const inv = modInverse(r * s, n);
+  const rInv = mod(s * inv, n);
+  const sInv = mod(r * inv, n);
+  const u2 = mod(r * sInv, n);
+  const t = mod(e * rInv, n);
+  const ecdh = ecdhFor(curve);
+  let base: Point | undefined = q;
+  if (t !== 0n) {
+    ecdh.setPrivateKey(toBuf(t, curve.size));
+    const tg = ecdh.getPublicKey();
+    const tPoint = { x: toBig(tg.subarray(1, 1 + curve.size)), y: toBig(tg.subarray(1 + curve.size)) };
+    base = addPoints(curve, tPoint, q);
+  }
+  if (!base) return false;
+  ecdh.setPrivateKey(toBuf(u2, curve.size));
+  const encoded = Buffer.concat([Buffer.from([4]), toBuf(base.x, curve.size), toBuf(base.y, curve.size)]);
+  const x = toBig(ecdh.computeSecret(encoded));
+  return mod(x, n) === r;
+}

@@ -1,0 +1,167 @@
+// The entry types the log accepts, each validated fully before it is appended: the spec against its schema,
+// then every signature against the given key or certificate. What comes out is the canonical body (the leaf)
+// and the search terms it is indexed under. Anything else is a FormatError / KeyError, which the API turns into
+// a 400 that says what is wrong.
+import { createHash } from 'node:crypto';
+import {
+  DSSE_KIND,
+  DSSE_V001,
+  dsseV001Body,
+  IN_TOTO_PAYLOAD_TYPE,
+  inTotoDigests,
+  pae,
+  parseDsseV001,
+} from '../../formats/dsse.js';
+import {
+  HASHEDREKORD_KIND,
+  HASHEDREKORD_V001,
+  hashedRekordV001Body,
+  parseHashedRekordV001,
+} from '../../formats/hashedrekord.js';
+import { INTOTO_KIND, INTOTO_V002, intotoV002Body, parseIntotoV002 } from '../../formats/intoto.js';
+import { FormatError, type ProposedEntry } from '../../formats/rekor-entry.js';
+import { parseVerificationKey, type VerificationKey } from './keys.js';
+
+export interface ValidatedEntry {
+  kind: string;
+  apiVersion: string;
+  /** The canonical body: the leaf appended to the log. */
+  body: Buffer;
+  /** Search terms the entry is indexed under (see `term`). */
+  terms: string[];
+}
+
+/** Search terms, namespaced so that a hash can never match a key or an email. */
+export const term = {
+  artifact: (algorithm: string, hex: string) => `hash:${algorithm}:${hex.toLowerCase()}`,
+  key: (canonicalPem: string) => `key:${createHash('sha256').update(canonicalPem).digest('hex')}`,
+  subject: (value: string) => `subject:${value.toLowerCase()}`,
+};
+
+function keyTerms(key: VerificationKey): string[] {
+  return [term.key(key.canonicalPem), ...key.subjects.map(term.subject)];
+}
+
+interface EntryType {
+  validate(spec: ProposedEntry['spec']): ValidatedEntry;
+}
+
+const validators: Record<string, Record<string, EntryType>> = {
+  [HASHEDREKORD_KIND]: {
+    [HASHEDREKORD_V001]: {
+      validate: (spec) => {
+        const e = parseHashedRekordV001(spec);
+        const key = parseVerificationKey(e.publicKey);
+        if (key.type === 'ed25519') {
+          throw new FormatError(
+            'hashedrekord with an Ed25519 key needs Ed25519ph, which this log does not support',
+          );
+        }
+        if (!key.verifyDigest(e.algorithm, Buffer.from(e.digestHex, 'hex'), e.signature)) {
+          throw new FormatError(
+            'verifying signature: the signature does not match the digest and public key',
+          );
+        }
+        return {
+          kind: HASHEDREKORD_KIND,
+          apiVersion: HASHEDREKORD_V001,
+          body: hashedRekordV001Body(e, key.canonicalPem),
+          terms: [...keyTerms(key), term.artifact(e.algorithm, e.digestHex)],
+        };
+      },
+    },
+  },
+};
+
+function payloadTerms(payloadType: string, payload: Buffer, payloadHashHex: string): string[] {
+  const out = [term.artifact('sha256', payloadHashHex)];
+  if (payloadType === IN_TOTO_PAYLOAD_TYPE) {
+    for (const d of inTotoDigests(payload)) out.push(term.artifact(d.algorithm, d.value));
+  }
+  return out;
+}
+
+const sha256hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+validators[DSSE_KIND] = {
+  [DSSE_V001]: {
+    validate(spec) {
+      const p = parseDsseV001(spec);
+      const message = pae(p.envelope.payloadType, p.envelope.payload);
+      const unverified = new Set(p.envelope.signatures.map((_, i) => i));
+      const verified: { sig: Buffer; canonicalPem: string }[] = [];
+      const keys: VerificationKey[] = [];
+      p.verifiers.forEach((pem, vi) => {
+        const key = parseVerificationKey(pem);
+        let used = false;
+        for (const i of unverified) {
+          const { sig } = p.envelope.signatures[i];
+          if (key.verifyMessage(message, sig)) {
+            verified.push({ sig, canonicalPem: key.canonicalPem });
+            unverified.delete(i);
+            used = true;
+          }
+        }
+        if (!used)
+          throw new FormatError(`could not verify envelope: verifier ${vi} verifies none of its signatures`);
+        keys.push(key);
+      });
+      if (unverified.size > 0) {
+        throw new FormatError(
+          'could not verify envelope: every signature must be verified by one of the verifiers',
+        );
+      }
+      return {
+        kind: DSSE_KIND,
+        apiVersion: DSSE_V001,
+        body: dsseV001Body(p, verified),
+        terms: [
+          ...keys.flatMap(keyTerms),
+          ...payloadTerms(p.envelope.payloadType, p.envelope.payload, sha256hex(p.envelope.payload)),
+        ],
+      };
+    },
+  },
+};
+
+validators[INTOTO_KIND] = {
+  [INTOTO_V002]: {
+    validate(spec) {
+      const e = parseIntotoV002(spec);
+      const message = pae(e.payloadType, e.payload);
+      const keys = e.signatures.map((s, i) => {
+        const key = parseVerificationKey(s.publicKey);
+        if (!key.verifyMessage(message, s.sig)) {
+          throw new FormatError(
+            `could not verify envelope: signature ${i} does not verify with its publicKey`,
+          );
+        }
+        return key;
+      });
+      return {
+        kind: INTOTO_KIND,
+        apiVersion: INTOTO_V002,
+        body: intotoV002Body(e),
+        terms: [...keys.flatMap(keyTerms), ...payloadTerms(e.payloadType, e.payload, sha256hex(e.payload))],
+      };
+    },
+  },
+};
+
+export const SUPPORTED_TYPES = Object.entries(validators).flatMap(([kind, versions]) =>
+  Object.keys(versions).map((v) => `${kind} ${v}`),
+);
+
+export function validateEntry(entry: ProposedEntry): ValidatedEntry {
+  const versions = validators[entry.kind];
+  if (!versions) {
+    throw new FormatError(`unsupported entry kind "${entry.kind}"; supported: ${SUPPORTED_TYPES.join(', ')}`);
+  }
+  const validate = versions[entry.apiVersion];
+  if (!validate) {
+    throw new FormatError(
+      `unsupported ${entry.kind} apiVersion "${entry.apiVersion}"; supported: ${Object.keys(versions).join(', ')}`,
+    );
+  }
+  return validate.validate(entry.spec);
+}

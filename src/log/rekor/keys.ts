@@ -1,0 +1,197 @@
+// Verification material as Rekor entries carry it: a PEM public key (SubjectPublicKeyInfo) or a PEM X.509
+// certificate, whose key verifies the entry's signature and whose subject alternative names (email, URI) make the
+// entry searchable. Parsed with a small DER reader; node:crypto KeyObjects are built only for RSA and Ed25519,
+// because OpenSSL 3's key import costs as much as a signature check.
+import {
+  createHash,
+  createPublicKey,
+  constants as cryptoConstants,
+  type KeyObject,
+  publicDecrypt,
+  verify,
+} from 'node:crypto';
+import { children, DerError, readOnly, TAG, type Tlv } from './der.js';
+import { type Curve, decodePoint, P256, P384, type Point, verifyEcdsaDigest } from './ecdsa.js';
+
+export class KeyError extends Error {}
+
+const OID = {
+  ecPublicKey: '2a8648ce3d0201',
+  prime256v1: '2a8648ce3d030107',
+  secp384r1: '2b81040022',
+  rsaEncryption: '2a864886f70d010101',
+  ed25519: '2b6570',
+  subjectAltName: '551d11',
+};
+
+export type HashName = 'sha256' | 'sha384' | 'sha512';
+
+export interface VerificationKey {
+  type: 'ecdsa' | 'rsa' | 'ed25519';
+  /** DER SubjectPublicKeyInfo. */
+  spki: Buffer;
+  /** Canonical PEM as Rekor stores it: the certificate when one was given, else the public key. */
+  canonicalPem: string;
+  /** Email and URI subject alternative names of the certificate (none for a bare key). */
+  subjects: string[];
+  certificate: boolean;
+  verifyDigest(hash: HashName, digest: Uint8Array, signature: Uint8Array): boolean;
+  verifyMessage(message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+const PEM_RE = /-----BEGIN ([A-Z ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n?-----END \1-----/;
+
+export function toPem(label: string, der: Uint8Array): string {
+  const b64 = Buffer.from(der).toString('base64');
+  const lines = b64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** Parses PEM bytes holding a PUBLIC KEY or a CERTIFICATE (the first block counts, as in Rekor). */
+export function parseVerificationKey(pemBytes: Uint8Array): VerificationKey {
+  const text = Buffer.from(pemBytes).toString('latin1');
+  const m = PEM_RE.exec(text);
+  if (!m) throw new KeyError('public key is not a PEM "PUBLIC KEY" or "CERTIFICATE" block');
+  const der = Buffer.from(m[2].replace(/[\r\n]/g, ''), 'base64');
+  try {
+    if (m[1] === 'PUBLIC KEY') return fromSpki(der, [], toPem('PUBLIC KEY', der), false);
+    if (m[1] === 'CERTIFICATE') {
+      const { spki, subjects } = parseCertificate(der);
+      return fromSpki(spki, subjects, toPem('CERTIFICATE', der), true);
+    }
+  } catch (err) {
+    if (err instanceof DerError) throw new KeyError(`malformed ${m[1].toLowerCase()}: ${err.message}`);
+    throw err;
+  }
+  throw new KeyError(`unsupported PEM block "${m[1]}"; expected PUBLIC KEY or CERTIFICATE`);
+}
+
+function parseCertificate(der: Buffer): { spki: Buffer; subjects: string[] } {
+  const cert = children(readOnly(der, TAG.SEQUENCE).value);
+  if (cert.length !== 3 || cert[0].tag !== TAG.SEQUENCE) throw new DerError('not an X.509 certificate');
+  const tbs = children(cert[0].value);
+  let i = 0;
+  if (tbs[i]?.tag === 0xa0) i++; // [0] version
+  // serial, signature algorithm, issuer, validity, subject, then the key
+  const expected = [TAG.INTEGER, TAG.SEQUENCE, TAG.SEQUENCE, TAG.SEQUENCE, TAG.SEQUENCE, TAG.SEQUENCE];
+  for (const tag of expected) {
+    if (tbs[i]?.tag !== tag) throw new DerError('unexpected certificate structure');
+    i++;
+  }
+  const spki = tbs[i - 1].raw;
+  const subjects: string[] = [];
+  for (const field of tbs.slice(i)) {
+    if (field.tag !== 0xa3) continue; // [3] extensions
+    for (const ext of children(readOnly(field.value, TAG.SEQUENCE).value)) {
+      const parts = children(ext.value);
+      if (parts[0]?.tag !== TAG.OID || parts[0].value.toString('hex') !== OID.subjectAltName) continue;
+      const value = parts[parts.length - 1];
+      if (value.tag !== TAG.OCTET_STRING) throw new DerError('malformed subjectAltName extension');
+      subjects.push(...sanSubjects(readOnly(value.value, TAG.SEQUENCE)));
+    }
+  }
+  return { spki, subjects };
+}
+
+function sanSubjects(names: Tlv): string[] {
+  const out: string[] = [];
+  for (const name of children(names.value)) {
+    if (name.tag === 0x81 || name.tag === 0x86) out.push(name.value.toString('latin1')); // rfc822Name, URI
+  }
+  return out;
+}
+
+function fromSpki(
+  spki: Buffer,
+  subjects: string[],
+  canonicalPem: string,
+  certificate: boolean,
+): VerificationKey {
+  const parts = children(readOnly(spki, TAG.SEQUENCE).value);
+  if (parts.length !== 2 || parts[0].tag !== TAG.SEQUENCE || parts[1].tag !== TAG.BIT_STRING) {
+    throw new DerError('malformed SubjectPublicKeyInfo');
+  }
+  const alg = children(parts[0].value);
+  const algOid = alg[0]?.tag === TAG.OID ? alg[0].value.toString('hex') : '';
+  const bits = parts[1].value;
+  if (bits.length < 1 || bits[0] !== 0) throw new DerError('public key BIT STRING has unused bits');
+  const keyBytes = bits.subarray(1);
+  const base = { spki, subjects, canonicalPem, certificate };
+  if (algOid === OID.ecPublicKey) {
+    const curveOid = alg[1]?.tag === TAG.OID ? alg[1].value.toString('hex') : '';
+    const curve = curveOid === OID.prime256v1 ? P256 : curveOid === OID.secp384r1 ? P384 : undefined;
+    if (!curve) throw new KeyError('unsupported elliptic curve (P-256 and P-384 are supported)');
+    const point = decodePoint(curve, keyBytes);
+    if (!point) throw new KeyError(`${curve.name} public key is not an uncompressed point on the curve`);
+    return { ...base, type: 'ecdsa', ...ecdsaVerifier(curve, point) };
+  }
+  if (algOid === OID.rsaEncryption || algOid === OID.ed25519) {
+    let key: KeyObject;
+    try {
+      key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    } catch {
+      throw new KeyError('public key cannot be parsed');
+    }
+    return algOid === OID.rsaEncryption
+      ? { ...base, type: 'rsa', ...rsaVerifier(key) }
+      : { ...base, type: 'ed25519', ...ed25519Verifier(key) };
+  }
+  throw new KeyError('unsupported public key algorithm (ECDSA P-256/P-384, RSA and Ed25519 are supported)');
+}
+
+/** The hash a key's signatures are made with over a whole message (sigstore: SHA-256, SHA-384 for P-384). */
+function messageHash(curve: Curve): HashName {
+  return curve === P384 ? 'sha384' : 'sha256';
+}
+
+function ecdsaVerifier(curve: Curve, point: Point): Pick<VerificationKey, 'verifyDigest' | 'verifyMessage'> {
+  return {
+    verifyDigest: (_hash, digest, signature) => verifyEcdsaDigest(curve, point, digest, signature),
+    verifyMessage: (message, signature) =>
+      verifyEcdsaDigest(curve, point, createHash(messageHash(curve)).update(message).digest(), signature),
+  };
+}
+
+/** DER DigestInfo prefixes (RFC 8017 §9.2 note 1). */
+const DIGEST_INFO: Record<HashName, string> = {
+  sha256: '3031300d060960864801650304020105000420',
+  sha384: '3041300d060960864801650304020205000430',
+  sha512: '3051300d060960864801650304020305000440',
+};
+
+function rsaVerifier(key: KeyObject): Pick<VerificationKey, 'verifyDigest' | 'verifyMessage'> {
+  const size = Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+  return {
+    // PKCS #1 v1.5 over a digest: the recovered block must be exactly DigestInfo(hash, digest).
+    verifyDigest(hash, digest, signature) {
+      if (signature.length !== size) return false;
+      try {
+        const block = publicDecrypt({ key, padding: cryptoConstants.RSA_PKCS1_PADDING }, signature);
+        return block.equals(Buffer.concat([Buffer.from(DIGEST_INFO[hash], 'hex'), Buffer.from(digest)]));
+      } catch {
+        return false;
+      }
+    },
+    verifyMessage(message, signature) {
+      try {
+        return verify('sha256', message, key, signature);
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+function ed25519Verifier(key: KeyObject): Pick<VerificationKey, 'verifyDigest' | 'verifyMessage'> {
+  return {
+    // Rekor verifies hashedrekord Ed25519 signatures as Ed25519ph, which node:crypto does not offer.
+    verifyDigest: () => false,
+    verifyMessage(message, signature) {
+      try {
+        return verify(null, message, key, signature);
+      } catch {
+        return false;
+      }
+    },
+  };
+}

@@ -1,0 +1,191 @@
+// Rekor v1 semantics on top of the generic Merkle log: validated entries in, LogEntry objects out, each with its
+// signed entry timestamp (SET: the log key's ECDSA signature over the canonical JSON of {body, integratedTime,
+// logID, logIndex}, exactly as Rekor computes it) and an inclusion proof against a signed checkpoint whose origin
+// is "<hostname> - <treeID>" and whose signature key hint is the first 4 bytes of the log ID (what sigstore-js
+// checks). The entry UUID is the hex leaf hash; entry IDs prefix it with the 16-hex tree ID.
+import { randomBytes } from 'node:crypto';
+import { keyId, publicKeyPem, type Signer } from '../../crypto/index.js';
+import {
+  entryId,
+  FormatError,
+  type LogEntryJson,
+  parseEntryUuid,
+  parseProposedEntry,
+  setPayloadBytes,
+} from '../../formats/rekor-entry.js';
+import { leafHash } from '../../merkle/hash.js';
+import { type MerkleLog, openMerkleLog } from '../merkle-log.js';
+import { rekorNoteSigner } from '../note-signer.js';
+import { openSqliteStorage } from '../storage/sqlite.js';
+import type { LogStorage, StoredEntry, TreeHead } from '../storage/types.js';
+import { type ValidatedEntry, validateEntry } from './entry-types.js';
+
+export interface RekorLogOptions {
+  /** Directory of the log database. */
+  dir: string;
+  /** The log's signing key (ECDSA P-256, as Rekor and sigstore-js expect). */
+  signer: Signer;
+  /**
+   * Host name for the checkpoint origin and signature line; fixed at first start and kept in the database.
+   * sigstore-js requires it to appear in the log's base URL in the trusted root.
+   */
+  hostname: string;
+  storage?: LogStorage;
+  batchMaxSize?: number;
+  batchMaxAgeMs?: number;
+}
+
+export class ConflictError extends Error {
+  constructor(readonly entryId: string) {
+    super(`An equivalent entry already exists in the transparency log with UUID ${entryId}`);
+  }
+}
+
+export class NotFoundError extends Error {}
+
+export interface CreatedEntry {
+  entryId: string;
+  entry: LogEntryJson;
+}
+
+export interface RekorLog {
+  readonly treeId: string;
+  readonly logId: Buffer;
+  readonly merkle: MerkleLog;
+  publicKeyPem(): string;
+  /** Validates, appends (durably) and returns the entry with SET and inclusion proof; ConflictError if present. */
+  add(proposed: unknown): Promise<CreatedEntry>;
+  byIndex(index: number): Promise<CreatedEntry>;
+  byUuid(uuidOrEntryId: string): Promise<CreatedEntry>;
+  /** The existing entry equivalent to a proposed one, if any (validates it first). */
+  byProposed(proposed: unknown): Promise<CreatedEntry | undefined>;
+  /** Entry IDs of entries indexed under a search term. */
+  search(t: string): Promise<string[]>;
+  head(): TreeHead;
+  close(): Promise<void>;
+}
+
+export async function openRekorLog(options: RekorLogOptions): Promise<RekorLog> {
+  const storage = options.storage ?? openSqliteStorage(options.dir);
+  let treeId = await storage.getMeta('treeId');
+  if (!treeId) {
+    // A positive int63, like the Trillian tree IDs Rekor uses.
+    treeId = (randomBytes(8).readBigUInt64BE() >> 1n).toString();
+    await storage.setMeta('treeId', treeId);
+  }
+  let hostname = await storage.getMeta('hostname');
+  if (!hostname) {
+    hostname = options.hostname;
+    await storage.setMeta('hostname', hostname);
+  }
+  const merkle = await openMerkleLog({
+    storage,
+    origin: `${hostname} - ${treeId}`,
+    signers: [rekorNoteSigner(options.signer, hostname)],
+    batchMaxSize: options.batchMaxSize,
+    batchMaxAgeMs: options.batchMaxAgeMs,
+  });
+  return new Rekor(merkle, options.signer, treeId);
+}
+
+class Rekor implements RekorLog {
+  readonly logId: Buffer;
+  readonly #logIdHex: string;
+
+  constructor(
+    readonly merkle: MerkleLog,
+    readonly signer: Signer,
+    readonly treeId: string,
+  ) {
+    this.logId = keyId(signer.publicKey);
+    this.#logIdHex = this.logId.toString('hex');
+  }
+
+  publicKeyPem(): string {
+    return publicKeyPem(this.signer.publicKey);
+  }
+
+  head(): TreeHead {
+    return this.merkle.head();
+  }
+
+  #validate(proposed: unknown): ValidatedEntry {
+    return validateEntry(parseProposedEntry(proposed));
+  }
+
+  async add(proposed: unknown): Promise<CreatedEntry> {
+    const v = this.#validate(proposed);
+    const hash = leafHash(v.body);
+    const existing = await this.merkle.findByIdentity(hash);
+    if (existing !== undefined) throw new ConflictError(entryId(this.treeId, hash.toString('hex')));
+    const r = await this.merkle.append({ leaf: v.body, identity: hash, terms: v.terms });
+    if (r.duplicate) throw new ConflictError(entryId(this.treeId, r.leafHash.toString('hex')));
+    return this.#render({ index: r.index, timestamp: r.timestamp, data: v.body, identity: hash }, r.head);
+  }
+
+  async byProposed(proposed: unknown): Promise<CreatedEntry | undefined> {
+    const v = this.#validate(proposed);
+    const index = await this.merkle.findByIdentity(leafHash(v.body));
+    return index === undefined ? undefined : this.byIndex(index);
+  }
+
+  async byIndex(index: number): Promise<CreatedEntry> {
+    const e = await this.merkle.entry(index);
+    if (!e) throw new NotFoundError(`no entry at log index ${index}`);
+    return this.#render(e, this.merkle.head());
+  }
+
+  async byUuid(s: string): Promise<CreatedEntry> {
+    const parsed = parseEntryUuid(s);
+    if (!parsed) throw new FormatError('entry UUID must be 64 or 80 hexadecimal characters');
+    const treeHex = BigInt(this.treeId).toString(16).padStart(16, '0');
+    if (parsed.treeIdHex && parsed.treeIdHex !== treeHex)
+      throw new NotFoundError(`no entry with UUID ${s} in this tree`);
+    const index = await this.merkle.findByIdentity(Buffer.from(parsed.uuid, 'hex'));
+    if (index === undefined) throw new NotFoundError(`no entry with UUID ${s}`);
+    return this.byIndex(index);
+  }
+
+  async search(t: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const index of await this.merkle.findByTerm(t)) {
+      const e = await this.merkle.entry(index);
+      if (!e) continue;
+      out.push(entryId(this.treeId, leafHash(e.data).toString('hex')));
+    }
+    return out;
+  }
+
+  async #render(e: StoredEntry, head: TreeHead): Promise<CreatedEntry> {
+    const body = e.data.toString('base64');
+    const integratedTime = Math.floor(e.timestamp / 1000);
+    const set = await this.signer.sign(
+      setPayloadBytes({ body, integratedTime, logID: this.#logIdHex, logIndex: e.index }),
+    );
+    const hashes = await this.merkle.inclusionProof(e.index, head.size);
+    const uuid = leafHash(e.data).toString('hex');
+    return {
+      entryId: entryId(this.treeId, uuid),
+      entry: {
+        body,
+        integratedTime,
+        logID: this.#logIdHex,
+        logIndex: e.index,
+        verification: {
+          signedEntryTimestamp: set.toString('base64'),
+          inclusionProof: {
+            logIndex: e.index,
+            rootHash: head.root.toString('hex'),
+            treeSize: head.size,
+            hashes: hashes.map((h) => h.toString('hex')),
+            checkpoint: head.checkpoint,
+          },
+        },
+      },
+    };
+  }
+
+  close(): Promise<void> {
+    return this.merkle.close();
+  }
+}

@@ -1,0 +1,131 @@
+// The embedded storage backend: one SQLite database (better-sqlite3) in the data directory, in WAL mode with
+// synchronous=FULL so that each batch commit is one durable transaction (one WAL fsync). Lookups go through short
+// keys to keep the indexes small as the log grows: identities by an 8-byte SHA-256 prefix, confirmed against the
+// full identity stored with the entry; search terms by a 16-byte prefix, too long to collide even on purpose.
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { BatchWrite, LogStorage, StoredEntry, TileKey, TreeHead } from './types.js';
+
+/** Page cache: big enough that the hot part of the lookup indexes stays in memory at millions of entries. */
+const CACHE_KIB = 128 * 1024;
+
+function key8(bytes: Uint8Array | string): bigint {
+  return createHash('sha256').update(bytes).digest().readBigInt64BE(0);
+}
+
+function key16(term: string): Buffer {
+  return createHash('sha256').update(term).digest().subarray(0, 16);
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS head (
+  id INTEGER PRIMARY KEY CHECK (id = 0), size INTEGER NOT NULL, root BLOB NOT NULL,
+  ts INTEGER NOT NULL, checkpoint TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (
+  idx INTEGER PRIMARY KEY, ts INTEGER NOT NULL, data BLOB NOT NULL, identity BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS identities (k INTEGER NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (k, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS terms (k BLOB NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (k, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tiles (
+  level INTEGER NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
+`;
+
+interface EntryRow {
+  idx: number;
+  ts: number;
+  data: Buffer;
+  identity: Buffer;
+}
+
+export function openSqliteStorage(dir: string, file = 'log.db'): LogStorage {
+  mkdirSync(dir, { recursive: true });
+  const db = new Database(join(dir, file));
+  db.pragma('journal_mode = WAL');
+  // FULL: the WAL is fsynced at every commit, so an acknowledged batch survives power loss, not only kill -9.
+  db.pragma('synchronous = FULL');
+  db.pragma(`cache_size = -${CACHE_KIB}`);
+  db.exec(SCHEMA);
+
+  const q = {
+    getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)'),
+    head: db.prepare<[], { size: number; root: Buffer; ts: number; checkpoint: string }>(
+      'SELECT size, root, ts, checkpoint FROM head WHERE id = 0',
+    ),
+    setHead: db.prepare(
+      'INSERT INTO head (id, size, root, ts, checkpoint) VALUES (0, ?, ?, ?, ?) ' +
+        'ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root, ts = excluded.ts, ' +
+        'checkpoint = excluded.checkpoint',
+    ),
+    insertEntry: db.prepare('INSERT INTO entries (idx, ts, data, identity) VALUES (?, ?, ?, ?)'),
+    insertIdentity: db.prepare('INSERT INTO identities (k, idx) VALUES (?, ?)'),
+    insertTerm: db.prepare('INSERT OR IGNORE INTO terms (k, idx) VALUES (?, ?)'),
+    putTile: db.prepare(
+      'INSERT INTO tiles (level, idx, data) VALUES (?, ?, ?) ON CONFLICT (level, idx) DO UPDATE SET data = excluded.data',
+    ),
+    getTile: db.prepare<[number, number], { data: Buffer }>(
+      'SELECT data FROM tiles WHERE level = ? AND idx = ?',
+    ),
+    entries: db.prepare<[number, number], EntryRow>(
+      'SELECT idx, ts, data, identity FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx',
+    ),
+    findIdentity: db.prepare<[bigint], { idx: number; identity: Buffer }>(
+      'SELECT i.idx AS idx, e.identity AS identity FROM identities i JOIN entries e ON e.idx = i.idx WHERE i.k = ?',
+    ),
+    findTerm: db.prepare<[Buffer, number], { idx: number }>(
+      'SELECT idx FROM terms WHERE k = ? ORDER BY idx LIMIT ?',
+    ),
+  };
+
+  const commit = db.transaction((batch: BatchWrite) => {
+    for (const e of batch.entries) {
+      q.insertEntry.run(e.index, e.timestamp, e.data, e.identity);
+      q.insertIdentity.run(key8(e.identity), e.index);
+    }
+    for (const t of batch.terms) q.insertTerm.run(key16(t.term), t.index);
+    for (const t of batch.tiles) q.putTile.run(t.level, t.index, t.data);
+    const h = batch.head;
+    q.setHead.run(h.size, h.root, h.timestamp, h.checkpoint);
+  });
+
+  const toEntry = (r: EntryRow): StoredEntry => ({
+    index: r.idx,
+    timestamp: r.ts,
+    data: r.data,
+    identity: r.identity,
+  });
+
+  return {
+    async getMeta(key) {
+      return q.getMeta.get(key)?.value;
+    },
+    async setMeta(key, value) {
+      q.setMeta.run(key, value);
+    },
+    async head(): Promise<TreeHead | undefined> {
+      const r = q.head.get();
+      return r && { size: r.size, root: r.root, timestamp: r.ts, checkpoint: r.checkpoint };
+    },
+    async commit(batch) {
+      commit.immediate(batch);
+    },
+    async readTiles(keys: TileKey[]) {
+      return keys.map((k) => q.getTile.get(k.level, k.index)?.data);
+    },
+    async readEntries(start, end) {
+      return q.entries.all(start, end).map(toEntry);
+    },
+    async findIdentity(identity) {
+      const want = Buffer.from(identity);
+      return q.findIdentity.all(key8(identity)).find((r) => r.identity.equals(want))?.idx;
+    },
+    async findTerm(term, limit) {
+      return q.findTerm.all(key16(term), limit).map((r) => r.idx);
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+// The storage contract of the Merkle log engine. The embedded default is SQLite (sqlite.ts); a PostgreSQL backend
+// implements the same interface. All methods may be asynchronous; commit() resolves only once the batch is durable
+// (it is the group commit: one fsync per batch), and it must be atomic: a crash leaves the old or the new head.
+
+export interface StoredEntry {
+  index: number;
+  /** Milliseconds since the epoch when the entry was sequenced. */
+  timestamp: number;
+  /** The leaf input D[index] (hashed as an RFC 6962 leaf). */
+  data: Buffer;
+  /** The dedup key the entry was appended with. */
+  identity: Buffer;
+}
+
+/** The committed tree head: size, RFC 6962 root, and the signed checkpoint (signed note) for it. */
+export interface TreeHead {
+  size: number;
+  root: Buffer;
+  /** Milliseconds since the epoch when this head was produced. */
+  timestamp: number;
+  checkpoint: string;
+}
+
+export interface TileKey {
+  level: number;
+  index: number;
+}
+
+export interface TileWrite extends TileKey {
+  /** The tile's hashes so far (32 bytes each); a later write of the same tile only ever extends it. */
+  data: Buffer;
+}
+
+export interface BatchWrite {
+  /** Consecutive entries starting at the previous head's size. */
+  entries: StoredEntry[];
+  /** Lookup keys (search terms) for the new entries. */
+  terms: { term: string; index: number }[];
+  tiles: TileWrite[];
+  head: TreeHead;
+}
+
+export interface LogStorage {
+  /** Write-once settings of the log (tree ID, origin). */
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+  head(): Promise<TreeHead | undefined>;
+  commit(batch: BatchWrite): Promise<void>;
+  /** The stored version of each tile (possibly partial), or undefined where there is none. */
+  readTiles(keys: TileKey[]): Promise<(Buffer | undefined)[]>;
+  /** Entries with start ≤ index < end that exist. */
+  readEntries(start: number, end: number): Promise<StoredEntry[]>;
+  /** Index of the entry appended with this identity, if any. */
+  findIdentity(identity: Uint8Array): Promise<number | undefined>;
+  /** Indices of entries indexed under this term, ascending, at most `limit`. */
+  findTerm(term: string, limit: number): Promise<number[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,97 @@
+// Reads complete-subtree hashes out of tlog tiles. A tile holds 256 consecutive hashes of one tree level (8·L);
+// any subtree between levels 8·L and 8·L+7 is rebuilt from its slice of the tile. Each tile's inner levels are
+// computed once and cached, so a proof costs at most one tile read per 8 tree levels: O(log n) reads.
+
+import { TILE_HEIGHT, TILE_WIDTH } from '../formats/tiles.js';
+import { nodeHash, type SubtreeNode } from '../merkle/index.js';
+import type { TileKey } from './storage/types.js';
+
+const HASH = 32;
+
+/** The tile, and tile-local position, that holds the hash of a complete subtree. */
+export function locateSubtree(node: SubtreeNode): { tile: TileKey; subLevel: number; offset: number } {
+  const level = Math.floor(node.level / TILE_HEIGHT);
+  const subLevel = node.level - level * TILE_HEIGHT;
+  const perTile = TILE_WIDTH / 2 ** subLevel;
+  const index = Math.floor(node.index / perTile);
+  return { tile: { level, index }, subLevel, offset: node.index - index * perTile };
+}
+
+class TileNodes {
+  readonly data: Buffer;
+  #levels: Buffer[][] | undefined;
+
+  constructor(data: Buffer) {
+    this.data = data;
+  }
+
+  get width(): number {
+    return this.data.length / HASH;
+  }
+
+  /** Hash of the subtree at `subLevel` (0..7) and tile-local `offset`, or undefined if not complete in this tile. */
+  node(subLevel: number, offset: number): Buffer | undefined {
+    if (!this.#levels) {
+      const base: Buffer[] = [];
+      for (let i = 0; i < this.width; i++) base.push(this.data.subarray(i * HASH, (i + 1) * HASH));
+      const levels = [base];
+      for (let r = 1; r < TILE_HEIGHT; r++) {
+        const below = levels[r - 1];
+        const row: Buffer[] = [];
+        for (let i = 0; i + 1 < below.length; i += 2) row.push(nodeHash(below[i], below[i + 1]));
+        levels.push(row);
+      }
+      this.#levels = levels;
+    }
+    return this.#levels[subLevel]?.[offset];
+  }
+}
+
+/** An LRU of parsed tiles. Tiles only ever grow, so a cached tile is replaced when a longer version is stored. */
+export class TileCache {
+  readonly #max: number;
+  readonly #tiles = new Map<string, TileNodes>();
+
+  constructor(max = 4096) {
+    this.#max = max;
+  }
+
+  get(key: TileKey): TileNodes | undefined {
+    const k = `${key.level}/${key.index}`;
+    const t = this.#tiles.get(k);
+    if (t) {
+      this.#tiles.delete(k);
+      this.#tiles.set(k, t);
+    }
+    return t;
+  }
+
+  put(key: TileKey, data: Buffer): TileNodes {
+    const k = `${key.level}/${key.index}`;
+    const old = this.#tiles.get(k);
+    if (old && old.data.length >= data.length) return old;
+    const t = new TileNodes(data);
+    this.#tiles.delete(k);
+    this.#tiles.set(k, t);
+    if (this.#tiles.size > this.#max) {
+      const oldest = this.#tiles.keys().next().value;
+      if (oldest !== undefined) this.#tiles.delete(oldest);
+    }
+    return t;
+  }
+
+  clear(): void {
+    this.#tiles.clear();
+  }
+}
+
+/** MTH of a full tile's 256 hashes: the level-(8·L+8) node it contributes to the tile above. */
+export function tileRoot(hashes: Buffer[]): Buffer {
+  let row = hashes;
+  while (row.length > 1) {
+    const next: Buffer[] = [];
+    for (let i = 0; i < row.length; i += 2) next.push(nodeHash(row[i], row[i + 1]));
+    row = next;
+  }
+  return row[0];
+}

@@ -1,0 +1,28 @@
+// RFC 6962 §2.1 Merkle tree hashing (SHA-256): leaves and interior nodes are domain-separated by a 0x00 / 0x01
+// prefix so a leaf can never be passed off as a node. Shared by the transparency log, the CT log and verifiers.
+import { createHash } from 'node:crypto';
+
+export const HASH_SIZE = 32;
+
+const LEAF_PREFIX = Buffer.from([0x00]);
+const NODE_PREFIX = Buffer.from([0x01]);
+
+/** MTH({}) = SHA-256() — the root of the empty tree. */
+export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
+
+/** MTH({d}) = SHA-256(0x00 || d). */
+export function leafHash(data: Uint8Array): Buffer {
+  return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
+}
+
+/** SHA-256(0x01 || left || right). */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
+  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+}
+
+/** Largest power of two strictly less than n (n ≥ 2): the split point k of RFC 6962 §2.1. */
+export function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}

@@ -1,0 +1,194 @@
+// Inclusion and consistency proofs for RFC 6962 Merkle trees: which subtree hashes a proof is made of (so a
+// store can fetch them in one round, from tiles or rows), and the verifiers of RFC 9162 §2.1.3.2 / §2.1.4.2.
+// Tree sizes are plain numbers (exact up to 2^53); no 32-bit bitwise operators are used on them.
+import { timingSafeEqual } from 'node:crypto';
+import { HASH_SIZE, nodeHash, splitPoint } from './hash.js';
+
+/** A half-open range of leaf indices [start, end) whose Merkle Tree Hash MTH(D[start:end]) is needed. */
+export interface LeafRange {
+  start: number;
+  end: number;
+}
+
+/** The root of a complete subtree: 2^level leaves starting at index * 2^level. */
+export interface SubtreeNode {
+  level: number;
+  index: number;
+}
+
+function checkSize(name: string, n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${name} must be a non-negative safe integer`);
+}
+
+/** The ranges of PATH(m, D[0:n]) (RFC 6962 §2.1.1), ordered from the leaf up to the root. */
+export function inclusionRanges(index: number, size: number): LeafRange[] {
+  checkSize('index', index);
+  checkSize('size', size);
+  if (index >= size) throw new RangeError(`index ${index} is not below tree size ${size}`);
+  const out: LeafRange[] = [];
+  const path = (lo: number, hi: number): void => {
+    if (hi - lo === 1) return;
+    const k = splitPoint(hi - lo);
+    if (index < lo + k) {
+      path(lo, lo + k);
+      out.push({ start: lo + k, end: hi });
+    } else {
+      path(lo + k, hi);
+      out.push({ start: lo, end: lo + k });
+    }
+  };
+  path(0, size);
+  return out;
+}
+
+/** The ranges of PROOF(m, D[0:n]) (RFC 6962 §2.1.2); empty when m is 0 or m equals n. */
+export function consistencyRanges(first: number, second: number): LeafRange[] {
+  checkSize('first size', first);
+  checkSize('second size', second);
+  if (first > second) throw new RangeError(`first size ${first} is larger than second size ${second}`);
+  const out: LeafRange[] = [];
+  if (first === 0 || first === second) return out;
+  const sub = (m: number, lo: number, hi: number, whole: boolean): void => {
+    const n = hi - lo;
+    if (m === n) {
+      if (!whole) out.push({ start: lo, end: hi });
+      return;
+    }
+    const k = splitPoint(n);
+    if (m <= k) {
+      sub(m, lo, lo + k, whole);
+      out.push({ start: lo + k, end: hi });
+    } else {
+      sub(m - k, lo + k, hi, false);
+      out.push({ start: lo, end: lo + k });
+    }
+  };
+  sub(first, 0, second, true);
+  return out;
+}
+
+/**
+ * The complete subtrees whose hashes combine (right to left, see hashFromSubtrees) into MTH(D[start:end]).
+ * Ranges produced by the proof planners above always decompose this way; an unaligned range is rejected.
+ */
+export function rangeSubtrees(range: LeafRange): SubtreeNode[] {
+  const out: SubtreeNode[] = [];
+  let { start } = range;
+  const { end } = range;
+  if (!(start < end)) throw new RangeError(`empty range [${start}, ${end})`);
+  while (start < end) {
+    const n = end - start;
+    const k = n === 1 ? 1 : isPowerOfTwo(n) ? n : splitPoint(n);
+    if (start % k !== 0) throw new RangeError(`range [${range.start}, ${end}) is not aligned to subtrees`);
+    out.push({ level: Math.log2(k), index: start / k });
+    start += k;
+  }
+  return out;
+}
+
+/** MTH of a range from the hashes of its rangeSubtrees(), per the recursive definition of RFC 6962 §2.1. */
+export function hashFromSubtrees(hashes: Uint8Array[]): Buffer {
+  if (hashes.length === 0) throw new RangeError('no subtree hashes');
+  let h: Buffer = Buffer.from(hashes[hashes.length - 1]);
+  for (let i = hashes.length - 2; i >= 0; i--) h = nodeHash(hashes[i], h);
+  return h;
+}
+
+export function isPowerOfTwo(n: number): boolean {
+  return n >= 1 && 2 ** Math.round(Math.log2(n)) === n;
+}
+
+const odd = (n: number) => n % 2 === 1;
+const half = (n: number) => Math.floor(n / 2);
+
+function sameHash(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === HASH_SIZE && b.length === HASH_SIZE && timingSafeEqual(a, b);
+}
+
+/** The root implied by an inclusion proof (RFC 9162 §2.1.3.2), or undefined when the proof is malformed. */
+export function rootFromInclusionProof(
+  index: number,
+  size: number,
+  leaf: Uint8Array,
+  proof: Uint8Array[],
+): Buffer | undefined {
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size)
+    return undefined;
+  if (leaf.length !== HASH_SIZE || proof.some((p) => p.length !== HASH_SIZE)) return undefined;
+  let fn = index;
+  let sn = size - 1;
+  let r: Buffer = Buffer.from(leaf);
+  for (const p of proof) {
+    if (sn === 0) return undefined;
+    if (odd(fn) || fn === sn) {
+      r = nodeHash(p, r);
+      if (!odd(fn)) {
+        while (!odd(fn) && fn !== 0) {
+          fn = half(fn);
+          sn = half(sn);
+        }
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  return sn === 0 ? r : undefined;
+}
+
+/** RFC 9162 §2.1.3.2: does `proof` show the leaf with hash `leaf` at `index` in the tree of `size` with `root`? */
+export function verifyInclusion(
+  index: number,
+  size: number,
+  leaf: Uint8Array,
+  proof: Uint8Array[],
+  root: Uint8Array,
+): boolean {
+  const computed = rootFromInclusionProof(index, size, leaf, proof);
+  return computed !== undefined && sameHash(computed, root);
+}
+
+/** RFC 9162 §2.1.4.2: is the tree (second, secondRoot) an append-only extension of (first, firstRoot)? */
+export function verifyConsistency(
+  first: number,
+  second: number,
+  firstRoot: Uint8Array,
+  secondRoot: Uint8Array,
+  proof: Uint8Array[],
+): boolean {
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second) || first < 0 || first > second)
+    return false;
+  if (proof.some((p) => p.length !== HASH_SIZE)) return false;
+  if (first === second) return proof.length === 0 && sameHash(firstRoot, secondRoot);
+  // The empty tree is a prefix of every tree; there is nothing to prove.
+  if (first === 0) return proof.length === 0;
+  if (proof.length === 0) return false;
+  const path = isPowerOfTwo(first) ? [firstRoot, ...proof] : proof;
+  let fn = first - 1;
+  let sn = second - 1;
+  while (odd(fn)) {
+    fn = half(fn);
+    sn = half(sn);
+  }
+  let fr: Buffer = Buffer.from(path[0]);
+  let sr: Buffer = Buffer.from(path[0]);
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (odd(fn) || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      if (!odd(fn)) {
+        while (!odd(fn) && fn !== 0) {
+          fn = half(fn);
+          sn = half(sn);
+        }
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  return sn === 0 && sameHash(fr, firstRoot) && sameHash(sr, secondRoot);
+}

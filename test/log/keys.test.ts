@@ -1,0 +1,163 @@
+// The digest-based ECDSA verifier and the PEM key/certificate parser, against node:crypto as the oracle, with a
+// negative case for each rule: malformed DER, out-of-range r and s, wrong digest or key, off-curve points.
+import { execFileSync } from 'node:child_process';
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  X509Certificate,
+} from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { P256, P384, parseEcdsaSignature } from '../../src/log/rekor/ecdsa.js';
+import { KeyError, parseVerificationKey } from '../../src/log/rekor/keys.js';
+
+const der = (r: Buffer, s: Buffer) => {
+  const int = (b: Buffer) => Buffer.concat([Buffer.from([0x02, b.length]), b]);
+  const body = Buffer.concat([int(r), int(s)]);
+  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+};
+/** Minimal DER INTEGER content of a non-negative bigint. */
+const big = (x: bigint, _size = 32) => {
+  let hex = x.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  const b = Buffer.from(hex, 'hex');
+  return b[0] & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b;
+};
+
+describe('ECDSA over a digest', () => {
+  for (const [curve, hash, size] of [
+    ['P-256', 'sha256', 32],
+    ['P-384', 'sha384', 48],
+  ] as const) {
+    it(`${curve}: agrees with node:crypto on valid and invalid signatures`, () => {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
+      const key = parseVerificationKey(Buffer.from(publicKey.export({ type: 'spki', format: 'pem' })));
+      const n = curve === 'P-256' ? P256.n : P384.n;
+      for (let i = 0; i < 40; i++) {
+        const msg = Buffer.from(`message ${i}`);
+        const sig = sign(hash, msg, privateKey);
+        const digest = createHash(hash).update(msg).digest();
+        expect(key.verifyDigest(hash, digest, sig)).toBe(true);
+        expect(key.verifyMessage(msg, sig)).toBe(true);
+        const wrong = Buffer.from(digest);
+        wrong[i % size] ^= 1;
+        expect(key.verifyDigest(hash, wrong, sig)).toBe(false);
+        expect(verify(hash, msg, publicKey, sig)).toBe(true);
+        const { r, s } = parseEcdsaSignature(sig)!;
+        // (r, n - s) is the other valid signature for the same digest (ECDSA malleability; Go and OpenSSL accept it).
+        expect(key.verifyDigest(hash, digest, der(big(r, size), big(n - s, size)))).toBe(true);
+        expect(key.verifyDigest(hash, digest, der(big(r + 1n, size), big(s, size)))).toBe(false);
+      }
+      const digest = createHash(hash).update('m').digest();
+      const sig = sign(hash, Buffer.from('m'), privateKey);
+      const { r, s } = parseEcdsaSignature(sig)!;
+      // Out-of-range values and malformed DER.
+      expect(key.verifyDigest(hash, digest, der(Buffer.from([0]), big(s, size)))).toBe(false);
+      expect(key.verifyDigest(hash, digest, der(big(r, size), Buffer.from([0])))).toBe(false);
+      expect(
+        key.verifyDigest(hash, digest, der(Buffer.concat([Buffer.from([0]), big(n, size)]), big(s, size))),
+      ).toBe(false);
+      expect(
+        key.verifyDigest(
+          hash,
+          digest,
+          der(big(r, size), Buffer.concat([Buffer.from([0]), big(n + s, size)])),
+        ),
+      ).toBe(false);
+      expect(key.verifyDigest(hash, digest, Buffer.concat([sig, Buffer.from([0])]))).toBe(false);
+      expect(key.verifyDigest(hash, digest, sig.subarray(0, sig.length - 1))).toBe(false);
+      expect(key.verifyDigest(hash, digest, Buffer.alloc(0))).toBe(false);
+      expect(key.verifyDigest(hash, digest, Buffer.from('garbage'))).toBe(false);
+      // A different key does not verify.
+      const other = generateKeyPairSync('ec', { namedCurve: curve }).publicKey;
+      const otherKey = parseVerificationKey(Buffer.from(other.export({ type: 'spki', format: 'pem' })));
+      expect(otherKey.verifyDigest(hash, digest, sig)).toBe(false);
+    });
+  }
+
+  it('rejects non-minimal or negative DER integers', () => {
+    expect(parseEcdsaSignature(der(Buffer.from([0x00, 0x01]), Buffer.from([0x01])))).toBeUndefined();
+    expect(parseEcdsaSignature(der(Buffer.from([0x80]), Buffer.from([0x01])))).toBeUndefined();
+    expect(parseEcdsaSignature(der(Buffer.from([0x01]), Buffer.from([0x01])))).toEqual({ r: 1n, s: 1n });
+  });
+
+  it('RSA PKCS#1 v1.5 over a digest; Ed25519 keys cannot verify digests', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const key = parseVerificationKey(Buffer.from(rsa.publicKey.export({ type: 'spki', format: 'pem' })));
+    const msg = Buffer.from('rsa');
+    const sig = sign('sha256', msg, rsa.privateKey);
+    const digest = createHash('sha256').update(msg).digest();
+    expect(key.verifyDigest('sha256', digest, sig)).toBe(true);
+    expect(key.verifyDigest('sha384', digest, sig)).toBe(false);
+    expect(key.verifyDigest('sha256', createHash('sha256').update('x').digest(), sig)).toBe(false);
+    expect(key.verifyDigest('sha256', digest, sig.subarray(1))).toBe(false);
+    const ed = generateKeyPairSync('ed25519');
+    const edKey = parseVerificationKey(Buffer.from(ed.publicKey.export({ type: 'spki', format: 'pem' })));
+    expect(edKey.type).toBe('ed25519');
+    expect(edKey.verifyMessage(msg, sign(null, msg, ed.privateKey))).toBe(true);
+    expect(edKey.verifyDigest('sha256', digest, sign(null, digest, ed.privateKey))).toBe(false);
+  });
+});
+
+describe('verification material', () => {
+  it('reads a certificate: its key verifies, its email and URI SANs are subjects', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sigil-cert-'));
+    const keyFile = join(dir, 'key.pem');
+    const certFile = join(dir, 'cert.pem');
+    execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', keyFile]);
+    execFileSync('openssl', [
+      'req',
+      '-new',
+      '-x509',
+      '-key',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=test',
+      '-addext',
+      'subjectAltName=email:Dev@Example.com,URI:https://github.com/o/r/.github/workflows/w.yml@refs/heads/main,DNS:ignored.example',
+    ]);
+    const pem = readFileSync(certFile, 'utf8');
+    const key = parseVerificationKey(Buffer.from(pem));
+    expect(key.certificate).toBe(true);
+    expect(key.subjects).toEqual([
+      'Dev@Example.com',
+      'https://github.com/o/r/.github/workflows/w.yml@refs/heads/main',
+    ]);
+    expect(new X509Certificate(key.canonicalPem).raw).toEqual(new X509Certificate(pem).raw);
+    const msg = Buffer.from('signed by cert');
+    const sig = sign('sha256', msg, createPrivateKey(readFileSync(keyFile)));
+    expect(key.verifyMessage(msg, sig)).toBe(true);
+    expect(key.verifyDigest('sha256', createHash('sha256').update(msg).digest(), sig)).toBe(true);
+    expect(key.verifyMessage(Buffer.from('other'), sig)).toBe(false);
+  });
+
+  it('refuses what is not a usable key, saying why', () => {
+    const bad = (s: string) => () => parseVerificationKey(Buffer.from(s));
+    expect(bad('not pem')).toThrow(KeyError);
+    expect(bad('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----')).toThrow(
+      /unsupported PEM block/,
+    );
+    expect(bad('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----')).toThrow(/malformed public key/);
+    expect(bad('-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----')).toThrow(
+      /malformed certificate/,
+    );
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const spki = publicKey.export({ type: 'spki', format: 'der' });
+    const offCurve = Buffer.from(spki);
+    offCurve[offCurve.length - 1] ^= 1;
+    const pem = (d: Buffer) =>
+      `-----BEGIN PUBLIC KEY-----\n${d.toString('base64')}\n-----END PUBLIC KEY-----`;
+    expect(bad(pem(offCurve))).toThrow(/not an uncompressed point on the curve/);
+    const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey;
+    expect(bad(k1.export({ type: 'spki', format: 'pem' }).toString())).toThrow(/unsupported elliptic curve/);
+  });
+});

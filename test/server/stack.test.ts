@@ -1,0 +1,82 @@
+// `sigil up`'s composition: all services on one port, endpoints.json and the registry credentials it writes,
+// and the same identity (keys, trust files, registry user) after a restart on the same data dir.
+import { createHash, createPublicKey } from 'node:crypto';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ENDPOINTS_FILE, type Endpoints, startStack } from '../../src/server/index.js';
+
+describe('sigil up stack', () => {
+  it('serves every service on one port and keeps its identity across restarts', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sigil-up-'));
+    const first = await startStack({ dataDir, port: 0, logLevel: 'silent' });
+    let rootBefore: unknown;
+    try {
+      const { url } = first.endpoints;
+      const health = (await (await fetch(`${url}/healthz`)).json()) as { services: string[] };
+      expect(health.services).toEqual(expect.arrayContaining(['log', 'registry', 'ca']));
+      expect((await fetch(`${url}/api/v1/log`)).status).toBe(200);
+      const written = JSON.parse(await readFile(join(dataDir, ENDPOINTS_FILE), 'utf8')) as Endpoints;
+      expect(written).toEqual(first.endpoints);
+      expect(written.env.SIGIL_URL).toBe(url);
+
+      // Fulcio and the CI issuer answer on the same port as the registry.
+      expect((await fetch(`${url}/api/v2/configuration`)).status).toBe(200);
+      expect((await fetch(`${url}/.well-known/openid-configuration`)).status).toBe(200);
+      rootBefore = await (await fetch(`${url}/trusted_root.json`)).json();
+      expect(JSON.parse(await readFile(written.trustedRoot, 'utf8'))).toEqual(rootBefore);
+      // The trusted root names the transparency log this stack runs, by the key the log serves.
+      const logKeyPem = await (await fetch(`${url}/api/v1/log/publicKey`)).text();
+      const logId = createHash('sha256')
+        .update(createPublicKey(logKeyPem).export({ type: 'spki', format: 'der' }))
+        .digest('base64');
+      expect(
+        (rootBefore as { tlogs: { logId: { keyId: string } }[] }).tlogs.map((t) => t.logId.keyId),
+      ).toEqual([logId]);
+
+      // Push needs credentials; the ones in the auth file get a push token.
+      expect((await fetch(`${url}/v2/demo/app/blobs/uploads/`, { method: 'POST' })).status).toBe(401);
+      expect((await stat(written.registryAuthFile)).mode & 0o777).toBe(0o600);
+      const auths = JSON.parse(await readFile(written.registryAuthFile, 'utf8')).auths as Record<
+        string,
+        { auth: string }
+      >;
+      const basic = auths[written.registry].auth;
+      const challenge = (await fetch(`${url}/v2/`)).headers.get('www-authenticate') ?? '';
+      const realm = /realm="([^"]+)"/.exec(challenge)?.[1];
+      expect(realm).toBeDefined();
+      const tokenRes = await fetch(`${realm}?service=sigil-registry&scope=repository:demo/app:push,pull`, {
+        headers: { authorization: `Basic ${basic}` },
+      });
+      expect(tokenRes.status).toBe(200);
+      const { token } = (await tokenRes.json()) as { token: string };
+      const upload = await fetch(`${url}/v2/demo/app/blobs/uploads/`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(upload.status).toBe(202);
+    } finally {
+      await first.server.close();
+    }
+
+    const second = await startStack({ dataDir, port: 0, logLevel: 'silent' });
+    try {
+      // Same keys and certificates; only the URLs differ, since port 0 picked another port.
+      type Root = {
+        certificateAuthorities: { certChain: unknown }[];
+        ctlogs: { publicKey: unknown; logId: unknown }[];
+      };
+      const rootAfter = (await (await fetch(`${second.endpoints.url}/trusted_root.json`)).json()) as Root;
+      const before = rootBefore as Root;
+      expect(rootAfter.certificateAuthorities[0].certChain).toEqual(
+        before.certificateAuthorities[0].certChain,
+      );
+      expect(rootAfter.ctlogs.map((l) => [l.publicKey, l.logId])).toEqual(
+        before.ctlogs.map((l) => [l.publicKey, l.logId]),
+      );
+    } finally {
+      await second.server.close();
+    }
+  });
+});
