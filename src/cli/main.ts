@@ -7,6 +7,7 @@ import { registerBlobCommands } from './commands/blob.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerInitializeCommands } from './commands/initialize.js';
 import { registerKeyCommands } from './commands/keys.js';
+import { registerLogCommands } from './commands/log.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerSignCommands } from './commands/sign.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerVerifyCommands(program);
   registerKeyCommands(program);
   registerInitializeCommands(program);
+  registerLogCommands(program);
   return program;
 }
 

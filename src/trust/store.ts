@@ -188,3 +188,20 @@ export async function fetchTrustConfig(root: string, signingConfig?: string): Pr
   if (sc !== undefined) parseSigningConfig(sc);
   return { trustedRoot, signingConfig: sc, sources };
 }
+
+export const LOG_STATE_FILE_NAME = 'log_state.json';
+
+/** The last verified checkpoint seen per log (hex log ID), so that a later one can be checked for consistency. */
+export type LogState = Record<string, { treeSize: number; rootHash: string; origin: string }>;
+
+export async function readLogState(env: NodeJS.ProcessEnv = process.env): Promise<LogState> {
+  const json = await readJson(join(trustDir(env), LOG_STATE_FILE_NAME)).catch(() => undefined);
+  return typeof json === 'object' && json !== null ? (json as LogState) : {};
+}
+
+/** Best effort: a read-only trust dir only loses the memory of the last checkpoint (reported by the caller). */
+export async function writeLogState(state: LogState, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const dir = trustDir(env);
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, LOG_STATE_FILE_NAME), `${JSON.stringify(state, null, 2)}\n`);
+}
