@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerOidcCommands } from '../oidc/index.js';
 import { registerAttestCommands } from './commands/attest.js';
 import { registerBlobCommands } from './commands/blob.js';
+import { registerDownloadCommands } from './commands/download.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerInitializeCommands } from './commands/initialize.js';
 import { registerKeyCommands } from './commands/keys.js';
@@ -11,6 +12,8 @@ import { registerLogCommands } from './commands/log.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerSignCommands } from './commands/sign.js';
+import { registerTreeCommands } from './commands/tree.js';
+import { registerTriangulateCommands } from './commands/triangulate.js';
 import { registerUpCommand } from './commands/up.js';
 import { registerVerifyCommands } from './commands/verify.js';
 import { registerVerifyBlobCommand } from './commands/verify-blob.js';
@@ -34,6 +37,9 @@ export function buildProgram(): Command {
   registerKeyCommands(program);
   registerInitializeCommands(program);
   registerLogCommands(program);
+  registerTreeCommands(program);
+  registerTriangulateCommands(program);
+  registerDownloadCommands(program);
   return program;
 }
 
