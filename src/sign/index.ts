@@ -30,7 +30,6 @@ export {
   signImage,
 } from './image.js';
 export {
-  bundleFromCosignLayer,
   type Candidate,
   findSignatures,
   type ImageVerification,
