@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Entry point of the `sigil` command; the code lives in dist/ (built by `npm ci` through the prepare script).
-import { main } from '../dist/cli/main.js';
+// Client verbs (sign, verify, log, …) take a lean path that does not load the servers (src/cli/client.ts).
+const { CLIENT_VERBS, clientMain } = await import('../dist/cli/client.js');
+const run = CLIENT_VERBS.has(process.argv[2]) ? clientMain : (await import('../dist/cli/main.js')).main;
 
-main(process.argv).catch((err) => {
+run(process.argv).catch((err) => {
   process.stderr.write(`Error: ${err?.message ?? err}\n`);
   process.exit(1);
 });

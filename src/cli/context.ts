@@ -54,14 +54,19 @@ export function warn(message: string): void {
   process.stderr.write(`WARNING: ${message}\n`);
 }
 
+/** --trusted-root / --signing-config, else what `sigil up` exports (SIGIL_TRUSTED_ROOT, SIGIL_SIGNING_CONFIG). */
+function trustPaths(flags: TrustFlags) {
+  return {
+    trustedRootPath: flags.trustedRoot ?? (process.env.SIGIL_TRUSTED_ROOT || undefined),
+    signingConfigPath: flags.signingConfig ?? (process.env.SIGIL_SIGNING_CONFIG || undefined),
+  };
+}
+
 /** Trust material for offline verification: --trusted-root, else the stored trusted_root.json. */
 export async function loadTrust(flags: TrustFlags): Promise<TrustMaterial> {
   const { loadTrustConfig } = await import('../trust/index.js');
   const { loadTrustMaterial } = await import('../verify/index.js');
-  const config = await loadTrustConfig({
-    trustedRootPath: flags.trustedRoot,
-    signingConfigPath: flags.signingConfig,
-  });
+  const config = await loadTrustConfig(trustPaths(flags));
   return loadTrustMaterial(config!.trustedRoot);
 }
 
@@ -74,15 +79,13 @@ export interface ResolvedServices {
 /** Service URLs: flags, then SIGSTORE_* style env, then the signing config. */
 export async function resolveServices(flags: ServiceFlags): Promise<ResolvedServices> {
   const { loadTrustConfig, serviceUrls } = await import('../trust/index.js');
-  const config = await loadTrustConfig({
-    trustedRootPath: flags.trustedRoot,
-    signingConfigPath: flags.signingConfig,
-    requireTrustedRoot: false,
-  });
+  const config = await loadTrustConfig({ ...trustPaths(flags), requireTrustedRoot: false });
   const urls = serviceUrls(config?.signingConfig);
   return {
-    fulcioUrl: flags.fulcioUrl ?? process.env.SIGSTORE_FULCIO_URL ?? urls.caUrl,
-    rekorUrl: flags.rekorUrl ?? process.env.SIGSTORE_REKOR_URL ?? urls.rekorUrl,
+    fulcioUrl:
+      flags.fulcioUrl ?? process.env.SIGIL_FULCIO_URL ?? process.env.SIGSTORE_FULCIO_URL ?? urls.caUrl,
+    rekorUrl:
+      flags.rekorUrl ?? process.env.SIGIL_REKOR_URL ?? process.env.SIGSTORE_REKOR_URL ?? urls.rekorUrl,
     oidcUrl: urls.oidcUrl,
   };
 }

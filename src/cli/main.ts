@@ -2,17 +2,12 @@
 // flags, calls library functions and prints; behaviour lives in the components.
 import { Command } from 'commander';
 import { registerOidcCommands } from '../oidc/index.js';
-import { registerAttestCommands } from './commands/attest.js';
-import { registerBlobCommands } from './commands/blob.js';
+import { registerClientCommands } from './client.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerImageCommands } from './commands/image.js';
-import { registerInitializeCommands } from './commands/initialize.js';
-import { registerKeyCommands } from './commands/keys.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerServeCommands } from './commands/serve.js';
-import { registerSignCommands } from './commands/sign.js';
 import { registerUpCommand } from './commands/up.js';
-import { registerVerifyCommands } from './commands/verify.js';
 import { registerVerifyBlobCommand } from './commands/verify-blob.js';
 
 export function buildProgram(): Command {
@@ -27,12 +22,7 @@ export function buildProgram(): Command {
   registerOidcCommands(program);
   registerImageCommands(program);
   registerVerifyBlobCommand(program);
-  registerSignCommands(program);
-  registerBlobCommands(program);
-  registerAttestCommands(program);
-  registerVerifyCommands(program);
-  registerKeyCommands(program);
-  registerInitializeCommands(program);
+  registerClientCommands(program);
   registerDemoCommand(program);
   return program;
 }

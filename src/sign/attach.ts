@@ -111,23 +111,11 @@ export async function attachBundleReferrer(
   input: ReferrerInput,
 ): Promise<{ digest: string }> {
   const empty = Buffer.from('{}');
-  await Promise.all([
-    client.uploadBlob(repo, { digest: OCI_EMPTY_DIGEST, size: 2, open: () => empty }),
-    client.uploadBlob(repo, {
-      digest: digestOf(input.bundleJson),
-      size: input.bundleJson.length,
-      open: () => input.bundleJson,
-    }),
-    ...(input.payload
-      ? [
-          client.uploadBlob(repo, {
-            digest: digestOf(input.payload.bytes),
-            size: input.payload.bytes.length,
-            open: () => input.payload!.bytes,
-          }),
-        ]
-      : []),
-  ]);
+  const blobs = [empty, input.bundleJson, ...(input.payload ? [input.payload.bytes] : [])];
+  // Sequential: concurrent first pushes would each make the registry hash a password for a token.
+  for (const blob of blobs) {
+    await client.uploadBlob(repo, { digest: digestOf(blob), size: blob.length, open: () => blob });
+  }
   const manifest = Buffer.from(JSON.stringify(bundleReferrerManifest(subject, input)), 'utf8');
   const digest = digestOf(manifest);
   await client.putManifest(

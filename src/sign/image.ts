@@ -96,27 +96,27 @@ export async function signImage(target: ImageTarget, opts: ImageSigningOptions):
   if (opts.upload === false) return result;
   const layouts = { cosignTag: true, referrer: true, ...opts.layouts };
   const bundleJson = Buffer.from(JSON.stringify(signed.bundle), 'utf8');
-  const [tagged, referred] = await Promise.all([
-    layouts.cosignTag
-      ? attachCosignLayer(opts.client, target.signatureRepo, target.descriptor, {
-          payload,
-          mediaType: SIMPLE_SIGNING_MEDIA_TYPE,
-          kind: 'sig',
-          fields: {
-            signature: signed.signature.toString('base64'),
-            ...certificateFields(opts.identity),
-            ...(signed.entry ? { bundle: cosignRekorBundle(signed.entry) } : {}),
-          },
-        })
-      : undefined,
-    layouts.referrer
-      ? attachBundleReferrer(opts.client, target.signatureRepo, target.descriptor, {
-          bundleJson,
-          content: 'message-signature',
-          payload: { bytes: payload, mediaType: SIMPLE_SIGNING_MEDIA_TYPE },
-        })
-      : undefined,
-  ]);
+  // One after the other: the first push gets the registry token the second reuses (a token request may cost a
+  // password hash on the registry side).
+  const tagged = await (layouts.cosignTag
+    ? attachCosignLayer(opts.client, target.signatureRepo, target.descriptor, {
+        payload,
+        mediaType: SIMPLE_SIGNING_MEDIA_TYPE,
+        kind: 'sig',
+        fields: {
+          signature: signed.signature.toString('base64'),
+          ...certificateFields(opts.identity),
+          ...(signed.entry ? { bundle: cosignRekorBundle(signed.entry) } : {}),
+        },
+      })
+    : undefined);
+  const referred = await (layouts.referrer
+    ? attachBundleReferrer(opts.client, target.signatureRepo, target.descriptor, {
+        bundleJson,
+        content: 'message-signature',
+        payload: { bytes: payload, mediaType: SIMPLE_SIGNING_MEDIA_TYPE },
+      })
+    : undefined);
   result.cosignTag = tagged;
   result.referrer = referred;
   return result;
@@ -158,29 +158,29 @@ export async function attestImage(
   const layouts = { cosignTag: true, referrer: true, ...opts.layouts };
   const predicateType = statement.predicateType as string;
   const envelopeJson = Buffer.from(JSON.stringify(signed.envelope), 'utf8');
-  const [tagged, referred] = await Promise.all([
-    layouts.cosignTag
-      ? attachCosignLayer(opts.client, target.signatureRepo, target.descriptor, {
-          payload: envelopeJson,
-          mediaType: DSSE_MEDIA_TYPE,
-          kind: 'att',
-          // ATTESTATION_SPEC.md: the signature lives in the envelope, so the annotation is empty.
-          fields: {
-            signature: '',
-            ...certificateFields(opts.identity),
-            ...(signed.entry ? { bundle: cosignRekorBundle(signed.entry) } : {}),
-          },
-          extra: { [PREDICATE_TYPE_ANNOTATION]: predicateType },
-        })
-      : undefined,
-    layouts.referrer
-      ? attachBundleReferrer(opts.client, target.signatureRepo, target.descriptor, {
-          bundleJson: Buffer.from(JSON.stringify(signed.bundle), 'utf8'),
-          content: 'dsse-envelope',
-          predicateType,
-        })
-      : undefined,
-  ]);
+  // One after the other: the first push gets the registry token the second reuses (a token request may cost a
+  // password hash on the registry side).
+  const tagged = await (layouts.cosignTag
+    ? attachCosignLayer(opts.client, target.signatureRepo, target.descriptor, {
+        payload: envelopeJson,
+        mediaType: DSSE_MEDIA_TYPE,
+        kind: 'att',
+        // ATTESTATION_SPEC.md: the signature lives in the envelope, so the annotation is empty.
+        fields: {
+          signature: '',
+          ...certificateFields(opts.identity),
+          ...(signed.entry ? { bundle: cosignRekorBundle(signed.entry) } : {}),
+        },
+        extra: { [PREDICATE_TYPE_ANNOTATION]: predicateType },
+      })
+    : undefined);
+  const referred = await (layouts.referrer
+    ? attachBundleReferrer(opts.client, target.signatureRepo, target.descriptor, {
+        bundleJson: Buffer.from(JSON.stringify(signed.bundle), 'utf8'),
+        content: 'dsse-envelope',
+        predicateType,
+      })
+    : undefined);
   result.cosignTag = tagged;
   result.referrer = referred;
   return result;

@@ -30,7 +30,6 @@ export {
   signImage,
 } from './image.js';
 export {
-  bundleFromCosignLayer,
   type Candidate,
   findSignatures,
   type ImageVerification,
@@ -50,6 +49,17 @@ export {
   PRIVATE_KEY_FILE,
   PUBLIC_KEY_FILE,
 } from './keys.js';
+export {
+  checkConsistent,
+  type EntryProofReport,
+  freshCheckpoint,
+  type ProofStep,
+  proofSteps,
+  type VerifiedCheckpoint,
+  verifyCheckpointNote,
+  verifyEntryInclusion,
+  verifySignedEntryTimestamp,
+} from './log-verify.js';
 export { buildStatement, PREDICATE_TYPES, predicateTypeUri, type StatementInput } from './predicate.js';
 export {
   cosignRekorBundle,

@@ -3,8 +3,11 @@
 export {
   type FetchedTrust,
   fetchTrustConfig,
+  LOG_STATE_FILE_NAME,
   type LoadTrustOptions,
+  type LogState,
   loadTrustConfig,
+  readLogState,
   type ServiceUrls,
   SIGNING_CONFIG_FILE_NAME,
   saveTrustConfig,
@@ -12,6 +15,7 @@ export {
   TRUST_ROOT_FILE_NAME,
   type TrustConfig,
   trustDir,
+  writeLogState,
 } from './store.js';
 export {
   buildSigningConfig,

@@ -5,9 +5,15 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { SigningConfig } from '@sigstore/protobuf-specs';
 import { writeFileAtomic } from '../crypto/index.js';
-import { parseSigningConfig, parseTrustedRoot } from './trusted-root.js';
+
+/**
+ * The protobuf-specs based validators load in ~100 ms, more than a whole `sigil sign` should spend starting up:
+ * they are imported only where a document is validated, and service URLs are read from the JSON directly.
+ */
+async function validators() {
+  return import('./trusted-root.js');
+}
 
 export const TRUST_ROOT_FILE_NAME = 'trusted_root.json';
 export const SIGNING_CONFIG_FILE_NAME = 'signing_config.json';
@@ -66,10 +72,9 @@ export async function loadTrustConfig(options: LoadTrustOptions = {}): Promise<T
       );
     }
     if (signingConfig === undefined) return undefined;
-  } else {
-    parseTrustedRoot(trustedRoot);
+  } else if (options.requireTrustedRoot !== false) {
+    (await validators()).parseTrustedRoot(trustedRoot);
   }
-  if (signingConfig !== undefined) parseSigningConfig(signingConfig);
   return {
     trustedRoot,
     signingConfig,
@@ -84,6 +89,7 @@ export async function saveTrustConfig(
   signingConfig: unknown | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ dir: string; files: string[] }> {
+  const { parseSigningConfig, parseTrustedRoot } = await validators();
   parseTrustedRoot(trustedRoot);
   if (signingConfig !== undefined) parseSigningConfig(signingConfig);
   const dir = trustDir(env);
@@ -104,21 +110,33 @@ export interface ServiceUrls {
   tsaUrl?: string;
 }
 
-/** The first service of each kind valid now (sigstore_trustroot.proto SigningConfig, Service.valid_for). */
+interface ServiceJson {
+  url?: unknown;
+  validFor?: { start?: unknown; end?: unknown };
+}
+
+/**
+ * The first service of each kind valid now (sigstore_trustroot.proto SigningConfig, Service.valid_for), read from
+ * the JSON mapping: caUrls, rekorTlogUrls, oidcUrls, tsaUrls, each a list of {url, validFor: {start, end}}.
+ */
 export function serviceUrls(signingConfig: unknown | undefined, now = new Date()): ServiceUrls {
-  if (signingConfig === undefined) return {};
-  const sc: SigningConfig = parseSigningConfig(signingConfig);
-  const pick = (services: SigningConfig['caUrls']) =>
-    services.find((s) => {
-      const start = s.validFor?.start;
-      const end = s.validFor?.end;
+  if (typeof signingConfig !== 'object' || signingConfig === null) return {};
+  const sc = signingConfig as Record<string, unknown>;
+  const pick = (key: string): string | undefined => {
+    const list = Array.isArray(sc[key]) ? (sc[key] as ServiceJson[]) : [];
+    const at = (v: unknown) => (typeof v === 'string' ? new Date(v) : undefined);
+    return list.find((s) => {
+      if (typeof s?.url !== 'string') return false;
+      const start = at(s.validFor?.start);
+      const end = at(s.validFor?.end);
       return (!start || start <= now) && (!end || now <= end);
-    })?.url;
+    })?.url as string | undefined;
+  };
   return {
-    caUrl: pick(sc.caUrls),
-    rekorUrl: pick(sc.rekorTlogUrls),
-    oidcUrl: pick(sc.oidcUrls),
-    tsaUrl: pick(sc.tsaUrls),
+    caUrl: pick('caUrls'),
+    rekorUrl: pick('rekorTlogUrls'),
+    oidcUrl: pick('oidcUrls'),
+    tsaUrl: pick('tsaUrls'),
   };
 }
 
@@ -184,7 +202,25 @@ export async function fetchTrustConfig(root: string, signingConfig?: string): Pr
     if (sc === undefined) throw new Error(`${signingConfig} does not exist`);
     sources.push(signingConfig);
   }
+  const { parseSigningConfig, parseTrustedRoot } = await validators();
   parseTrustedRoot(trustedRoot);
   if (sc !== undefined) parseSigningConfig(sc);
   return { trustedRoot, signingConfig: sc, sources };
+}
+
+export const LOG_STATE_FILE_NAME = 'log_state.json';
+
+/** The last verified checkpoint seen per log (hex log ID), so that a later one can be checked for consistency. */
+export type LogState = Record<string, { treeSize: number; rootHash: string; origin: string }>;
+
+export async function readLogState(env: NodeJS.ProcessEnv = process.env): Promise<LogState> {
+  const json = await readJson(join(trustDir(env), LOG_STATE_FILE_NAME)).catch(() => undefined);
+  return typeof json === 'object' && json !== null ? (json as LogState) : {};
+}
+
+/** Best effort: a read-only trust dir only loses the memory of the last checkpoint (reported by the caller). */
+export async function writeLogState(state: LogState, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const dir = trustDir(env);
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, LOG_STATE_FILE_NAME), `${JSON.stringify(state, null, 2)}\n`);
 }

@@ -10,20 +10,9 @@ import { attest, sign } from 'sigstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTrustedRoot } from '../../src/trust/index.js';
 import { loadTrustMaterial, verifyBundle } from '../../src/verify/index.js';
-import {
-  devToken,
-  IDENTITY,
-  type LogModule,
-  loadLogModule,
-  type Stack,
-  sigil,
-  startStack,
-  tempDir,
-} from './helpers.js';
+import { devToken, IDENTITY, type Stack, sigil, startStack, tempDir } from './helpers.js';
 
-const logMod: LogModule | undefined = await loadLogModule();
-
-describe.skipIf(!logMod)('blob bundles: sigil ⇄ sigstore-js', () => {
+describe('blob bundles: sigil ⇄ sigstore-js', () => {
   let stack: Stack;
   let home: string;
   let token: string;
@@ -31,7 +20,7 @@ describe.skipIf(!logMod)('blob bundles: sigil ⇄ sigstore-js', () => {
   const artifact = Buffer.from('release tarball bytes\n');
 
   beforeAll(async () => {
-    stack = await startStack(logMod);
+    stack = await startStack();
     home = await tempDir();
     expect((await sigil(['initialize', '--root', stack.url], { SIGIL_HOME: home })).code).toBe(0);
     trustedRoot = JSON.parse(await readFile(join(home, 'trusted_root.json'), 'utf8'));

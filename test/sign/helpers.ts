@@ -1,5 +1,5 @@
 // Shared by the sign/CLI tests: the sigil services on one loopback server in a fresh data dir (CA with its CT log
-// and CI issuer in dev mode, the registry with anonymous push, and the transparency log once it exists), a trust
+// and CI issuer in dev mode, the registry with anonymous push, and the transparency log), a trust
 // dir initialised from that server, a small image pushed to the registry, dev tokens, and a runner for the real
 // `sigil` binary (bin/sigil.js over dist/, as users run it).
 import { execFile } from 'node:child_process';
@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCaService } from '../../src/ca/index.js';
+import { createLogService, LOG_DIR, LOG_KEY_FILE } from '../../src/log/index.js';
 import { OCI_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST, RegistryClient } from '../../src/oci/index.js';
 import { createRegistryService } from '../../src/registry/index.js';
 import { lateUrl, type RunningServer, type Service, startServer } from '../../src/server/index.js';
@@ -24,27 +25,11 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-// The transparency log (src/log) is developed on its own branch; until it is merged these tests find it missing
-// and the log-dependent suites skip, saying so. The path is a variable so that the build does not need it.
-const LOG_MODULE = '../../src/log/index.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: the log module's types are not available before it is merged
-export type LogModule = any;
-
-export async function loadLogModule(): Promise<LogModule | undefined> {
-  try {
-    return await import(/* @vite-ignore */ LOG_MODULE);
-  } catch {
-    console.warn('src/log is not merged yet: skipping tests that need the transparency log');
-    return undefined;
-  }
-}
-
 /** A transparency log alone on its own server (a log the trusted root does not name). */
-export async function startLogOnly(logMod: LogModule): Promise<Stack> {
+export async function startLogOnly(): Promise<Stack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sigil-otherlog-'));
   const url = lateUrl();
-  const service = await logMod.createLogService({ dataDir, publicUrl: url.get });
+  const service = await createLogService({ dataDir, publicUrl: url.get });
   const server = await startServer([service], { logLevel: 'silent', onUrl: url.set });
   return {
     url: server.url,
@@ -59,18 +44,18 @@ export async function startLogOnly(logMod: LogModule): Promise<Stack> {
 }
 
 /**
- * CA (+CT, +issuer in dev mode), registry and, given the log module, the transparency log on one server; the
+ * CA (+CT, +issuer in dev mode), registry and (unless withLog is false) the transparency log on one server; the
  * trust files the CA serves then name the log's key.
  */
-export async function startStack(logMod?: LogModule): Promise<Stack> {
+export async function startStack(withLog = true): Promise<Stack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sigil-sign-'));
   const url = lateUrl();
   const ctx = { dataDir, publicUrl: url.get };
   const services: Service[] = [];
   let log: { publicKey: ReturnType<typeof createPublicKey> } | undefined;
-  if (logMod) {
-    services.push(await logMod.createLogService(ctx));
-    const pem = await readFile(join(dataDir, logMod.LOG_DIR, logMod.LOG_KEY_FILE), 'utf8');
+  if (withLog) {
+    services.push(await createLogService(ctx));
+    const pem = await readFile(join(dataDir, LOG_DIR, LOG_KEY_FILE), 'utf8');
     log = { publicKey: createPublicKey(pem) };
   }
   services.push(await createCaService(ctx, { config: { oidcDevMode: true }, log }));

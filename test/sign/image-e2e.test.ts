@@ -9,8 +9,6 @@ import { RunnerRegistry } from '../../src/oidc/index.js';
 import {
   devToken,
   IDENTITY,
-  type LogModule,
-  loadLogModule,
   pushImage,
   SHA,
   type Stack,
@@ -20,9 +18,7 @@ import {
   tempDir,
 } from './helpers.js';
 
-const logMod: LogModule | undefined = await loadLogModule();
-
-describe.skipIf(!logMod)('sigil sign / verify images against the local stack', () => {
+describe('sigil sign / verify images against the local stack', () => {
   let stack: Stack;
   let home: string;
   let token: string;
@@ -31,7 +27,7 @@ describe.skipIf(!logMod)('sigil sign / verify images against the local stack', (
   const keyless = () => ['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', stack.url];
 
   beforeAll(async () => {
-    stack = await startStack(logMod);
+    stack = await startStack();
     home = await tempDir();
     const init = await sigil(['initialize', '--root', stack.url], env());
     expect(init.code, init.stderr).toBe(0);
@@ -228,7 +224,7 @@ describe.skipIf(!logMod)('sigil sign / verify images against the local stack', (
   });
 
   it('fails on a signature logged in a log the trusted root does not name', async () => {
-    const other = await startLogOnly(logMod);
+    const other = await startLogOnly();
     try {
       const { ref } = await signed('acme/otherlog', ['--rekor-url', other.url]);
       const v = await sigil(['verify', ...keyless(), ref], env());

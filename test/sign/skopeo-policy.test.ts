@@ -32,7 +32,7 @@ describe.skipIf(!SKOPEO)('skopeo policy.json sigstoreSigned against sigil key si
   const env = () => ({ SIGIL_HOME: dir, COSIGN_PASSWORD: 'correct horse' });
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack(false);
     dir = await tempDir();
     const gen = await sigil(['generate-key-pair', '--output-key-prefix', join(dir, 'cosign')], env());
     expect(gen.code, gen.stderr).toBe(0);

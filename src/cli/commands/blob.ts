@@ -103,3 +103,32 @@ export function registerBlobCommands(program: Command): void {
     if (!flags.bundle) process.stdout.write(`${JSON.stringify(signed.bundle)}\n`);
   });
 }
+
+export interface SignBundleOptions {
+  identityToken: string;
+  bundle: string;
+  signingConfig?: string;
+  trustedRoot?: string;
+  /** Sign FILE (an in-toto statement) as a DSSE envelope instead of a message signature. */
+  inToto?: boolean;
+}
+
+/**
+ * The conformance protocol's sign-bundle (sigstore/sigstore-conformance docs/cli_protocol.md): keyless, services
+ * from --signing-config (or the stored trust config), the v0.3 bundle written to --bundle.
+ */
+export async function signBundleFile(file: string, o: SignBundleOptions): Promise<void> {
+  const sign = await import('../../sign/index.js');
+  const { IN_TOTO_PAYLOAD_TYPE } = await import('../../formats/index.js');
+  const ctx = await signingContext({
+    identityToken: o.identityToken,
+    signingConfig: o.signingConfig,
+    trustedRoot: o.trustedRoot,
+    tlogUpload: true,
+  });
+  const artifact = await readInput(file);
+  const signed = o.inToto
+    ? await sign.signDsse(IN_TOTO_PAYLOAD_TYPE, artifact, ctx)
+    : await sign.signBlob(artifact, ctx);
+  await writeOutput(o.bundle, `${JSON.stringify(signed.bundle)}\n`);
+}
