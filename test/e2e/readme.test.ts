@@ -1,0 +1,105 @@
+// The README, followed to the letter on a clean clone: its first block (`npm ci && npx sigil up`) and then every
+// later ```sh block in order, in one bash session, as a newcomer would paste them. The commands come from the
+// README itself, so the test fails when the README's instructions stop working. The clone is of the committed
+// HEAD (a clean checkout, no dist/, no node_modules/, no .sigil/); `npm ci` really installs and builds it.
+// Only two things are set from outside: npm's offline preference (this machine has no internet, only a cache)
+// and SIGIL_PORT=0, so that `sigil up` takes a free port instead of 3000 on a shared machine.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Endpoints } from '../../src/server/index.js';
+import { bash, cleanEnv, shellBlocks, stripComment } from './helpers.js';
+
+const REPO = join(import.meta.dirname, '..', '..');
+const IDENTITY =
+  'https://github.com/acme/django-keyless/.github/workflows/docker-publish.yml@refs/heads/main';
+
+describe('the README on a clean clone', () => {
+  let dir: string;
+  let clone: string;
+  let blocks: string[];
+  let up: ChildProcess | undefined;
+  let upOutput = '';
+  let endpoints: Endpoints;
+  const env = cleanEnv({
+    npm_config_prefer_offline: 'true',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+    // node-gyp compiles better-sqlite3 on every core.
+    JOBS: 'max',
+    SIGIL_PORT: '0',
+  });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sigil-readme-'));
+    clone = join(dir, 'sigil');
+    execFileSync('git', ['clone', '--quiet', REPO, clone]);
+    blocks = shellBlocks(await readFile(join(clone, 'README.md'), 'utf8'));
+    // The README's first lines are the two commands: set up and start, and test.
+    const first = blocks[0].split('\n').filter((l) => l.trim());
+    expect(stripComment(first[0])).toBe('npm ci && npx sigil up');
+    expect(stripComment(first[1])).toBe('npm test');
+
+    const [install, start] = stripComment(first[0])
+      .split('&&')
+      .map((s) => s.trim());
+    const installed = await bash(install, { cwd: clone, env, timeoutMs: 360_000 });
+    expect(installed.code, installed.output).toBe(0);
+
+    up = spawn('bash', ['-c', `exec ${start}`], { cwd: clone, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    up.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      upOutput += s;
+    });
+    up.stderr!.setEncoding('utf8').on('data', (s: string) => {
+      upOutput += s;
+    });
+    const envFile = join(clone, '.sigil', 'env');
+    for (let i = 0; !existsSync(envFile); i++) {
+      if (up.exitCode !== null || i > 1200) throw new Error(`sigil up did not start:\n${upOutput}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    endpoints = JSON.parse(await readFile(join(clone, '.sigil', 'endpoints.json'), 'utf8')) as Endpoints;
+    expect((await fetch(`${endpoints.url}/healthz`)).status).toBe(200);
+    expect(upOutput).toContain(`sigil is up at ${endpoints.url}`);
+    expect(upOutput).toContain(`export SIGIL_TRUST_DIR=${join(clone, '.sigil')}`);
+  }, 420_000);
+
+  afterAll(async () => {
+    if (up && up.exitCode === null) {
+      // SIGTERM to `sigil up` itself (npx's node child), as an operator stopping the service would.
+      const exited = new Promise((r) => up!.on('close', r));
+      process.kill(endpoints?.pid ?? up.pid!, 'SIGTERM');
+      const timer = setTimeout(() => up!.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+      expect(upOutput).toMatch(/"signal":"SIGTERM".*"msg":"shutting down"/);
+    }
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  it('builds, pushes, signs with a workflow identity, verifies, reads the log, and rejects a moved tag', async () => {
+    const script = ['set -euo pipefail', ...blocks.slice(1)].join('\n');
+    const run = await bash(script, { cwd: clone, env, timeoutMs: 240_000 });
+    expect(run.code, run.output).toBe(0);
+    const out = run.output;
+    // `npm run demo`: the same walk on its own fresh stack.
+    expect(out).toMatch(/Done: \S+@sha256:[0-9a-f]{64} was signed by acme\/django-keyless's workflow/);
+    // The README's own steps, against the stack from the first block.
+    const image = new RegExp(`${endpoints.registry}/acme/django-keyless:latest@sha256:[0-9a-f]{64}`);
+    expect(out).toMatch(image);
+    expect(out).toContain('Using an identity token from github-actions');
+    expect(out).toContain('tlog entry created with index: 0');
+    expect(out).toContain(`Verification for ${endpoints.registry}/acme/django-keyless:latest --`);
+    expect(out).toContain(`Certificate subject: ${IDENTITY}`);
+    expect(out).toContain(`Certificate issuer URL: ${endpoints.url}`);
+    expect(out).toMatch(/^Index: 0$/m);
+    expect(out).toMatch(/^Computed Root Hash: ([0-9a-f]{64})\nExpected Root Hash: \1$/m);
+    // The moved tag: verify fails (non-zero, so the README's `|| echo` fallback prints).
+    expect(out).toContain(`Error: no signatures found for ${endpoints.registry}/acme/django-keyless@sha256:`);
+    expect(out).toContain('rejected: the tag now names an image nobody signed');
+  }, 300_000);
+});
