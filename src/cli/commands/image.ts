@@ -84,7 +84,9 @@ function progressPrinter(): (p: PushProgress) => void {
     const done = p.sent === p.total;
     if (prev && (prev.sent === p.sent || (!done && now - prev.at < 500))) return;
     last.set(p.digest, { at: now, sent: p.sent });
-    process.stderr.write(`${p.digest.slice(0, 19)}… ${size(p.sent)}/${size(p.total)}${done ? ' done' : ''}\n`);
+    process.stderr.write(
+      `${p.digest.slice(0, 19)}… ${size(p.sent)}/${size(p.total)}${done ? ' done' : ''}\n`,
+    );
   };
 }
 
