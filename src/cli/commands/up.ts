@@ -31,6 +31,11 @@ export function registerUpCommand(program: Command): void {
           port: Number(opts.port),
           publicUrl: opts.publicUrl,
           logLevel: opts.logLevel,
+        }).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EADDRINUSE') throw err;
+          throw new Error(
+            `${opts.host}:${opts.port} is in use (another sigil up?): pass --port PORT, or --port 0 for a free one`,
+          );
         });
         process.stdout.write(describeEndpoints(endpoints));
         const stop = (signal: string) => {
