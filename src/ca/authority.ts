@@ -2,8 +2,7 @@
 // identity token, check that the caller holds the key (proof of possession or CSR), map the identity, issue a
 // precertificate, get it logged and an SCT back from the CT log, and issue the final certificate with the SCT
 // embedded (RFC 6962 §3.3). The SCT is returned once the log's entry is durable.
-
-import type { CtLog } from '../ct/index.js';
+import type { CtLog, SctSigner } from '../ct/index.js';
 import { sctListExtensionValue } from '../ct/index.js';
 import { buildLeafTbs, signTbs, toPem } from './certificate.js';
 import { CaError } from './errors.js';
@@ -27,22 +26,35 @@ export interface SigningRequest {
 }
 
 export interface IssuedCertificate {
-  /** DER: leaf, intermediate, root. */
-  chain: Buffer[];
-  /** PEM of the same, as fulcio.proto CertificateChain returns them. */
+  /** PEM: leaf, intermediate, root, as fulcio.proto CertificateChain returns them. */
   chainPem: string[];
+}
+
+/** A certificate made but not yet released: its CT entry record still has to become durable. */
+export interface PreparedCertificate {
+  leafPem: string;
+  ctRecord?: Buffer;
+}
+
+/** Runs `prepare` elsewhere (worker threads: see pool.ts); undefined result means "do it in-process". */
+export interface Preparer {
+  prepare(req: SigningRequest): Promise<PreparedCertificate> | undefined;
 }
 
 export class CertificateAuthority {
   private readonly chainPemTail: string[];
+  private readonly sctSigner?: SctSigner;
+  /** Where prepare() runs when set (worker threads); the CT store append always happens here. */
+  preparer?: Preparer;
 
   constructor(
     readonly hierarchy: CaHierarchy,
     private readonly tokens: TokenVerifier,
     /** Without a CT log the certificate carries no SCT (clients that require one will refuse it). */
-    private readonly ct?: CtLog,
+    private readonly ct?: CtLog | SctSigner,
   ) {
     this.chainPemTail = [toPem(hierarchy.intermediateDer).trim(), toPem(hierarchy.rootDer).trim()];
+    this.sctSigner = ct && 'sctSigner' in ct ? ct.sctSigner : (ct as SctSigner | undefined);
   }
 
   /** fulcio.proto TrustBundle: one chain, intermediate then root. */
@@ -50,7 +62,8 @@ export class CertificateAuthority {
     return [this.chainPemTail];
   }
 
-  async issue(req: SigningRequest): Promise<IssuedCertificate> {
+  /** Everything but the durable CT append: token, key, identity, precertificate, SCT, final certificate. */
+  async prepare(req: SigningRequest): Promise<PreparedCertificate> {
     const { issuer, claims } = await this.tokens.verify(req.token);
     const principal = principalFromClaims(issuer, claims);
     let key: ClientKey;
@@ -72,28 +85,32 @@ export class CertificateAuthority {
       extensions: principal.extensions,
       notBefore: new Date(),
     });
-    let leaf: Buffer;
-    if (this.ct) {
-      const precert = await signTbs(tbs.precertTbs, ca.signer);
-      const logged = await this.ct.logPrecertificate({
-        tbs: tbs.tbsWithoutPoison,
-        issuerKeyHash: ca.issuerKeyHash,
-        precertificate: precert,
-        chain: [this.hierarchy.intermediateDer, this.hierarchy.rootDer],
-      });
-      // The final signature is made while the log's group commit is on its way to disk.
-      leaf = await signTbs(tbs.finalTbs(sctListExtensionValue([logged.sct])), ca.signer);
+    if (!this.sctSigner) {
+      return { leafPem: toPem(await signTbs(tbs.tbsWithoutPoison, ca.signer)).trim() };
+    }
+    const precert = await signTbs(tbs.precertTbs, ca.signer);
+    const { sct, record } = await this.sctSigner.sign({
+      tbs: tbs.tbsWithoutPoison,
+      issuerKeyHash: ca.issuerKeyHash,
+      precertificate: precert,
+      chain: [this.hierarchy.intermediateDer, this.hierarchy.rootDer],
+    });
+    const leaf = await signTbs(tbs.finalTbs(sctListExtensionValue([sct])), ca.signer);
+    return { leafPem: toPem(leaf).trim(), ctRecord: record };
+  }
+
+  /** Issues a certificate: it is released only once its precertificate entry is durable in the CT log. */
+  async issue(req: SigningRequest): Promise<IssuedCertificate> {
+    const prepared = await (this.preparer?.prepare(req) ?? this.prepare(req));
+    if (prepared.ctRecord) {
+      if (!this.ct || !('append' in this.ct))
+        throw new Error('a CT record was made but this CA has no CT store');
       try {
-        await logged.durable;
+        await this.ct.append(prepared.ctRecord);
       } catch (err) {
         throw new CaError(503, `the CT log could not record the precertificate: ${(err as Error).message}`);
       }
-    } else {
-      leaf = await signTbs(tbs.tbsWithoutPoison, ca.signer);
     }
-    return {
-      chain: [leaf, this.hierarchy.intermediateDer, this.hierarchy.rootDer],
-      chainPem: [toPem(leaf).trim(), ...this.chainPemTail],
-    };
+    return { chainPem: [prepared.leafPem, ...this.chainPemTail] };
   }
 }

@@ -195,6 +195,16 @@ export interface IssuingCa {
   keyId: Buffer;
   /** SHA-256 of the intermediate's SPKI (RFC 6962 issuer_key_hash). */
   issuerKeyHash: Buffer;
+  /** Encoded pieces that are the same in every leaf this CA issues. */
+  constants: {
+    version: Buffer;
+    sigAlg: Buffer;
+    keyUsage: Buffer;
+    extKeyUsage: Buffer;
+    authorityKeyId: Buffer;
+    poison: Buffer;
+    emptySubject: Buffer;
+  };
 }
 
 /**
@@ -203,46 +213,57 @@ export interface IssuingCa {
  * certificate minus its SCT extension equals the precertificate minus its poison, as clients check.
  */
 export function buildLeafTbs(ca: IssuingCa, req: LeafRequest) {
-  const serial = randomSerial();
-  const common: Extension[] = [
-    // digitalSignature (bit 0): 0x80 with 7 unused bits.
-    { oid: OID.keyUsage, critical: true, value: bitString(Buffer.from([0x80]), 7) },
-    { oid: OID.extKeyUsage, value: seq(oid(OID.codeSigning)) },
-    { oid: OID.subjectKeyIdentifier, value: octetString(subjectKeyId(req.spki)) },
-    { oid: OID.authorityKeyIdentifier, value: seq(implicit(0, ca.keyId)) },
-    // RFC 5280 §4.2.1.6: with an empty subject the SAN is critical.
-    { oid: OID.subjectAltName, critical: true, value: generalNames(req.san) },
-    ...req.extensions,
+  const k = ca.constants;
+  const notAfter = new Date(req.notBefore.getTime() + LEAF_VALIDITY_MS);
+  const head = [
+    k.version,
+    unsignedInteger(randomSerial()),
+    k.sigAlg,
+    ca.subject,
+    seq(time(req.notBefore), time(notAfter)),
+    k.emptySubject,
+    req.spki,
   ];
-  const encoded = common.map(encodeExtension);
-  const fields = {
-    serial,
-    sigAlg: signatureAlgorithm(ca.signer.publicKey),
-    issuer: ca.subject,
-    notBefore: req.notBefore,
-    notAfter: new Date(req.notBefore.getTime() + LEAF_VALIDITY_MS),
-    subject: seq(),
-    spki: req.spki,
-  };
-  const poison = encodeExtension({ oid: OID.ctPoison, critical: true, value: NULL });
+  const extensions = [
+    k.keyUsage,
+    k.extKeyUsage,
+    encodeExtension({ oid: OID.subjectKeyIdentifier, value: octetString(subjectKeyId(req.spki)) }),
+    k.authorityKeyId,
+    // RFC 5280 §4.2.1.6: with an empty subject the SAN is critical.
+    encodeExtension({ oid: OID.subjectAltName, critical: true, value: generalNames(req.san) }),
+    ...req.extensions.map(encodeExtension),
+  ];
+  const tbs = (last?: Buffer) =>
+    seq(...head, explicit(3, last ? seq(...extensions, last) : seq(...extensions)));
   return {
-    precertTbs: tbsCertificate({ ...fields, extensions: [...encoded, poison] }),
-    tbsWithoutPoison: tbsCertificate({ ...fields, extensions: encoded }),
-    finalTbs: (sctListValue: Buffer) =>
-      tbsCertificate({
-        ...fields,
-        extensions: [...encoded, encodeExtension({ oid: OID.sctList, value: sctListValue })],
-      }),
+    precertTbs: tbs(k.poison),
+    tbsWithoutPoison: tbs(),
+    finalTbs: (sctListValue: Buffer) => tbs(encodeExtension({ oid: OID.sctList, value: sctListValue })),
   };
 }
 
 export function issuingCa(signer: Signer, subject: Buffer): IssuingCa {
   const spki = spkiDer(signer.publicKey);
+  const keyId = subjectKeyId(spki);
   return {
     signer,
     subject,
-    keyId: subjectKeyId(spki),
+    keyId,
     issuerKeyHash: createHash('sha256').update(spki).digest(),
+    constants: {
+      version: explicit(0, smallInteger(2)), // v3
+      sigAlg: signatureAlgorithm(signer.publicKey),
+      // digitalSignature (bit 0): 0x80 with 7 unused bits.
+      keyUsage: encodeExtension({
+        oid: OID.keyUsage,
+        critical: true,
+        value: bitString(Buffer.from([0x80]), 7),
+      }),
+      extKeyUsage: encodeExtension({ oid: OID.extKeyUsage, value: seq(oid(OID.codeSigning)) }),
+      authorityKeyId: encodeExtension({ oid: OID.authorityKeyIdentifier, value: seq(implicit(0, keyId)) }),
+      poison: encodeExtension({ oid: OID.ctPoison, critical: true, value: NULL }),
+      emptySubject: seq(),
+    },
   };
 }
 

@@ -7,7 +7,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadOrCreatePrivateKey, localSigner, type Signer, writeFileAtomic } from '../crypto/index.js';
-import { CtLog, openFileEntryStore, registerCtRoutes } from '../ct/index.js';
+import { CtLog, CtTree, openFileEntryStore, recordLeaf, registerCtRoutes } from '../ct/index.js';
 import { LOG_DIR, LOG_KEY_FILE } from '../log/index.js';
 import { CiIssuer, registerOidcRoutes } from '../oidc/index.js';
 import type { Service, ServiceContext } from '../server/index.js';
@@ -17,6 +17,7 @@ import { type CaConfig, DEFAULT_AUDIENCE, loadCaConfig } from './config.js';
 import { type HierarchySigners, openHierarchy } from './hierarchy.js';
 import { registerCaRoutes } from './http.js';
 import type { IssuerConfig } from './identity.js';
+import { defaultWorkerCount, IssuePool } from './pool.js';
 import { TokenVerifier } from './tokens.js';
 
 /** Where the transparency log service keeps its key (src/log); read when the log is not passed in. */
@@ -41,6 +42,11 @@ export interface CaServiceOptions {
   signers?: HierarchySigners & { ct?: Signer };
   /** Overrides ca-config.json (tests, `sigil up`). */
   config?: Partial<CaConfig>;
+  /**
+   * Worker threads that do the issuance crypto (default: one per core, up to 4; 0: all on the main thread).
+   * Workers open the key files themselves, so custom `signers` imply 0.
+   */
+  issueWorkers?: number;
 }
 
 async function fileTime(path: string): Promise<Date | undefined> {
@@ -72,9 +78,17 @@ export async function createCaService(ctx: ServiceContext, options: CaServiceOpt
   const ctKeyPath = join(ctx.dataDir, 'ct', 'ct-key.pem');
   const ctSigner = options.signers?.ct ?? localSigner(await loadOrCreatePrivateKey(ctKeyPath, 'ecdsa-p256'));
   const ctValidFrom = backdate((await fileTime(ctKeyPath)) ?? hierarchy.validFrom);
-  const ct = new CtLog(ctSigner, openFileEntryStore(join(ctx.dataDir, 'ct', 'entries.log')), [
-    hierarchy.rootDer,
-  ]);
+  const ctQueue = openFileEntryStore(join(ctx.dataDir, 'ct', 'entries.log'));
+  // The tree engine gets a thread of its own when the CT key is a file it can open there.
+  const treeKey = options.signers?.ct ? undefined : ctKeyPath;
+  const ctTree = await CtTree.open(join(ctx.dataDir, 'ct'), ctSigner, ctQueue, recordLeaf, treeKey);
+  const ct = new CtLog({
+    signer: ctSigner,
+    store: ctQueue,
+    roots: [hierarchy.rootDer],
+    defaultChain: [hierarchy.intermediateDer, hierarchy.rootDer],
+    tree: ctTree,
+  });
 
   const issuers = (): IssuerConfig[] =>
     config.allowOwnIssuer
@@ -88,6 +102,9 @@ export async function createCaService(ctx: ServiceContext, options: CaServiceOpt
   const oidc = withIssuer
     ? await CiIssuer.open(ctx.dataDir, ctx.publicUrl, { devMode: config.oidcDevMode })
     : undefined;
+
+  const workerCount = options.signers ? 0 : (options.issueWorkers ?? defaultWorkerCount());
+  let pool: IssuePool | undefined;
 
   let log = options.log;
   let trust: { root: Record<string, unknown>; signing: Record<string, unknown> } | undefined;
@@ -146,14 +163,23 @@ export async function createCaService(ctx: ServiceContext, options: CaServiceOpt
     },
     async started() {
       trust = await buildTrustFiles();
+      if (workerCount > 0) {
+        pool = await IssuePool.start(workerCount, ctx.dataDir, issuers());
+        ca.preparer = pool;
+      }
     },
     async close() {
+      ca.preparer = undefined;
+      await pool?.close();
       await ct.close();
     },
   };
 }
 
-/** `sigil serve ca`: reads everything from the data dir. */
+/** `sigil serve ca`: reads everything from the data dir; SIGIL_CA_ISSUE_WORKERS overrides the worker count. */
 export function caServiceFactory(ctx: ServiceContext): Promise<Service> {
-  return createCaService(ctx);
+  const workers = process.env.SIGIL_CA_ISSUE_WORKERS;
+  if (workers !== undefined && !/^\d{1,2}$/.test(workers))
+    throw new Error(`SIGIL_CA_ISSUE_WORKERS must be a small number, got ${JSON.stringify(workers)}`);
+  return createCaService(ctx, workers === undefined ? {} : { issueWorkers: Number(workers) });
 }

@@ -2,15 +2,17 @@
 // must be listed, its keys come from discovery + JWKS (jose's remote JWK set caches them and refetches on an
 // unknown `kid`), only asymmetric algorithms are accepted, and `iss`, `aud`, `exp`, `nbf` and `iat` are checked
 // with a small clock skew. Every refusal is a CaError 401 that says which rule failed.
+//
+// jose parses the token and selects and imports the key; the JWS signature itself (RFC 7515 §5.2) is checked
+// with node:crypto synchronously on a KeyObject cached per imported key: this runs on every issuance, and
+// WebCrypto's async verify costs several times more CPU here (see docs/design/ca-issuance.md).
 import {
-  createRemoteJWKSet,
-  decodeJwt,
-  decodeProtectedHeader,
-  errors,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  jwtVerify,
-} from 'jose';
+  constants as cryptoConstants,
+  KeyObject,
+  type KeyObject as NodeKeyObject,
+  verify,
+} from 'node:crypto';
+import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { CaError } from './errors.js';
 import type { IssuerConfig } from './identity.js';
 
@@ -89,38 +91,103 @@ export class TokenVerifier {
 
   async verify(token: string): Promise<VerifiedToken> {
     if (!token) throw unauthorized('no identity token was given');
-    let iss: unknown;
-    let alg: unknown;
+    let header: Record<string, unknown>;
+    let claims: VerifiedToken['claims'];
     try {
-      alg = decodeProtectedHeader(token).alg;
-      iss = decodeJwt(token).iss;
+      // One decode of each part; jose's decode helpers would parse the token again for each field.
+      const [h, p, sig] = token.split('.');
+      if (sig === undefined || token.split('.').length !== 3) throw new Error('not three parts');
+      header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
+      claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+      if (typeof header !== 'object' || !header || typeof claims !== 'object' || !claims)
+        throw new Error('not JSON objects');
     } catch {
       throw unauthorized('the identity token is not a well-formed JWT');
     }
+    const { alg } = header;
+    const { iss } = claims;
     if (typeof alg !== 'string' || !ACCEPTED_ALGORITHMS.includes(alg))
       throw unauthorized(`the identity token's algorithm ${String(alg)} is not accepted (asymmetric only)`);
     if (typeof iss !== 'string') throw unauthorized('the identity token has no "iss" claim');
     const issuer = this.findIssuer(iss);
     if (!issuer) throw unauthorized(`the identity token's issuer ${iss} is not on this CA's allow-list`);
     const keys = await this.keySet(iss);
-    let claims: JWTPayload;
+    let key: NodeKeyObject;
     try {
-      ({ payload: claims } = await jwtVerify(token, keys, {
-        issuer: iss,
-        audience: issuer.clientId,
-        algorithms: ACCEPTED_ALGORITHMS,
-        clockTolerance: CLOCK_SKEW_SECONDS,
-        requiredClaims: ['exp', 'iat', 'sub'],
-      }));
+      key = toKeyObject(await keys(header as Parameters<JWTVerifyGetKey>[0], { payload: '', signature: '' }));
     } catch (err) {
       throw describeJoseError(err, issuer);
     }
-    // jose checks `iat` only against maxTokenAge; a token issued in the future is as suspect as a `nbf` one.
-    const now = Math.floor(Date.now() / 1000);
-    if (typeof claims.iat === 'number' && claims.iat > now + CLOCK_SKEW_SECONDS)
-      throw unauthorized('the identity token is not yet valid: "iat" is in the future');
-    return { issuer, claims: claims as VerifiedToken['claims'] };
+    if (!verifyJws(token, alg, key)) throw unauthorized('the identity token signature does not verify');
+    checkClaims(claims, issuer);
+    return { issuer, claims };
   }
+}
+
+const keyObjects = new WeakMap<object, NodeKeyObject>();
+
+/** jose hands out WebCrypto CryptoKeys (cached per JWK); node:crypto wants a KeyObject: convert once per key. */
+function toKeyObject(key: unknown): NodeKeyObject {
+  if (key instanceof KeyObject) return key;
+  let ko = keyObjects.get(key as object);
+  if (!ko) {
+    ko = KeyObject.from(key as Parameters<typeof KeyObject.from>[0]);
+    keyObjects.set(key as object, ko);
+  }
+  return ko;
+}
+
+const HASHES: Record<string, string> = { '256': 'sha256', '384': 'sha384', '512': 'sha512' };
+const EC_CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
+
+/** RFC 7518 §3: the signature over `header.payload`, with the key type the algorithm demands. */
+function verifyJws(token: string, alg: string, key: NodeKeyObject): boolean {
+  const dot = token.lastIndexOf('.');
+  const signingInput = Buffer.from(token.slice(0, dot), 'latin1');
+  const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+  const hash = HASHES[alg.slice(2)];
+  const type = key.asymmetricKeyType;
+  try {
+    if (alg === 'EdDSA') return type === 'ed25519' && verify(null, signingInput, key, signature);
+    if (alg.startsWith('ES')) {
+      if (type !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== EC_CURVES[alg]) return false;
+      return verify(hash, signingInput, { key, dsaEncoding: 'ieee-p1363' }, signature);
+    }
+    if (alg.startsWith('RS')) return type === 'rsa' && verify(hash, signingInput, key, signature);
+    if (alg.startsWith('PS')) {
+      if (type !== 'rsa' && type !== 'rsa-pss') return false;
+      const padding = cryptoConstants.RSA_PKCS1_PSS_PADDING;
+      return verify(hash, signingInput, { key, padding, saltLength: Number(alg.slice(2)) / 8 }, signature);
+    }
+  } catch {
+    return false;
+  }
+  return false;
+}
+
+/** RFC 7519 §4.1 registered claims, with CLOCK_SKEW_SECONDS of tolerance. */
+function checkClaims(c: VerifiedToken['claims'], issuer: IssuerConfig): void {
+  const now = Math.floor(Date.now() / 1000);
+  for (const name of ['exp', 'iat', 'sub']) {
+    if (c[name] === undefined) throw unauthorized(`the identity token is missing the "${name}" claim`);
+  }
+  if (typeof c.exp !== 'number' || typeof c.iat !== 'number')
+    throw unauthorized('the identity token\'s "exp" and "iat" must be numbers');
+  if (c.nbf !== undefined && typeof c.nbf !== 'number')
+    throw unauthorized('the identity token\'s "nbf" must be a number');
+  if (typeof c.sub !== 'string' || c.sub === '')
+    throw unauthorized('the identity token\'s "sub" must be a non-empty string');
+  if (c.iss !== issuer.issuerUrl)
+    throw unauthorized(`the identity token's issuer must be ${issuer.issuerUrl}`);
+  const aud = Array.isArray(c.aud) ? c.aud : [c.aud];
+  if (!aud.includes(issuer.clientId))
+    throw unauthorized(`the identity token's audience is wrong: expected "${issuer.clientId}"`);
+  if (c.exp <= now - CLOCK_SKEW_SECONDS) throw unauthorized('the identity token has expired');
+  if (typeof c.nbf === 'number' && c.nbf > now + CLOCK_SKEW_SECONDS)
+    throw unauthorized('the identity token is not yet valid ("nbf" is in the future)');
+  // A token issued in the future is as suspect as one with a future `nbf`.
+  if (c.iat > now + CLOCK_SKEW_SECONDS)
+    throw unauthorized('the identity token is not yet valid: "iat" is in the future');
 }
 
 function describeJoseError(err: unknown, issuer: IssuerConfig): CaError {

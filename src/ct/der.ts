@@ -19,17 +19,40 @@ export const TAG = {
   SET: 0x31,
 } as const;
 
-function lengthBytes(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const out: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) out.unshift(v & 0xff);
-  return Buffer.from([0x80 | out.length, ...out]);
+function lengthSize(n: number): number {
+  if (n < 0x80) return 1;
+  if (n < 0x100) return 2;
+  if (n < 0x10000) return 3;
+  if (n < 0x1000000) return 4;
+  return 5;
 }
 
-/** One TLV with the given tag byte around already-encoded content. */
+function writeLength(out: Buffer, pos: number, n: number): number {
+  if (n < 0x80) {
+    out[pos] = n;
+    return pos + 1;
+  }
+  const size = lengthSize(n) - 1;
+  out[pos] = 0x80 | size;
+  for (let i = size; i > 0; i--) out[pos + i] = (n >>> (8 * (size - i))) & 0xff;
+  return pos + 1 + size;
+}
+
+/**
+ * One TLV with the given tag byte around already-encoded content. Written straight into one allocation: the
+ * CA encodes a few hundred of these per certificate, so intermediate concatenations would dominate.
+ */
 export function tlv(tag: number, ...content: Uint8Array[]): Buffer {
-  const body = content.length === 1 ? Buffer.from(content[0]) : Buffer.concat(content);
-  return Buffer.concat([Buffer.from([tag]), lengthBytes(body.length), body]);
+  let len = 0;
+  for (const c of content) len += c.length;
+  const out = Buffer.allocUnsafe(1 + lengthSize(len) + len);
+  out[0] = tag;
+  let pos = writeLength(out, 1, len);
+  for (const c of content) {
+    out.set(c, pos);
+    pos += c.length;
+  }
+  return out;
 }
 
 export const seq = (...items: Uint8Array[]) => tlv(TAG.SEQUENCE, ...items);
@@ -79,11 +102,12 @@ export function oid(dotted: string): Buffer {
 
 /** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; seconds precision, always Zulu. */
 export function time(date: Date): Buffer {
-  const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
-  const digits = iso.slice(0, 19).replace(/[-T:]/g, '');
   const year = date.getUTCFullYear();
-  if (year >= 1950 && year < 2050) return tlv(TAG.UTC_TIME, Buffer.from(`${digits.slice(2)}Z`, 'ascii'));
-  return tlv(TAG.GENERALIZED_TIME, Buffer.from(`${digits}Z`, 'ascii'));
+  const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+  const rest = `${two(date.getUTCMonth() + 1)}${two(date.getUTCDate())}${two(date.getUTCHours())}${two(date.getUTCMinutes())}${two(date.getUTCSeconds())}Z`;
+  if (year >= 1950 && year < 2050)
+    return tlv(TAG.UTC_TIME, Buffer.from(`${two(year % 100)}${rest}`, 'latin1'));
+  return tlv(TAG.GENERALIZED_TIME, Buffer.from(`${String(year).padStart(4, '0')}${rest}`, 'latin1'));
 }
 
 // ---- reading ----

@@ -1,5 +1,6 @@
 // RFC 6962 §4 over HTTP, mounted under a prefix (the `ca` service uses /ct, so paths are /ct/v1/...):
-// add-pre-chain, get-roots and get-entries here; the tree-head and proof endpoints come from the Merkle view.
+// add-pre-chain, get-sth, get-sth-consistency, get-proof-by-hash, get-entries, get-roots. add-chain is refused:
+// this log takes only its own CA's precertificates.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CtError, type CtLog } from './log.js';
 import { sctToJson } from './sct.js';
@@ -37,6 +38,46 @@ export async function registerCtRoutes(app: FastifyInstance, log: CtLog): Promis
   );
 
   app.get('/v1/get-roots', async () => ({ certificates: log.roots.map((r) => r.toString('base64')) }));
+
+  app.get('/v1/get-sth', async (_req, reply) => {
+    if (!log.tree) return fail(reply, 503, 'this log has no Merkle tree');
+    return log.tree.sth();
+  });
+
+  app.get('/v1/get-sth-consistency', async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    try {
+      if (!log.tree) throw new CtError('this log has no Merkle tree', 503);
+      const first = parseIndex(q.first, 'first');
+      const second = parseIndex(q.second, 'second');
+      if (first > second) throw new CtError('first must not exceed second');
+      if (second > log.tree.size()) throw new CtError(`second exceeds the tree size ${log.tree.size()}`);
+      const proof = first === 0 || first === second ? [] : await log.tree.consistency(first, second);
+      return { consistency: proof.map((h) => h.toString('base64')) };
+    } catch (err) {
+      if (err instanceof CtError) return fail(reply, err.status, err.message);
+      throw err;
+    }
+  });
+
+  app.get('/v1/get-proof-by-hash', async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    try {
+      if (!log.tree) throw new CtError('this log has no Merkle tree', 503);
+      const size = parseIndex(q.tree_size, 'tree_size');
+      if (size > log.tree.size()) throw new CtError(`tree_size exceeds the tree size ${log.tree.size()}`);
+      // An unescaped '+' in the query arrives as a space.
+      const hash =
+        typeof q.hash === 'string' ? Buffer.from(q.hash.replace(/ /g, '+'), 'base64') : Buffer.alloc(0);
+      if (hash.length !== 32) throw new CtError('hash must be a base64 SHA-256 leaf hash');
+      const found = await log.tree.proofByHash(hash, size);
+      if (!found) throw new CtError(`no entry with that leaf hash in the tree of size ${size}`, 404);
+      return { leaf_index: found.index, audit_path: found.path.map((h) => h.toString('base64')) };
+    } catch (err) {
+      if (err instanceof CtError) return fail(reply, err.status, err.message);
+      throw err;
+    }
+  });
 
   app.get('/v1/get-entries', async (req, reply) => {
     const q = req.query as Record<string, unknown>;

@@ -28,7 +28,16 @@ export {
   utf8,
 } from './der.js';
 export { MAX_ENTRIES_PER_GET, registerCtRoutes } from './http.js';
-export { type CtEntry, CtError, CtLog, type LoggedSct, type PrecertSubmission, precertLeaf } from './log.js';
+export {
+  type CtEntry,
+  CtError,
+  CtLog,
+  type LoggedSct,
+  type PrecertSubmission,
+  precertLeaf,
+  recordLeaf,
+  SctSigner,
+} from './log.js';
 export {
   isPrecertificate,
   issuerKeyHash,
@@ -47,4 +56,8 @@ export {
   sctToJson,
   serializeSct,
 } from './sct.js';
+export { spawnModuleWorker } from './spawn-worker.js';
 export { type CtEntryStore, openFileEntryStore } from './store.js';
+export { CtTree, MAX_MERGE_DELAY_SECONDS, type SignedTreeHead, treeHeadSignedData } from './tree.js';
+export { InlineTree, type TreeBackend, type TreeHeadInfo } from './tree-backend.js';
+export { ThreadTree } from './tree-thread.js';

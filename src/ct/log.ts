@@ -15,6 +15,7 @@ import {
 } from './precert.js';
 import { precertSignedData, type Sct } from './sct.js';
 import type { CtEntryStore } from './store.js';
+import type { CtTree } from './tree.js';
 
 /** RFC 6962 §3.4 LogEntryType precert_entry; MerkleLeafType timestamped_entry; Version v1. */
 const PRECERT_ENTRY = 1;
@@ -79,44 +80,114 @@ function precertExtraData(precert: Buffer, chain: Buffer[]): Buffer {
   return Buffer.concat([withU24(precert), withU24(chainBytes)]);
 }
 
-function encodeRecord(entry: CtEntry): Buffer {
-  return Buffer.concat([withU24(entry.leafInput), entry.extraData]);
+const sameChain = (a: Buffer[], b: Buffer[] | undefined) =>
+  b !== undefined && a.length === b.length && a.every((c, i) => c === b[i] || c.equals(b[i]));
+
+/**
+ * A queued entry: leaf_input, the precertificate, and its chain, which is left out (marker 0) when it is the
+ * CA's own chain: nearly every entry has that one, and the queue is written and fsynced on every issuance.
+ */
+function encodeRecord(leafInput: Buffer, precert: Buffer, chain: Buffer[], defaultChain?: Buffer[]): Buffer {
+  const explicitChain = !sameChain(chain, defaultChain);
+  return Buffer.concat([
+    withU24(leafInput),
+    withU24(precert),
+    Buffer.from([explicitChain ? 1 : 0]),
+    ...(explicitChain ? [withU24(Buffer.concat(chain.map(withU24)))] : []),
+  ]);
 }
 
-function decodeRecord(record: Buffer): CtEntry {
-  const len = record.readUIntBE(0, 3);
-  return { leafInput: record.subarray(3, 3 + len), extraData: record.subarray(3 + len) };
+/** The leaf_input of a stored entry record (what the Merkle tree hashes). */
+export function recordLeaf(record: Buffer): Buffer {
+  return record.subarray(3, 3 + record.readUIntBE(0, 3));
 }
 
-export class CtLog {
+function decodeRecord(record: Buffer, defaultChain: Buffer[]): CtEntry {
+  const leafEnd = 3 + record.readUIntBE(0, 3);
+  const precertEnd = leafEnd + 3 + record.readUIntBE(leafEnd, 3);
+  const precert = record.subarray(leafEnd + 3, precertEnd);
+  let chain = defaultChain;
+  if (record[precertEnd] === 1) {
+    chain = [];
+    const body = record.subarray(precertEnd + 4, precertEnd + 4 + record.readUIntBE(precertEnd + 1, 3));
+    for (let pos = 0; pos < body.length; pos += 3 + body.readUIntBE(pos, 3))
+      chain.push(body.subarray(pos + 3, pos + 3 + body.readUIntBE(pos, 3)));
+  }
+  return { leafInput: record.subarray(3, leafEnd), extraData: precertExtraData(precert, chain) };
+}
+
+export class SctSigner {
   readonly publicKey: KeyObject;
   /** RFC 6962 §3.2 LogID: SHA-256 of the log's DER public key. */
   readonly logId: Buffer;
-  private readonly rootFingerprints: Set<string>;
 
   constructor(
     private readonly signer: Signer,
-    private readonly store: CtEntryStore,
-    /** DER root certificates whose chains add-pre-chain accepts (§4.1). */
-    readonly roots: Buffer[],
+    /** The CA's own chain, which records leave out (see encodeRecord). */
+    private readonly defaultChain?: Buffer[],
     private readonly now: () => number = Date.now,
   ) {
     this.publicKey = signer.publicKey;
     this.logId = keyId(signer.publicKey);
-    this.rootFingerprints = new Set(roots.map((r) => createHash('sha256').update(r).digest('hex')));
   }
 
-  /** Signs an SCT for an already-validated precertificate (the CA's in-process path) and queues the entry. */
-  async logPrecertificate(sub: PrecertSubmission): Promise<LoggedSct> {
+  async sign(sub: PrecertSubmission): Promise<{ sct: Sct; record: Buffer }> {
     const timestamp = this.now();
     const signature = await this.signer.sign(precertSignedData(timestamp, sub.issuerKeyHash, sub.tbs));
     const leafInput = precertLeaf(timestamp, sub.issuerKeyHash, sub.tbs);
-    const durable = this.store.append(
-      encodeRecord({ leafInput, extraData: precertExtraData(sub.precertificate, sub.chain) }),
-    );
+    const record = encodeRecord(leafInput, sub.precertificate, sub.chain, this.defaultChain);
+    return { sct: { logId: this.logId, timestamp, extensions: Buffer.alloc(0), signature }, record };
+  }
+}
+
+export interface CtLogOptions {
+  signer: Signer;
+  store: CtEntryStore;
+  /** DER root certificates whose chains add-pre-chain accepts (§4.1). */
+  roots: Buffer[];
+  /** The CA's own chain (intermediate, root): stored once, not in every entry. */
+  defaultChain?: Buffer[];
+  /** The Merkle tree the queued entries are merged into; without one the log only queues. */
+  tree?: CtTree;
+  now?: () => number;
+}
+
+export class CtLog {
+  readonly publicKey: KeyObject;
+  readonly logId: Buffer;
+  readonly sctSigner: SctSigner;
+  readonly roots: Buffer[];
+  readonly tree?: CtTree;
+  private readonly store: CtEntryStore;
+  private readonly defaultChain: Buffer[];
+  private readonly rootFingerprints: Set<string>;
+
+  constructor(options: CtLogOptions) {
+    this.defaultChain = options.defaultChain ?? [];
+    this.sctSigner = new SctSigner(options.signer, options.defaultChain, options.now);
+    this.publicKey = options.signer.publicKey;
+    this.logId = this.sctSigner.logId;
+    this.store = options.store;
+    this.roots = options.roots;
+    this.tree = options.tree;
+    this.rootFingerprints = new Set(this.roots.map((r) => createHash('sha256').update(r).digest('hex')));
+  }
+
+  /** Queues an entry record made by an SctSigner of this log; resolves with its index once it is durable. */
+  async append(record: Buffer): Promise<number> {
+    const index = await this.store.append(record);
+    // Merged into the tree in the background, within the maximum merge delay.
+    this.tree?.catchUp();
+    return index;
+  }
+
+  /** Signs an SCT for an already-validated precertificate and queues the entry. */
+  async logPrecertificate(sub: PrecertSubmission): Promise<LoggedSct> {
+    const { sct, record } = await this.sctSigner.sign(sub);
+    const durable = this.append(record);
     // Avoid an unhandled rejection if the caller fails before awaiting; the caller still sees the error.
     durable.catch(() => {});
-    return { sct: { logId: this.logId, timestamp, extensions: Buffer.alloc(0), signature }, durable };
+    return { sct, durable };
   }
 
   /**
@@ -163,7 +234,7 @@ export class CtLog {
   }
 
   entry(index: number): CtEntry {
-    return decodeRecord(this.store.get(index));
+    return decodeRecord(this.store.get(index), this.defaultChain);
   }
 
   publicKeyDer(): Buffer {
@@ -175,7 +246,8 @@ export class CtLog {
     return verifySignature(this.publicKey, precertSignedData(sct.timestamp, issuerHash, tbs), sct.signature);
   }
 
-  close(): Promise<void> {
-    return this.store.close();
+  async close(): Promise<void> {
+    await this.tree?.close();
+    await this.store.close();
   }
 }

@@ -2,7 +2,6 @@
 // LogEntry response keyed by entry ID, the signed entry timestamp payload (RFC 8785 canonical JSON of
 // {body, integratedTime, logID, logIndex}), entry UUIDs (hex leaf hash) and entry IDs (16 hex tree ID + UUID),
 // plus the small strict-JSON helpers the entry type modules use to say exactly which field is wrong.
-import canonicalize from 'canonicalize';
 
 /** A client error in a proposed entry or query: the message names the field and the problem. */
 export class FormatError extends Error {}
@@ -65,11 +64,25 @@ export function parseProposedEntry(json: unknown): ProposedEntry {
   return { kind, apiVersion, spec };
 }
 
-/** RFC 8785 canonical JSON bytes (the form Rekor bodies and SET payloads take). */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (typeof v === 'object' && v !== null) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  if (typeof v === 'number' && !Number.isSafeInteger(v))
+    throw new Error('only integers are canonicalized here');
+  return v;
+}
+
+/**
+ * RFC 8785 canonical JSON bytes (the form Rekor bodies and SET payloads take). For the values used here (strings,
+ * safe integers, objects, arrays) JCS is JSON.stringify with keys sorted by UTF-16 code units, which is what
+ * Array.prototype.sort does; test/log/api.test.ts cross-checks it with the canonicalize package.
+ */
 export function canonicalJson(value: unknown): Buffer {
-  const s = canonicalize(value);
-  if (s === undefined) throw new Error('value cannot be canonicalized');
-  return Buffer.from(s, 'utf8');
+  return Buffer.from(JSON.stringify(sortKeys(value)), 'utf8');
 }
 
 export interface SetPayload {

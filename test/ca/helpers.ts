@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CaServiceOptions, createCaService } from '../../src/ca/index.js';
+import { createLogService } from '../../src/log/index.js';
 import { lateUrl, type RunningServer, startServer } from '../../src/server/index.js';
 
 export interface RunningCa {
@@ -14,14 +15,20 @@ export interface RunningCa {
   stop(): Promise<void>;
 }
 
-export async function startCa(options: CaServiceOptions = {}, dataDir?: string): Promise<RunningCa> {
+export async function startCa(
+  options: CaServiceOptions & { withLog?: boolean } = {},
+  dataDir?: string,
+): Promise<RunningCa> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'sigil-ca-')));
   const url = lateUrl();
+  // The transparency log first: it makes its key, which the CA then names in trusted_root.json.
+  const log = options.withLog ? [await createLogService({ dataDir: dir, publicUrl: url.get })] : [];
   const service = await createCaService(
     { dataDir: dir, publicUrl: url.get },
-    { ...options, config: { oidcDevMode: true, ...options.config } },
+    // Worker threads cost startup time; tests use them only where they say so (the interop test does).
+    { issueWorkers: 0, ...options, config: { oidcDevMode: true, ...options.config } },
   );
-  const server = await startServer([service], { logLevel: 'silent', onUrl: url.set });
+  const server = await startServer([...log, service], { logLevel: 'silent', onUrl: url.set });
   return {
     server,
     url: server.url,
@@ -52,8 +59,13 @@ export async function devToken(base: string, body: Record<string, unknown> = {})
   return ((await res.json()) as { value: string }).value;
 }
 
+/** The token's `sub`, or '' for a token that is not a JWT or has none (the negative tests send those). */
 export function subOf(token: string): string {
-  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sub;
+  try {
+    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()).sub ?? '';
+  } catch {
+    return '';
+  }
 }
 
 export function newKey(): { privateKey: KeyObject; pem: string } {

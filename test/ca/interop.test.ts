@@ -1,19 +1,18 @@
 // Interop with the real sigstore-js client: it gets a token from sigil's CI issuer through the GitHub Actions
-// request protocol (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN), a certificate from sigil's CA, and the bundle it
-// produces verifies offline with sigil's trusted_root.json (chain, embedded SCT against our CT log key, identity
-// policy), using sigstore-js' own verification code.
+// request protocol (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN), a certificate from sigil's CA and an entry in sigil's
+// transparency log, and the bundle it produces verifies offline with sigil's trusted_root.json through
+// sigstore-js' Verifier: chain, embedded SCT against our CT log key, tlog inclusion + SET, signature, and an
+// identity + issuer policy.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { X509Certificate as SigstoreX509 } from '@sigstore/core';
-import { toSignedEntity, toTrustMaterial } from '@sigstore/verify';
-// verifyCertificate is sigstore-js' chain + SCT check; the package has no exports map, so it is reachable.
-import { verifyCertificate } from '@sigstore/verify/dist/key/index.js';
+import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { sign } from 'sigstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseTrustedRoot } from '../../src/trust/index.js';
+import { parseSigningConfig, parseTrustedRoot } from '../../src/trust/index.js';
 import { type RunningCa, startCa } from './helpers.js';
 
 const run = promisify(execFile);
@@ -24,7 +23,7 @@ describe('sigstore-js against sigil CA + CI issuer', () => {
   let secret: string;
 
   beforeAll(async () => {
-    ca = await startCa({ config: { oidcDevMode: false } });
+    ca = await startCa({ config: { oidcDevMode: false }, issueWorkers: 2, withLog: true });
     // Register a runner through the real CLI, as an operator would.
     const { stdout } = await run(
       process.execPath,
@@ -70,7 +69,7 @@ describe('sigstore-js against sigil CA + CI issuer', () => {
     let bundleJson: Awaited<ReturnType<typeof sign>>;
     try {
       // No identityToken: sigstore-js finds the token itself through the Actions request protocol.
-      bundleJson = await sign(payload, { fulcioURL: ca.url, tlogUpload: false, retry: 0 });
+      bundleJson = await sign(payload, { fulcioURL: ca.url, rekorURL: ca.url, retry: 0 });
     } finally {
       process.env.ACTIONS_ID_TOKEN_REQUEST_URL = saved.url;
       process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = saved.token;
@@ -79,22 +78,37 @@ describe('sigstore-js against sigil CA + CI issuer', () => {
     const trustedRootJson = JSON.parse(await readFile(join(ca.dataDir, 'trusted_root.json'), 'utf8'));
     expect(await (await fetch(`${ca.url}/trusted_root.json`)).json()).toEqual(trustedRootJson);
     const trust = toTrustMaterial(parseTrustedRoot(trustedRootJson));
+    const signingConfig = parseSigningConfig(await (await fetch(`${ca.url}/signing_config.json`)).json());
+    expect(signingConfig.caUrls[0].url).toBe(ca.url);
+    expect(signingConfig.rekorTlogUrls[0].url).toBe(ca.url);
+    expect(signingConfig.oidcUrls[0].url).toBe(ca.url);
     const entity = toSignedEntity(bundleFromJSON(bundleJson), payload);
     if (entity.key.$case !== 'certificate') throw new Error('expected a certificate');
 
-    // Chain to our root and the embedded SCT against our CT log's key, at signing time.
-    const { scts, signer } = verifyCertificate(entity.key.certificate, [new Date()], trust);
-    expect(scts).toHaveLength(1);
-    expect(entity.signature.verifySignature(signer.key)).toBe(true);
-    expect(signer.identity?.extensions?.issuer).toBe(ca.url);
-    expect(signer.identity?.subjectAlternativeName).toBe(
-      'https://github.com/acme/widgets/.github/workflows/release.yml@refs/tags/v1.2.3',
-    );
+    const verifier = new Verifier(trust, { ctlogThreshold: 1, tlogThreshold: 1 });
+    const policy = {
+      subjectAlternativeName:
+        'https://github.com/acme/widgets/.github/workflows/release.yml@refs/tags/v1.2.3',
+      extensions: { issuer: ca.url },
+    };
+    const signer = verifier.verify(entity, policy);
+    expect(signer.identity?.subjectAlternativeName).toBe(policy.subjectAlternativeName);
+    expect(bundleJson.verificationMaterial.tlogEntries).toHaveLength(1);
 
-    // A tampered payload or a different identity must not pass.
-    expect(entity.signature.verifySignature(signer.key)).toBe(true);
-    const other = toSignedEntity(bundleFromJSON(bundleJson), Buffer.from('tampered'));
-    expect(other.signature.verifySignature(signer.key)).toBe(false);
+    // A tampered payload, another identity or another issuer must not pass.
+    const tampered = toSignedEntity(bundleFromJSON(bundleJson), Buffer.from('tampered'));
+    expect(() => verifier.verify(tampered, policy)).toThrow();
+    expect(() =>
+      verifier.verify(entity, { ...policy, subjectAlternativeName: 'https://github.com/x' }),
+    ).toThrow(/certificate identity error/);
+    expect(() => verifier.verify(entity, { ...policy, extensions: { issuer: 'https://evil' } })).toThrow(
+      /issuer/,
+    );
+    // Without our CT log in the trust material the SCT does not verify.
+    const noCt = toTrustMaterial(parseTrustedRoot({ ...trustedRootJson, ctlogs: [] }));
+    expect(() =>
+      new Verifier(noCt, { ctlogThreshold: 1, tlogThreshold: 1 }).verify(entity, policy),
+    ).toThrow();
 
     // The certificate carries the GitHub workflow extensions with the right values.
     const cert = entity.key.certificate;

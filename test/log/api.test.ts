@@ -203,3 +203,16 @@ function hashedRekordOf(created: Record<string, { body: string }>): unknown {
   const body = JSON.parse(Buffer.from(Object.values(created)[0].body, 'base64').toString());
   return body;
 }
+
+describe('canonical JSON', () => {
+  it('matches the canonicalize package (RFC 8785) on entry-shaped values', async () => {
+    const { canonicalJson } = await import('../../src/formats/rekor-entry.js');
+    const values = [
+      { b: 1, a: 'x', c: { z: [1, 2, { y: 'é', x: '\u2028\u0001"\\\\' }], é: 0, É: -5, '': 'empty' } },
+      { integratedTime: 1_700_000_000, logIndex: 0, logID: 'ab', body: 'eyJ9' },
+      [{ b: [], a: {} }, 'x', 123456789],
+      { '\ud83d\ude00': 1, '\ue000': 2, aa: 3, a: 4, B: 5 },
+    ];
+    for (const v of values) expect(canonicalJson(v).toString()).toBe(canonicalize(v));
+  });
+});

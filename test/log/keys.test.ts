@@ -5,6 +5,7 @@ import {
   createHash,
   createPrivateKey,
   generateKeyPairSync,
+  randomBytes,
   sign,
   verify,
   X509Certificate,
@@ -13,7 +14,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { P256, P384, parseEcdsaSignature } from '../../src/log/rekor/ecdsa.js';
+import { modInverse, P256, P384, parseEcdsaSignature } from '../../src/log/rekor/ecdsa.js';
 import { KeyError, parseVerificationKey } from '../../src/log/rekor/keys.js';
 
 const der = (r: Buffer, s: Buffer) => {
@@ -159,5 +160,30 @@ describe('verification material', () => {
     expect(bad(pem(offCurve))).toThrow(/not an uncompressed point on the curve/);
     const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey;
     expect(bad(k1.export({ type: 'spki', format: 'pem' }).toString())).toThrow(/unsupported elliptic curve/);
+  });
+});
+
+describe('modular inverse', () => {
+  it('matches the plain extended Euclidean algorithm mod p and n of both curves', () => {
+    const plain = (a: bigint, m: bigint) => {
+      let [r0, r1, s0, s1] = [((a % m) + m) % m, m, 1n, 0n];
+      while (r1 !== 0n) {
+        const q = r0 / r1;
+        [r0, r1] = [r1, r0 - q * r1];
+        [s0, s1] = [s1, s0 - q * s1];
+      }
+      return ((s0 % m) + m) % m;
+    };
+    for (const m of [P256.p, P256.n, P384.p, P384.n]) {
+      const samples = [1n, 2n, 3n, m - 1n, m - 2n, 2n ** 64n, 2n ** 200n + 7n, m / 2n, m + 5n];
+      for (let i = 0; i < 300; i++) samples.push(BigInt(`0x${randomBytes(48).toString('hex')}`) % m || 1n);
+      for (const a of samples) {
+        const inv = modInverse(a, m);
+        expect(inv).toBe(plain(a, m));
+        expect(((((a % m) * inv) % m) + m) % m).toBe(1n);
+      }
+      expect(() => modInverse(0n, m)).toThrow(RangeError);
+      expect(() => modInverse(m, m)).toThrow(RangeError);
+    }
   });
 });

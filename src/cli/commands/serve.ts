@@ -29,6 +29,9 @@ export function registerServeCommands(program: Command): void {
         onUrl: (u) => url.set(typeof opts.publicUrl === 'string' ? opts.publicUrl : u),
       });
       process.stderr.write(`sigil ${name} listening on ${server.url}\n`);
+      // A stray rejection in one request's background work must not take down a service that others rely on;
+      // record it loudly instead (acknowledged data is already durable, so nothing is lost either way).
+      process.on('unhandledRejection', (err) => server.app.log.error({ err }, 'unhandled rejection'));
       const stop = () => {
         server.close().then(
           () => process.exit(0),

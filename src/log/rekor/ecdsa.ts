@@ -51,19 +51,49 @@ const mod = (a: bigint, m: bigint) => {
   return r < 0n ? r + m : r;
 };
 
-/** a⁻¹ mod m (m prime, a ≢ 0), by the extended Euclidean algorithm. */
+function bitLength(x: bigint): number {
+  return x === 0n ? 0 : x.toString(16).length * 4;
+}
+
+/**
+ * a⁻¹ mod m (m prime, a ≢ 0). Extended Euclid with Lehmer's speed-up (Knuth vol. 2, 4.5.2, Algorithm L): most
+ * quotient steps are taken on 26-bit leading parts held in doubles (products stay below 2^53, so exact), and the
+ * BigInts are updated once per run of steps. Checked against the plain algorithm in test/log/keys.test.ts.
+ */
 export function modInverse(a: bigint, m: bigint): bigint {
-  let r0 = mod(a, m);
-  let r1 = m;
-  let s0 = 1n;
-  let s1 = 0n;
-  while (r1 !== 0n) {
-    const q = r0 / r1;
-    [r0, r1] = [r1, r0 - q * r1];
-    [s0, s1] = [s1, s0 - q * s1];
+  let u = mod(a, m);
+  let v = m;
+  // Invariants: x1·a ≡ u and x2·a ≡ v (mod m).
+  let x1 = 1n;
+  let x2 = 0n;
+  while (v !== 0n) {
+    const shift = Math.max(0, Math.max(bitLength(u), bitLength(v)) - 26);
+    const bs = BigInt(shift);
+    let uh = Number(u >> bs);
+    let vh = Number(v >> bs);
+    let A = 1;
+    let B = 0;
+    let C = 0;
+    let D = 1;
+    while (vh + C !== 0 && vh + D !== 0) {
+      const q = Math.floor((uh + A) / (vh + C));
+      if (q !== Math.floor((uh + B) / (vh + D))) break;
+      [A, C] = [C, A - q * C];
+      [B, D] = [D, B - q * D];
+      [uh, vh] = [vh, uh - q * vh];
+    }
+    if (B === 0) {
+      const q = u / v;
+      [u, v] = [v, u - q * v];
+      [x1, x2] = [x2, x1 - q * x2];
+    } else {
+      const [bA, bB, bC, bD] = [BigInt(A), BigInt(B), BigInt(C), BigInt(D)];
+      [u, v] = [bA * u + bB * v, bC * u + bD * v];
+      [x1, x2] = [bA * x1 + bB * x2, bC * x1 + bD * x2];
+    }
   }
-  if (r0 !== 1n) throw new RangeError('not invertible');
-  return mod(s0, m);
+  if (u !== 1n) throw new RangeError('not invertible');
+  return mod(x1, m);
 }
 
 const toBig = (b: Uint8Array) => (b.length === 0 ? 0n : BigInt(`0x${Buffer.from(b).toString('hex')}`));

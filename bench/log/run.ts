@@ -1,0 +1,124 @@
+// Log benchmark: starts `sigil serve log` (built, in its own process) and drives it with bench/log/loadgen.ts (its
+// own process) over loopback HTTP. Phases: sustained closed-loop append throughput on an empty log; open-loop
+// latency at 500 and 1,000 entries/s offered; then the same throughput run on a log pre-filled with PREFILL
+// entries (written straight through the engine, not over HTTP). Prints one JSON line per phase.
+//   npm run build && node --import tsx bench/log/run.ts [--seconds 10] [--prefill 1000000]
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadOrCreatePrivateKey, localSigner } from '../../src/crypto/index.js';
+import { LOG_DIR, LOG_KEY_FILE, openRekorLog } from '../../src/log/index.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const SECONDS = opt('seconds', 10);
+const PREFILL = opt('prefill', 1_000_000);
+const CONCURRENCY = opt('concurrency', 64);
+
+function serve(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    ['bin/sigil.js', 'serve', 'log', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'pipe'],
+    },
+  );
+  return new Promise((res, rej) => {
+    let err = '';
+    child.stderr?.on('data', (d) => {
+      err += d;
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) res({ child, url: m[1] });
+    });
+    child.on('exit', (code) => rej(new Error(`server exited ${code}: ${err}`)));
+  });
+}
+
+function loadgen(url: string, mode: 'closed' | 'open', arg: number): Promise<Record<string, unknown>> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'bench/log/loadgen.ts'), url, mode, String(arg), String(SECONDS)],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout?.on('data', (d) => {
+    out += d;
+  });
+  return new Promise((res, rej) =>
+    child.on('exit', (code) =>
+      code === 0 ? res(JSON.parse(out)) : rej(new Error(`loadgen exited ${code}`)),
+    ),
+  );
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const done = new Promise((r) => child.on('exit', r));
+  child.kill('SIGTERM');
+  await done;
+}
+
+/** Writes `count` realistic hashedrekord-shaped leaves (with search terms) straight through the engine. */
+async function prefill(dataDir: string, count: number): Promise<number> {
+  const dir = join(dataDir, LOG_DIR);
+  await mkdir(dir, { recursive: true });
+  const signer = localSigner(await loadOrCreatePrivateKey(join(dir, LOG_KEY_FILE), 'ecdsa-p256'));
+  const log = await openRekorLog({ dir, signer, hostname: '127.0.0.1', batchMaxSize: 4096 });
+  const pem = Buffer.from(signer.publicKey.export({ type: 'spki', format: 'pem' })).toString('base64');
+  const started = performance.now();
+  const chunk = 20_000;
+  for (let i = 0; i < count; i += chunk) {
+    const appends = [];
+    for (let j = i; j < Math.min(count, i + chunk); j++) {
+      const digest = createHash('sha256').update(`prefill ${j}`).digest('hex');
+      const body = Buffer.from(
+        JSON.stringify({
+          apiVersion: '0.0.1',
+          kind: 'hashedrekord',
+          spec: {
+            data: { hash: { algorithm: 'sha256', value: digest } },
+            signature: { content: Buffer.alloc(71, j % 251).toString('base64'), publicKey: { content: pem } },
+          },
+        }),
+      );
+      appends.push(log.merkle.append({ leaf: body, terms: [`hash:sha256:${digest}`, `key:${j % 1000}`] }));
+    }
+    await Promise.all(appends);
+  }
+  await log.close();
+  return Math.round(count / ((performance.now() - started) / 1000));
+}
+
+const results: Record<string, unknown>[] = [];
+const report = (phase: string, r: Record<string, unknown>) => {
+  const line = { phase, ...r };
+  results.push(line);
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+};
+
+const fresh = await mkdtemp(join(tmpdir(), 'sigil-bench-log-'));
+if (!args.includes('--skip-empty')) {
+  const { child, url } = await serve(fresh);
+  report('sustained, empty log', await loadgen(url, 'closed', CONCURRENCY));
+  report('offered 500/s', await loadgen(url, 'open', 500));
+  report('offered 1000/s', await loadgen(url, 'open', 1000));
+  await stop(child);
+}
+if (PREFILL > 0) {
+  const big = await mkdtemp(join(tmpdir(), 'sigil-bench-log-big-'));
+  const rate = await prefill(big, PREFILL);
+  report(`prefill through the engine`, { entries: PREFILL, entriesPerSecond: rate });
+  const { child, url } = await serve(big);
+  report(`sustained, ${PREFILL} entries in log`, await loadgen(url, 'closed', CONCURRENCY));
+  report(`offered 1000/s, ${PREFILL} entries in log`, await loadgen(url, 'open', 1000));
+  await stop(child);
+}

@@ -1,0 +1,82 @@
+// Where the CT log's Merkle tree lives: the generic engine (src/log) on its SQLite storage, either on the calling
+// thread (InlineTree) or in a worker thread of its own (tree-worker.ts, used by the CA service) so that the
+// engine's synchronous storage commits never stall the thread that answers certificate requests.
+import { join } from 'node:path';
+import type { Signer } from '../crypto/index.js';
+import { type MerkleLog, openMerkleLog, rekorNoteSigner } from '../log/index.js';
+import { leafHash } from '../merkle/index.js';
+
+export const CHECKPOINT_NAME = 'sigil-ct';
+/** Entries are already durable in the queue; batches can be large and the MMD allows plenty of time. */
+export const MERGE_BATCH_MAX_AGE_MS = 250;
+export const MERGE_BATCH_MAX_SIZE = 4096;
+
+export interface TreeHeadInfo {
+  size: number;
+  root: Buffer;
+  timestamp: number;
+}
+
+export interface TreeBackend {
+  head(): TreeHeadInfo;
+  /** Appends leaves that belong at indices start, start+1, …; resolves once they are committed. */
+  append(start: number, leaves: Buffer[]): Promise<void>;
+  consistency(first: number, second: number): Promise<Buffer[]>;
+  /** Index and audit path of the entry with this RFC 6962 leaf hash, if it is in the tree of `size`. */
+  proveByHash(hash: Buffer, size: number): Promise<{ index: number; path: Buffer[] } | undefined>;
+  close(): Promise<void>;
+}
+
+/** Each append's dedup identity is its queue index: re-appending after a crash is a no-op. */
+function queueIdentity(index: number): Buffer {
+  return Buffer.from(`ct-queue:${index}`);
+}
+
+export class InlineTree implements TreeBackend {
+  private constructor(private readonly engine: MerkleLog) {}
+
+  static async open(dir: string, signer: Signer): Promise<InlineTree> {
+    return new InlineTree(
+      await openMerkleLog({
+        dir: join(dir, 'tree'),
+        origin: CHECKPOINT_NAME,
+        signers: [rekorNoteSigner(signer, CHECKPOINT_NAME)],
+        batchMaxAgeMs: MERGE_BATCH_MAX_AGE_MS,
+        batchMaxSize: MERGE_BATCH_MAX_SIZE,
+      }),
+    );
+  }
+
+  head(): TreeHeadInfo {
+    const { size, root, timestamp } = this.engine.head();
+    return { size, root, timestamp };
+  }
+
+  async append(start: number, leaves: Buffer[]): Promise<void> {
+    await Promise.all(
+      leaves.map(async (leaf, i) => {
+        const r = await this.engine.append({
+          leaf,
+          identity: queueIdentity(start + i),
+          terms: [leafHash(leaf).toString('base64')],
+        });
+        if (r.index !== start + i)
+          throw new Error(`CT tree out of step with its queue: entry ${start + i} got index ${r.index}`);
+      }),
+    );
+  }
+
+  consistency(first: number, second: number): Promise<Buffer[]> {
+    return this.engine.consistencyProof(first, second);
+  }
+
+  async proveByHash(hash: Buffer, size: number) {
+    const [index] = await this.engine.findByTerm(hash.toString('base64'), 1);
+    if (index === undefined || index >= size) return undefined;
+    return { index, path: await this.engine.inclusionProof(index, size) };
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}
