@@ -48,7 +48,10 @@ async function timed(args: string[], env: NodeJS.ProcessEnv, name = args[1] ?? a
   const { stderr } = await run('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, ...args], { env });
   const wall = Number(process.hrtime.bigint() - t) / 1e6;
   const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
-  if (m) (cpu[name] ??= []).push((Number(m[1]) + Number(m[2])) * 1000);
+  if (m) {
+    cpu[name] ??= [];
+    cpu[name].push((Number(m[1]) + Number(m[2])) * 1000);
+  }
   return wall;
 }
 

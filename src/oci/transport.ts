@@ -95,9 +95,8 @@ export class Transport {
       return creds ? basicAuthorization(creds) : undefined;
     }
     if (s.challenge.scheme === 'bearer') {
-      const key = scopeKey(req.scopes);
-      const cached = s.tokens.get(key);
-      if (cached && cached.expiresAt > Date.now()) return `Bearer ${cached.token}`;
+      const cached = coveringToken(s.tokens, req.scopes);
+      if (cached) return `Bearer ${cached.token}`;
       // The challenge's own scope belongs to the request that got it; later requests ask for their own.
       const token = await this.fetchToken(req, s.challenge, fresh);
       return `Bearer ${token}`;
@@ -269,6 +268,36 @@ function destroyBody(body: unknown): void {
 
 export function scopeKey(scopes: string[]): string {
   return [...scopes].sort().join(' ');
+}
+
+/** `repository:team/app:pull,push` → ['repository:team/app', {pull, push}]. */
+function splitScope(scope: string): [string, Set<string>] {
+  const at = scope.lastIndexOf(':');
+  return at < 0 ? [scope, new Set()] : [scope.slice(0, at), new Set(scope.slice(at + 1).split(','))];
+}
+
+/**
+ * A live cached token whose scopes include every requested action (a `pull,push` token serves a later `pull`
+ * on the same repository), so a sign or push does not ask the token server twice.
+ */
+export function coveringToken<T extends { expiresAt: number }>(
+  tokens: Map<string, T>,
+  scopes: string[],
+): T | undefined {
+  const exact = tokens.get(scopeKey(scopes));
+  const now = Date.now();
+  if (exact && exact.expiresAt > now) return exact;
+  for (const [key, token] of tokens) {
+    if (token.expiresAt <= now) continue;
+    const held = new Map(key.split(' ').map(splitScope));
+    const covers = scopes.every((want) => {
+      const [resource, actions] = splitScope(want);
+      const have = held.get(resource);
+      return have !== undefined && [...actions].every((a) => have.has(a));
+    });
+    if (covers) return token;
+  }
+  return undefined;
 }
 
 export function repositoryScope(repository: string, actions: 'pull' | 'pull,push'): string {

@@ -4,7 +4,14 @@
 // trades Basic credentials for a short-lived token at the realm, and retries with `Authorization: Bearer`.
 // Tokens are JWTs (HS256, key in <root>/token-key) whose `access` claim lists repository actions; the token
 // endpoint grants the intersection of what was asked and what the user has (token.md "Requesting a Token").
-import { randomBytes, randomUUID, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+import {
+  createHmac,
+  randomBytes,
+  randomUUID,
+  type ScryptOptions,
+  scrypt,
+  timingSafeEqual,
+} from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
@@ -45,6 +52,8 @@ const USER_RE = /^[A-Za-z0-9._-]{1,64}$/;
 const SCRYPT = { N: 32768, r: 8, p: 1, keylen: 32 } as const;
 /** token.md: "a token should never be returned with less than 60 seconds to live". */
 export const DEFAULT_TOKEN_TTL_SECONDS = 300;
+const PASSWORD_CHECK_TTL_MS = 5 * 60_000;
+const PASSWORD_CHECK_CACHE_SIZE = 10_000;
 const VERIFIED_CACHE_LIMIT = 10_000;
 
 function scryptAsync(password: string, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {
@@ -147,6 +156,8 @@ export interface AuthPolicy {
 /** Users, the token key and the grant policy: everything the token endpoint and the registry check need. */
 export class Authority {
   private readonly verified = new Map<string, { access: Access[]; exp: number }>();
+  /** HMAC(credentials, stored hash) → expiry (ms) of successful password checks. */
+  private readonly passwordChecks = new Map<string, number>();
 
   private constructor(
     private readonly root: string,
@@ -188,7 +199,19 @@ export class Authority {
       );
       return undefined;
     }
-    return (await verifyPassword(password, entry.password)) ? entry.access : undefined;
+    // scrypt is deliberately slow (tens of ms); clients such as skopeo and `sigil sign` ask for a token per
+    // repository and scope, so a successful check is remembered for a few minutes. Only an HMAC of the
+    // credentials and the stored hash is kept (a password change invalidates it); failures are never cached.
+    const memo = createHmac('sha256', this.key)
+      .update(`${user}\0${password}\0${entry.password}`)
+      .digest('base64');
+    const now = Date.now();
+    const seen = this.passwordChecks.get(memo);
+    if (seen !== undefined && seen > now) return entry.access;
+    if (!(await verifyPassword(password, entry.password))) return undefined;
+    if (this.passwordChecks.size >= PASSWORD_CHECK_CACHE_SIZE) this.passwordChecks.clear();
+    this.passwordChecks.set(memo, now + PASSWORD_CHECK_TTL_MS);
+    return entry.access;
   }
 
   /**

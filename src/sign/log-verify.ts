@@ -98,7 +98,9 @@ export interface EntryProofReport {
 
 /** Each node hash on the way up, in rekor-cli's order (cmd/rekor-cli/app/verify.go). */
 export function proofSteps(leafHex: string, index: number, size: number, hashes: string[]): ProofStep[] {
-  const inner = (index ^ (size - 1)).toString(2).length;
+  // Go's bits.Len64 (0 for 0), in BigInt since JS bitwise operators are 32-bit and log indexes are not.
+  const x = BigInt(index) ^ BigInt(size - 1);
+  const inner = x === 0n ? 0 : x.toString(2).length;
   let result: Buffer = Buffer.from(leafHex, 'hex');
   return hashes.map((h, i) => {
     const hb = Buffer.from(h, 'hex');
