@@ -6,9 +6,9 @@
 import { verify } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { TransparencyLogEntry } from '../formats/index.js';
+import { leafHash, rootFromInclusionProofOrReason } from '../merkle/index.js';
 import { type Checkpoint, keyNamesForOrigin, parseCheckpoint } from './checkpoint.js';
 import { fail } from './errors.js';
-import { leafHash, rootFromInclusionProof } from './merkle-proof.js';
 import { inRange, type TrustedLog, type TrustMaterial } from './trust-material.js';
 
 export interface TlogEvidence {
@@ -63,7 +63,7 @@ export function verifyTlogEntry(entry: TransparencyLogEntry, trust: TrustMateria
   let proofVerified = false;
   const proof = entry.inclusionProof;
   if (proof) {
-    const root = rootFromInclusionProof(
+    const root = rootFromInclusionProofOrReason(
       proof.logIndex,
       proof.treeSize,
       leafHash(entry.canonicalizedBody),

@@ -4,9 +4,12 @@
 import { createHash, createPublicKey, generateKeyPairSync, sign, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseCertificate, precertificateTbs, spkiPublicKey } from '../../src/formats/index.js';
+import {
+  leafHash,
+  rootFromInclusionProofOrReason as rootFromInclusionProof,
+} from '../../src/merkle/index.js';
 import { parseCheckpoint } from '../../src/verify/checkpoint.js';
 import { verifyEcdsaPrehashed } from '../../src/verify/ecdsa-prehash.js';
-import { leafHash, rootFromInclusionProof } from '../../src/verify/merkle-proof.js';
 import { auditPath, IDENTITY, makeLeaf, makePki, merkleRoot, tbsCertificate } from './helpers/pki.js';
 
 describe('x509', () => {
