@@ -31,11 +31,14 @@ export function parseCheckpoint(text: string): Checkpoint {
   if (lines.length < 3) throw new Error('checkpoint: fewer than three lines');
   const [origin, sizeLine, hashLine, ...extensions] = lines;
   if (origin.length === 0) throw new Error('checkpoint: empty origin');
-  if (!/^(0|[1-9][0-9]*)$/.test(sizeLine)) throw new Error('checkpoint: size is not a decimal number');
+  if (!/^(0|[1-9][0-9]*)$/.test(sizeLine))
+    throw new Error(`checkpoint: tree size ${JSON.stringify(sizeLine)} is not a decimal number`);
   const size = Number(sizeLine);
-  if (!Number.isSafeInteger(size)) throw new Error('checkpoint: size too large');
-  if (!/^[A-Za-z0-9+/]{43}=$/.test(hashLine))
+  if (!Number.isSafeInteger(size)) throw new Error('checkpoint: tree size too large');
+  // Only the canonical encoding (zero padding bits): one root hash has one text, so one signed checkpoint.
+  const rootHash = Buffer.from(hashLine, 'base64');
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(hashLine) || rootHash.toString('base64') !== hashLine)
     throw new Error('checkpoint: root hash is not 32 bytes of base64');
   if (extensions.some((e) => e.length === 0)) throw new Error('checkpoint: empty extension line');
-  return { origin, size, rootHash: Buffer.from(hashLine, 'base64'), extensions };
+  return { origin, size, rootHash, extensions };
 }

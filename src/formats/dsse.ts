@@ -16,7 +16,8 @@ import {
 
 export const DSSE_KIND = 'dsse';
 export const DSSE_V001 = '0.0.1';
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+// The payload type and PAE (protocol.md) are defined once in dsse-envelope.ts; `pae` is the name the log uses.
+export { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding as pae } from './dsse-envelope.js';
 
 export interface DsseSignature {
   keyid?: string;
@@ -27,17 +28,6 @@ export interface DsseEnvelope {
   payloadType: string;
   payload: Buffer;
   signatures: DsseSignature[];
-}
-
-/** PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body (protocol.md). */
-export function pae(payloadType: string, payload: Uint8Array): Buffer {
-  const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([
-    Buffer.from(`DSSEv1 ${type.length} `),
-    type,
-    Buffer.from(` ${payload.length} `),
-    Buffer.from(payload),
-  ]);
 }
 
 export function parseDsseEnvelope(json: unknown, path: string): DsseEnvelope {

@@ -7,6 +7,8 @@ export * from './bundle.js';
 export { type Checkpoint, formatCheckpoint, parseCheckpoint } from './checkpoint.js';
 // dsse-envelope: secure-systems-lab/dsse envelope.md, protocol.md
 export * from './dsse-envelope.js';
+// oci-media-types: opencontainers/image-spec descriptor.md, manifest.md, image-index.md
+export * from './oci-media-types.js';
 // sct: RFC 6962 §3.2-3.3
 export * from './sct.js';
 export {

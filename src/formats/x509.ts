@@ -275,9 +275,17 @@ const SIGNATURE_HASH: Record<string, string | null> = {
   '1.3.101.112': null,
 };
 
+/**
+ * The hash a signature algorithm OID signs with (RFC 5758 §3.2 ECDSA, RFC 4055 §5 RSA PKCS#1 v1.5): a node:crypto
+ * name, null for Ed25519 (which hashes internally, RFC 8410), undefined for an algorithm not supported here.
+ */
+export function signatureAlgorithmHash(oid: string): string | null | undefined {
+  return Object.hasOwn(SIGNATURE_HASH, oid) ? SIGNATURE_HASH[oid] : undefined;
+}
+
 /** Whether `cert` carries a valid signature by `issuerKey` over its TBS (false on any malformed input). */
 export function certificateSignedBy(cert: Certificate, issuerKey: KeyObject): boolean {
-  const hash = SIGNATURE_HASH[cert.signatureAlgorithm];
+  const hash = signatureAlgorithmHash(cert.signatureAlgorithm);
   if (hash === undefined) return false;
   try {
     return verify(hash, cert.tbs, issuerKey, cert.signature);

@@ -1,6 +1,6 @@
 // RFC 6962 §2.1 Merkle tree hashing (SHA-256): leaves and interior nodes are domain-separated by a 0x00 / 0x01
 // prefix so a leaf can never be passed off as a node. Shared by the transparency log, the CT log and verifiers.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 export const HASH_SIZE = 32;
 
@@ -15,8 +15,18 @@ export function leafHash(data: Uint8Array): Buffer {
   return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
 }
 
+/** 0x01 || left || right for two 32-byte hashes, reused: hashing is synchronous, so no caller can interleave. */
+const NODE_INPUT = Buffer.alloc(1 + 2 * HASH_SIZE, NODE_PREFIX);
+
 /** SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
+  if (left.length === HASH_SIZE && right.length === HASH_SIZE) {
+    // One-shot crypto.hash over a prefilled buffer costs about a third less than a Hash object with three
+    // updates, and proof verification and tile building are mostly node hashes.
+    NODE_INPUT.set(left, 1);
+    NODE_INPUT.set(right, 1 + HASH_SIZE);
+    return hash('sha256', NODE_INPUT, 'buffer');
+  }
   return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
 }
 

@@ -10,6 +10,7 @@ export {
   type LeafRange,
   rangeSubtrees,
   rootFromInclusionProof,
+  rootFromInclusionProofOrReason,
   type SubtreeNode,
   verifyConsistency,
   verifyInclusion,

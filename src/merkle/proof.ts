@@ -105,24 +105,30 @@ function sameHash(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === HASH_SIZE && b.length === HASH_SIZE && timingSafeEqual(a, b);
 }
 
-/** The root implied by an inclusion proof (RFC 9162 §2.1.3.2), or undefined when the proof is malformed. */
-export function rootFromInclusionProof(
+/**
+ * The root implied by an inclusion proof (RFC 9162 §2.1.3.2), or a sentence saying why the proof is malformed,
+ * for verifiers that report the reason (a proof that is too long or too short for the tree is malformed).
+ */
+export function rootFromInclusionProofOrReason(
   index: number,
   size: number,
   leaf: Uint8Array,
   proof: Uint8Array[],
-): Buffer | undefined {
-  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size)
-    return undefined;
-  if (leaf.length !== HASH_SIZE || proof.some((p) => p.length !== HASH_SIZE)) return undefined;
+): Buffer | string {
+  if (!(index >= 0 && index < size)) return `leaf index ${index} is outside a tree of size ${size}`;
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size))
+    return `leaf index ${index} and tree size ${size} must be integers`;
+  if (leaf.length !== HASH_SIZE) return 'leaf hash is not 32 bytes';
+  if (proof.some((p) => p.length !== HASH_SIZE)) return 'audit path contains a hash that is not 32 bytes';
   let fn = index;
   let sn = size - 1;
   let r: Buffer = Buffer.from(leaf);
   for (const p of proof) {
-    if (sn === 0) return undefined;
+    if (sn === 0) return 'audit path is longer than the tree is deep';
     if (odd(fn) || fn === sn) {
       r = nodeHash(p, r);
       if (!odd(fn)) {
+        // The right-most node has no right sibling at this level: skip levels until fn is a right child.
         while (!odd(fn) && fn !== 0) {
           fn = half(fn);
           sn = half(sn);
@@ -134,7 +140,18 @@ export function rootFromInclusionProof(
     fn = half(fn);
     sn = half(sn);
   }
-  return sn === 0 ? r : undefined;
+  return sn === 0 ? r : 'audit path is shorter than the tree is deep';
+}
+
+/** The root implied by an inclusion proof (RFC 9162 §2.1.3.2), or undefined when the proof is malformed. */
+export function rootFromInclusionProof(
+  index: number,
+  size: number,
+  leaf: Uint8Array,
+  proof: Uint8Array[],
+): Buffer | undefined {
+  const root = rootFromInclusionProofOrReason(index, size, leaf, proof);
+  return typeof root === 'string' ? undefined : root;
 }
 
 /** RFC 9162 §2.1.3.2: does `proof` show the leaf with hash `leaf` at `index` in the tree of `size` with `root`? */
@@ -145,8 +162,8 @@ export function verifyInclusion(
   proof: Uint8Array[],
   root: Uint8Array,
 ): boolean {
-  const computed = rootFromInclusionProof(index, size, leaf, proof);
-  return computed !== undefined && sameHash(computed, root);
+  const computed = rootFromInclusionProofOrReason(index, size, leaf, proof);
+  return typeof computed !== 'string' && sameHash(computed, root);
 }
 
 /** RFC 9162 §2.1.4.2: is the tree (second, secondRoot) an append-only extension of (first, firstRoot)? */

@@ -4,9 +4,6 @@
 // Every byte read is checked against the digest it was asked for or served under.
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { credentialsFromAuthFiles } from './auth.js';
-import { digestOf, parseDigest, verifyDigest, verifyingStream } from './digest.js';
-import { errorForStatus, OciError } from './errors.js';
 import {
   bareMediaType,
   type Descriptor,
@@ -15,7 +12,10 @@ import {
   isIndexMediaType,
   MANIFEST_ACCEPT,
   OCI_INDEX,
-} from './media-types.js';
+} from '../formats/index.js';
+import { credentialsFromAuthFiles } from './auth.js';
+import { digestOf, parseDigest, verifyDigest, verifyingStream } from './digest.js';
+import { errorForStatus, OciError } from './errors.js';
 import { formatReference, type ImageReference, manifestReference, repositoryName } from './reference.js';
 import { addReferrer, filterByArtifactType, referrerDescriptor, referrersTag } from './referrers.js';
 import { type BodyFactory, repositoryScope, Transport, type TransportOptions } from './transport.js';

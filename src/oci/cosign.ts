@@ -13,10 +13,10 @@ import {
   SIGNATURE_ANNOTATION,
   SIGNATURE_TAG_SUFFIX,
 } from '../formats/cosign-annotations.js';
+import { type Descriptor, type ImageManifest, OCI_CONFIG, OCI_MANIFEST } from '../formats/index.js';
 import type { PushedManifest, RegistryClient } from './client.js';
 import { digestOf } from './digest.js';
 import { OciError } from './errors.js';
-import { type Descriptor, type ImageManifest, OCI_CONFIG, OCI_MANIFEST } from './media-types.js';
 import { type ImageReference, repositoryName } from './reference.js';
 
 export type CosignKind = 'sig' | 'att' | 'sbom';

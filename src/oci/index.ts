@@ -1,5 +1,24 @@
 // Public interface of oci/: the OCI distribution client (references, auth, manifests, blobs, tags, referrers)
 // and cosign's tag-based signature layout on top of it.
+
+// The media types and manifest shapes live in formats/ (the registry speaks them too).
+export {
+  bareMediaType,
+  type Descriptor,
+  DOCKER_MANIFEST,
+  DOCKER_MANIFEST_LIST,
+  type ImageIndex,
+  type ImageManifest,
+  isIndexMediaType,
+  MANIFEST_ACCEPT,
+  OCI_CONFIG,
+  OCI_EMPTY,
+  OCI_EMPTY_DIGEST,
+  OCI_INDEX,
+  OCI_LAYER_TAR,
+  OCI_LAYER_TAR_GZIP,
+  OCI_MANIFEST,
+} from '../formats/index.js';
 export {
   type Challenge,
   type Credentials,
@@ -33,7 +52,6 @@ export {
 } from './cosign.js';
 export { digestOf, isDigest, parseDigest, verifyDigest, verifyingStream } from './digest.js';
 export { OciError, type OciErrorCode } from './errors.js';
-export * from './media-types.js';
 export {
   formatReference,
   type ImageReference,

@@ -1,7 +1,7 @@
 // Referrers without the referrers API: the tag schema of opencontainers/distribution-spec spec.md
 // ("Referrers Tag Schema", "Pushing Manifests with Subject"). Pure functions; client.ts does the I/O.
-import type { Descriptor, ImageIndex, ImageManifest } from './media-types.js';
-import { isIndexMediaType, OCI_INDEX } from './media-types.js';
+import type { Descriptor, ImageIndex, ImageManifest } from '../formats/index.js';
+import { isIndexMediaType, OCI_INDEX } from '../formats/index.js';
 
 /**
  * `<alg>:<encoded>` → `<alg truncated to 32>-<encoded truncated to 64>`, with characters a tag may not hold

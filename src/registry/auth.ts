@@ -15,7 +15,7 @@ import {
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
-import { writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '../crypto/index.js';
 
 export type Action = 'pull' | 'push' | 'delete';
 export const ACTIONS: readonly Action[] = ['pull', 'push', 'delete'];
@@ -119,7 +119,7 @@ export async function addUser(
   }
   const file = await readUsers(root);
   file.users[name] = { password: await hashPassword(password), access };
-  await writeFileAtomic(join(root, USERS_FILE), `${JSON.stringify(file, null, 2)}\n`, 0o600);
+  await writeFileAtomic(join(root, USERS_FILE), `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
 }
 
 function grantCovers(grant: UserGrant, repo: string): boolean {
@@ -178,7 +178,7 @@ export class Authority {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       key = randomBytes(32);
-      await writeFileAtomic(keyPath, key, 0o600);
+      await writeFileAtomic(keyPath, key, { mode: 0o600 });
     }
     if (key.length < 32) throw new Error(`${keyPath}: token key must be at least 32 bytes`);
     return new Authority(root, key, opts.service, opts.policy, opts.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS);

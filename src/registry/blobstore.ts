@@ -19,8 +19,9 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { writeFileAtomic } from '../crypto/index.js';
 import { RegistryError } from './errors.js';
-import { appendHashed, fsyncFile, publish, TooLargeError, writeFileAtomic } from './files.js';
+import { appendHashed, fsyncFile, publish, TooLargeError } from './files.js';
 import {
   assertUploadId,
   type DigestAlgorithm,

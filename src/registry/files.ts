@@ -1,25 +1,16 @@
-// Durable file primitives the blob store is built on: atomic publish (fsync file, rename, fsync directory) and a
-// streaming append that hashes the same chunks it writes, so a blob's digest is known when its last byte lands
-// without reading the file back.
+// Durable file primitives for the blob store's streaming side: a streaming append that hashes the same chunks it
+// writes (so a blob's digest is known when its last byte lands, without reading the file back), and publishing a
+// finished upload under its digest. Small whole-file writes use crypto/'s writeFileAtomic.
 import type { Hash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { type FileHandle, mkdir, open, rename, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
+import { syncDir } from '../crypto/index.js';
 
 /** Chunks are gathered into writes of about this size: fewer syscalls, and hashing overlaps the previous write. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
 /** During long uploads, an fdatasync is started in the background after every this many bytes. */
 const EARLY_SYNC_BYTES = 64 * 1024 * 1024;
-
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, constants.O_RDONLY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 export async function fsyncFile(path: string): Promise<void> {
   const fh = await open(path, 'r+');
@@ -35,15 +26,7 @@ export async function publish(tempPath: string, finalPath: string): Promise<void
   const dir = dirname(finalPath);
   await mkdir(dir, { recursive: true });
   await rename(tempPath, finalPath);
-  await fsyncDir(dir);
-}
-
-/** Writes a small file atomically (temp file, fsync, rename, fsync dir). */
-export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  await writeFile(temp, data, { mode });
-  await fsyncFile(temp);
-  await publish(temp, path);
+  await syncDir(dir);
 }
 
 /** Thrown by appendHashed when more bytes arrive than the caller allowed. */

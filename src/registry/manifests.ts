@@ -2,13 +2,12 @@
 // Docker schema2 manifest and manifest list), descriptor shape (image-spec descriptor.md), and what a manifest
 // points at: blobs (config, layers), child manifests (index entries) and its `subject` (image-spec manifest.md,
 // image-index.md; distribution-spec "Pushing Manifests with Subject"). Pure functions, no I/O.
+import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from '../formats/index.js';
 import { RegistryError } from './errors.js';
 import { parseDigest } from './names.js';
 
-export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
-export const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+export { DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST };
+export const DOCKER_LIST = DOCKER_MANIFEST_LIST;
 
 /** distribution-spec: registries should accept manifests of at least 4 MB; larger ones get 413. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;

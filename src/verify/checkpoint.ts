@@ -1,13 +1,13 @@
-// Signed checkpoints as carried in a bundle's inclusion proof: a C2SP signed note (C2SP/C2SP signed-note.md)
-// whose text is a checkpoint (tlog-checkpoint.md: origin, tree size, base64 root hash, optional extension
-// lines). Rekor v1 names its key after the origin's host part ("rekor.sigstore.dev - <tree id>") and its key hint
-// is the first 4 bytes of the log ID (SHA-256 of the key's DER SubjectPublicKeyInfo).
-
-export interface NoteSignature {
-  name: string;
-  keyHint: Buffer;
-  signature: Buffer;
-}
+// Signed checkpoints as carried in a bundle's inclusion proof. formats/ parses the C2SP signed note
+// (signed-note.md) and the checkpoint text (tlog-checkpoint.md); this adds what the verifier needs on top: the
+// exact signed bytes, a parse failure as a reason string, and the key names a log signs with. Rekor v1 names its
+// key after the origin's host part ("rekor.sigstore.dev - <tree id>") and its key hint is the first 4 bytes of
+// the log ID (SHA-256 of the key's DER SubjectPublicKeyInfo).
+import {
+  type NoteSignature,
+  parseCheckpoint as parseCheckpointText,
+  parseSignedNote,
+} from '../formats/index.js';
 
 export interface Checkpoint {
   origin: string;
@@ -20,33 +20,19 @@ export interface Checkpoint {
 
 /** Parses a signed-note checkpoint; returns a reason string when it is malformed. */
 export function parseCheckpoint(envelope: string): Checkpoint | string {
-  const split = envelope.indexOf('\n\n');
-  if (split < 0) return 'checkpoint has no blank line between note text and signatures';
-  const text = envelope.slice(0, split + 1);
-  const lines = text.slice(0, -1).split('\n');
-  if (lines.length < 3) return 'checkpoint text needs origin, tree size and root hash lines';
-  const [origin, sizeLine, rootLine] = lines;
-  if (origin.length === 0) return 'checkpoint origin line is empty';
-  if (!/^(0|[1-9]\d*)$/.test(sizeLine))
-    return `checkpoint tree size ${JSON.stringify(sizeLine)} is not a number`;
-  const treeSize = Number(sizeLine);
-  if (!Number.isSafeInteger(treeSize)) return 'checkpoint tree size is too large';
-  const rootHash = Buffer.from(rootLine, 'base64');
-  if (rootHash.length !== 32 || rootHash.toString('base64') !== rootLine)
-    return 'checkpoint root hash is not 32 base64 bytes';
-
-  const signatures: NoteSignature[] = [];
-  const sigText = envelope.slice(split + 2);
-  if (!sigText.endsWith('\n')) return 'checkpoint signature block must end with a newline';
-  for (const line of sigText.slice(0, -1).split('\n')) {
-    const m = /^\u2014 (\S+) ([A-Za-z0-9+/=]+)$/.exec(line);
-    if (!m) return `malformed checkpoint signature line ${JSON.stringify(line)}`;
-    const raw = Buffer.from(m[2], 'base64');
-    if (raw.length < 5) return 'checkpoint signature is too short';
-    signatures.push({ name: m[1], keyHint: raw.subarray(0, 4), signature: raw.subarray(4) });
+  try {
+    const note = parseSignedNote(envelope);
+    const cp = parseCheckpointText(note.text);
+    return {
+      origin: cp.origin,
+      treeSize: cp.size,
+      rootHash: Buffer.from(cp.rootHash),
+      text: Buffer.from(note.text, 'utf8'),
+      signatures: note.signatures,
+    };
+  } catch (err) {
+    return (err as Error).message;
   }
-  if (signatures.length === 0) return 'checkpoint carries no signature';
-  return { origin, treeSize, rootHash, text: Buffer.from(text, 'utf8'), signatures };
 }
 
 /** The key name a log's checkpoint signatures should carry: the origin, or its host part for Rekor v1. */

@@ -11,6 +11,7 @@ import {
   readOid,
   readTime,
   readTlv,
+  signatureAlgorithmHash,
   TAG,
   type Tlv,
   whole,
@@ -23,16 +24,10 @@ const OID_TST_INFO = '1.2.840.113549.1.9.16.1.4';
 const OID_CONTENT_TYPE = '1.2.840.113549.1.9.3';
 const OID_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
 
-const HASHES: Record<string, string> = {
+const DIGEST_HASHES: Record<string, string> = {
   '2.16.840.1.101.3.4.2.1': 'sha256',
   '2.16.840.1.101.3.4.2.2': 'sha384',
   '2.16.840.1.101.3.4.2.3': 'sha512',
-  '1.2.840.10045.4.3.2': 'sha256',
-  '1.2.840.10045.4.3.3': 'sha384',
-  '1.2.840.10045.4.3.4': 'sha512',
-  '1.2.840.113549.1.1.11': 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
 };
 
 interface ParsedTimestamp {
@@ -52,8 +47,9 @@ function algOf(buf: Buffer, t: Tlv): string {
   return readOid(buf, children(buf, expectTag(t, TAG.SEQUENCE, 'AlgorithmIdentifier'))[0]);
 }
 
+/** The hash a digest algorithm names; a signature algorithm OID in its place is taken for the hash it implies. */
 function hashOf(oid: string, what: string): string {
-  const h = HASHES[oid];
+  const h = DIGEST_HASHES[oid] ?? signatureAlgorithmHash(oid);
   if (!h) throw new Error(`${what} algorithm ${oid} is not supported`);
   return h;
 }
@@ -106,7 +102,7 @@ function parseTimestamp(der: Buffer): ParsedTimestamp {
       throw new Error('timestamp signed attributes lack messageDigest or contentType');
   }
   const sigAlg = algOf(der, si[i++]);
-  const signatureHash = HASHES[sigAlg] ?? digestAlgorithm;
+  const signatureHash = signatureAlgorithmHash(sigAlg) ?? digestAlgorithm;
   const signature = content(der, expectTag(si[i], TAG.OCTET_STRING, 'signature'));
 
   const tst = children(eContent, expectTag(readTlv(eContent, 0), TAG.SEQUENCE, 'TSTInfo'));

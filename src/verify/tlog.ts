@@ -6,9 +6,9 @@
 import { verify } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { TransparencyLogEntry } from '../formats/index.js';
+import { leafHash, rootFromInclusionProofOrReason } from '../merkle/index.js';
 import { type Checkpoint, keyNamesForOrigin, parseCheckpoint } from './checkpoint.js';
 import { fail } from './errors.js';
-import { leafHash, rootFromInclusionProof } from './merkle-proof.js';
 import { inRange, type TrustedLog, type TrustMaterial } from './trust-material.js';
 
 export interface TlogEvidence {
@@ -63,7 +63,7 @@ export function verifyTlogEntry(entry: TransparencyLogEntry, trust: TrustMateria
   let proofVerified = false;
   const proof = entry.inclusionProof;
   if (proof) {
-    const root = rootFromInclusionProof(
+    const root = rootFromInclusionProofOrReason(
       proof.logIndex,
       proof.treeSize,
       leafHash(entry.canonicalizedBody),
@@ -115,8 +115,8 @@ function verifyCheckpoint(envelope: string, logs: TrustedLog[], logIdHex: string
     if (!names.includes(sig.name)) continue;
     for (const log of logs) {
       const hintOk =
-        sig.keyHint.equals(log.logId.subarray(0, 4)) ||
-        (log.checkpointKeyId !== undefined && sig.keyHint.equals(log.checkpointKeyId.subarray(0, 4)));
+        log.logId.subarray(0, 4).equals(sig.keyId) ||
+        (log.checkpointKeyId !== undefined && log.checkpointKeyId.subarray(0, 4).equals(sig.keyId));
       if (hintOk && verifySig(log, cp.text, sig.signature)) return cp;
     }
   }

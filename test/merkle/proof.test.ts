@@ -12,6 +12,8 @@ import {
   leafHash,
   nodeHash,
   rangeSubtrees,
+  rootFromInclusionProof,
+  rootFromInclusionProofOrReason,
   verifyConsistency,
   verifyInclusion,
 } from '../../src/merkle/index.js';
@@ -99,6 +101,26 @@ describe('inclusion proofs', () => {
     expect(() => inclusionRanges(0, 0)).toThrow(RangeError);
     expect(() => inclusionRanges(5, 5)).toThrow(RangeError);
     expect(verifyInclusion(0, 0, EMPTY_ROOT, [], EMPTY_ROOT)).toBe(false);
+  });
+
+  it('says why a malformed proof is malformed, and leads a sound one to the root', () => {
+    const n = 13;
+    const m = 6;
+    const root = refRoot(all, 0, n);
+    const proof = refPath(m, n, all);
+    const lh = refLeaf(all[m]);
+    const reason = (i: number, size: number, leaf: Uint8Array, path: Uint8Array[]) =>
+      rootFromInclusionProofOrReason(i, size, leaf, path);
+    expect(reason(m, n, lh, proof)).toEqual(root);
+    expect(rootFromInclusionProof(m, n, lh, proof)).toEqual(root);
+    expect(reason(n, n, lh, proof)).toBe('leaf index 13 is outside a tree of size 13');
+    expect(reason(-1, n, lh, proof)).toMatch(/outside/);
+    expect(reason(1.5, n, lh, proof)).toMatch(/must be integers/);
+    expect(reason(m, n, lh.subarray(1), proof)).toMatch(/leaf hash is not 32 bytes/);
+    expect(reason(m, n, lh, [proof[0].subarray(1), ...proof.slice(1)])).toMatch(/not 32 bytes/);
+    expect(reason(m, n, lh, [...proof, root])).toMatch(/longer than the tree is deep/);
+    expect(reason(m, n, lh, proof.slice(1))).toMatch(/shorter than the tree is deep/);
+    expect(rootFromInclusionProof(m, n, lh, proof.slice(1))).toBeUndefined();
   });
 });
 

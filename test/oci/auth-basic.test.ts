@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digestOf, OciError, parseReference, RegistryClient } from '../../src/oci/index.js';
+import { digestOf, parseReference, RegistryClient } from '../../src/oci/index.js';
+import { errorOf, noFiles } from './helpers/client-errors.js';
 import { type DockerRegistry, startDockerRegistry } from './helpers/docker-registry.js';
 
 // distribution's htpasswd accepts bcrypt only. Fixture made once with
@@ -16,7 +17,6 @@ const HTPASSWD = `${USER}:$2b$04$3E44I3zgbY3d.EGx7c3.2usBLp5tYzM5RD5Lvai1/qKubo1
 
 let reg: DockerRegistry;
 let dir: string;
-const noFiles = { HOME: '/nonexistent' };
 
 beforeAll(async () => {
   reg = await startDockerRegistry({ htpasswd: HTPASSWD });
@@ -34,15 +34,6 @@ async function roundTrip(client: RegistryClient, repo: string): Promise<void> {
     'uploaded',
   );
   expect((await client.getBlobBytes(r, digestOf(data))).equals(data)).toBe(true);
-}
-
-async function errorOf(p: Promise<unknown>): Promise<OciError> {
-  const err = await p.then(
-    () => undefined,
-    (e) => e,
-  );
-  expect(err).toBeInstanceOf(OciError);
-  return err as OciError;
 }
 
 describe('Basic auth (htpasswd)', () => {

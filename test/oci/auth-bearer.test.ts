@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importPKCS8, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digestOf, OciError, parseReference, RegistryClient } from '../../src/oci/index.js';
+import { digestOf, parseReference, RegistryClient } from '../../src/oci/index.js';
+import { errorOf, noFiles } from './helpers/client-errors.js';
 import { type DockerRegistry, freePort, startDockerRegistry } from './helpers/docker-registry.js';
 
 const USER = 'builder';
@@ -119,17 +120,6 @@ afterAll(async () => {
   await reg?.stop();
   await new Promise((r) => tokenServer?.close(r));
 });
-
-async function errorOf(p: Promise<unknown>): Promise<OciError> {
-  const err = await p.then(
-    () => undefined,
-    (e) => e,
-  );
-  expect(err).toBeInstanceOf(OciError);
-  return err as OciError;
-}
-
-const noFiles = { HOME: '/nonexistent' };
 
 describe('Bearer token auth against distribution', () => {
   it('fetches a scoped token with Basic credentials, caches it per scope, and pushes and pulls', async () => {

@@ -4,9 +4,12 @@
 import { createHash, createPublicKey, generateKeyPairSync, sign, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseCertificate, precertificateTbs, spkiPublicKey } from '../../src/formats/index.js';
+import {
+  leafHash,
+  rootFromInclusionProofOrReason as rootFromInclusionProof,
+} from '../../src/merkle/index.js';
 import { parseCheckpoint } from '../../src/verify/checkpoint.js';
 import { verifyEcdsaPrehashed } from '../../src/verify/ecdsa-prehash.js';
-import { leafHash, rootFromInclusionProof } from '../../src/verify/merkle-proof.js';
 import { auditPath, IDENTITY, makeLeaf, makePki, merkleRoot, tbsCertificate } from './helpers/pki.js';
 
 describe('x509', () => {
@@ -119,5 +122,18 @@ describe('checkpoints', () => {
     expect(parseCheckpoint(`log - 1\n10\nAAAA\n\n\u2014 log AAAAAAAA\n`)).toMatch(/root hash/);
     expect(parseCheckpoint(`log - 1\n10\n${root}\n\n- log AAAAAAAA\n`)).toMatch(/signature line/);
     expect(parseCheckpoint(`log - 1\n10\n${root}\n\n\u2014 log AAAA\n`)).toMatch(/too short/);
+  });
+
+  it('accepts extension lines and only the canonical base64 of the root hash', () => {
+    const ok = parseCheckpoint(`log - 1\n10\n${root}\next\n\n\u2014 log AAAAAAAA\n`);
+    expect(typeof ok === 'object' && ok.rootHash.toString('base64')).toBe(root);
+    // 43 base64 digits carry 258 bits; a set padding bit decodes to the same 32 bytes but is another text.
+    const digits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const padded = `${root.slice(0, 42)}${digits[digits.indexOf(root[42]) | 1]}=`;
+    expect(Buffer.from(padded, 'base64').toString('base64')).toBe(root);
+    expect(parseCheckpoint(`log - 1\n10\n${padded}\n\n\u2014 log AAAAAAAA\n`)).toMatch(/root hash/);
+    expect(parseCheckpoint(`log - 1\n10\n${root}\n\next\n\n\u2014 log AAAAAAAA\n`)).toMatch(
+      /empty extension line/,
+    );
   });
 });

@@ -7,6 +7,7 @@ import canonicalize from 'canonicalize';
 import { spkiDer } from '../../../src/crypto/index.js';
 import { encodeTlv, preAuthEncoding } from '../../../src/formats/index.js';
 import { buildTrustedRoot } from '../../../src/trust/index.js';
+import { refPath, refRoot } from '../../merkle/reference.js';
 
 export const ISSUER = 'https://token.actions.githubusercontent.com';
 export const IDENTITY = 'https://github.com/octo/demo/.github/workflows/release.yml@refs/heads/main';
@@ -291,26 +292,14 @@ function sctList(
 }
 
 // ---- the log --------------------------------------------------------------------------------------------------
-const leafHash = (b: Buffer) => sha256(Buffer.concat([Buffer.from([0]), b]));
-const nodeHash = (l: Buffer, r: Buffer) => sha256(Buffer.concat([Buffer.from([1]), l, r]));
-function largestPow2Below(n: number): number {
-  let k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
-}
+// RFC 6962 trees come from the naive reference shared with test/merkle, independent of src/merkle.
 /** RFC 6962 §2.1 MTH. */
 export function merkleRoot(leaves: Buffer[]): Buffer {
-  if (leaves.length === 1) return leafHash(leaves[0]);
-  const k = largestPow2Below(leaves.length);
-  return nodeHash(merkleRoot(leaves.slice(0, k)), merkleRoot(leaves.slice(k)));
+  return refRoot(leaves);
 }
 /** RFC 6962 §2.1.1 PATH(m, D[n]). */
 export function auditPath(m: number, leaves: Buffer[]): Buffer[] {
-  if (leaves.length <= 1) return [];
-  const k = largestPow2Below(leaves.length);
-  return m < k
-    ? [...auditPath(m, leaves.slice(0, k)), merkleRoot(leaves.slice(k))]
-    : [...auditPath(m - k, leaves.slice(k)), merkleRoot(leaves.slice(0, k))];
+  return refPath(m, leaves.length, leaves);
 }
 
 export function signCheckpoint(

@@ -1,4 +1,5 @@
-// OCI image-spec and Docker schema-2 media types, and the typed shapes of descriptors, manifests and indexes.
+// OCI image-spec and Docker schema-2 media types, and the typed shapes of descriptors, manifests and indexes,
+// shared by the registry client (oci/, image/) and the registry (registry/).
 // Spec: opencontainers/image-spec descriptor.md, manifest.md, image-index.md, config.md.
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
