@@ -112,12 +112,23 @@ export interface ServiceUrls {
 
 interface ServiceJson {
   url?: unknown;
+  majorApiVersion?: unknown;
   validFor?: { start?: unknown; end?: unknown };
 }
 
+/** The API major versions sigil's clients speak: Fulcio's v2 HTTP API is listed as CA version 1, Rekor v1. */
+const SUPPORTED_API_VERSIONS: Record<string, number[]> = {
+  caUrls: [1],
+  rekorTlogUrls: [1],
+  oidcUrls: [1],
+  tsaUrls: [1],
+};
+
 /**
- * The first service of each kind valid now (sigstore_trustroot.proto SigningConfig, Service.valid_for), read from
- * the JSON mapping: caUrls, rekorTlogUrls, oidcUrls, tsaUrls, each a list of {url, validFor: {start, end}}.
+ * The first service of each kind valid now and of an API version we speak (sigstore_trustroot.proto
+ * SigningConfig: Service.valid_for, Service.major_api_version), read from the JSON mapping (v0.2: caUrls,
+ * rekorTlogUrls, oidcUrls, tsaUrls, each a list of {url, majorApiVersion, validFor: {start, end}}). A v0.1
+ * config (caUrl, oidcUrl, tlogUrls, tsaUrls as plain URLs) is read too, so root-signing's older file works.
  */
 export function serviceUrls(signingConfig: unknown | undefined, now = new Date()): ServiceUrls {
   if (typeof signingConfig !== 'object' || signingConfig === null) return {};
@@ -127,16 +138,25 @@ export function serviceUrls(signingConfig: unknown | undefined, now = new Date()
     const at = (v: unknown) => (typeof v === 'string' ? new Date(v) : undefined);
     return list.find((s) => {
       if (typeof s?.url !== 'string') return false;
+      // An absent version is proto3's default (0) in older files; treat it as the first version.
+      const version = typeof s.majorApiVersion === 'number' && s.majorApiVersion > 0 ? s.majorApiVersion : 1;
+      if (!SUPPORTED_API_VERSIONS[key].includes(version)) return false;
       const start = at(s.validFor?.start);
       const end = at(s.validFor?.end);
       return (!start || start <= now) && (!end || now <= end);
     })?.url as string | undefined;
   };
+  const v01 = (value: unknown): string | undefined =>
+    typeof value === 'string'
+      ? value
+      : Array.isArray(value) && typeof value[0] === 'string'
+        ? value[0]
+        : undefined;
   return {
-    caUrl: pick('caUrls'),
-    rekorUrl: pick('rekorTlogUrls'),
-    oidcUrl: pick('oidcUrls'),
-    tsaUrl: pick('tsaUrls'),
+    caUrl: pick('caUrls') ?? v01(sc.caUrl),
+    rekorUrl: pick('rekorTlogUrls') ?? v01(sc.tlogUrls),
+    oidcUrl: pick('oidcUrls') ?? v01(sc.oidcUrl),
+    tsaUrl: pick('tsaUrls') ?? v01(sc.tsaUrls),
   };
 }
 

@@ -148,6 +148,23 @@ describe('signing config service selection', () => {
       tsaUrl: undefined,
     });
     expect(serviceUrls(undefined)).toEqual({});
+    // Rekor v2 entries come first in the public-good config; sigil speaks Rekor v1, so it takes the v1 one.
+    const publicGood = {
+      rekorTlogUrls: [
+        { url: 'https://log2025-1.rekor.sigstore.dev', majorApiVersion: 2 },
+        { url: 'https://rekor.sigstore.dev', majorApiVersion: 1 },
+      ],
+    };
+    expect(serviceUrls(publicGood, now).rekorUrl).toBe('https://rekor.sigstore.dev');
+    // A v0.1 signing config names its services as plain URLs.
+    expect(
+      serviceUrls({ caUrl: 'https://fulcio', oidcUrl: 'https://oauth2', tlogUrls: ['https://rekor'] }, now),
+    ).toEqual({
+      caUrl: 'https://fulcio',
+      rekorUrl: 'https://rekor',
+      oidcUrl: 'https://oauth2',
+      tsaUrl: undefined,
+    });
     expect(serviceUrls({ caUrls: 'nope' })).toEqual({
       caUrl: undefined,
       rekorUrl: undefined,
