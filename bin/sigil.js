@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 // Entry point of the `sigil` command; the code lives in dist/ (built by `npm ci` through the prepare script).
-// Client verbs (sign, verify, log, …) take a lean path that does not load the servers (src/cli/client.ts).
-const { CLIENT_VERBS, clientMain } = await import('../dist/cli/client.js');
+// Client verbs (sign, verify, log, …) take a lean path that does not load the servers (src/cli/client.ts),
+// bundled into one file (scripts/bundle-client.mjs) because start-up time is most of a CLI run.
+import { existsSync } from 'node:fs';
+
+const bundled = new URL('../dist/sigil-client.mjs', import.meta.url);
+const { CLIENT_VERBS, clientMain } = await import(
+  existsSync(bundled) ? bundled.href : new URL('../dist/cli/client.js', import.meta.url).href
+);
 const run = CLIENT_VERBS.has(process.argv[2]) ? clientMain : (await import('../dist/cli/main.js')).main;
 
 run(process.argv).catch((err) => {
