@@ -3,7 +3,6 @@
 // (monolithic, chunked, cross-repository mount), list tags, and list referrers with the tag-schema fallback.
 // Every byte read is checked against the digest it was asked for or served under.
 import { Readable, Transform } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
   bareMediaType,
   type Descriptor,
@@ -13,6 +12,7 @@ import {
   MANIFEST_ACCEPT,
   OCI_INDEX,
 } from '../formats/index.js';
+import type { HttpResponse } from '../http/index.js';
 import { credentialsFromAuthFiles } from './auth.js';
 import { digestOf, parseDigest, verifyDigest, verifyingStream } from './digest.js';
 import { errorForStatus, OciError } from './errors.js';
@@ -101,7 +101,7 @@ export class RegistryClient {
       scopes: [],
       what: `GET ${registry}/v2/`,
     });
-    await drain(res);
+    drain(res);
     if (!res.ok) throw errorForStatus(res.status, `GET ${registry}/v2/`, '');
   }
 
@@ -122,7 +122,7 @@ export class RegistryClient {
         accept: MANIFEST_ACCEPT,
       },
     );
-    await drain(res);
+    drain(res);
     if (!res.ok) throw errorForStatus(res.status, what, '');
     let digest = res.headers.get('docker-content-digest') ?? undefined;
     const mediaType = bareMediaType(res.headers.get('content-type'));
@@ -254,7 +254,7 @@ export class RegistryClient {
     parseDigest(digest);
     const what = `blob ${repositoryName(ref)}@${digest}`;
     const res = await this.request(ref, 'HEAD', `/v2/${ref.repository}/blobs/${digest}`, 'pull', what);
-    await drain(res);
+    drain(res);
     if (res.status === 404) return undefined;
     if (!res.ok) throw errorForStatus(res.status, what, '');
     const size = Number(res.headers.get('content-length'));
@@ -282,7 +282,7 @@ export class RegistryClient {
     }
     const name = repositoryName(ref);
     const what = `upload blob ${name}@${blob.digest}`;
-    let start: Response;
+    let start: HttpResponse;
     if (options.mountFrom && options.mountFrom !== ref.repository) {
       const q = new URLSearchParams({ mount: blob.digest, from: options.mountFrom });
       start = await this.request(
@@ -369,7 +369,7 @@ export class RegistryClient {
     return location;
   }
 
-  private async expectCreated(res: Response, what: string): Promise<void> {
+  private async expectCreated(res: HttpResponse, what: string): Promise<void> {
     const text = await res.text().catch(() => '');
     if (res.status !== 201) throw errorForStatus(res.status, what, text);
   }
@@ -380,12 +380,15 @@ export class RegistryClient {
     const what = `blob ${repositoryName(ref)}@${digest}`;
     const res = await this.request(ref, 'GET', `/v2/${ref.repository}/blobs/${digest}`, 'pull', what);
     if (!res.ok) throw errorForStatus(res.status, what, await res.text().catch(() => ''));
-    if (!res.body) throw new OciError('BAD_RESPONSE', `${what}: empty response`);
-    const source = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
+    const source = res.body;
     const check = verifyingStream(digest, size, what);
     source.on('error', (err) =>
       check.destroy(new OciError('NETWORK', `${what}: ${err.message}`, undefined, { cause: err })),
     );
+    // A reader that stops early (too large, digest mismatch) must release the connection too.
+    check.on('close', () => {
+      if (!source.readableEnded) res.discard();
+    });
     return source.pipe(check);
   }
 
@@ -450,12 +453,12 @@ export class RegistryClient {
       },
     );
     if (res.status === 404) {
-      await drain(res);
+      drain(res);
       const index = await this.referrersTagIndex(ref, ref.digest);
       return { manifests: filterByArtifactType(index?.manifests ?? [], artifactType), source: 'tag-schema' };
     }
     const manifests: Descriptor[] = [];
-    let page: Response | undefined = res;
+    let page: HttpResponse | undefined = res;
     for (let n = 0; page; n++) {
       if (!page.ok) throw errorForStatus(page.status, what, await page.text().catch(() => ''));
       const bytes = await readLimited(page, this.maxManifestBytes, what);
@@ -532,7 +535,7 @@ export class RegistryClient {
     headers: Record<string, string> = {},
     body?: BodyFactory,
     extraScopes: string[] = [],
-  ): Promise<Response> {
+  ): Promise<HttpResponse> {
     return this.transport.request({
       registry: ref.registry,
       repository: ref.repository,
@@ -546,23 +549,23 @@ export class RegistryClient {
   }
 }
 
-async function drain(res: Response): Promise<void> {
-  await res.body?.cancel().catch(() => {});
+/** Releases a response whose body we do not need. */
+function drain(res: HttpResponse): void {
+  res.discard();
 }
 
-async function readLimited(res: Response, max: number, what: string): Promise<Buffer> {
+async function readLimited(res: HttpResponse, max: number, what: string): Promise<Buffer> {
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > max) {
-    await drain(res);
+    drain(res);
     throw new OciError('TOO_LARGE', `${what}: ${declared} bytes is more than the ${max} this client accepts`);
   }
   const parts: Buffer[] = [];
   let total = 0;
-  if (!res.body) return Buffer.alloc(0);
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
     total += chunk.length;
     if (total > max) {
-      await res.body.cancel().catch(() => {});
+      drain(res);
       throw new OciError('TOO_LARGE', `${what}: more than the ${max} bytes this client accepts`);
     }
     parts.push(Buffer.from(chunk));
@@ -571,7 +574,7 @@ async function readLimited(res: Response, max: number, what: string): Promise<Bu
 }
 
 /** The upload session URL from a 202 (spec: absolute or relative). */
-function uploadLocation(res: Response, what: string): string {
+function uploadLocation(res: HttpResponse, what: string): string {
   const location = res.headers.get('location');
   if (!location)
     throw new OciError('BAD_RESPONSE', `${what}: registry answered ${res.status} without a Location`);

@@ -4,6 +4,7 @@
 // until they expire). Redirects are followed for reads, without the Authorization header when the origin
 // changes (distribution-spec "API": clients MUST NOT forward Authorization across host boundaries).
 import type { Readable } from 'node:stream';
+import { type HttpResponse, request } from '../http/index.js';
 import { basicAuthorization, type Challenge, type Credentials, parseWwwAuthenticate } from './auth.js';
 import { describeErrorBody, OciError } from './errors.js';
 
@@ -108,7 +109,7 @@ export class Transport {
    * Sends the request, answering one 401 challenge. Returns the final response for any status but 401, which
    * becomes an UNAUTHORIZED error saying whether credentials were missing or rejected.
    */
-  async request(req: HttpRequest): Promise<Response> {
+  async request(req: HttpRequest): Promise<HttpResponse> {
     let auth = await this.authorization(req);
     let res = await this.send(req, auth);
     if (res.status !== 401) return res;
@@ -174,9 +175,9 @@ export class Transport {
     for (const sc of scopes) url.searchParams.append('scope', sc);
     const headers: Record<string, string> = { 'user-agent': this.userAgent() };
     if (creds) headers.authorization = basicAuthorization(creds);
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(url, { headers, redirect: 'follow' });
+      res = await request(url, { headers, redirect: 'follow' });
     } catch (err) {
       throw new OciError(
         'NETWORK',
@@ -228,7 +229,7 @@ export class Transport {
   }
 
   /** One request, following redirects for reads; Authorization only goes to the registry's own origin. */
-  private async send(req: HttpRequest, authorization: string | undefined): Promise<Response> {
+  private async send(req: HttpRequest, authorization: string | undefined): Promise<HttpResponse> {
     const base = this.baseUrl(req.registry);
     let url = new URL(req.url, base);
     const origin = new URL(base).origin;
@@ -236,15 +237,9 @@ export class Transport {
       const headers: Record<string, string> = { 'user-agent': this.userAgent(), ...req.headers };
       if (authorization && url.origin === origin) headers.authorization = authorization;
       const body = hop === 0 ? req.body?.() : undefined;
-      let res: Response;
+      let res: HttpResponse;
       try {
-        res = await fetch(url, {
-          method: req.method,
-          headers,
-          body: body as RequestInit['body'],
-          redirect: 'manual',
-          ...(body && !(body instanceof Uint8Array) ? { duplex: 'half' } : {}),
-        } as RequestInit);
+        res = await request(url, { method: req.method, headers, body, redirect: 'manual' });
       } catch (err) {
         destroyBody(body);
         throw new OciError('NETWORK', `${req.what}: cannot reach ${url.origin}: ${errText(err)}`, undefined, {
@@ -256,7 +251,7 @@ export class Transport {
       if (!redirect || (req.method !== 'GET' && req.method !== 'HEAD')) return res;
       if (hop >= MAX_REDIRECTS)
         throw new OciError('BAD_RESPONSE', `${req.what}: more than ${MAX_REDIRECTS} redirects`);
-      await res.body?.cancel();
+      res.discard();
       url = new URL(location, url);
     }
   }
@@ -309,9 +304,10 @@ function detail(text: string): string {
   return d ? ` (registry said: ${d})` : '';
 }
 
+/** The system error code (ECONNREFUSED …) when there is one: it says more than Node's message. */
 function errText(err: unknown): string {
-  const e = err as Error & { cause?: Error & { code?: string } };
-  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+  const e = err as Error & { code?: string };
+  return e.code ?? e.message ?? String(err);
 }
 
 function missingCredentials(req: HttpRequest, body: string): OciError {

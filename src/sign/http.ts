@@ -1,18 +1,18 @@
 // The small JSON-over-HTTP helper the service clients (CA, log, OIDC) share: a timeout on every request, and an
 // error that carries the service's own JSON message (sigil and Sigstore services answer {"message": ...}).
+// Requests go through src/http (node:http), not fetch: loading fetch costs a CLI run more than signing does.
+import { type HttpResponse, type ResponseHeaders, request } from '../http/index.js';
 import { SignError, type SignErrorCode } from './errors.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
 export interface HttpOptions {
   timeoutMs?: number;
-  /** Replaces global fetch (never needed in sigil itself; kept for embedding). */
-  fetch?: typeof fetch;
 }
 
 export interface JsonResponse<T> {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   body: T;
 }
 
@@ -35,10 +35,10 @@ export async function requestJson<T>(
   init: { method?: string; body?: unknown; headers?: Record<string, string>; ok?: number[] },
   options: HttpOptions = {},
 ): Promise<JsonResponse<T>> {
-  const f = options.fetch ?? fetch;
-  let res: Response;
+  let res: HttpResponse;
+  let text: string;
   try {
-    res = await f(url, {
+    res = await request(url, {
       method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
       headers: {
         accept: 'application/json',
@@ -46,13 +46,12 @@ export async function requestJson<T>(
         ...init.headers,
       },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     });
+    text = await res.text();
   } catch (err) {
-    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-    throw new SignError(code, `${what}: cannot reach ${url} (${cause})`, { cause: err });
+    throw new SignError(code, `${what}: cannot reach ${url} (${(err as Error).message})`, { cause: err });
   }
-  const text = await res.text();
   const accepted = init.ok ?? [];
   if (!res.ok && !accepted.includes(res.status)) {
     throw new SignError(code, `${what}: ${url} answered ${res.status}: ${serviceMessage(text)}`);
@@ -64,6 +63,25 @@ export async function requestJson<T>(
     throw new SignError(code, `${what}: ${url} answered ${res.status} with a body that is not JSON`);
   }
   return { status: res.status, headers: res.headers, body };
+}
+
+/** GET a text resource (a PEM key): its body, or a SignError saying who answered what. */
+export async function requestText(
+  code: SignErrorCode,
+  what: string,
+  url: string,
+  options: HttpOptions = {},
+): Promise<string> {
+  let res: HttpResponse;
+  let text: string;
+  try {
+    res = await request(url, { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+    text = await res.text();
+  } catch (err) {
+    throw new SignError(code, `${what}: cannot reach ${url} (${(err as Error).message})`, { cause: err });
+  }
+  if (!res.ok) throw new SignError(code, `${what}: ${url} answered ${res.status}: ${serviceMessage(text)}`);
+  return text;
 }
 
 /** `base` without trailing slashes, then `path`. */

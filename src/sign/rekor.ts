@@ -4,7 +4,7 @@
 // TransparencyLogEntry JSON (sigstore_rekor.proto) here, once.
 import { createHash } from 'node:crypto';
 import { SignError } from './errors.js';
-import { type HttpOptions, joinUrl, requestJson } from './http.js';
+import { type HttpOptions, joinUrl, requestJson, requestText } from './http.js';
 
 /** openapi.yaml LogEntry value: one entry keyed by its UUID. */
 export interface RekorLogEntry {
@@ -204,10 +204,7 @@ export class RekorClient {
   }
 
   async publicKeyPem(): Promise<string> {
-    const f = this.options.fetch ?? fetch;
-    const res = await f(this.url('/api/v1/log/publicKey'), { signal: AbortSignal.timeout(30_000) });
-    if (!res.ok) throw new SignError('LOG_ERROR', `log public key: ${res.status}`);
-    return res.text();
+    return requestText('LOG_ERROR', 'log public key', this.url('/api/v1/log/publicKey'), this.options);
   }
 }
 

@@ -6,6 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../crypto/index.js';
+import { type HttpResponse, request } from '../http/index.js';
 
 /**
  * The protobuf-specs based validators load in ~100 ms, more than a whole `sigil sign` should spend starting up:
@@ -167,18 +168,22 @@ export interface FetchedTrust {
   sources: string[];
 }
 
+/** How long `sigil initialize` waits for each trust file. */
+const FETCH_TIMEOUT_MS = 30_000;
+
 async function getJson(url: string, optional: boolean): Promise<unknown | undefined> {
-  let res: Response;
+  let res: HttpResponse;
+  let text: string;
   try {
-    res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
+    res = await request(url, { headers: { accept: 'application/json' }, timeoutMs: FETCH_TIMEOUT_MS });
+    text = await res.text();
   } catch (err) {
-    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-    throw new Error(`cannot fetch ${url}: ${cause}`);
+    throw new Error(`cannot fetch ${url}: ${(err as Error).message}`);
   }
   if (optional && res.status === 404) return undefined;
   if (!res.ok) throw new Error(`${url} answered ${res.status}`);
   try {
-    return await res.json();
+    return JSON.parse(text);
   } catch {
     throw new Error(`${url} is not JSON`);
   }
