@@ -263,8 +263,8 @@ async function sendOnce(
       decoded = decode(res);
       decoded.once('end', release);
       decoded.once('close', release);
-      // A 401 or redirect can come before a streamed body is fully sent; stop feeding it.
-      if (body instanceof Readable && !body.readableEnded) body.unpipe(req);
+      // A 401 may come before a streamed body is fully sent; the body keeps flowing (as with fetch) so that the
+      // request completes and its socket is released rather than left half-written.
       resolve({ message: res, response: new HttpResponse(url, res, decoded) });
     });
     if (body === undefined) req.end();
