@@ -45,7 +45,7 @@ let a: Awaited<ReturnType<typeof serve>>;
 let b: Awaited<ReturnType<typeof serve>>;
 
 /** Server A: routes by path. Server B (another origin): echoes what it got. */
-const routesA: Handler = (req, res, s) => {
+const routesA: Handler = (_req, res, s) => {
   const path = new URL(s.url, 'http://x').pathname;
   const q = new URL(s.url, 'http://x').searchParams;
   switch (path) {
