@@ -10,7 +10,6 @@ import {
   FormatError,
   type LogEntryJson,
   parseEntryUuid,
-  parseProposedEntry,
   setPayloadBytes,
 } from '../../formats/rekor-entry.js';
 import { leafHash } from '../../merkle/hash.js';
@@ -18,7 +17,7 @@ import { type MerkleLog, openMerkleLog } from '../merkle-log.js';
 import { rekorNoteSigner } from '../note-signer.js';
 import { openSqliteStorage } from '../storage/sqlite.js';
 import type { LogStorage, StoredEntry, TreeHead } from '../storage/types.js';
-import { type ValidatedEntry, validateEntry } from './entry-types.js';
+import { type EntryValidator, entryValidator, type Validated } from './validation-pool.js';
 
 export interface RekorLogOptions {
   /** Directory of the log database. */
@@ -33,6 +32,8 @@ export interface RekorLogOptions {
   storage?: LogStorage;
   batchMaxSize?: number;
   batchMaxAgeMs?: number;
+  /** Worker threads that check proposed entries (validation-pool.ts); 0 checks them on the main thread. */
+  validationThreads?: number;
 }
 
 export class ConflictError extends Error {
@@ -85,7 +86,7 @@ export async function openRekorLog(options: RekorLogOptions): Promise<RekorLog> 
     batchMaxSize: options.batchMaxSize,
     batchMaxAgeMs: options.batchMaxAgeMs,
   });
-  return new Rekor(merkle, options.signer, treeId);
+  return new Rekor(merkle, options.signer, treeId, entryValidator(options.validationThreads));
 }
 
 class Rekor implements RekorLog {
@@ -96,6 +97,7 @@ class Rekor implements RekorLog {
     readonly merkle: MerkleLog,
     readonly signer: Signer,
     readonly treeId: string,
+    readonly validator: EntryValidator,
   ) {
     this.logId = keyId(signer.publicKey);
     this.#logIdHex = this.logId.toString('hex');
@@ -109,23 +111,22 @@ class Rekor implements RekorLog {
     return this.merkle.head();
   }
 
-  #validate(proposed: unknown): ValidatedEntry {
-    return validateEntry(parseProposedEntry(proposed));
+  #validate(proposed: unknown): Promise<Validated> {
+    return this.validator.validate(proposed);
   }
 
   async add(proposed: unknown): Promise<CreatedEntry> {
-    const v = this.#validate(proposed);
-    const hash = leafHash(v.body);
-    const existing = await this.merkle.findByIdentity(hash);
-    if (existing !== undefined) throw new ConflictError(entryId(this.treeId, hash.toString('hex')));
+    const v = await this.#validate(proposed);
+    const hash = v.leafHash;
+    // The sequencer deduplicates (against the batch and the store), so no lookup is needed before appending.
     const r = await this.merkle.append({ leaf: v.body, identity: hash, terms: v.terms });
     if (r.duplicate) throw new ConflictError(entryId(this.treeId, r.leafHash.toString('hex')));
     return this.#render({ index: r.index, timestamp: r.timestamp, data: v.body, identity: hash }, r.head);
   }
 
   async byProposed(proposed: unknown): Promise<CreatedEntry | undefined> {
-    const v = this.#validate(proposed);
-    const index = await this.merkle.findByIdentity(leafHash(v.body));
+    const v = await this.#validate(proposed);
+    const index = await this.merkle.findByIdentity(v.leafHash);
     return index === undefined ? undefined : this.byIndex(index);
   }
 
