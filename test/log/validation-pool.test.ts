@@ -3,8 +3,9 @@
 // entry can be wrong (bad signature, wrong key, malformed JSON shapes, unsupported kinds, hostile nesting).
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../src/formats/rekor-entry.js';
+import type { Proposal } from '../../src/log/rekor/entry-types.js';
 import { KeyError } from '../../src/log/rekor/keys.js';
-import { entryValidator, inlineValidator } from '../../src/log/rekor/validation-pool.js';
+import { type EntryValidator, entryValidator, inlineValidator } from '../../src/log/rekor/validation-pool.js';
 import { hashedRekord, newKey } from './helpers.js';
 
 function cases(): unknown[] {
@@ -35,7 +36,20 @@ function cases(): unknown[] {
   ];
 }
 
-async function settle(v: { validate(p: unknown): Promise<unknown> }, all: unknown[]) {
+/** Each case as a parsed value and as request JSON text, plus texts that are not JSON at all. */
+function proposals(all: unknown[]): Proposal[] {
+  const deepText = `{"kind":"hashedrekord","apiVersion":"0.0.1","spec":${'['.repeat(50_000)}${']'.repeat(50_000)}}`;
+  return [
+    ...all.map((value) => ({ value })),
+    ...all.slice(0, -5).map((v) => ({ text: JSON.stringify(v) })),
+    { text: deepText },
+    { text: '' },
+    { text: '{"kind":' },
+    { text: '{"__proto__":{"x":1}}' },
+  ];
+}
+
+async function settle(v: EntryValidator, all: Proposal[]) {
   return Promise.all(
     all.map((p) =>
       v.validate(p).then(
@@ -48,13 +62,14 @@ async function settle(v: { validate(p: unknown): Promise<unknown> }, all: unknow
 
 describe('validation pool', () => {
   it('gives the same results and errors as validating on the calling thread', async () => {
-    const all = cases();
+    const all = proposals(cases());
     const inline = await settle(inlineValidator, all);
     const pooled = await settle(entryValidator(2), all);
     expect(pooled).toEqual(inline);
-    expect(inline.filter((r) => 'ok' in r)).toHaveLength(20);
-    const errors = inline.filter((r) => 'error' in r) as { error: string }[];
-    expect(errors.length).toBe(all.length - 20);
+    expect(inline.filter((r) => 'ok' in r)).toHaveLength(40);
+    const errors = inline.filter((r) => 'error' in r) as { error: string; message: string }[];
+    expect(errors.length).toBe(all.length - 40);
+    expect(errors.filter((e) => e.message.startsWith('invalid JSON:'))).toHaveLength(2);
     for (const e of errors) expect([FormatError.name, KeyError.name]).toContain(e.error);
   });
 });

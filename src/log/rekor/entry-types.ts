@@ -169,16 +169,28 @@ export const SUPPORTED_TYPES = Object.entries(validators).flatMap(([kind, versio
   Object.keys(versions).map((v) => `${kind} ${v}`),
 );
 
+/** A proposed entry as received: the request's JSON text (parsed where it is validated) or a parsed value. */
+export type Proposal = { text: string } | { value: unknown };
+
+function proposalValue(p: Proposal): unknown {
+  if (!('text' in p)) return p.value;
+  try {
+    return JSON.parse(p.text);
+  } catch (err) {
+    throw new FormatError(`invalid JSON: ${(err as Error).message}`);
+  }
+}
+
 /**
- * Validates many proposed entries (raw JSON values) at once: each result is the validated entry or the error that
- * rejects it. hashedrekord entries with ECDSA keys are verified together as one batch.
+ * Validates many proposed entries at once: each result is the validated entry or the error that rejects it.
+ * hashedrekord entries with ECDSA keys are verified together as one batch.
  */
-export function validateEntries(proposed: unknown[]): (ValidatedEntry | Error)[] {
-  const out: (ValidatedEntry | Error)[] = new Array(proposed.length);
+export function validateEntries(proposals: Proposal[]): (ValidatedEntry | Error)[] {
+  const out: (ValidatedEntry | Error)[] = new Array(proposals.length);
   const batch: { at: number; check: HashedRekordCheck }[] = [];
-  proposed.forEach((json, at) => {
+  proposals.forEach((proposal, at) => {
     try {
-      const entry = parseProposedEntry(json);
+      const entry = parseProposedEntry(proposalValue(proposal));
       if (entry.kind === HASHEDREKORD_KIND && entry.apiVersion === HASHEDREKORD_V001) {
         const check = parseHashedRekord(entry.spec);
         if (check.key.ecdsa) batch.push({ at, check });

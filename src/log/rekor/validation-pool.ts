@@ -4,13 +4,12 @@
 // together (one message per worker per turn, amortising postMessage, and letting the worker batch the ECDSA
 // inversions). The pool is process-wide, shared by every log in the process, and its idle workers do not keep
 // the process alive. Design note: docs/design/log-batching.md.
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { FormatError } from '../../formats/rekor-entry.js';
 import { leafHash } from '../../merkle/hash.js';
-import { type ValidatedEntry, validateEntries } from './entry-types.js';
+import { startWorker } from '../workers.js';
+import { type Proposal, type ValidatedEntry, validateEntries } from './entry-types.js';
 import { KeyError } from './keys.js';
 
 /** Worker threads by default: two on a machine with more than one core (the main thread is the third), else none. */
@@ -24,7 +23,7 @@ export interface Validated extends ValidatedEntry {
 
 export interface WorkerRequest {
   id: number;
-  proposed: unknown[];
+  proposals: Proposal[];
 }
 
 export type WorkerResult =
@@ -37,13 +36,17 @@ export interface WorkerReply {
 }
 
 export interface EntryValidator {
-  validate(proposed: unknown): Promise<Validated>;
+  /**
+   * Validates a proposed entry: its request JSON text (cheapest to hand to a worker, which then also parses it)
+   * or an already parsed value.
+   */
+  validate(proposal: Proposal): Promise<Validated>;
 }
 
 /** Validates on the calling thread (no pool: single-core machines, or `validationThreads: 0`). */
 export const inlineValidator: EntryValidator = {
-  async validate(proposed) {
-    const [r] = validateEntries([proposed]);
+  async validate(proposal) {
+    const [r] = validateEntries([proposal]);
     if (r instanceof Error) throw r;
     return { ...r, leafHash: leafHash(r.body) };
   },
@@ -60,21 +63,9 @@ function toError({ type, message }: { type: string; message: string }): Error {
 }
 
 interface Job {
-  proposed: unknown;
+  proposal: Proposal;
   resolve: (v: Validated) => void;
   reject: (e: unknown) => void;
-}
-
-/**
- * Starts the worker script: the compiled .js next to this module, or, when running from the TypeScript sources
- * (tests), the .ts through tsx's loader (a dev dependency), registered inside the worker before importing it.
- */
-function startWorker(): Worker {
-  const js = new URL('./validation-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js);
-  const ts = new URL('./validation-worker.ts', import.meta.url).href;
-  const boot = `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(ts)}); });`;
-  return new Worker(boot, { eval: true });
 }
 
 class PoolWorker {
@@ -83,7 +74,7 @@ class PoolWorker {
   outstanding = 0;
 
   constructor(onFailure: (w: PoolWorker, err: unknown) => void) {
-    this.worker = startWorker();
+    this.worker = startWorker(new URL('./validation-worker.js', import.meta.url));
     this.worker.on('message', (reply: WorkerReply) => this.#onReply(reply));
     this.worker.on('error', (err) => onFailure(this, err));
     this.worker.on('exit', (code) =>
@@ -95,7 +86,7 @@ class PoolWorker {
 
   /** Throws (and owes nothing) when a proposal cannot be cloned, e.g. JSON nested too deeply. */
   send(id: number, jobs: Job[]): void {
-    this.worker.postMessage({ id, proposed: jobs.map((j) => j.proposed) } satisfies WorkerRequest);
+    this.worker.postMessage({ id, proposals: jobs.map((j) => j.proposal) } satisfies WorkerRequest);
     this.inFlight.set(id, jobs);
     this.outstanding += jobs.length;
     // Keep the process alive while a worker owes answers; an idle pool must not.
@@ -140,9 +131,9 @@ class ValidationPool implements EntryValidator {
     this.#size = size;
   }
 
-  validate(proposed: unknown): Promise<Validated> {
+  validate(proposal: Proposal): Promise<Validated> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ proposed, resolve, reject });
+      this.#queue.push({ proposal, resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#dispatch());
@@ -170,7 +161,7 @@ class ValidationPool implements EntryValidator {
           try {
             w.send(this.#nextId++, [job]);
           } catch {
-            inlineValidator.validate(job.proposed).then(job.resolve, job.reject);
+            inlineValidator.validate(job.proposal).then(job.resolve, job.reject);
           }
         }
       }

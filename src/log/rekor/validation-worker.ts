@@ -1,4 +1,4 @@
-// Worker thread of the validation pool (validation-pool.ts): receives batches of proposed entries (parsed JSON),
+// Worker thread of the validation pool (validation-pool.ts): receives batches of proposed entries (JSON text),
 // validates them with validateEntries (signature checks included, ECDSA batched) and answers with each entry's
 // canonical body, leaf hash and search terms, or the error that rejects it. No state besides the message port.
 import { parentPort } from 'node:worker_threads';
@@ -16,7 +16,7 @@ function errorType(err: Error): 'FormatError' | 'KeyError' | 'RangeError' | 'Err
 }
 
 parentPort?.on('message', (req: WorkerRequest) => {
-  const results: WorkerResult[] = validateEntries(req.proposed).map((r) =>
+  const results: WorkerResult[] = validateEntries(req.proposals).map((r) =>
     r instanceof Error
       ? { error: { type: errorType(r), message: r.message } }
       : { kind: r.kind, apiVersion: r.apiVersion, body: r.body, terms: r.terms, leafHash: leafHash(r.body) },
