@@ -238,7 +238,8 @@ export async function createLogService(
 ): Promise<Service> {
   const dir = join(ctx.dataDir, LOG_DIR);
   await mkdir(dir, { recursive: true });
-  const signer = localSigner(await loadOrCreatePrivateKey(join(dir, LOG_KEY_FILE), 'ecdsa-p256'));
+  const key = await loadOrCreatePrivateKey(join(dir, LOG_KEY_FILE), 'ecdsa-p256');
+  const signer = localSigner(key);
   let rekor: RekorLog | undefined;
   return {
     name: 'log',
@@ -246,7 +247,12 @@ export async function createLogService(
       await registerLogRoutes(app, () => rekor);
     },
     async started() {
-      rekor = await openRekorLog({ dir, signer, hostname: new URL(ctx.publicUrl()).hostname });
+      rekor = await openRekorLog({
+        dir,
+        signer,
+        setSigningKey: key,
+        hostname: new URL(ctx.publicUrl()).hostname,
+      });
     },
     async close() {
       await rekor?.close();

@@ -1,10 +1,16 @@
 // The worker-thread validation pool must answer exactly as validation on the calling thread does: the same
 // canonical body, leaf hash and terms for a valid entry, and the same error class and message for each way an
 // entry can be wrong (bad signature, wrong key, malformed JSON shapes, unsupported kinds, hostile nesting).
+import { createPublicKey } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generateKey, localSigner, verifySignature } from '../../src/crypto/index.js';
 import { FormatError } from '../../src/formats/rekor-entry.js';
 import type { Proposal } from '../../src/log/rekor/entry-types.js';
 import { KeyError } from '../../src/log/rekor/keys.js';
+import { openRekorLog } from '../../src/log/rekor/rekor-log.js';
 import { type EntryValidator, entryValidator, inlineValidator } from '../../src/log/rekor/validation-pool.js';
 import { hashedRekord, newKey } from './helpers.js';
 
@@ -71,5 +77,25 @@ describe('validation pool', () => {
     expect(errors.length).toBe(all.length - 40);
     expect(errors.filter((e) => e.message.startsWith('invalid JSON:'))).toHaveLength(2);
     for (const e of errors) expect([FormatError.name, KeyError.name]).toContain(e.error);
+  });
+
+  it('signs SET payloads in the workers with the log key, and refuses a key that is not the signer key', async () => {
+    const key = generateKey('ecdsa-p256');
+    const pool = entryValidator(2);
+    const messages = Array.from({ length: 30 }, (_, i) => Buffer.from(`set payload ${i}`));
+    const sigs = await Promise.all(messages.map((m) => pool.sign(key, m)));
+    messages.forEach((m, i) => {
+      expect(verifySignature(createPublicKey(key), m, sigs[i])).toBe(true);
+      expect(verifySignature(createPublicKey(key), Buffer.from('other'), sigs[i])).toBe(false);
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'sigil-rekor-key-'));
+    await expect(
+      openRekorLog({
+        dir,
+        signer: localSigner(key),
+        hostname: 'x.test',
+        setSigningKey: generateKey('ecdsa-p256'),
+      }),
+    ).rejects.toThrow(/not the private key of the log signer/);
   });
 });

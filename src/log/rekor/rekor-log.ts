@@ -3,8 +3,8 @@
 // logID, logIndex}, exactly as Rekor computes it) and an inclusion proof against a signed checkpoint whose origin
 // is "<hostname> - <treeID>" and whose signature key hint is the first 4 bytes of the log ID (what sigstore-js
 // checks). The entry UUID is the hex leaf hash; entry IDs prefix it with the 16-hex tree ID.
-import { randomBytes } from 'node:crypto';
-import { keyId, publicKeyPem, type Signer } from '../../crypto/index.js';
+import { createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
+import { keyId, publicKeyPem, type Signer, spkiDer } from '../../crypto/index.js';
 import {
   entryId,
   FormatError,
@@ -34,6 +34,11 @@ export interface RekorLogOptions {
   batchMaxAgeMs?: number;
   /** Worker threads that check proposed entries (validation-pool.ts); 0 checks them on the main thread. */
   validationThreads?: number;
+  /**
+   * The private key behind `signer` when it is held in this process: SETs are then signed by the worker pool
+   * instead of on the main thread. Without it (a KMS or HSM signer) `signer` signs them.
+   */
+  setSigningKey?: KeyObject;
 }
 
 export class ConflictError extends Error {
@@ -94,7 +99,11 @@ export async function openRekorLog(options: RekorLogOptions): Promise<RekorLog> 
     batchMaxSize: options.batchMaxSize,
     batchMaxAgeMs: options.batchMaxAgeMs,
   });
-  return new Rekor(merkle, options.signer, treeId, entryValidator(options.validationThreads));
+  const key = options.setSigningKey;
+  if (key && !spkiDer(createPublicKey(key)).equals(spkiDer(options.signer.publicKey))) {
+    throw new Error('setSigningKey is not the private key of the log signer');
+  }
+  return new Rekor(merkle, options.signer, treeId, entryValidator(options.validationThreads), key);
 }
 
 class Rekor implements RekorLog {
@@ -106,6 +115,7 @@ class Rekor implements RekorLog {
     readonly signer: Signer,
     readonly treeId: string,
     readonly validator: EntryValidator,
+    readonly setKey?: KeyObject,
   ) {
     this.logId = keyId(signer.publicKey);
     this.#logIdHex = this.logId.toString('hex');
@@ -170,9 +180,10 @@ class Rekor implements RekorLog {
   async #render(e: StoredEntry, head: TreeHead): Promise<CreatedEntry> {
     const body = e.data.toString('base64');
     const integratedTime = Math.floor(e.timestamp / 1000);
-    const set = await this.signer.sign(
-      setPayloadBytes({ body, integratedTime, logID: this.#logIdHex, logIndex: e.index }),
-    );
+    const payload = setPayloadBytes({ body, integratedTime, logID: this.#logIdHex, logIndex: e.index });
+    const set = this.setKey
+      ? await this.validator.sign(this.setKey, payload)
+      : await this.signer.sign(payload);
     const hashes = await this.merkle.inclusionProof(e.index, head.size);
     const uuid = leafHash(e.data).toString('hex');
     return {
