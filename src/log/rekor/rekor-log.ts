@@ -12,7 +12,6 @@ import {
   parseEntryUuid,
   setPayloadBytes,
 } from '../../formats/rekor-entry.js';
-import { leafHash } from '../../merkle/hash.js';
 import { type MerkleLog, openMerkleLog } from '../merkle-log.js';
 import { rekorNoteSigner } from '../note-signer.js';
 import { openSqliteStorage } from '../storage/sqlite.js';
@@ -172,7 +171,7 @@ class Rekor implements RekorLog {
     for (const index of await this.merkle.findByTerm(t)) {
       const e = await this.merkle.entry(index);
       if (!e) continue;
-      out.push(entryId(this.treeId, leafHash(e.data).toString('hex')));
+      out.push(entryId(this.treeId, e.identity.toString('hex')));
     }
     return out;
   }
@@ -185,7 +184,8 @@ class Rekor implements RekorLog {
       ? await this.validator.sign(this.setKey, payload)
       : await this.signer.sign(payload);
     const hashes = await this.merkle.inclusionProof(e.index, head.size);
-    const uuid = leafHash(e.data).toString('hex');
+    // Rekor entries are appended with their leaf hash as the identity (see add), so it need not be recomputed.
+    const uuid = e.identity.toString('hex');
     return {
       entryId: entryId(this.treeId, uuid),
       entry: {
