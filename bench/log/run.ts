@@ -1,12 +1,17 @@
 // Log benchmark: starts `sigil serve log` (built, in its own process) and drives it with bench/log/loadgen.ts (its
 // own process) over loopback HTTP. Phases: sustained closed-loop append throughput on an empty log; open-loop
 // latency at 500 and 1,000 entries/s offered; then the same throughput run on a log pre-filled with PREFILL
-// entries (written straight through the engine, not over HTTP). Prints one JSON line per phase.
-//   npm run build && node --import tsx bench/log/run.ts [--seconds 10] [--prefill 1000000]
+// entries (written straight through the engine, not over HTTP). Prints one JSON line per phase, with the server's
+// CPU time (user+sys from /proc/<pid>/stat) per acknowledged entry — the figure that stays meaningful when other
+// work shares the machine — the generator's own CPU per request, and the load average during the phase.
+//   npm run build && node --import tsx bench/log/run.ts [--seconds 10] [--prefill 1000000] [--keys 256]
+//     [--skip-empty] [--cpu-prof <dir>] [--prefill-cache <dir>]
+// --prefill-cache keeps the prefilled log in <dir> and copies it for later runs (the prefill takes minutes).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadOrCreatePrivateKey, localSigner } from '../../src/crypto/index.js';
 import { LOG_DIR, LOG_KEY_FILE, openRekorLog } from '../../src/log/index.js';
@@ -20,11 +25,36 @@ const opt = (name: string, dflt: number) => {
 const SECONDS = opt('seconds', 10);
 const PREFILL = opt('prefill', 1_000_000);
 const CONCURRENCY = opt('concurrency', 64);
+const KEYS = opt('keys', 256);
+const sopt = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const CPU_PROF = sopt('cpu-prof');
+const PREFILL_CACHE = sopt('prefill-cache');
+
+/** user+sys CPU seconds of a process (all threads) or of one thread so far (Linux; clock ticks of 1/100 s). */
+function cpuSeconds(pid: number, tid?: number): number {
+  const stat = readFileSync(tid ? `/proc/${pid}/task/${tid}/stat` : `/proc/${pid}/stat`, 'latin1');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 function serve(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    ['bin/sigil.js', 'serve', 'log', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn'],
+    [
+      ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []),
+      'bin/sigil.js',
+      'serve',
+      'log',
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+      '--log-level',
+      'warn',
+    ],
     {
       cwd: root,
       stdio: ['ignore', 'inherit', 'pipe'],
@@ -41,15 +71,59 @@ function serve(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
   });
 }
 
-function loadgen(url: string, mode: 'closed' | 'open', arg: number): Promise<Record<string, unknown>> {
+async function loadgen(
+  server: ChildProcess,
+  url: string,
+  mode: 'closed' | 'open',
+  arg: number,
+): Promise<Record<string, unknown>> {
+  const pid = server.pid as number;
+  let cpu0 = cpuSeconds(pid);
+  let main0 = cpuSeconds(pid, pid);
+  const r = await runLoadgen(url, mode, arg, () => {
+    cpu0 = cpuSeconds(pid);
+    main0 = cpuSeconds(pid, pid);
+  });
+  const serverCpu = cpuSeconds(pid) - cpu0;
+  const mainCpu = cpuSeconds(pid, pid) - main0;
+  const perEntry = (s: number) => Math.round((s * 1e6) / Math.max(1, Number(r.acked)));
+  return {
+    ...r,
+    serverCpuUsPerEntry: perEntry(serverCpu),
+    // The main thread (HTTP, sequencing, SQLite) is the serial part: it bounds throughput on its own.
+    serverMainThreadCpuUsPerEntry: perEntry(mainCpu),
+    serverCpuCores: Number((serverCpu / Number(r.seconds)).toFixed(2)),
+    loadavg1m: Number(loadavg()[0].toFixed(1)),
+  };
+}
+
+/** Runs the generator; `onStart` is called when it has finished precomputing and starts sending. */
+function runLoadgen(
+  url: string,
+  mode: 'closed' | 'open',
+  arg: number,
+  onStart: () => void,
+): Promise<Record<string, unknown>> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(root, 'bench/log/loadgen.ts'), url, mode, String(arg), String(SECONDS)],
+    [
+      '--import',
+      'tsx',
+      join(root, 'bench/log/loadgen.ts'),
+      url,
+      mode,
+      String(arg),
+      String(SECONDS),
+      String(KEYS),
+    ],
     {
       cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     },
   );
+  child.on('message', (m) => {
+    if (m === 'start') onStart();
+  });
   let out = '';
   child.stdout?.on('data', (d) => {
     out += d;
@@ -69,6 +143,10 @@ async function stop(child: ChildProcess): Promise<void> {
 
 /** Writes `count` realistic hashedrekord-shaped leaves (with search terms) straight through the engine. */
 async function prefill(dataDir: string, count: number): Promise<number> {
+  if (PREFILL_CACHE && existsSync(join(PREFILL_CACHE, `${count}`))) {
+    await cp(join(PREFILL_CACHE, `${count}`), dataDir, { recursive: true });
+    return Number.NaN;
+  }
   const dir = join(dataDir, LOG_DIR);
   await mkdir(dir, { recursive: true });
   const signer = localSigner(await loadOrCreatePrivateKey(join(dir, LOG_KEY_FILE), 'ecdsa-p256'));
@@ -95,7 +173,15 @@ async function prefill(dataDir: string, count: number): Promise<number> {
     await Promise.all(appends);
   }
   await log.close();
-  return Math.round(count / ((performance.now() - started) / 1000));
+  const rate = Math.round(count / ((performance.now() - started) / 1000));
+  if (PREFILL_CACHE) {
+    await mkdir(PREFILL_CACHE, { recursive: true });
+    const tmp = join(PREFILL_CACHE, `${count}.tmp`);
+    await rm(tmp, { recursive: true, force: true });
+    await cp(dataDir, tmp, { recursive: true });
+    await rename(tmp, join(PREFILL_CACHE, `${count}`));
+  }
+  return rate;
 }
 
 const results: Record<string, unknown>[] = [];
@@ -108,9 +194,9 @@ const report = (phase: string, r: Record<string, unknown>) => {
 const fresh = await mkdtemp(join(tmpdir(), 'sigil-bench-log-'));
 if (!args.includes('--skip-empty')) {
   const { child, url } = await serve(fresh);
-  report('sustained, empty log', await loadgen(url, 'closed', CONCURRENCY));
-  report('offered 500/s', await loadgen(url, 'open', 500));
-  report('offered 1000/s', await loadgen(url, 'open', 1000));
+  report('sustained, empty log', await loadgen(child, url, 'closed', CONCURRENCY));
+  report('offered 500/s', await loadgen(child, url, 'open', 500));
+  report('offered 1000/s', await loadgen(child, url, 'open', 1000));
   await stop(child);
 }
 if (PREFILL > 0) {
@@ -118,7 +204,8 @@ if (PREFILL > 0) {
   const rate = await prefill(big, PREFILL);
   report(`prefill through the engine`, { entries: PREFILL, entriesPerSecond: rate });
   const { child, url } = await serve(big);
-  report(`sustained, ${PREFILL} entries in log`, await loadgen(url, 'closed', CONCURRENCY));
-  report(`offered 1000/s, ${PREFILL} entries in log`, await loadgen(url, 'open', 1000));
+  report(`sustained, ${PREFILL} entries in log`, await loadgen(child, url, 'closed', CONCURRENCY));
+  report(`offered 500/s, ${PREFILL} entries in log`, await loadgen(child, url, 'open', 500));
+  report(`offered 1000/s, ${PREFILL} entries in log`, await loadgen(child, url, 'open', 1000));
   await stop(child);
 }

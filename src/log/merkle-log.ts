@@ -30,6 +30,34 @@ export const DEFAULT_BATCH_MAX_SIZE = 256;
 export const DEFAULT_BATCH_MAX_AGE_MS = 10;
 /** Entry bundles prefix each entry with a big-endian uint16 length (tlog-tiles), so larger leaves cannot be served. */
 export const MAX_LEAF_SIZE = 0xffff;
+/** Leaf-range hashes kept for proofs: a few batches' worth of inclusion proofs (~20 ranges each). */
+const RANGE_CACHE_SIZE = 16_384;
+
+/** A bounded map that forgets its oldest insertions first. */
+class RangeCache {
+  readonly #max: number;
+  readonly #map = new Map<string, Buffer>();
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  get(key: string): Buffer | undefined {
+    return this.#map.get(key);
+  }
+
+  set(key: string, value: Buffer): void {
+    this.#map.set(key, value);
+    if (this.#map.size > this.#max) {
+      const oldest = this.#map.keys().next().value;
+      if (oldest !== undefined) this.#map.delete(oldest);
+    }
+  }
+
+  clear(): void {
+    this.#map.clear();
+  }
+}
 
 export interface SequencedPosition {
   index: number;
@@ -123,6 +151,8 @@ class Log implements MerkleLog {
   readonly #now: () => number;
   readonly #onError: (err: unknown) => void;
   readonly #tiles = new TileCache();
+  /** Hashes of committed leaf ranges (see #rangeHashes), most recently computed last. */
+  readonly #ranges = new RangeCache(RANGE_CACHE_SIZE);
 
   #head!: TreeHead;
   /** Uncommitted working state: the right edge as a compact range, and the rightmost tile of each level. */
@@ -309,6 +339,7 @@ class Log implements MerkleLog {
       this.#onError(err);
       for (const p of batch) p.reject(err);
       this.#tiles.clear();
+      this.#ranges.clear();
       await this.load();
     }
   }
@@ -367,13 +398,26 @@ class Log implements MerkleLog {
     });
   }
 
+  /**
+   * MTH of each committed leaf range. A range's hash never changes once its leaves are committed (the log only
+   * grows), so recent ones are memoised: the proofs of a batch's entries share most of their ranges, and the
+   * ragged ones at the right edge cost several hashes each to rebuild.
+   */
   async #rangeHashes(ranges: LeafRange[]): Promise<Buffer[]> {
-    const perRange = ranges.map(rangeSubtrees);
+    const out: (Buffer | undefined)[] = ranges.map((r) => this.#ranges.get(`${r.start}-${r.end}`));
+    const missing = ranges.filter((_, i) => !out[i]);
+    if (missing.length === 0) return out as Buffer[];
+    const perRange = missing.map(rangeSubtrees);
     const hashes = await this.#subtreeHashes(perRange.flat());
     let at = 0;
-    return perRange.map((nodes) => {
+    let m = 0;
+    return ranges.map((r, i) => {
+      const known = out[i];
+      if (known) return known;
+      const nodes = perRange[m++];
       const h = hashFromSubtrees(hashes.slice(at, at + nodes.length));
       at += nodes.length;
+      this.#ranges.set(`${r.start}-${r.end}`, h);
       return h;
     });
   }

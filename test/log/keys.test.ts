@@ -2,6 +2,7 @@
 // negative case for each rule: malformed DER, out-of-range r and s, wrong digest or key, off-curve points.
 import { execFileSync } from 'node:child_process';
 import {
+  createECDH,
   createHash,
   createPrivateKey,
   generateKeyPairSync,
@@ -14,7 +15,16 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { modInverse, P256, P384, parseEcdsaSignature } from '../../src/log/rekor/ecdsa.js';
+import {
+  batchInverse,
+  type DigestCheck,
+  decodePoint,
+  modInverse,
+  P256,
+  P384,
+  parseEcdsaSignature,
+  verifyEcdsaDigests,
+} from '../../src/log/rekor/ecdsa.js';
 import { KeyError, parseVerificationKey } from '../../src/log/rekor/keys.js';
 
 const der = (r: Buffer, s: Buffer) => {
@@ -184,6 +194,69 @@ describe('modular inverse', () => {
       }
       expect(() => modInverse(0n, m)).toThrow(RangeError);
       expect(() => modInverse(m, m)).toThrow(RangeError);
+    }
+  });
+});
+
+describe('batched ECDSA verification', () => {
+  const pointOf = (curve: typeof P256, publicKey: ReturnType<typeof generateKeyPairSync>['publicKey']) => {
+    const jwk = publicKey.export({ format: 'jwk' });
+    const raw = Buffer.concat([
+      Buffer.from([4]),
+      Buffer.from(jwk.x as string, 'base64url'),
+      Buffer.from(jwk.y as string, 'base64url'),
+    ]);
+    return decodePoint(curve, raw)!;
+  };
+
+  it('gives each check of a mixed P-256/P-384 batch the same answer as node:crypto', () => {
+    const checks: DigestCheck[] = [];
+    const expected: boolean[] = [];
+    for (let i = 0; i < 60; i++) {
+      const [curve, name, hash] = i % 3 === 2 ? [P384, 'P-384', 'sha384'] : [P256, 'P-256', 'sha256'];
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: name });
+      const msg = Buffer.from(`batch ${i}`);
+      let signature = sign(hash, msg, privateKey);
+      let digest = createHash(hash).update(msg).digest();
+      // Every fourth check is broken in a different way: wrong digest, wrong key, or malformed DER.
+      if (i % 4 === 1) digest = createHash(hash).update('other').digest();
+      if (i % 8 === 3) signature = Buffer.from(signature.subarray(0, signature.length - 1));
+      const q =
+        i % 8 === 5
+          ? pointOf(curve, generateKeyPairSync('ec', { namedCurve: name }).publicKey)
+          : pointOf(curve, publicKey);
+      checks.push({ curve, q, digest, signature });
+      expected.push(i % 4 !== 1 && i % 8 !== 3 && i % 8 !== 5);
+    }
+    expect(verifyEcdsaDigests(checks)).toEqual(expected);
+    expect(verifyEcdsaDigests([])).toEqual([]);
+  });
+
+  it('handles t·G = Q (point doubling) and rejects the point at infinity', () => {
+    // Build a signature whose e·r⁻¹ equals the private key d, so that t·G + Q = 2Q: e = d·r, s = k⁻¹·(e + r·d).
+    const { n } = P256;
+    const ecdh = createECDH('prime256v1');
+    const d = BigInt(`0x${randomBytes(32).toString('hex')}`) % n;
+    const k = BigInt(`0x${randomBytes(32).toString('hex')}`) % n;
+    const hex = (x: bigint) => Buffer.from(x.toString(16).padStart(64, '0'), 'hex');
+    ecdh.setPrivateKey(hex(d));
+    const q = decodePoint(P256, ecdh.getPublicKey())!;
+    ecdh.setPrivateKey(hex(k));
+    const r = BigInt(`0x${ecdh.getPublicKey().subarray(1, 33).toString('hex')}`) % n;
+    const e = (d * r) % n;
+    const s = (modInverse(k, n) * ((e + r * d) % n)) % n;
+    const good = { curve: P256, q, digest: hex(e), signature: der(big(r), big(s)) };
+    const tweaked = { ...good, signature: der(big(r), big((s + 1n) % n)) };
+    // e = −d·r makes t·G = −Q: R is the point at infinity (its s would be 0, so any s must fail).
+    const infinity = { ...good, digest: hex((n - e) % n) };
+    expect(verifyEcdsaDigests([good, tweaked, infinity])).toEqual([true, false, false]);
+  });
+
+  it('inverts every element of a batch', () => {
+    for (const m of [P256.p, P256.n, P384.n]) {
+      const xs = Array.from({ length: 50 }, () => BigInt(`0x${randomBytes(48).toString('hex')}`) % m || 1n);
+      const invs = batchInverse(xs, m);
+      for (let i = 0; i < xs.length; i++) expect((xs[i] * invs[i]) % m).toBe(1n);
     }
   });
 });

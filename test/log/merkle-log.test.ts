@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateKey, keyId, localSigner, verifySignature } from '../../src/crypto/index.js';
 import { parseCheckpoint, parseSignedNote } from '../../src/formats/index.js';
-import { type MerkleLog, openMerkleLog, rekorNoteSigner } from '../../src/log/index.js';
+import { type MerkleLog, openMerkleLog, openSqliteStorage, rekorNoteSigner } from '../../src/log/index.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../src/merkle/index.js';
 import {
   makeLeaves,
@@ -159,6 +159,25 @@ describe('Merkle log engine', () => {
     expect(dup).toMatchObject({ index: 0, duplicate: true });
     await expect(log.append({ leaf: () => Buffer.from('x') })).rejects.toThrow(/identity/);
     await log.close();
+  });
+
+  it('commits the same way on the writer thread and on the calling thread', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigil-log-'));
+    const leaves = makeLeaves(600);
+    const inline = await open(dir, { storage: openSqliteStorage(dir, 'log.db', { writerThread: false }) });
+    await Promise.all(leaves.slice(0, 300).map((leaf) => inline.append({ leaf })));
+    await inline.close();
+    const threaded = await open(dir, { storage: openSqliteStorage(dir, 'log.db', { writerThread: true }) });
+    expect(threaded.head().size).toBe(300);
+    await Promise.all(leaves.slice(300).map((leaf) => threaded.append({ leaf })));
+    expect(threaded.head().root.equals(refRoot(leaves))).toBe(true);
+    await threaded.close();
+    const again = await open(dir, { storage: openSqliteStorage(dir, 'log.db', { writerThread: false }) });
+    expect(again.head().size).toBe(600);
+    expect(again.head().root.equals(refRoot(leaves))).toBe(true);
+    const proof = await again.inclusionProof(123);
+    expect(proof).toEqual(refPath(123, 600, leaves));
+    await again.close();
   });
 
   it('handles tens of thousands of entries across tile levels', async () => {

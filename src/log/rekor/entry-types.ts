@@ -19,7 +19,8 @@ import {
   parseHashedRekordV001,
 } from '../../formats/hashedrekord.js';
 import { INTOTO_KIND, INTOTO_V002, intotoV002Body, parseIntotoV002 } from '../../formats/intoto.js';
-import { FormatError, type ProposedEntry } from '../../formats/rekor-entry.js';
+import { FormatError, type ProposedEntry, parseProposedEntry } from '../../formats/rekor-entry.js';
+import { verifyEcdsaDigests } from './ecdsa.js';
 import { parseVerificationKey, type VerificationKey } from './keys.js';
 
 export interface ValidatedEntry {
@@ -46,28 +47,44 @@ interface EntryType {
   validate(spec: ProposedEntry['spec']): ValidatedEntry;
 }
 
+/** A hashedrekord proposal parsed and its key decoded, before its signature is checked. */
+interface HashedRekordCheck {
+  e: ReturnType<typeof parseHashedRekordV001>;
+  key: VerificationKey;
+}
+
+function parseHashedRekord(spec: ProposedEntry['spec']): HashedRekordCheck {
+  const e = parseHashedRekordV001(spec);
+  const key = parseVerificationKey(e.publicKey);
+  if (key.type === 'ed25519') {
+    throw new FormatError(
+      'hashedrekord with an Ed25519 key needs Ed25519ph, which this log does not support',
+    );
+  }
+  return { e, key };
+}
+
+function hashedRekordResult({ e, key }: HashedRekordCheck, verified: boolean): ValidatedEntry {
+  if (!verified) {
+    throw new FormatError('verifying signature: the signature does not match the digest and public key');
+  }
+  return {
+    kind: HASHEDREKORD_KIND,
+    apiVersion: HASHEDREKORD_V001,
+    body: hashedRekordV001Body(e, key.canonicalPem),
+    terms: [...keyTerms(key), term.artifact(e.algorithm, e.digestHex)],
+  };
+}
+
+const verifyHashedRekord = ({ e, key }: HashedRekordCheck) =>
+  key.verifyDigest(e.algorithm, Buffer.from(e.digestHex, 'hex'), e.signature);
+
 const validators: Record<string, Record<string, EntryType>> = {
   [HASHEDREKORD_KIND]: {
     [HASHEDREKORD_V001]: {
       validate: (spec) => {
-        const e = parseHashedRekordV001(spec);
-        const key = parseVerificationKey(e.publicKey);
-        if (key.type === 'ed25519') {
-          throw new FormatError(
-            'hashedrekord with an Ed25519 key needs Ed25519ph, which this log does not support',
-          );
-        }
-        if (!key.verifyDigest(e.algorithm, Buffer.from(e.digestHex, 'hex'), e.signature)) {
-          throw new FormatError(
-            'verifying signature: the signature does not match the digest and public key',
-          );
-        }
-        return {
-          kind: HASHEDREKORD_KIND,
-          apiVersion: HASHEDREKORD_V001,
-          body: hashedRekordV001Body(e, key.canonicalPem),
-          terms: [...keyTerms(key), term.artifact(e.algorithm, e.digestHex)],
-        };
+        const check = parseHashedRekord(spec);
+        return hashedRekordResult(check, verifyHashedRekord(check));
       },
     },
   },
@@ -151,6 +168,53 @@ validators[INTOTO_KIND] = {
 export const SUPPORTED_TYPES = Object.entries(validators).flatMap(([kind, versions]) =>
   Object.keys(versions).map((v) => `${kind} ${v}`),
 );
+
+/** A proposed entry as received: the request's JSON text (parsed where it is validated) or a parsed value. */
+export type Proposal = { text: string } | { value: unknown };
+
+function proposalValue(p: Proposal): unknown {
+  if (!('text' in p)) return p.value;
+  try {
+    return JSON.parse(p.text);
+  } catch (err) {
+    throw new FormatError(`invalid JSON: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Validates many proposed entries at once: each result is the validated entry or the error that rejects it.
+ * hashedrekord entries with ECDSA keys are verified together as one batch.
+ */
+export function validateEntries(proposals: Proposal[]): (ValidatedEntry | Error)[] {
+  const out: (ValidatedEntry | Error)[] = new Array(proposals.length);
+  const batch: { at: number; check: HashedRekordCheck }[] = [];
+  proposals.forEach((proposal, at) => {
+    try {
+      const entry = parseProposedEntry(proposalValue(proposal));
+      if (entry.kind === HASHEDREKORD_KIND && entry.apiVersion === HASHEDREKORD_V001) {
+        const check = parseHashedRekord(entry.spec);
+        if (check.key.ecdsa) batch.push({ at, check });
+        else out[at] = hashedRekordResult(check, verifyHashedRekord(check));
+      } else out[at] = validateEntry(entry);
+    } catch (err) {
+      out[at] = err instanceof Error ? err : new Error(String(err));
+    }
+  });
+  const verified = verifyEcdsaDigests(
+    batch.map(({ check: { e, key } }) => {
+      const { curve, point } = key.ecdsa as NonNullable<VerificationKey['ecdsa']>;
+      return { curve, q: point, digest: Buffer.from(e.digestHex, 'hex'), signature: e.signature };
+    }),
+  );
+  batch.forEach(({ at, check }, i) => {
+    try {
+      out[at] = hashedRekordResult(check, verified[i]);
+    } catch (err) {
+      out[at] = err as Error;
+    }
+  });
+  return out;
+}
 
 export function validateEntry(entry: ProposedEntry): ValidatedEntry {
   const versions = validators[entry.kind];

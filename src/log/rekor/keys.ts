@@ -35,6 +35,8 @@ export interface VerificationKey {
   /** Email and URI subject alternative names of the certificate (none for a bare key). */
   subjects: string[];
   certificate: boolean;
+  /** For ECDSA keys: the curve and point, so that many digest checks can be verified as one batch. */
+  ecdsa?: { curve: Curve; point: Point };
   verifyDigest(hash: HashName, digest: Uint8Array, signature: Uint8Array): boolean;
   verifyMessage(message: Uint8Array, signature: Uint8Array): boolean;
 }
@@ -123,7 +125,7 @@ function fromSpki(
     if (!curve) throw new KeyError('unsupported elliptic curve (P-256 and P-384 are supported)');
     const point = decodePoint(curve, keyBytes);
     if (!point) throw new KeyError(`${curve.name} public key is not an uncompressed point on the curve`);
-    return { ...base, type: 'ecdsa', ...ecdsaVerifier(curve, point) };
+    return { ...base, type: 'ecdsa', ecdsa: { curve, point }, ...ecdsaVerifier(curve, point) };
   }
   if (algOid === OID.rsaEncryption || algOid === OID.ed25519) {
     let key: KeyObject;

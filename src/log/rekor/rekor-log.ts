@@ -3,22 +3,20 @@
 // logID, logIndex}, exactly as Rekor computes it) and an inclusion proof against a signed checkpoint whose origin
 // is "<hostname> - <treeID>" and whose signature key hint is the first 4 bytes of the log ID (what sigstore-js
 // checks). The entry UUID is the hex leaf hash; entry IDs prefix it with the 16-hex tree ID.
-import { randomBytes } from 'node:crypto';
-import { keyId, publicKeyPem, type Signer } from '../../crypto/index.js';
+import { createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
+import { keyId, publicKeyPem, type Signer, spkiDer } from '../../crypto/index.js';
 import {
   entryId,
   FormatError,
   type LogEntryJson,
   parseEntryUuid,
-  parseProposedEntry,
   setPayloadBytes,
 } from '../../formats/rekor-entry.js';
-import { leafHash } from '../../merkle/hash.js';
 import { type MerkleLog, openMerkleLog } from '../merkle-log.js';
 import { rekorNoteSigner } from '../note-signer.js';
 import { openSqliteStorage } from '../storage/sqlite.js';
 import type { LogStorage, StoredEntry, TreeHead } from '../storage/types.js';
-import { type ValidatedEntry, validateEntry } from './entry-types.js';
+import { type EntryValidator, entryValidator, type Validated } from './validation-pool.js';
 
 export interface RekorLogOptions {
   /** Directory of the log database. */
@@ -33,6 +31,13 @@ export interface RekorLogOptions {
   storage?: LogStorage;
   batchMaxSize?: number;
   batchMaxAgeMs?: number;
+  /** Worker threads that check proposed entries (validation-pool.ts); 0 checks them on the main thread. */
+  validationThreads?: number;
+  /**
+   * The private key behind `signer` when it is held in this process: SETs are then signed by the worker pool
+   * instead of on the main thread. Without it (a KMS or HSM signer) `signer` signs them.
+   */
+  setSigningKey?: KeyObject;
 }
 
 export class ConflictError extends Error {
@@ -42,6 +47,11 @@ export class ConflictError extends Error {
 }
 
 export class NotFoundError extends Error {}
+
+/** A proposed entry still as the request's JSON text: cheaper to hand to a validation worker than parsed JSON. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
 
 export interface CreatedEntry {
   entryId: string;
@@ -53,7 +63,10 @@ export interface RekorLog {
   readonly logId: Buffer;
   readonly merkle: MerkleLog;
   publicKeyPem(): string;
-  /** Validates, appends (durably) and returns the entry with SET and inclusion proof; ConflictError if present. */
+  /**
+   * Validates, appends (durably) and returns the entry with SET and inclusion proof; ConflictError if present.
+   * Takes the parsed proposed entry, or the request's JSON text as a JsonText (then parsed off the main thread).
+   */
   add(proposed: unknown): Promise<CreatedEntry>;
   byIndex(index: number): Promise<CreatedEntry>;
   byUuid(uuidOrEntryId: string): Promise<CreatedEntry>;
@@ -85,7 +98,11 @@ export async function openRekorLog(options: RekorLogOptions): Promise<RekorLog> 
     batchMaxSize: options.batchMaxSize,
     batchMaxAgeMs: options.batchMaxAgeMs,
   });
-  return new Rekor(merkle, options.signer, treeId);
+  const key = options.setSigningKey;
+  if (key && !spkiDer(createPublicKey(key)).equals(spkiDer(options.signer.publicKey))) {
+    throw new Error('setSigningKey is not the private key of the log signer');
+  }
+  return new Rekor(merkle, options.signer, treeId, entryValidator(options.validationThreads), key);
 }
 
 class Rekor implements RekorLog {
@@ -96,6 +113,8 @@ class Rekor implements RekorLog {
     readonly merkle: MerkleLog,
     readonly signer: Signer,
     readonly treeId: string,
+    readonly validator: EntryValidator,
+    readonly setKey?: KeyObject,
   ) {
     this.logId = keyId(signer.publicKey);
     this.#logIdHex = this.logId.toString('hex');
@@ -109,23 +128,24 @@ class Rekor implements RekorLog {
     return this.merkle.head();
   }
 
-  #validate(proposed: unknown): ValidatedEntry {
-    return validateEntry(parseProposedEntry(proposed));
+  #validate(proposed: unknown): Promise<Validated> {
+    return this.validator.validate({ value: proposed });
   }
 
   async add(proposed: unknown): Promise<CreatedEntry> {
-    const v = this.#validate(proposed);
-    const hash = leafHash(v.body);
-    const existing = await this.merkle.findByIdentity(hash);
-    if (existing !== undefined) throw new ConflictError(entryId(this.treeId, hash.toString('hex')));
+    const v = await (proposed instanceof JsonText
+      ? this.validator.validate({ text: proposed.text })
+      : this.#validate(proposed));
+    const hash = v.leafHash;
+    // The sequencer deduplicates (against the batch and the store), so no lookup is needed before appending.
     const r = await this.merkle.append({ leaf: v.body, identity: hash, terms: v.terms });
     if (r.duplicate) throw new ConflictError(entryId(this.treeId, r.leafHash.toString('hex')));
     return this.#render({ index: r.index, timestamp: r.timestamp, data: v.body, identity: hash }, r.head);
   }
 
   async byProposed(proposed: unknown): Promise<CreatedEntry | undefined> {
-    const v = this.#validate(proposed);
-    const index = await this.merkle.findByIdentity(leafHash(v.body));
+    const v = await this.#validate(proposed);
+    const index = await this.merkle.findByIdentity(v.leafHash);
     return index === undefined ? undefined : this.byIndex(index);
   }
 
@@ -151,7 +171,7 @@ class Rekor implements RekorLog {
     for (const index of await this.merkle.findByTerm(t)) {
       const e = await this.merkle.entry(index);
       if (!e) continue;
-      out.push(entryId(this.treeId, leafHash(e.data).toString('hex')));
+      out.push(entryId(this.treeId, e.identity.toString('hex')));
     }
     return out;
   }
@@ -159,11 +179,13 @@ class Rekor implements RekorLog {
   async #render(e: StoredEntry, head: TreeHead): Promise<CreatedEntry> {
     const body = e.data.toString('base64');
     const integratedTime = Math.floor(e.timestamp / 1000);
-    const set = await this.signer.sign(
-      setPayloadBytes({ body, integratedTime, logID: this.#logIdHex, logIndex: e.index }),
-    );
+    const payload = setPayloadBytes({ body, integratedTime, logID: this.#logIdHex, logIndex: e.index });
+    const set = this.setKey
+      ? await this.validator.sign(this.setKey, payload)
+      : await this.signer.sign(payload);
     const hashes = await this.merkle.inclusionProof(e.index, head.size);
-    const uuid = leafHash(e.data).toString('hex');
+    // Rekor entries are appended with their leaf hash as the identity (see add), so it need not be recomputed.
+    const uuid = e.identity.toString('hex');
     return {
       entryId: entryId(this.treeId, uuid),
       entry: {

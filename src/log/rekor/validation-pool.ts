@@ -1,0 +1,228 @@
+// Entry validation and SET signing off the main thread. Checking a proposed entry's signature is most of an
+// append's CPU time and signing its SET is the next largest piece; neither needs log state, so a small pool of
+// worker threads does both while the main thread keeps HTTP, sequencing and SQLite: both cores work. Jobs that
+// arrive in the same turn of the event loop are sent together (one message per worker per turn, amortising
+// postMessage, and letting the worker batch the ECDSA inversions). The pool is process-wide, shared by every log
+// in the process, and its idle workers do not keep the process alive. Design note: docs/design/log-batching.md.
+import { type KeyObject, sign } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import { signatureDigest } from '../../crypto/index.js';
+import { FormatError } from '../../formats/rekor-entry.js';
+import { leafHash } from '../../merkle/hash.js';
+import { startWorker } from '../workers.js';
+import { type Proposal, type ValidatedEntry, validateEntries } from './entry-types.js';
+import { KeyError } from './keys.js';
+
+/** Worker threads by default: two on a machine with more than one core (the main thread is the third), else none. */
+export const DEFAULT_VALIDATION_THREADS = availableParallelism() > 1 ? 2 : 0;
+/** Most jobs in one message to a worker: bounds the latency a large burst adds to its first entries. */
+const MAX_PER_MESSAGE = 64;
+
+export interface Validated extends ValidatedEntry {
+  leafHash: Buffer;
+}
+
+/** One job in a message: a proposal to validate, or a message to sign with the message's keys[key]. */
+export type WorkerJob = { validate: Proposal } | { sign: Uint8Array; key: number };
+
+export interface WorkerRequest {
+  id: number;
+  jobs: WorkerJob[];
+  keys: KeyObject[];
+}
+
+export type WorkerResult =
+  | { kind: string; apiVersion: string; body: Uint8Array; terms: string[]; leafHash: Uint8Array }
+  | { signature: Uint8Array }
+  | { error: { type: 'FormatError' | 'KeyError' | 'RangeError' | 'Error'; message: string } };
+
+export interface WorkerReply {
+  id: number;
+  results: WorkerResult[];
+}
+
+export interface EntryValidator {
+  /**
+   * Validates a proposed entry: its request JSON text (cheapest to hand to a worker, which then also parses it)
+   * or an already parsed value.
+   */
+  validate(proposal: Proposal): Promise<Validated>;
+  /** Signs `message` with a local private key exactly as crypto's localSigner does (SHA-256/384 ECDSA, Ed25519). */
+  sign(key: KeyObject, message: Uint8Array): Promise<Buffer>;
+}
+
+/** Signs as crypto/keys.ts localSigner does; used in the workers and inline. */
+export function signWith(key: KeyObject, message: Uint8Array): Buffer {
+  return sign(signatureDigest(key), message, key);
+}
+
+/** Works on the calling thread (no pool: single-core machines, or `validationThreads: 0`). */
+export const inlineValidator: EntryValidator = {
+  async validate(proposal) {
+    const [r] = validateEntries([proposal]);
+    if (r instanceof Error) throw r;
+    return { ...r, leafHash: leafHash(r.body) };
+  },
+  async sign(key, message) {
+    return signWith(key, message);
+  },
+};
+
+const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+/** Rebuilds the worker's error as the class the HTTP layer maps to a status (FormatError, KeyError: 400). */
+function toError({ type, message }: { type: string; message: string }): Error {
+  if (type === 'FormatError') return new FormatError(message);
+  if (type === 'KeyError') return new KeyError(message);
+  if (type === 'RangeError') return new RangeError(message);
+  return new Error(`log worker failed: ${message}`);
+}
+
+type Job = (
+  | { proposal: Proposal; resolve: (v: Validated) => void }
+  | { key: KeyObject; message: Uint8Array; resolve: (v: Buffer) => void }
+) & { reject: (e: unknown) => void };
+
+function settle(job: Job, r: WorkerResult): void {
+  if ('error' in r) job.reject(toError(r.error));
+  else if ('signature' in r && 'key' in job) job.resolve(asBuffer(r.signature));
+  else if ('body' in r && 'proposal' in job) {
+    job.resolve({
+      kind: r.kind,
+      apiVersion: r.apiVersion,
+      body: asBuffer(r.body),
+      terms: r.terms,
+      leafHash: asBuffer(r.leafHash),
+    });
+  } else job.reject(new Error('log worker answered a job with the wrong kind of result'));
+}
+
+/** Runs a job on the calling thread (when it cannot be sent to a worker). */
+function runInline(job: Job): void {
+  if ('proposal' in job) inlineValidator.validate(job.proposal).then(job.resolve, job.reject);
+  else inlineValidator.sign(job.key, job.message).then(job.resolve, job.reject);
+}
+
+class PoolWorker {
+  readonly worker: Worker;
+  readonly inFlight = new Map<number, Job[]>();
+  outstanding = 0;
+
+  constructor(onFailure: (w: PoolWorker, err: unknown) => void) {
+    this.worker = startWorker(new URL('./validation-worker.js', import.meta.url));
+    this.worker.on('message', (reply: WorkerReply) => this.#onReply(reply));
+    this.worker.on('error', (err) => onFailure(this, err));
+    this.worker.on('exit', (code) => onFailure(this, new Error(`log worker exited with code ${code}`)));
+    // Only after the listeners: adding a 'message' listener refs the worker's port again.
+    this.worker.unref();
+  }
+
+  /** Throws (and owes nothing) when a job cannot be cloned, e.g. parsed JSON nested too deeply. */
+  send(id: number, jobs: Job[]): void {
+    const keys: KeyObject[] = [];
+    const wire: WorkerJob[] = jobs.map((j) => {
+      if ('proposal' in j) return { validate: j.proposal };
+      let k = keys.indexOf(j.key);
+      if (k < 0) k = keys.push(j.key) - 1;
+      return { sign: j.message, key: k };
+    });
+    this.worker.postMessage({ id, jobs: wire, keys } satisfies WorkerRequest);
+    this.inFlight.set(id, jobs);
+    this.outstanding += jobs.length;
+    // Keep the process alive while a worker owes answers; an idle pool must not.
+    if (this.inFlight.size === 1) this.worker.ref();
+  }
+
+  #onReply({ id, results }: WorkerReply): void {
+    const jobs = this.inFlight.get(id);
+    if (!jobs) return;
+    this.inFlight.delete(id);
+    this.outstanding -= jobs.length;
+    if (this.inFlight.size === 0) this.worker.unref();
+    results.forEach((r, i) => settle(jobs[i], r));
+  }
+
+  /** Rejects everything it owes (it died). */
+  fail(err: unknown): void {
+    for (const jobs of this.inFlight.values()) for (const j of jobs) j.reject(err);
+    this.inFlight.clear();
+    this.outstanding = 0;
+  }
+}
+
+class WorkerPool implements EntryValidator {
+  readonly #size: number;
+  #workers: PoolWorker[] = [];
+  #queue: Job[] = [];
+  #scheduled = false;
+  #nextId = 0;
+
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  validate(proposal: Proposal): Promise<Validated> {
+    return new Promise((resolve, reject) => this.#enqueue({ proposal, resolve, reject }));
+  }
+
+  sign(key: KeyObject, message: Uint8Array): Promise<Buffer> {
+    return new Promise((resolve, reject) => this.#enqueue({ key, message, resolve, reject }));
+  }
+
+  #enqueue(job: Job): void {
+    this.#queue.push(job);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#dispatch());
+    }
+  }
+
+  #dispatch(): void {
+    this.#scheduled = false;
+    while (this.#workers.length < this.#size) {
+      this.#workers.push(new PoolWorker((w, err) => this.#replace(w, err)));
+    }
+    // Spread the turn's jobs over the workers, the least busy first, so a burst uses every core.
+    const jobs = this.#queue.splice(0);
+    const per = Math.min(MAX_PER_MESSAGE, Math.ceil(jobs.length / this.#workers.length));
+    for (let at = 0; at < jobs.length; at += per) {
+      const w = this.#workers.reduce((a, b) => (b.outstanding < a.outstanding ? b : a));
+      const chunk = jobs.slice(at, at + per);
+      try {
+        w.send(this.#nextId++, chunk);
+      } catch {
+        // A job the structured clone refuses (parsed JSON nested deeper than its stack): send the others on
+        // their own and run the refused ones here, where they get the same answer they would get in a worker.
+        for (const job of chunk) {
+          try {
+            w.send(this.#nextId++, [job]);
+          } catch {
+            runInline(job);
+          }
+        }
+      }
+    }
+  }
+
+  #replace(w: PoolWorker, err: unknown): void {
+    const i = this.#workers.indexOf(w);
+    if (i < 0) return;
+    this.#workers.splice(i, 1);
+    w.fail(err);
+    void w.worker.terminate();
+  }
+}
+
+const pools = new Map<number, WorkerPool>();
+
+/** The process-wide validator with `threads` workers (0: work on the calling thread). */
+export function entryValidator(threads = DEFAULT_VALIDATION_THREADS): EntryValidator {
+  if (threads <= 0) return inlineValidator;
+  let pool = pools.get(threads);
+  if (!pool) {
+    pool = new WorkerPool(threads);
+    pools.set(threads, pool);
+  }
+  return pool;
+}
