@@ -4,6 +4,7 @@
 // embedded (RFC 6962 §3.3). The SCT is returned once the log's entry is durable.
 import type { CtLog, SctSigner } from '../ct/index.js';
 import { sctListExtensionValue } from '../ct/index.js';
+import type { PreparedAnswer, SigningInput } from './answer.js';
 import { buildLeafTbs, signTbs, toPem } from './certificate.js';
 import { CaError } from './errors.js';
 import type { CaHierarchy } from './hierarchy.js';
@@ -36,15 +37,18 @@ export interface PreparedCertificate {
   ctRecord?: Buffer;
 }
 
-/** Runs `prepare` elsewhere (worker threads: see pool.ts); undefined result means "do it in-process". */
+/** Answers signing requests elsewhere (worker threads: see pool.ts); undefined means "do it in-process". */
 export interface Preparer {
-  prepare(req: SigningRequest): Promise<PreparedCertificate> | undefined;
+  answer(input: SigningInput): Promise<PreparedAnswer> | undefined;
 }
 
 export class CertificateAuthority {
-  private readonly chainPemTail: string[];
+  /** Intermediate and root PEM (no trailing newline): the end of every chain this CA returns. */
+  readonly chainPemTail: string[];
+  /** The same two as JSON strings joined by a comma, for rendering v2 answers. */
+  readonly chainTailJson: string;
   private readonly sctSigner?: SctSigner;
-  /** Where prepare() runs when set (worker threads); the CT store append always happens here. */
+  /** Where HTTP signing requests are answered when set (worker threads); the CT append always happens here. */
   preparer?: Preparer;
 
   constructor(
@@ -54,6 +58,7 @@ export class CertificateAuthority {
     private readonly ct?: CtLog | SctSigner,
   ) {
     this.chainPemTail = [toPem(hierarchy.intermediateDer).trim(), toPem(hierarchy.rootDer).trim()];
+    this.chainTailJson = this.chainPemTail.map((p) => JSON.stringify(p)).join(',');
     this.sctSigner = ct && 'sctSigner' in ct ? ct.sctSigner : (ct as SctSigner | undefined);
   }
 
@@ -99,18 +104,21 @@ export class CertificateAuthority {
     return { leafPem: toPem(leaf).trim(), ctRecord: record };
   }
 
-  /** Issues a certificate: it is released only once its precertificate entry is durable in the CT log. */
-  async issue(req: SigningRequest): Promise<IssuedCertificate> {
-    const prepared = await (this.preparer?.prepare(req) ?? this.prepare(req));
-    if (prepared.ctRecord) {
-      if (!this.ct || !('append' in this.ct))
-        throw new Error('a CT record was made but this CA has no CT store');
-      try {
-        await this.ct.append(prepared.ctRecord);
-      } catch (err) {
-        throw new CaError(503, `the CT log could not record the precertificate: ${(err as Error).message}`);
-      }
+  /** Makes a CT entry record durable; the certificate it belongs to may be released once this resolves. */
+  async record(ctRecord: Buffer): Promise<void> {
+    if (!this.ct || !('append' in this.ct))
+      throw new Error('a CT record was made but this CA has no CT store');
+    try {
+      await this.ct.append(ctRecord);
+    } catch (err) {
+      throw new CaError(503, `the CT log could not record the precertificate: ${(err as Error).message}`);
     }
+  }
+
+  /** Issues a certificate in-process: it is released only once its precertificate entry is durable. */
+  async issue(req: SigningRequest): Promise<IssuedCertificate> {
+    const prepared = await this.prepare(req);
+    if (prepared.ctRecord) await this.record(prepared.ctRecord);
     return { chainPem: [prepared.leafPem, ...this.chainPemTail] };
   }
 }
