@@ -1,7 +1,8 @@
 // Load generator for the CA (run in its own process by bench/ca/run.ts): fetches identity tokens from the
 // server's dev-mode issuer, prepares distinct client keys (each with its own token) and their proofs of
 // possession, then keeps CONCURRENCY POST /api/v2/signingCert requests in flight (SIGIL_BENCH_WARMUP seconds,
-// default 3, of warm-up, then DURATION measured seconds) over keep-alive HTTP/1.1 connections and prints throughput and latency percentiles as JSON. Requests are
+// default 10, of warm-up, then DURATION measured seconds) over keep-alive HTTP/1.1 connections and prints
+// throughput and latency percentiles as JSON. Requests are
 // pre-serialised and responses parsed minimally so the generator spends little of the shared CPU; each response
 // is still checked for status 200 and a 3-certificate chain.
 import { generateKeyPairSync, sign } from 'node:crypto';
@@ -11,7 +12,7 @@ import { connect, type Socket } from 'node:net';
 const [base, durationArg = '10', concurrencyArg = '32'] = process.argv.slice(2);
 const DURATION_MS = Number(durationArg) * 1000;
 const CONCURRENCY = Number(concurrencyArg);
-const WARMUP_MS = Number(process.env.SIGIL_BENCH_WARMUP ?? '3') * 1000;
+const WARMUP_MS = Number(process.env.SIGIL_BENCH_WARMUP ?? '10') * 1000;
 const KEYS = 256;
 const TOKENS = KEYS;
 
@@ -130,8 +131,9 @@ async function main() {
     return Promise.all(Array.from({ length: CONCURRENCY }, () => worker(deadline)));
   };
 
-  // Warm up under full load first: the server's JIT compiles its hot paths on every thread in the first
-  // seconds (V8's compiler threads are busy then), and steady state is what is measured.
+  // Warm up under full load first: the server's JIT compiles its hot paths on every thread (four isolates) in
+  // the first seconds, which on a busy 2-core machine takes ~10 s of load (V8's compiler threads are busy until
+  // then, --trace-opt shows it settling); steady state is what is measured.
   await load(WARMUP_MS);
   latencies = [];
   errors = 0;

@@ -4,6 +4,7 @@
 // SigningCertificate as protojson for v2, a PEM chain for the legacy v1 API). The main thread then only
 // appends the CT record and writes the bytes out.
 import type { CertificateAuthority } from './authority.js';
+import { pemJsonString, toPem } from './certificate.js';
 import { CaError } from './errors.js';
 import { parseV1Request, parseV2Request } from './http.js';
 
@@ -57,13 +58,13 @@ export async function answerSigningRequest(
           status: 200,
           contentType: JSON_TYPE,
           // The intermediate and root are the same in every answer: their JSON is rendered once.
-          body: `{"signedCertificateEmbeddedSct":{"chain":{"certificates":[${JSON.stringify(prepared.leafPem)},${ca.chainTailJson}]}}}`,
+          body: `{"signedCertificateEmbeddedSct":{"chain":{"certificates":[${pemJsonString(prepared.leafDer)},${ca.chainTailJson}]}}}`,
           ctRecord: prepared.ctRecord,
         }
       : {
           status: 201,
           contentType: PEM_CHAIN,
-          body: [prepared.leafPem, ...chain].join('\n'),
+          body: [toPem(prepared.leafDer).trim(), ...chain].join('\n'),
           ctRecord: prepared.ctRecord,
         };
   } catch (err) {

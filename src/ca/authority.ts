@@ -33,7 +33,7 @@ export interface IssuedCertificate {
 
 /** A certificate made but not yet released: its CT entry record still has to become durable. */
 export interface PreparedCertificate {
-  leafPem: string;
+  leafDer: Buffer;
   ctRecord?: Buffer;
 }
 
@@ -73,9 +73,9 @@ export class CertificateAuthority {
     const principal = principalFromClaims(issuer, claims);
     let key: ClientKey;
     if (req.csr && req.csr.length > 0) {
-      key = clientKeyFromCsr(req.csr);
+      key = await clientKeyFromCsr(req.csr);
     } else if (req.publicKey !== undefined) {
-      key = clientKeyFromContent(req.publicKey);
+      key = await clientKeyFromContent(req.publicKey);
       checkProofOfPossession(key, principal.challenge, req.proofOfPossession ?? Buffer.alloc(0));
     } else {
       throw new CaError(
@@ -91,7 +91,7 @@ export class CertificateAuthority {
       notBefore: new Date(),
     });
     if (!this.sctSigner) {
-      return { leafPem: toPem(await signTbs(tbs.tbsWithoutPoison, ca.signer)).trim() };
+      return { leafDer: await signTbs(tbs.tbsWithoutPoison, ca.signer) };
     }
     const precert = await signTbs(tbs.precertTbs, ca.signer);
     const { sct, record } = await this.sctSigner.sign({
@@ -101,7 +101,7 @@ export class CertificateAuthority {
       chain: [this.hierarchy.intermediateDer, this.hierarchy.rootDer],
     });
     const leaf = await signTbs(tbs.finalTbs(sctListExtensionValue([sct])), ca.signer);
-    return { leafPem: toPem(leaf).trim(), ctRecord: record };
+    return { leafDer: leaf, ctRecord: record };
   }
 
   /** Makes a CT entry record durable; the certificate it belongs to may be released once this resolves. */
@@ -119,6 +119,6 @@ export class CertificateAuthority {
   async issue(req: SigningRequest): Promise<IssuedCertificate> {
     const prepared = await this.prepare(req);
     if (prepared.ctRecord) await this.record(prepared.ctRecord);
-    return { chainPem: [prepared.leafPem, ...this.chainPemTail] };
+    return { chainPem: [toPem(prepared.leafDer).trim(), ...this.chainPemTail] };
   }
 }
