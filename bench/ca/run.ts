@@ -2,8 +2,9 @@
 // durable CT entry + final certificate). Starts `sigil serve ca` in one process and bench/ca/load.ts in another,
 // on loopback, and prints the load generator's figures.
 //   npm run build && node --import tsx bench/ca/run.ts [seconds=10] [concurrency=32]
+// SIGIL_BENCH_PROFILE=<dir> writes V8 CPU profiles of the server (every thread) and the load generator there.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,19 +12,48 @@ import { join } from 'node:path';
 const [seconds = '10', concurrency = '32'] = process.argv.slice(2);
 const root = join(import.meta.dirname, '../..');
 
-/** User + system CPU seconds of a process, all its threads (Linux /proc, 100 ticks a second). */
-function cpuSeconds(pid: number | undefined): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+/** User + system CPU seconds in a /proc stat file (100 ticks a second). */
+function statCpu(path: string): number {
+  const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** User + system CPU seconds of a process, all its threads (Linux /proc). */
+const cpuSeconds = (pid: number | undefined) => statCpu(`/proc/${pid}/stat`);
+
+/** CPU seconds per thread of a process, by thread id (the main thread's id is the pid). */
+function threadCpu(pid: number | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(tid, statCpu(`/proc/${pid}/task/${tid}/stat`));
+    } catch {
+      // The thread ended between listing and reading.
+    }
+  }
+  return out;
 }
 
 async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), 'sigil-bench-ca-'));
   // Dev mode lets the load generator mint tokens for many identities.
   await writeFile(join(dataDir, 'ca-config.json'), JSON.stringify({ issuers: [], oidcDevMode: true }));
+  const profileDir = process.env.SIGIL_BENCH_PROFILE;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const server = spawn(
     process.execPath,
-    [join(root, 'bin/sigil.js'), 'serve', 'ca', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn'],
+    [
+      ...profile,
+      join(root, 'bin/sigil.js'),
+      'serve',
+      'ca',
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+      '--log-level',
+      'warn',
+    ],
     { stdio: ['ignore', 'inherit', 'pipe'] },
   );
   const url = await new Promise<string>((resolve, reject) => {
@@ -38,7 +68,7 @@ async function main() {
   try {
     const load = spawn(
       process.execPath,
-      ['--import', 'tsx', join(root, 'bench/ca/load.ts'), url, seconds, concurrency],
+      [...profile, '--import', 'tsx', join(root, 'bench/ca/load.ts'), url, seconds, concurrency],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
         cwd: root,
@@ -46,9 +76,16 @@ async function main() {
     );
     let out = '';
     let cpuStart = 0;
+    let threadsStart = new Map<string, number>();
+    let threadsEnd = new Map<string, number>();
     load.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (!cpuStart && out.includes('measuring\n')) cpuStart = cpuSeconds(server.pid);
+      if (!cpuStart && out.includes('measuring\n')) {
+        cpuStart = cpuSeconds(server.pid);
+        threadsStart = threadCpu(server.pid);
+      }
+      // The result line arrives when the timed phase is over.
+      if (cpuStart && out.trimEnd().endsWith('}')) threadsEnd = threadCpu(server.pid);
     });
     const code = await new Promise<number | null>((resolve) => load.on('exit', resolve));
     if (code !== 0) throw new Error(`load generator exited ${code}`);
@@ -57,7 +94,16 @@ async function main() {
     // The machine is shared: the rate per CPU-second the server used is the figure that survives other load.
     result.serverCpuSeconds = Number(serverCpu.toFixed(2));
     result.certsPerServerCpuSecond = Math.round(result.certificates / serverCpu);
+    result.serverCpuUsPerCert = Math.round((serverCpu * 1e6) / result.certificates);
     result.loadAverage = loadavg()[0].toFixed(1);
+    // Where the server's CPU went, µs per certificate per thread (main = the HTTP thread; the busiest others
+    // are the issue workers, then the CT tree worker and libuv's pool doing the fdatasyncs).
+    const perThread: Record<string, number> = {};
+    for (const [tid, end] of threadsEnd) {
+      const us = Math.round(((end - (threadsStart.get(tid) ?? 0)) * 1e6) / result.certificates);
+      if (us > 0) perThread[tid === String(server.pid) ? 'main' : tid] = us;
+    }
+    result.serverThreadsUsPerCert = perThread;
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     server.kill('SIGTERM');

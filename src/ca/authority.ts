@@ -4,6 +4,7 @@
 // embedded (RFC 6962 §3.3). The SCT is returned once the log's entry is durable.
 import type { CtLog, SctSigner } from '../ct/index.js';
 import { sctListExtensionValue } from '../ct/index.js';
+import type { PreparedAnswer, SigningInput } from './answer.js';
 import { buildLeafTbs, signTbs, toPem } from './certificate.js';
 import { CaError } from './errors.js';
 import type { CaHierarchy } from './hierarchy.js';
@@ -32,19 +33,22 @@ export interface IssuedCertificate {
 
 /** A certificate made but not yet released: its CT entry record still has to become durable. */
 export interface PreparedCertificate {
-  leafPem: string;
+  leafDer: Buffer;
   ctRecord?: Buffer;
 }
 
-/** Runs `prepare` elsewhere (worker threads: see pool.ts); undefined result means "do it in-process". */
+/** Answers signing requests elsewhere (worker threads: see pool.ts); undefined means "do it in-process". */
 export interface Preparer {
-  prepare(req: SigningRequest): Promise<PreparedCertificate> | undefined;
+  answer(input: SigningInput): Promise<PreparedAnswer> | undefined;
 }
 
 export class CertificateAuthority {
-  private readonly chainPemTail: string[];
+  /** Intermediate and root PEM (no trailing newline): the end of every chain this CA returns. */
+  readonly chainPemTail: string[];
+  /** The same two as JSON strings joined by a comma, for rendering v2 answers. */
+  readonly chainTailJson: string;
   private readonly sctSigner?: SctSigner;
-  /** Where prepare() runs when set (worker threads); the CT store append always happens here. */
+  /** Where HTTP signing requests are answered when set (worker threads); the CT append always happens here. */
   preparer?: Preparer;
 
   constructor(
@@ -54,6 +58,7 @@ export class CertificateAuthority {
     private readonly ct?: CtLog | SctSigner,
   ) {
     this.chainPemTail = [toPem(hierarchy.intermediateDer).trim(), toPem(hierarchy.rootDer).trim()];
+    this.chainTailJson = this.chainPemTail.map((p) => JSON.stringify(p)).join(',');
     this.sctSigner = ct && 'sctSigner' in ct ? ct.sctSigner : (ct as SctSigner | undefined);
   }
 
@@ -68,9 +73,9 @@ export class CertificateAuthority {
     const principal = principalFromClaims(issuer, claims);
     let key: ClientKey;
     if (req.csr && req.csr.length > 0) {
-      key = clientKeyFromCsr(req.csr);
+      key = await clientKeyFromCsr(req.csr);
     } else if (req.publicKey !== undefined) {
-      key = clientKeyFromContent(req.publicKey);
+      key = await clientKeyFromContent(req.publicKey);
       checkProofOfPossession(key, principal.challenge, req.proofOfPossession ?? Buffer.alloc(0));
     } else {
       throw new CaError(
@@ -86,7 +91,7 @@ export class CertificateAuthority {
       notBefore: new Date(),
     });
     if (!this.sctSigner) {
-      return { leafPem: toPem(await signTbs(tbs.tbsWithoutPoison, ca.signer)).trim() };
+      return { leafDer: await signTbs(tbs.tbsWithoutPoison, ca.signer) };
     }
     const precert = await signTbs(tbs.precertTbs, ca.signer);
     const { sct, record } = await this.sctSigner.sign({
@@ -96,21 +101,24 @@ export class CertificateAuthority {
       chain: [this.hierarchy.intermediateDer, this.hierarchy.rootDer],
     });
     const leaf = await signTbs(tbs.finalTbs(sctListExtensionValue([sct])), ca.signer);
-    return { leafPem: toPem(leaf).trim(), ctRecord: record };
+    return { leafDer: leaf, ctRecord: record };
   }
 
-  /** Issues a certificate: it is released only once its precertificate entry is durable in the CT log. */
-  async issue(req: SigningRequest): Promise<IssuedCertificate> {
-    const prepared = await (this.preparer?.prepare(req) ?? this.prepare(req));
-    if (prepared.ctRecord) {
-      if (!this.ct || !('append' in this.ct))
-        throw new Error('a CT record was made but this CA has no CT store');
-      try {
-        await this.ct.append(prepared.ctRecord);
-      } catch (err) {
-        throw new CaError(503, `the CT log could not record the precertificate: ${(err as Error).message}`);
-      }
+  /** Makes a CT entry record durable; the certificate it belongs to may be released once this resolves. */
+  async record(ctRecord: Buffer): Promise<void> {
+    if (!this.ct || !('append' in this.ct))
+      throw new Error('a CT record was made but this CA has no CT store');
+    try {
+      await this.ct.append(ctRecord);
+    } catch (err) {
+      throw new CaError(503, `the CT log could not record the precertificate: ${(err as Error).message}`);
     }
-    return { chainPem: [prepared.leafPem, ...this.chainPemTail] };
+  }
+
+  /** Issues a certificate in-process: it is released only once its precertificate entry is durable. */
+  async issue(req: SigningRequest): Promise<IssuedCertificate> {
+    const prepared = await this.prepare(req);
+    if (prepared.ctRecord) await this.record(prepared.ctRecord);
+    return { chainPem: [toPem(prepared.leafDer).trim(), ...this.chainPemTail] };
   }
 }

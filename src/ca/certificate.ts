@@ -82,9 +82,20 @@ export function subjectKeyId(spki: Buffer): Buffer {
   return createHash('sha1').update(readBitString(key)).digest();
 }
 
+const SERIAL_BYTES = 20;
+/** Random bytes for serials, drawn from the CSPRNG a few hundred serials at a time (a call costs far more). */
+let serialPool = Buffer.alloc(0);
+let serialOffset = 0;
+
 /** 20 random bytes, positive and without a leading zero octet (RFC 5280 §4.1.2.2, CA/B BR §7.1). */
 export function randomSerial(): Buffer {
-  const b = randomBytes(20);
+  if (serialOffset + SERIAL_BYTES > serialPool.length) {
+    serialPool = randomBytes(SERIAL_BYTES * 256);
+    serialOffset = 0;
+  }
+  // A copy: the pool is refilled, never reused, but callers own what they get.
+  const b = Buffer.from(serialPool.subarray(serialOffset, serialOffset + SERIAL_BYTES));
+  serialOffset += SERIAL_BYTES;
   b[0] = (b[0] & 0x7f) | 0x40;
   return b;
 }
@@ -199,12 +210,79 @@ export interface IssuingCa {
   constants: {
     version: Buffer;
     sigAlg: Buffer;
-    keyUsage: Buffer;
-    extKeyUsage: Buffer;
-    authorityKeyId: Buffer;
+    /** KU and EKU extensions, encoded: the first two of every leaf. */
+    fixedExtensionsHead: Buffer;
+    authorityKeyIdExt: Extension;
     poison: Buffer;
     emptySubject: Buffer;
   };
+}
+
+/** Bytes a DER length field takes (X.690 §8.1.3). */
+function lengthBytes(n: number): number {
+  return n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 4;
+}
+
+function putHeader(out: Buffer, pos: number, tag: number, len: number): number {
+  out[pos++] = tag;
+  if (len < 0x80) {
+    out[pos++] = len;
+    return pos;
+  }
+  const size = lengthBytes(len) - 1;
+  out[pos++] = 0x80 | size;
+  for (let i = size - 1; i >= 0; i--) out[pos++] = (len >>> (8 * i)) & 0xff;
+  return pos;
+}
+
+const BOOLEAN_TRUE = Buffer.from([0x01, 0x01, 0xff]);
+
+/**
+ * The concatenated DER of `exts` (each an Extension SEQUENCE, RFC 5280 §4.1), written into one allocation: a
+ * leaf has twenty-odd extensions, and encoding each through nested TLV helpers allocates several buffers apiece.
+ */
+export function encodeExtensions(exts: readonly Extension[]): Buffer {
+  let total = 0;
+  const sizes: number[] = [];
+  for (const e of exts) {
+    const octet = 1 + lengthBytes(e.value.length) + e.value.length;
+    const body = oid(e.oid).length + (e.critical ? BOOLEAN_TRUE.length : 0) + octet;
+    sizes.push(body);
+    total += 1 + lengthBytes(body) + body;
+  }
+  const out = Buffer.allocUnsafe(total);
+  let pos = 0;
+  for (let i = 0; i < exts.length; i++) {
+    const e = exts[i];
+    pos = putHeader(out, pos, 0x30, sizes[i]);
+    const id = oid(e.oid);
+    id.copy(out, pos);
+    pos += id.length;
+    if (e.critical) {
+      BOOLEAN_TRUE.copy(out, pos);
+      pos += BOOLEAN_TRUE.length;
+    }
+    pos = putHeader(out, pos, 0x04, e.value.length);
+    e.value.copy(out, pos);
+    pos += e.value.length;
+  }
+  return out;
+}
+
+/** TBSCertificate ::= SEQUENCE { <head fields> [3] EXPLICIT SEQUENCE { <extensions> [last] } }, one allocation. */
+function tbsFrom(head: Buffer, extensions: Buffer, last?: Buffer): Buffer {
+  const extLen = extensions.length + (last?.length ?? 0);
+  const explicitLen = 1 + lengthBytes(extLen) + extLen;
+  const bodyLen = head.length + 1 + lengthBytes(explicitLen) + explicitLen;
+  const out = Buffer.allocUnsafe(1 + lengthBytes(bodyLen) + bodyLen);
+  let pos = putHeader(out, 0, 0x30, bodyLen);
+  head.copy(out, pos);
+  pos += head.length;
+  pos = putHeader(out, pos, 0xa3, explicitLen);
+  pos = putHeader(out, pos, 0x30, extLen);
+  extensions.copy(out, pos);
+  if (last) last.copy(out, pos + extensions.length);
+  return out;
 }
 
 /**
@@ -215,7 +293,7 @@ export interface IssuingCa {
 export function buildLeafTbs(ca: IssuingCa, req: LeafRequest) {
   const k = ca.constants;
   const notAfter = new Date(req.notBefore.getTime() + LEAF_VALIDITY_MS);
-  const head = [
+  const head = Buffer.concat([
     k.version,
     unsignedInteger(randomSerial()),
     k.sigAlg,
@@ -223,22 +301,22 @@ export function buildLeafTbs(ca: IssuingCa, req: LeafRequest) {
     seq(time(req.notBefore), time(notAfter)),
     k.emptySubject,
     req.spki,
-  ];
-  const extensions = [
-    k.keyUsage,
-    k.extKeyUsage,
-    encodeExtension({ oid: OID.subjectKeyIdentifier, value: octetString(subjectKeyId(req.spki)) }),
-    k.authorityKeyId,
-    // RFC 5280 §4.2.1.6: with an empty subject the SAN is critical.
-    encodeExtension({ oid: OID.subjectAltName, critical: true, value: generalNames(req.san) }),
-    ...req.extensions.map(encodeExtension),
-  ];
-  const tbs = (last?: Buffer) =>
-    seq(...head, explicit(3, last ? seq(...extensions, last) : seq(...extensions)));
+  ]);
+  const extensions = Buffer.concat([
+    k.fixedExtensionsHead,
+    encodeExtensions([
+      { oid: OID.subjectKeyIdentifier, value: octetString(subjectKeyId(req.spki)) },
+      k.authorityKeyIdExt,
+      // RFC 5280 §4.2.1.6: with an empty subject the SAN is critical.
+      { oid: OID.subjectAltName, critical: true, value: generalNames(req.san) },
+      ...req.extensions,
+    ]),
+  ]);
   return {
-    precertTbs: tbs(k.poison),
-    tbsWithoutPoison: tbs(),
-    finalTbs: (sctListValue: Buffer) => tbs(encodeExtension({ oid: OID.sctList, value: sctListValue })),
+    precertTbs: tbsFrom(head, extensions, k.poison),
+    tbsWithoutPoison: tbsFrom(head, extensions),
+    finalTbs: (sctListValue: Buffer) =>
+      tbsFrom(head, extensions, encodeExtension({ oid: OID.sctList, value: sctListValue })),
   };
 }
 
@@ -253,22 +331,34 @@ export function issuingCa(signer: Signer, subject: Buffer): IssuingCa {
     constants: {
       version: explicit(0, smallInteger(2)), // v3
       sigAlg: signatureAlgorithm(signer.publicKey),
-      // digitalSignature (bit 0): 0x80 with 7 unused bits.
-      keyUsage: encodeExtension({
-        oid: OID.keyUsage,
-        critical: true,
-        value: bitString(Buffer.from([0x80]), 7),
-      }),
-      extKeyUsage: encodeExtension({ oid: OID.extKeyUsage, value: seq(oid(OID.codeSigning)) }),
-      authorityKeyId: encodeExtension({ oid: OID.authorityKeyIdentifier, value: seq(implicit(0, keyId)) }),
+      fixedExtensionsHead: encodeExtensions([
+        // digitalSignature (bit 0): 0x80 with 7 unused bits.
+        { oid: OID.keyUsage, critical: true, value: bitString(Buffer.from([0x80]), 7) },
+        { oid: OID.extKeyUsage, value: seq(oid(OID.codeSigning)) },
+      ]),
+      authorityKeyIdExt: { oid: OID.authorityKeyIdentifier, value: seq(implicit(0, keyId)) },
       poison: encodeExtension({ oid: OID.ctPoison, critical: true, value: NULL }),
       emptySubject: seq(),
     },
   };
 }
 
+/** RFC 7468 §2: base64 in lines of 64 characters, each line ended by `nl`. */
+function pemText(der: Uint8Array, label: string, nl: string): string {
+  const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  let body = '';
+  for (let i = 0; i < b64.length; i += 64) body += `${b64.slice(i, i + 64)}${nl}`;
+  return `-----BEGIN ${label}-----${nl}${body}-----END ${label}-----`;
+}
+
 export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
-  const b64 = Buffer.from(der).toString('base64');
-  const lines = b64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+  return `${pemText(der, label, '\n')}\n`;
+}
+
+/**
+ * The PEM of a certificate (no final newline) as a JSON string literal, made directly: base64 and the armour
+ * lines need no escaping but the newlines, so JSON.stringify's scan of the whole text is not needed.
+ */
+export function pemJsonString(der: Uint8Array): string {
+  return `"${pemText(der, 'CERTIFICATE', '\\n')}"`;
 }

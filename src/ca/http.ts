@@ -1,14 +1,23 @@
 // Fulcio's wire API over HTTP/JSON (fulcio.proto's google.api.http mapping, protojson field names): POST
 // /api/v2/signingCert, GET /api/v2/trustBundle, GET /api/v2/configuration, and the legacy POST
 // /api/v1/signingCert + GET /api/v1/rootCert (pkg/server/legacy_server.go) that older clients use.
+//
+// The signing routes take the body as text and leave parsing to whoever answers it (answer.ts), usually an issue
+// worker thread: the main thread, which serves every connection, does no JSON work for them.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  answerSigningRequest,
+  errorAnswer,
+  PEM_CHAIN,
+  type PreparedAnswer,
+  type SigningApi,
+} from './answer.js';
 import type { CertificateAuthority, SigningRequest } from './authority.js';
 import { CaError } from './errors.js';
 import { challengeClaim, type IssuerConfig } from './identity.js';
 
 /** A signing request is a token, a key and a signature: a few KiB. */
 const SIGNING_BODY_LIMIT = 64 * 1024;
-const PEM_CHAIN = 'application/pem-certificate-chain';
 
 function bearer(req: FastifyRequest): string | undefined {
   return req.headers.authorization?.match(/^bearer\s+(\S+)\s*$/i)?.[1];
@@ -74,11 +83,6 @@ export function parseV1Request(body: unknown, headerToken: string | undefined): 
   };
 }
 
-export function sendCaError(reply: FastifyReply, err: unknown) {
-  if (err instanceof CaError) return reply.code(err.status).send({ code: err.status, message: err.message });
-  throw err;
-}
-
 /** fulcio.proto Configuration / OIDCIssuer. */
 export function configurationJson(issuers: IssuerConfig[]) {
   return {
@@ -93,18 +97,44 @@ export function configurationJson(issuers: IssuerConfig[]) {
   };
 }
 
+/** Answers a signing request; a certificate goes out only once its CT entry is durable. */
+async function signingRoute(
+  ca: CertificateAuthority,
+  api: SigningApi,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const input = { api, body: req.body as string | undefined, bearer: bearer(req) };
+  let answer: PreparedAnswer = await (ca.preparer?.answer(input) ?? answerSigningRequest(ca, input));
+  if (answer.ctRecord) {
+    try {
+      await ca.record(answer.ctRecord);
+    } catch (err) {
+      if (!(err instanceof CaError)) throw err;
+      answer = errorAnswer(err.status, err.message);
+    }
+  }
+  // A string body with its content type set goes out as it is (no fastify serialization).
+  return reply.code(answer.status).type(answer.contentType).send(answer.body);
+}
+
 export async function registerCaRoutes(
   app: FastifyInstance,
   ca: CertificateAuthority,
   issuers: () => IssuerConfig[],
 ): Promise<void> {
-  app.post('/api/v2/signingCert', { bodyLimit: SIGNING_BODY_LIMIT }, async (req, reply) => {
-    try {
-      const issued = await ca.issue(parseV2Request(req.body, bearer(req)));
-      return { signedCertificateEmbeddedSct: { chain: { certificates: issued.chainPem } } };
-    } catch (err) {
-      return sendCaError(reply, err);
-    }
+  // Its own encapsulated scope: the raw-text JSON parser must not apply to other services' routes.
+  await app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) =>
+      done(null, body),
+    );
+    scope.post('/api/v2/signingCert', { bodyLimit: SIGNING_BODY_LIMIT }, (req, reply) =>
+      signingRoute(ca, 'v2', req, reply),
+    );
+    scope.post('/api/v1/signingCert', { bodyLimit: SIGNING_BODY_LIMIT }, (req, reply) =>
+      signingRoute(ca, 'v1', req, reply),
+    );
   });
 
   app.get('/api/v2/trustBundle', async () => ({
@@ -112,15 +142,6 @@ export async function registerCaRoutes(
   }));
 
   app.get('/api/v2/configuration', async () => configurationJson(issuers()));
-
-  app.post('/api/v1/signingCert', { bodyLimit: SIGNING_BODY_LIMIT }, async (req, reply) => {
-    try {
-      const issued = await ca.issue(parseV1Request(req.body, bearer(req)));
-      return reply.code(201).type(PEM_CHAIN).send(issued.chainPem.join('\n'));
-    } catch (err) {
-      return sendCaError(reply, err);
-    }
-  });
 
   app.get('/api/v1/rootCert', async (_req, reply) =>
     reply.type(PEM_CHAIN).send(ca.trustBundle().flat().join('\n')),

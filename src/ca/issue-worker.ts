@@ -1,12 +1,13 @@
 // A worker thread of the CA's issuance pool (pool.ts): it opens the same key hierarchy and CT signing key from
-// the data dir and runs CertificateAuthority.prepare (token, proof of possession, precertificate, SCT, final
-// certificate) for requests the main thread passes in. The main thread keeps the HTTP server and the CT store.
+// the data dir and answers batches of signing requests the main thread passes in, each from its raw body to its
+// rendered HTTP answer (answer.ts: token, proof of possession, precertificate, SCT, final certificate). The main
+// thread keeps the HTTP server and the CT store.
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadOrCreatePrivateKey, localSigner } from '../crypto/index.js';
 import { SctSigner } from '../ct/index.js';
-import { CertificateAuthority, type SigningRequest } from './authority.js';
-import { CaError } from './errors.js';
+import { answerSigningRequest, type PreparedAnswer, type SigningInput } from './answer.js';
+import { CertificateAuthority } from './authority.js';
 import { openHierarchy } from './hierarchy.js';
 import type { IssuerConfig } from './identity.js';
 import { TokenVerifier } from './tokens.js';
@@ -17,12 +18,21 @@ interface WorkerInit {
 }
 
 export type WorkerRequest =
-  | { id: number; req: SigningRequest }
+  | { type: 'batch'; id: number; inputs: SigningInput[] }
   | { type: 'issuers'; issuers: IssuerConfig[] };
+
+/** One answer of a batch; its CT record (recordLength bytes) is the next one in the batch's `records`. */
+export type WorkerAnswer =
+  | { status: number; contentType: string; body: string; recordLength: number }
+  | { error: string };
+
 export type WorkerReply =
   | { type: 'ready' }
-  | { id: number; leafPem: string; ctRecord?: ArrayBuffer }
-  | { id: number; error: { status?: number; message: string } };
+  /** Answers to inputs first, first+1, … of batch `id`. */
+  | { type: 'answers'; id: number; first: number; answers: WorkerAnswer[]; records?: ArrayBuffer };
+
+/** Answers per reply message. */
+const REPLY_GROUP = 4;
 
 async function main(): Promise<void> {
   const port = parentPort;
@@ -36,35 +46,47 @@ async function main(): Promise<void> {
     new TokenVerifier(() => issuers),
     new SctSigner(localSigner(ctKey), [hierarchy.intermediateDer, hierarchy.rootDer]),
   );
-  // Structured clone turns Buffers into plain Uint8Arrays; the CA code expects Buffers.
-  const buf = (u?: Uint8Array) => (u ? Buffer.from(u.buffer, u.byteOffset, u.byteLength) : undefined);
   port.on('message', async (msg: WorkerRequest) => {
-    if ('type' in msg) {
+    if (msg.type === 'issuers') {
       issuers = msg.issuers;
       return;
     }
-    try {
-      const req = { ...msg.req, proofOfPossession: buf(msg.req.proofOfPossession), csr: buf(msg.req.csr) };
-      const out = await ca.prepare(req);
-      // The record moves to the main thread without a copy: it gets an ArrayBuffer of its own to transfer
-      // (a small Buffer shares Node's pool slab, which must not be detached).
-      let ctRecord: ArrayBuffer | undefined;
-      if (out.ctRecord) {
-        ctRecord = new ArrayBuffer(out.ctRecord.length);
-        new Uint8Array(ctRecord).set(out.ctRecord);
-      }
-      port.postMessage(
-        { id: msg.id, leafPem: out.leafPem, ctRecord } satisfies WorkerReply,
-        ctRecord ? [ctRecord] : [],
+    // Answers go back in small groups as they are done: a group at a time keeps the per-message cost low, and
+    // early answers let their clients send their next requests while the rest of the batch is being worked on.
+    let group: (PreparedAnswer | { error: string })[] = [];
+    let first = 0;
+    for (let i = 0; i < msg.inputs.length; i++) {
+      group.push(
+        await answerSigningRequest(ca, msg.inputs[i]).catch((err: Error) => ({ error: err.message })),
       );
-    } catch (err) {
-      const status = err instanceof CaError ? err.status : undefined;
-      port.postMessage({
-        id: msg.id,
-        error: { status, message: (err as Error).message },
-      } satisfies WorkerReply);
+      if (group.length === REPLY_GROUP || i === msg.inputs.length - 1) {
+        sendAnswers(msg.id, first, group);
+        first = i + 1;
+        group = [];
+      }
     }
   });
+  function sendAnswers(id: number, first: number, results: (PreparedAnswer | { error: string })[]): void {
+    // The group's records go back in one buffer of their own, moved rather than copied.
+    let total = 0;
+    for (const r of results) if ('ctRecord' in r && r.ctRecord) total += r.ctRecord.length;
+    const records = total > 0 ? new ArrayBuffer(total) : undefined;
+    const bytes = records && new Uint8Array(records);
+    let offset = 0;
+    const answers = results.map((r): WorkerAnswer => {
+      if ('error' in r) return r;
+      const recordLength = r.ctRecord?.length ?? 0;
+      if (r.ctRecord && bytes) {
+        bytes.set(r.ctRecord, offset);
+        offset += recordLength;
+      }
+      return { status: r.status, contentType: r.contentType, body: r.body, recordLength };
+    });
+    port?.postMessage(
+      { type: 'answers', id, first, answers, records } satisfies WorkerReply,
+      records ? [records] : [],
+    );
+  }
   port.postMessage({ type: 'ready' } satisfies WorkerReply);
 }
 

@@ -1,12 +1,16 @@
 // Worker threads for issuance. Each certificate costs two signature verifications, a public-key import and three
 // signatures; one JavaScript thread tops out well below what the machine's cores can do, so the main thread keeps
-// only HTTP and the CT store (a single writer) and hands the crypto to a pool of workers (issue-worker.ts).
-// See docs/design/ca-issuance.md.
+// only HTTP and the CT store (a single writer) and hands the rest of each request, from its raw body to its
+// rendered answer, to a pool of workers (issue-worker.ts).
+//
+// Requests travel in batches: whatever arrived during one turn of the event loop is split among the workers,
+// one message each way per worker, because a message costs the sender and the receiver about as much as the
+// DER work of a certificate. See docs/design/ca-issuance.md.
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from '../ct/index.js';
-import type { PreparedCertificate, Preparer, SigningRequest } from './authority.js';
-import { CaError } from './errors.js';
+import type { PreparedAnswer, SigningInput } from './answer.js';
+import type { Preparer } from './authority.js';
 import type { IssuerConfig } from './identity.js';
 import type { WorkerReply, WorkerRequest } from './issue-worker.js';
 
@@ -17,18 +21,30 @@ export function defaultWorkerCount(): number {
 
 interface Slot {
   worker: Worker;
+  /** Requests handed to this worker and not answered yet. */
   inflight: number;
 }
 
+interface Waiting {
+  input: SigningInput;
+  resolve: (a: PreparedAnswer) => void;
+  reject: (e: Error) => void;
+}
+
+interface SentBatch {
+  slot: Slot;
+  items: Waiting[];
+  answered: number;
+}
+
 export class IssuePool implements Preparer {
-  private readonly pending = new Map<
-    number,
-    { resolve: (p: PreparedCertificate) => void; reject: (e: Error) => void }
-  >();
+  private readonly sent = new Map<number, SentBatch>();
   private nextId = 1;
+  private queue: Waiting[] = [];
+  private flushScheduled = false;
 
   private constructor(private readonly slots: Slot[]) {
-    for (const slot of slots) slot.worker.on('message', (m: WorkerReply) => this.onReply(slot, m));
+    for (const slot of slots) slot.worker.on('message', (m: WorkerReply) => this.onReply(m));
   }
 
   static async start(count: number, dataDir: string, issuers: IssuerConfig[]): Promise<IssuePool> {
@@ -36,9 +52,7 @@ export class IssuePool implements Preparer {
       Array.from({ length: count }, async () => {
         const worker = spawnModuleWorker(import.meta.url, 'issue-worker', { dataDir, issuers });
         await new Promise<void>((resolve, reject) => {
-          worker.once('message', (m: WorkerReply) =>
-            'type' in m && m.type === 'ready' ? resolve() : undefined,
-          );
+          worker.once('message', (m: WorkerReply) => (m.type === 'ready' ? resolve() : undefined));
           worker.once('error', reject);
           worker.once('exit', (code) => reject(new Error(`issue worker exited with ${code} while starting`)));
         });
@@ -49,27 +63,26 @@ export class IssuePool implements Preparer {
     );
     const pool = new IssuePool(slots);
     for (const slot of slots) {
-      slot.worker.on('error', (err) => pool.failAll(err));
+      slot.worker.on('error', (err) => pool.failSlot(slot, err));
       slot.worker.on('exit', (code) => {
         // A dead worker leaves the pool; with none left, issuance falls back to the main thread.
         pool.slots.splice(pool.slots.indexOf(slot), 1);
-        pool.failAll(new Error(`issue worker exited with ${code}`));
+        pool.failSlot(slot, new Error(`issue worker exited with ${code}`));
       });
     }
     return pool;
   }
 
-  prepare(req: SigningRequest): Promise<PreparedCertificate> | undefined {
-    // No live worker: the caller issues in-process.
+  answer(input: SigningInput): Promise<PreparedAnswer> | undefined {
+    // No live worker: the caller answers in-process.
     if (this.slots.length === 0) return undefined;
-    // The least busy worker takes it.
-    let slot = this.slots[0];
-    for (const s of this.slots) if (s.inflight < slot.inflight) slot = s;
-    const id = this.nextId++;
-    slot.inflight++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, req } satisfies WorkerRequest);
+      this.queue.push({ input, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // After the poll phase: every request that came in during this turn of the loop goes in one batch.
+        setImmediate(() => this.flush());
+      }
     });
   }
 
@@ -77,22 +90,69 @@ export class IssuePool implements Preparer {
     for (const s of this.slots) s.worker.postMessage({ type: 'issuers', issuers } satisfies WorkerRequest);
   }
 
-  private onReply(slot: Slot, m: WorkerReply): void {
-    if ('type' in m) return;
-    const p = this.pending.get(m.id);
-    if (!p) return;
-    this.pending.delete(m.id);
-    slot.inflight--;
-    if ('error' in m) {
-      p.reject(m.error.status ? new CaError(m.error.status, m.error.message) : new Error(m.error.message));
-    } else {
-      p.resolve({ leafPem: m.leafPem, ctRecord: m.ctRecord ? Buffer.from(m.ctRecord) : undefined });
+  private flush(): void {
+    this.flushScheduled = false;
+    const queue = this.queue;
+    this.queue = [];
+    if (this.slots.length === 0) {
+      for (const w of queue) w.reject(new Error('no issue worker is running'));
+      return;
+    }
+    // Each request goes to the worker with the least work once this batch is counted in.
+    const share = new Map<Slot, Waiting[]>();
+    for (const w of queue) {
+      let slot = this.slots[0];
+      for (const s of this.slots) if (s.inflight < slot.inflight) slot = s;
+      slot.inflight++;
+      const list = share.get(slot);
+      if (list) list.push(w);
+      else share.set(slot, [w]);
+    }
+    for (const [slot, items] of share) {
+      const id = this.nextId++;
+      this.sent.set(id, { slot, items, answered: 0 });
+      slot.worker.postMessage({
+        type: 'batch',
+        id,
+        inputs: items.map((w) => w.input),
+      } satisfies WorkerRequest);
     }
   }
 
-  private failAll(err: Error): void {
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
+  private onReply(m: WorkerReply): void {
+    if (m.type !== 'answers') return;
+    const batch = this.sent.get(m.id);
+    if (!batch) return;
+    batch.slot.inflight -= m.answers.length;
+    batch.answered += m.answers.length;
+    if (batch.answered === batch.items.length) this.sent.delete(m.id);
+    // The records of the group arrive in one transferred buffer, back to back.
+    const records = m.records ? Buffer.from(m.records) : undefined;
+    let offset = 0;
+    for (let i = 0; i < m.answers.length; i++) {
+      const r = m.answers[i];
+      const waiting = batch.items[m.first + i];
+      if ('error' in r) {
+        waiting.reject(new Error(r.error));
+        continue;
+      }
+      let ctRecord: Buffer | undefined;
+      if (r.recordLength > 0 && records) {
+        ctRecord = records.subarray(offset, offset + r.recordLength);
+        offset += r.recordLength;
+      }
+      waiting.resolve({ status: r.status, contentType: r.contentType, body: r.body, ctRecord });
+    }
+  }
+
+  /** A worker failed: whatever it was working on fails (the clients get a 500 and may retry). */
+  private failSlot(slot: Slot, err: Error): void {
+    for (const [id, batch] of this.sent) {
+      if (batch.slot !== slot) continue;
+      this.sent.delete(id);
+      for (const w of batch.items.slice(batch.answered)) w.reject(err);
+    }
+    slot.inflight = 0;
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@
 // key types and sizes Fulcio accepts (ECDSA P-256/384/521, RSA 2048–4096, Ed25519; sigstore/sigstore goodkey
 // and the default algorithm registry), proof of possession (a signature over the token's subject, fulcio.proto
 // PublicKeyRequest) and PKCS#10 CSRs (RFC 2986) whose self-signature is the proof.
-import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { createPublicKey, KeyObject, verify, webcrypto } from 'node:crypto';
 import {
   children,
   DerError,
@@ -42,13 +42,21 @@ export function pemOrDer(input: Buffer, label: string): Buffer {
   return Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
 }
 
-const b64url = (b: Buffer) => b.toString('base64url');
-
 /**
- * Parses and vets a DER SubjectPublicKeyInfo. EC keys with an uncompressed point go through a JWK import,
- * which OpenSSL does several times faster than decoding the SPKI (this is on every issuance).
+ * An uncompressed EC point through WebCrypto's raw import: OpenSSL checks the point is on the curve
+ * (EC_POINT_oct2point) and WebCrypto then runs the full public-key check (checkEcKeyData: range, on curve,
+ * n·Q = ∞), the same checks a JWK import makes, at about two thirds of the CPU (no SPKI decoder, no JWK
+ * base64url round trip). This is on every issuance.
  */
-export function parseClientKey(spki: Buffer): ClientKey {
+async function importEcPoint(point: Buffer, crv: string): Promise<KeyObject> {
+  const key = await webcrypto.subtle.importKey('raw', point, { name: 'ECDSA', namedCurve: crv }, true, [
+    'verify',
+  ]);
+  return KeyObject.from(key);
+}
+
+/** Parses and vets a DER SubjectPublicKeyInfo. */
+export async function parseClientKey(spki: Buffer): Promise<ClientKey> {
   let alg: string;
   let params: Node | undefined;
   let bits: Buffer;
@@ -67,19 +75,10 @@ export function parseClientKey(spki: Buffer): ClientKey {
     if (!curve) throw new CaError(400, `unsupported key type: elliptic curve ${curveOid || 'unnamed'}`);
     let key: KeyObject;
     try {
-      if (bits[0] === 0x04 && bits.length === 1 + 2 * curve.size) {
-        key = createPublicKey({
-          key: {
-            kty: 'EC',
-            crv: curve.crv,
-            x: b64url(bits.subarray(1, 1 + curve.size)),
-            y: b64url(bits.subarray(1 + curve.size)),
-          },
-          format: 'jwk',
-        });
-      } else {
-        key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-      }
+      key =
+        bits[0] === 0x04 && bits.length === 1 + 2 * curve.size
+          ? await importEcPoint(bits, curve.crv)
+          : createPublicKey({ key: spki, format: 'der', type: 'spki' });
     } catch {
       throw new CaError(400, 'the public key could not be parsed: the point is not on the curve');
     }
@@ -105,7 +104,7 @@ export function parseClientKey(spki: Buffer): ClientKey {
 }
 
 /** Reads the `content` of a PublicKeyRequest: PEM text, or base64 of the DER SPKI. */
-export function clientKeyFromContent(content: string): ClientKey {
+export async function clientKeyFromContent(content: string): Promise<ClientKey> {
   if (content.length === 0) throw new CaError(400, 'publicKeyRequest.publicKey.content is empty');
   const raw = content.includes('-----BEGIN')
     ? pemOrDer(Buffer.from(content, 'latin1'), 'PUBLIC KEY')
@@ -139,7 +138,7 @@ const CSR_SIGNATURE_HASHES: Record<string, string | null> = {
  * Parses a PKCS#10 CSR (RFC 2986 §4), PEM or DER, and checks its self-signature. Only the key is used;
  * fulcio.proto says every other CSR field is ignored.
  */
-export function clientKeyFromCsr(input: Buffer): ClientKey {
+export async function clientKeyFromCsr(input: Buffer): Promise<ClientKey> {
   let info: Node;
   let sigAlg: string;
   let signature: Buffer;
@@ -158,7 +157,7 @@ export function clientKeyFromCsr(input: Buffer): ClientKey {
       throw new CaError(400, `the certificate signing request could not be parsed: ${err.message}`);
     throw err;
   }
-  const key = parseClientKey(Buffer.from(spkiNode.raw));
+  const key = await parseClientKey(Buffer.from(spkiNode.raw));
   const hash = CSR_SIGNATURE_HASHES[sigAlg];
   if (hash === undefined) throw new CaError(400, `unsupported CSR signature algorithm ${sigAlg}`);
   let ok = false;

@@ -78,13 +78,13 @@ export class ThreadTree implements TreeBackend {
     this.pending.clear();
   }
 
-  private async call<T>(op: Op, args: Record<string, unknown>): Promise<T> {
+  private async call<T>(op: Op, args: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
     // The queue holds every entry, so a replacement worker simply carries on where the tree's storage is.
     if (!this.alive) await this.start();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, op, ...args });
+      this.worker.postMessage({ id, op, ...args }, transfer);
     });
   }
 
@@ -93,7 +93,20 @@ export class ThreadTree implements TreeBackend {
   }
 
   async append(start: number, leaves: Buffer[]): Promise<void> {
-    await this.call('append', { start, leaves });
+    // Packed into one buffer that is moved, not copied: leaves are views into larger records, and cloning a
+    // view would copy its whole underlying buffer.
+    let total = 0;
+    for (const l of leaves) total += l.length;
+    const packed = new ArrayBuffer(total);
+    const bytes = new Uint8Array(packed);
+    const lengths: number[] = [];
+    let offset = 0;
+    for (const l of leaves) {
+      bytes.set(l, offset);
+      offset += l.length;
+      lengths.push(l.length);
+    }
+    await this.call('append', { start, packed, lengths }, [packed]);
   }
 
   async consistency(first: number, second: number): Promise<Buffer[]> {

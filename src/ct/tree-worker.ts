@@ -7,7 +7,8 @@ import { localSigner } from '../crypto/index.js';
 import { InlineTree } from './tree-backend.js';
 
 export type TreeRequest =
-  | { id: number; op: 'append'; start: number; leaves: Uint8Array[] }
+  /** The leaves back to back in `packed`, with their lengths. */
+  | { id: number; op: 'append'; start: number; packed: ArrayBuffer; lengths: number[] }
   | { id: number; op: 'consistency'; first: number; second: number }
   | { id: number; op: 'prove'; hash: Uint8Array; size: number }
   | { id: number; op: 'close' };
@@ -29,7 +30,14 @@ async function main(): Promise<void> {
     try {
       let result: unknown;
       if (m.op === 'append') {
-        await tree.append(m.start, m.leaves.map(b));
+        const packed = Buffer.from(m.packed);
+        const leaves: Buffer[] = [];
+        let offset = 0;
+        for (const len of m.lengths) {
+          leaves.push(packed.subarray(offset, offset + len));
+          offset += len;
+        }
+        await tree.append(m.start, leaves);
         sendHead();
       } else if (m.op === 'consistency') result = await tree.consistency(m.first, m.second);
       else if (m.op === 'prove') result = await tree.proveByHash(b(m.hash), m.size);
