@@ -2,8 +2,10 @@
 // durable CT entry + final certificate). Starts `sigil serve ca` in one process and bench/ca/load.ts in another,
 // on loopback, and prints the load generator's figures.
 //   npm run build && node --import tsx bench/ca/run.ts [seconds=10] [concurrency=32]
-// SIGIL_BENCH_PROFILE=<dir> writes V8 CPU profiles of the server (every thread) and the load generator there.
+// SIGIL_BENCH_PROFILE=<dir> writes V8 CPU profiles of the server (every thread) and the load generator there;
+// SIGIL_BENCH_SERVER_FLAGS passes extra node/V8 flags to the server.
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -34,12 +36,28 @@ function threadCpu(pid: number | undefined): Map<string, number> {
   return out;
 }
 
+/**
+ * CPU µs of one P-256 verification here and now: a yardstick for how much the machine's other load inflates CPU
+ * times (a shared 2-core machine), so runs under different load can be compared by serverCpuUsPerCert ÷ this.
+ */
+function p256VerifyUs(): number {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const msg = Buffer.alloc(1000, 1);
+  const sig = sign('sha256', msg, privateKey);
+  const t = process.cpuUsage();
+  for (let i = 0; i < 1000; i++) verify('sha256', msg, publicKey, sig);
+  const d = process.cpuUsage(t);
+  return (d.user + d.system) / 1000;
+}
+
 async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), 'sigil-bench-ca-'));
   // Dev mode lets the load generator mint tokens for many identities.
   await writeFile(join(dataDir, 'ca-config.json'), JSON.stringify({ issuers: [], oidcDevMode: true }));
   const profileDir = process.env.SIGIL_BENCH_PROFILE;
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  // Extra node/V8 flags for the server only, for experiments (e.g. GC settings).
+  const serverFlags = (process.env.SIGIL_BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
   const server = spawn(
     process.execPath,
     [
@@ -90,12 +108,16 @@ async function main() {
     const code = await new Promise<number | null>((resolve) => load.on('exit', resolve));
     if (code !== 0) throw new Error(`load generator exited ${code}`);
     const serverCpu = cpuSeconds(server.pid) - cpuStart;
+    // Measured right after the timed phase, while the machine's other load is still what it was.
+    const yardstick = p256VerifyUs();
     const result = JSON.parse(out.slice(out.indexOf('measuring\n') + 10));
     // The machine is shared: the rate per CPU-second the server used is the figure that survives other load.
     result.serverCpuSeconds = Number(serverCpu.toFixed(2));
     result.certsPerServerCpuSecond = Math.round(result.certificates / serverCpu);
     result.serverCpuUsPerCert = Math.round((serverCpu * 1e6) / result.certificates);
     result.loadAverage = loadavg()[0].toFixed(1);
+    result.p256VerifyUs = Number(yardstick.toFixed(1));
+    result.serverCpuPerCertInP256Verifies = Number((result.serverCpuUsPerCert / yardstick).toFixed(2));
     // Where the server's CPU went, µs per certificate per thread (main = the HTTP thread; the busiest others
     // are the issue workers, then the CT tree worker and libuv's pool doing the fdatasyncs).
     const perThread: Record<string, number> = {};

@@ -4,7 +4,6 @@
 import { join } from 'node:path';
 import type { Signer } from '../crypto/index.js';
 import { type MerkleLog, openMerkleLog, rekorNoteSigner } from '../log/index.js';
-import { leafHash } from '../merkle/index.js';
 
 export const CHECKPOINT_NAME = 'sigil-ct';
 /** Entries are already durable in the queue; batches can be large and the MMD allows plenty of time. */
@@ -27,11 +26,6 @@ export interface TreeBackend {
   close(): Promise<void>;
 }
 
-/** Each append's dedup identity is its queue index: re-appending after a crash is a no-op. */
-function queueIdentity(index: number): Buffer {
-  return Buffer.from(`ct-queue:${index}`);
-}
-
 export class InlineTree implements TreeBackend {
   private constructor(private readonly engine: MerkleLog) {}
 
@@ -52,14 +46,15 @@ export class InlineTree implements TreeBackend {
     return { size, root, timestamp };
   }
 
+  /**
+   * Each append's dedup identity is the engine's default, the RFC 6962 leaf hash: every CT leaf is unique (its
+   * TBS has a random serial), so re-appending after a crash is a no-op, and the same index answers
+   * get-proof-by-hash without a separate search term (one hash and one index row less per entry).
+   */
   async append(start: number, leaves: Buffer[]): Promise<void> {
     await Promise.all(
       leaves.map(async (leaf, i) => {
-        const r = await this.engine.append({
-          leaf,
-          identity: queueIdentity(start + i),
-          terms: [leafHash(leaf).toString('base64')],
-        });
+        const r = await this.engine.append({ leaf });
         if (r.index !== start + i)
           throw new Error(`CT tree out of step with its queue: entry ${start + i} got index ${r.index}`);
       }),
@@ -71,7 +66,10 @@ export class InlineTree implements TreeBackend {
   }
 
   async proveByHash(hash: Buffer, size: number) {
-    const [index] = await this.engine.findByTerm(hash.toString('base64'), 1);
+    // Trees written before leaf-hash identities kept the hash as a search term.
+    const index =
+      (await this.engine.findByIdentity(hash)) ??
+      (await this.engine.findByTerm(hash.toString('base64'), 1))[0];
     if (index === undefined || index >= size) return undefined;
     return { index, path: await this.engine.inclusionProof(index, size) };
   }

@@ -14,6 +14,7 @@ import {
   CtTree,
   children,
   explicit,
+  InlineTree,
   NULL,
   octetString,
   oid,
@@ -25,7 +26,7 @@ import {
   seq,
   treeHeadSignedData,
 } from '../../src/ct/index.js';
-import { verifyConsistency, verifyInclusion } from '../../src/merkle/index.js';
+import { leafHash, verifyConsistency, verifyInclusion } from '../../src/merkle/index.js';
 import { devToken, type RunningCa, requestCert, startCa } from '../ca/helpers.js';
 
 let ca: RunningCa;
@@ -253,6 +254,39 @@ describe('CT tree worker', () => {
       expect(tree.size()).toBe(6);
       await tree.close();
       await queue.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('CT tree storage', () => {
+  it('dedups re-appended leaves and finds entries by leaf hash, also those of trees with search terms', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigil-ct-tree-'));
+    try {
+      const signer = localSigner(generateKey('ecdsa-p256'));
+      let tree = await InlineTree.open(dir, signer);
+      // A tree written the earlier way: the queue index as identity, the leaf hash as a search term.
+      const old = Buffer.from('old-leaf-0');
+      // biome-ignore lint/suspicious/noExplicitAny: writing an entry the way earlier versions did
+      await (tree as any).engine.append({
+        leaf: old,
+        identity: Buffer.from('ct-queue:0'),
+        terms: [leafHash(old).toString('base64')],
+      });
+      await tree.close();
+      tree = await InlineTree.open(dir, signer);
+      const fresh = [Buffer.from('new-leaf-1'), Buffer.from('new-leaf-2')];
+      await tree.append(1, fresh);
+      // A crash between commit and acknowledgement makes the merger send the same leaves again: a no-op.
+      await tree.append(1, fresh);
+      expect(tree.head().size).toBe(3);
+      expect((await tree.proveByHash(leafHash(old), 3))?.index).toBe(0);
+      expect((await tree.proveByHash(leafHash(fresh[1]), 3))?.index).toBe(2);
+      expect(await tree.proveByHash(leafHash(fresh[1]), 2)).toBeUndefined();
+      expect(await tree.proveByHash(leafHash(Buffer.from('never logged')), 3)).toBeUndefined();
+      await expect(tree.append(3, [fresh[0]])).rejects.toThrow(/out of step/);
+      await tree.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
