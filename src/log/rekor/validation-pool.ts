@@ -1,8 +1,8 @@
 // Entry validation and SET signing off the main thread. Checking a proposed entry's signature is most of an
 // append's CPU time and signing its SET is the next largest piece; neither needs log state, so a small pool of
 // worker threads does both while the main thread keeps HTTP, sequencing and SQLite: both cores work. Jobs that
-// arrive in the same turn of the event loop are sent together (one message per worker per turn, amortising
-// postMessage, and letting the worker batch the ECDSA inversions). The pool is process-wide, shared by every log
+// arrive within COALESCE_MS are sent together (one message per worker, amortising postMessage and wake-ups, and
+// letting the worker batch the ECDSA inversions). The pool is process-wide, shared by every log
 // in the process, and its idle workers do not keep the process alive. Design note: docs/design/log-batching.md.
 import { type KeyObject, sign } from 'node:crypto';
 import { availableParallelism } from 'node:os';
