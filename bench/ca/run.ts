@@ -62,6 +62,7 @@ async function main() {
     process.execPath,
     [
       ...profile,
+      ...serverFlags,
       join(root, 'bin/sigil.js'),
       'serve',
       'ca',

@@ -256,7 +256,7 @@ async function referrerCandidates(
         // A message signature carries only the payload's digest. sigil puts the payload in the referrer as a
         // second layer; otherwise it is the `.sig` layer blob stored in the same repository under that digest.
         const md = bundle.content.messageDigest;
-        if (!md || md.algorithm !== 'SHA2_256')
+        if (md?.algorithm !== 'SHA2_256')
           throw verificationError('BUNDLE_INVALID', 'the bundle has no SHA-256 message digest');
         const payloadDigest = `sha256:${md.digest.toString('hex')}`;
         const layers = (m.json as ImageManifest).layers;

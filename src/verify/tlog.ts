@@ -115,8 +115,7 @@ function verifyCheckpoint(envelope: string, logs: TrustedLog[], logIdHex: string
     if (!names.includes(sig.name)) continue;
     for (const log of logs) {
       const hintOk =
-        log.logId.subarray(0, 4).equals(sig.keyId) ||
-        (log.checkpointKeyId !== undefined && log.checkpointKeyId.subarray(0, 4).equals(sig.keyId));
+        log.logId.subarray(0, 4).equals(sig.keyId) || log.checkpointKeyId?.subarray(0, 4).equals(sig.keyId);
       if (hintOk && verifySig(log, cp.text, sig.signature)) return cp;
     }
   }

@@ -1,8 +1,8 @@
 // Entry validation and SET signing off the main thread. Checking a proposed entry's signature is most of an
 // append's CPU time and signing its SET is the next largest piece; neither needs log state, so a small pool of
 // worker threads does both while the main thread keeps HTTP, sequencing and SQLite: both cores work. Jobs that
-// arrive in the same turn of the event loop are sent together (one message per worker per turn, amortising
-// postMessage, and letting the worker batch the ECDSA inversions). The pool is process-wide, shared by every log
+// arrive within COALESCE_MS are sent together (one message per worker, amortising postMessage and wake-ups, and
+// letting the worker batch the ECDSA inversions). The pool is process-wide, shared by every log
 // in the process, and its idle workers do not keep the process alive. Design note: docs/design/log-batching.md.
 import { type KeyObject, sign } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -18,6 +18,12 @@ import { KeyError } from './keys.js';
 export const DEFAULT_VALIDATION_THREADS = availableParallelism() > 1 ? 2 : 0;
 /** Most jobs in one message to a worker: bounds the latency a large burst adds to its first entries. */
 const MAX_PER_MESSAGE = 64;
+/**
+ * Jobs wait up to COALESCE_MS for COALESCE_JOBS to gather before going to the workers: a worker spends far less
+ * CPU per entry on a batch of 8+ than on single entries (shared inversions, fewer wake-ups and messages).
+ */
+const COALESCE_JOBS = 16;
+const COALESCE_MS = 1;
 
 export interface Validated extends ValidatedEntry {
   leafHash: Buffer;
@@ -140,7 +146,7 @@ class PoolWorker {
     this.inFlight.delete(id);
     this.outstanding -= jobs.length;
     if (this.inFlight.size === 0) this.worker.unref();
-    results.forEach((r, i) => settle(jobs[i], r));
+    for (const [i, r] of results.entries()) settle(jobs[i], r);
   }
 
   /** Rejects everything it owes (it died). */
@@ -156,6 +162,7 @@ class WorkerPool implements EntryValidator {
   #workers: PoolWorker[] = [];
   #queue: Job[] = [];
   #scheduled = false;
+  #timer: NodeJS.Timeout | undefined;
   #nextId = 0;
 
   constructor(size: number) {
@@ -172,14 +179,25 @@ class WorkerPool implements EntryValidator {
 
   #enqueue(job: Job): void {
     this.#queue.push(job);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => this.#dispatch());
+    if (this.#queue.length >= COALESCE_JOBS) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#dispatch());
+      }
+    } else if (!this.#scheduled && !this.#timer) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        if (!this.#scheduled) this.#dispatch();
+      }, COALESCE_MS);
     }
   }
 
   #dispatch(): void {
     this.#scheduled = false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     while (this.#workers.length < this.#size) {
       this.#workers.push(new PoolWorker((w, err) => this.#replace(w, err)));
     }
