@@ -18,3 +18,15 @@ export {
 export function sha256(data: Uint8Array | string): Buffer {
   return createHash('sha256').update(data).digest();
 }
+export {
+  batchInverse,
+  type Curve,
+  type DigestCheck,
+  decodePoint,
+  P256,
+  P384,
+  type Point,
+  parseEcdsaSignature,
+  verifyEcdsaDigest,
+  verifyEcdsaDigests,
+} from './ecdsa-digest.js';

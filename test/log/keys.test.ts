@@ -24,7 +24,7 @@ import {
   P384,
   parseEcdsaSignature,
   verifyEcdsaDigests,
-} from '../../src/log/rekor/ecdsa.js';
+} from '../../src/crypto/ecdsa-digest.js';
 import { KeyError, parseVerificationKey } from '../../src/log/rekor/keys.js';
 
 const der = (r: Buffer, s: Buffer) => {

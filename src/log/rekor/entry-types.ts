@@ -3,6 +3,7 @@
 // and the search terms it is indexed under. Anything else is a FormatError / KeyError, which the API turns into
 // a 400 that says what is wrong.
 import { createHash } from 'node:crypto';
+import { verifyEcdsaDigests } from '../../crypto/index.js';
 import {
   DSSE_KIND,
   DSSE_V001,
@@ -20,7 +21,6 @@ import {
 } from '../../formats/hashedrekord.js';
 import { INTOTO_KIND, INTOTO_V002, intotoV002Body, parseIntotoV002 } from '../../formats/intoto.js';
 import { FormatError, type ProposedEntry, parseProposedEntry } from '../../formats/rekor-entry.js';
-import { verifyEcdsaDigests } from './ecdsa.js';
 import { parseVerificationKey, type VerificationKey } from './keys.js';
 
 export interface ValidatedEntry {

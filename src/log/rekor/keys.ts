@@ -10,8 +10,8 @@ import {
   publicDecrypt,
   verify,
 } from 'node:crypto';
-import { children, DerError, readOnly, TAG, type Tlv } from './der.js';
-import { type Curve, decodePoint, P256, P384, type Point, verifyEcdsaDigest } from './ecdsa.js';
+import { type Curve, decodePoint, P256, P384, type Point, verifyEcdsaDigest } from '../../crypto/index.js';
+import { children, DerError, readOnly, TAG, type Tlv } from '../../formats/der-strict.js';
 
 export class KeyError extends Error {}
 

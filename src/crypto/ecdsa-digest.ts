@@ -9,7 +9,7 @@
 // hashes; turning the digest check into one needs a public key Q' = Q + (e − e')·r⁻¹·G imported as a KeyObject,
 // and that import alone (JWK: ~90 µs, SPKI DER: ~300 µs, as OpenSSL 3 checks the point) costs what it saves.
 import { createECDH, type ECDH } from 'node:crypto';
-import { children, DerError, positiveInteger, readOnly, TAG } from './der.js';
+import { children, DerError, positiveInteger, readOnly, TAG } from '../formats/der-strict.js';
 
 export interface Curve {
   name: 'P-256' | 'P-384';
