@@ -12,18 +12,10 @@ import {
   type VerificationResult,
   verifyBundle,
 } from '../../verify/index.js';
+import { addIdentityFlags, type IdentityFlags, identityPolicyFromFlags } from '../identity-flags.js';
 
-export interface VerifyBlobOptions {
+export interface VerifyBlobOptions extends IdentityFlags {
   bundle: string;
-  certificateIdentity?: string;
-  certificateIdentityRegexp?: string;
-  certificateOidcIssuer?: string;
-  certificateOidcIssuerRegexp?: string;
-  certificateGithubWorkflowTrigger?: string;
-  certificateGithubWorkflowSha?: string;
-  certificateGithubWorkflowName?: string;
-  certificateGithubWorkflowRepository?: string;
-  certificateGithubWorkflowRef?: string;
   key?: string;
   trustedRoot?: string;
   insecureIgnoreSct?: boolean;
@@ -49,17 +41,7 @@ export async function readArtifactArg(arg: string): Promise<ArtifactInput> {
 export function policyFromOptions(o: VerifyBlobOptions, keyPem?: string): VerificationPolicy {
   const threshold = o.insecureIgnoreSct ? { ctlogThreshold: 0 } : {};
   if (keyPem !== undefined) return { publicKey: keyPem, ...threshold };
-  const identity: IdentityPolicy = {
-    subjectAlternativeName: o.certificateIdentity,
-    subjectAlternativeNameRegExp: o.certificateIdentityRegexp,
-    issuer: o.certificateOidcIssuer,
-    issuerRegExp: o.certificateOidcIssuerRegexp,
-    githubWorkflowTrigger: o.certificateGithubWorkflowTrigger,
-    githubWorkflowSha: o.certificateGithubWorkflowSha,
-    githubWorkflowName: o.certificateGithubWorkflowName,
-    githubWorkflowRepository: o.certificateGithubWorkflowRepository,
-    githubWorkflowRef: o.certificateGithubWorkflowRef,
-  };
+  const identity = identityPolicyFromFlags(o);
   for (const k of Object.keys(identity) as (keyof IdentityPolicy)[])
     if (identity[k] === undefined) delete identity[k];
   return { identity, ...threshold };
@@ -82,20 +64,13 @@ export async function verifyBlobFiles(
 }
 
 export function registerVerifyBlobCommand(program: Command): void {
-  program
-    .command('verify-blob')
-    .description('verify a Sigstore bundle for a blob, offline (like cosign verify-blob --bundle)')
-    .argument('<artifact>', 'the signed file, or sha256:<hex> of it')
-    .requiredOption('--bundle <file>', 'Sigstore bundle (.sigstore.json)')
-    .option('--certificate-identity <san>', 'exact identity (SAN) the certificate must name')
-    .option('--certificate-identity-regexp <re>', 'regular expression the certificate identity must match')
-    .option('--certificate-oidc-issuer <url>', 'exact OIDC issuer the certificate must name')
-    .option('--certificate-oidc-issuer-regexp <re>', 'regular expression the OIDC issuer must match')
-    .option('--certificate-github-workflow-trigger <v>', 'expected GitHub workflow trigger (event name)')
-    .option('--certificate-github-workflow-sha <v>', 'expected GitHub workflow commit SHA')
-    .option('--certificate-github-workflow-name <v>', 'expected GitHub workflow name')
-    .option('--certificate-github-workflow-repository <v>', 'expected GitHub workflow repository')
-    .option('--certificate-github-workflow-ref <v>', 'expected GitHub workflow ref')
+  addIdentityFlags(
+    program
+      .command('verify-blob')
+      .description('verify a Sigstore bundle for a blob, offline (like cosign verify-blob --bundle)')
+      .argument('<artifact>', 'the signed file, or sha256:<hex> of it')
+      .requiredOption('--bundle <file>', 'Sigstore bundle (.sigstore.json)'),
+  )
     .option('--key <file>', 'PEM public key, for key-based signatures')
     .option('--trusted-root <file>', 'trusted_root.json to verify against (default: $SIGIL_TRUSTED_ROOT)')
     .option('--insecure-ignore-sct', 'do not require an embedded SCT in the certificate')

@@ -3,22 +3,14 @@
 // identity policy (cosign 2's required --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp],
 // GitHub claim flags), signature, payload digest, log evidence — or against --key. Output as cosign prints it.
 import type { Command } from 'commander';
-import type { IdentityPolicy, VerificationPolicy } from '../../verify/index.js';
+import type { VerificationPolicy } from '../../verify/index.js';
 import { info, loadTrust, type RegistryFlags, registryClient } from '../context.js';
+import { addIdentityFlags, type IdentityFlags, identityPolicyFromFlags } from '../identity-flags.js';
 import { checksHeader, cosignPayloadJson, uniqueSignatures } from '../output.js';
 import { addRegistryFlags } from './sign.js';
 
-interface VerifyFlags extends RegistryFlags {
+interface VerifyFlags extends RegistryFlags, IdentityFlags {
   key?: string;
-  certificateIdentity?: string;
-  certificateIdentityRegexp?: string;
-  certificateOidcIssuer?: string;
-  certificateOidcIssuerRegexp?: string;
-  certificateGithubWorkflowTrigger?: string;
-  certificateGithubWorkflowSha?: string;
-  certificateGithubWorkflowName?: string;
-  certificateGithubWorkflowRepository?: string;
-  certificateGithubWorkflowRef?: string;
   insecureIgnoreTlog?: boolean;
   insecureIgnoreSct?: boolean;
   trustedRoot?: string;
@@ -27,17 +19,12 @@ interface VerifyFlags extends RegistryFlags {
 }
 
 function addVerifyFlags(cmd: Command): Command {
-  cmd
-    .option('--key <path>', 'verify with this public key (e.g. cosign.pub) instead of a certificate identity')
-    .option('--certificate-identity <name>', 'the identity expected in a keyless certificate (SAN)')
-    .option('--certificate-identity-regexp <re>', 'a regular expression the certificate identity must match')
-    .option('--certificate-oidc-issuer <url>', 'the OIDC issuer expected in a keyless certificate')
-    .option('--certificate-oidc-issuer-regexp <re>', 'a regular expression the OIDC issuer must match')
-    .option('--certificate-github-workflow-trigger <v>', 'expected GitHub workflow trigger (event)')
-    .option('--certificate-github-workflow-sha <v>', 'expected GitHub workflow commit SHA')
-    .option('--certificate-github-workflow-name <v>', 'expected GitHub workflow name')
-    .option('--certificate-github-workflow-repository <v>', 'expected GitHub repository (owner/name)')
-    .option('--certificate-github-workflow-ref <v>', 'expected GitHub ref, e.g. refs/heads/main')
+  addIdentityFlags(
+    cmd.option(
+      '--key <path>',
+      'verify with this public key (e.g. cosign.pub) instead of a certificate identity',
+    ),
+  )
     .option('--insecure-ignore-tlog', 'key-based only: accept signatures without transparency log evidence')
     .option('--insecure-ignore-sct', 'do not require an embedded SCT in the certificate')
     .option('--trusted-root <file>', 'trusted_root.json to verify against (default: the stored one)')
@@ -65,17 +52,10 @@ export async function policyFromFlags(flags: VerifyFlags): Promise<VerificationP
       '--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode',
     );
   }
-  const identity: IdentityPolicy = {
-    subjectAlternativeName: flags.certificateIdentity,
-    subjectAlternativeNameRegExp: flags.certificateIdentity ? undefined : flags.certificateIdentityRegexp,
-    issuer: flags.certificateOidcIssuer,
-    issuerRegExp: flags.certificateOidcIssuer ? undefined : flags.certificateOidcIssuerRegexp,
-    githubWorkflowTrigger: flags.certificateGithubWorkflowTrigger,
-    githubWorkflowSha: flags.certificateGithubWorkflowSha,
-    githubWorkflowName: flags.certificateGithubWorkflowName,
-    githubWorkflowRepository: flags.certificateGithubWorkflowRepository,
-    githubWorkflowRef: flags.certificateGithubWorkflowRef,
-  };
+  const identity = identityPolicyFromFlags(flags);
+  // As cosign: an exact value wins over its regular expression.
+  if (flags.certificateIdentity) identity.subjectAlternativeNameRegExp = undefined;
+  if (flags.certificateOidcIssuer) identity.issuerRegExp = undefined;
   return { identity, ...thresholds };
 }
 
