@@ -22,6 +22,7 @@ export {
   batchInverse,
   type Curve,
   type DigestCheck,
+  type DigestCheckOptions,
   decodePoint,
   P256,
   P384,
@@ -30,3 +31,4 @@ export {
   verifyEcdsaDigest,
   verifyEcdsaDigests,
 } from './ecdsa-digest.js';
+export { type NativeCrypto, nativeCrypto } from './native.js';

@@ -1,0 +1,28 @@
+// Loads sigil's native addon (src/crypto/native/ecdsa-digest.c, built by scripts/build-native.mjs at install) when
+// it is there. Callers keep a JavaScript path for when it is not; SIGIL_NATIVE=0 forces that path (for tests
+// that compare the two, and to measure the difference).
+import { createRequire } from 'node:module';
+
+export interface NativeCrypto {
+  /** ECDSA over a digest: curve 1 = P-256, 2 = P-384; point SEC 1; signature strict DER. */
+  verify(curve: number, point: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean;
+}
+
+// From src/crypto/ and dist/crypto/ the package root is two levels up; from the bundled client (dist/), one.
+const CANDIDATES = ['../../build/Release/sigil_native.node', '../build/Release/sigil_native.node'];
+
+function load(): NativeCrypto | undefined {
+  if (process.env.SIGIL_NATIVE === '0') return undefined;
+  const require = createRequire(import.meta.url);
+  for (const c of CANDIDATES) {
+    try {
+      return require(new URL(c, import.meta.url).pathname) as NativeCrypto;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    }
+  }
+  return undefined;
+}
+
+/** The addon, or undefined when it was not built (or SIGIL_NATIVE=0). */
+export const nativeCrypto: NativeCrypto | undefined = load();
