@@ -5,11 +5,11 @@
 // CPU time (user+sys from /proc/<pid>/stat) per acknowledged entry — the figure that stays meaningful when other
 // work shares the machine — the generator's own CPU per request, and the load average during the phase.
 //   npm run build && node --import tsx bench/log/run.ts [--seconds 10] [--prefill 1000000] [--keys 256]
-//     [--skip-empty] [--cpu-prof <dir>] [--prefill-cache <dir>]
+//     [--concurrency 64] [--skip-empty] [--closed-only] [--cpu-prof <dir>] [--prefill-cache <dir>]
 // --prefill-cache keeps the prefilled log in <dir> and copies it for later runs (the prefill takes minutes).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,6 +25,8 @@ const opt = (name: string, dflt: number) => {
 const SECONDS = opt('seconds', 10);
 const PREFILL = opt('prefill', 1_000_000);
 const CONCURRENCY = opt('concurrency', 64);
+/** Only the closed-loop phases (for quick comparisons while working on throughput). */
+const CLOSED_ONLY = args.includes('--closed-only');
 const KEYS = opt('keys', 256);
 const sopt = (name: string) => {
   const i = args.indexOf(`--${name}`);
@@ -40,11 +42,27 @@ function cpuSeconds(pid: number, tid?: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** CPU seconds of each thread of a process, by thread ID (comm names tell node's own threads apart). */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'latin1').trim();
+      out.set(`${comm}:${tid}`, cpuSeconds(pid, Number(tid)));
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
 function serve(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
     [
       ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []),
+      // Extra node/V8 flags for the server only, for experiments (e.g. GC settings).
+      ...(process.env.SIGIL_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       'bin/sigil.js',
       'serve',
       'log',
@@ -80,18 +98,28 @@ async function loadgen(
   const pid = server.pid as number;
   let cpu0 = cpuSeconds(pid);
   let main0 = cpuSeconds(pid, pid);
+  let threads0 = threadCpu(pid);
   const r = await runLoadgen(url, mode, arg, () => {
     cpu0 = cpuSeconds(pid);
     main0 = cpuSeconds(pid, pid);
+    threads0 = threadCpu(pid);
   });
   const serverCpu = cpuSeconds(pid) - cpu0;
   const mainCpu = cpuSeconds(pid, pid) - main0;
   const perEntry = (s: number) => Math.round((s * 1e6) / Math.max(1, Number(r.acked)));
+  // Threads that used at least 5 µs per entry, busiest first (main thread, log workers, SQLite writer, libuv).
+  const threads = Object.fromEntries(
+    [...threadCpu(pid)]
+      .map(([t, s]) => [t, perEntry(s - (threads0.get(t) ?? 0))] as const)
+      .filter(([, us]) => us >= 5)
+      .sort((a, b) => b[1] - a[1]),
+  );
   return {
     ...r,
     serverCpuUsPerEntry: perEntry(serverCpu),
     // The main thread (HTTP, sequencing, SQLite) is the serial part: it bounds throughput on its own.
     serverMainThreadCpuUsPerEntry: perEntry(mainCpu),
+    serverThreadsUsPerEntry: threads,
     serverCpuCores: Number((serverCpu / Number(r.seconds)).toFixed(2)),
     loadavg1m: Number(loadavg()[0].toFixed(1)),
   };
@@ -195,8 +223,10 @@ const fresh = await mkdtemp(join(tmpdir(), 'sigil-bench-log-'));
 if (!args.includes('--skip-empty')) {
   const { child, url } = await serve(fresh);
   report('sustained, empty log', await loadgen(child, url, 'closed', CONCURRENCY));
-  report('offered 500/s', await loadgen(child, url, 'open', 500));
-  report('offered 1000/s', await loadgen(child, url, 'open', 1000));
+  if (!CLOSED_ONLY) {
+    report('offered 500/s', await loadgen(child, url, 'open', 500));
+    report('offered 1000/s', await loadgen(child, url, 'open', 1000));
+  }
   await stop(child);
 }
 if (PREFILL > 0) {
@@ -205,7 +235,9 @@ if (PREFILL > 0) {
   report(`prefill through the engine`, { entries: PREFILL, entriesPerSecond: rate });
   const { child, url } = await serve(big);
   report(`sustained, ${PREFILL} entries in log`, await loadgen(child, url, 'closed', CONCURRENCY));
-  report(`offered 500/s, ${PREFILL} entries in log`, await loadgen(child, url, 'open', 500));
-  report(`offered 1000/s, ${PREFILL} entries in log`, await loadgen(child, url, 'open', 1000));
+  if (!CLOSED_ONLY) {
+    report(`offered 500/s, ${PREFILL} entries in log`, await loadgen(child, url, 'open', 500));
+    report(`offered 1000/s, ${PREFILL} entries in log`, await loadgen(child, url, 'open', 1000));
+  }
   await stop(child);
 }

@@ -94,14 +94,19 @@ export interface SetPayload {
   logIndex: number;
 }
 
-/** The bytes a signed entry timestamp signs: canonical JSON of {body, integratedTime, logID, logIndex}. */
-export function setPayloadBytes(p: SetPayload): Buffer {
-  return canonicalJson({
-    body: p.body,
-    integratedTime: p.integratedTime,
-    logID: p.logID,
-    logIndex: p.logIndex,
-  });
+/**
+ * The text a signed entry timestamp signs: canonical JSON of {body, integratedTime, logID, logIndex}. Written out
+ * directly: the keys are already in RFC 8785 order and base64, hex and integers never need escaping, so this is
+ * the canonical form without a sort or an escape scan (test/log/api.test.ts cross-checks it with canonicalize).
+ */
+export function setPayloadText(p: SetPayload): string {
+  if (!/^[A-Za-z0-9+/=]*$/.test(p.body) || !/^[0-9a-f]*$/.test(p.logID)) {
+    throw new Error('SET payload body must be base64 and logID hex');
+  }
+  if (!Number.isSafeInteger(p.integratedTime) || !Number.isSafeInteger(p.logIndex)) {
+    throw new Error('SET payload integratedTime and logIndex must be safe integers');
+  }
+  return `{"body":"${p.body}","integratedTime":${p.integratedTime},"logID":"${p.logID}","logIndex":${p.logIndex}}`;
 }
 
 export interface InclusionProofJson {

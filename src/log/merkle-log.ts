@@ -26,8 +26,12 @@ import { locateSubtree, TileCache, tileRoot } from './tile-cache.js';
 
 /** Most entries in one batch (Tessera's default too): bounds the commit size and the latency of a full batch. */
 export const DEFAULT_BATCH_MAX_SIZE = 256;
-/** Longest an append waits for its batch to fill before the batch is sequenced anyway. */
-export const DEFAULT_BATCH_MAX_AGE_MS = 10;
+/**
+ * Longest an append waits for its batch to fill before the batch is sequenced anyway. 0 (the default): a batch is
+ * cut as soon as the previous one has committed, so a batch is whatever arrived during the previous commit (group
+ * commit that sizes itself to the load); a positive age makes batches wait to fill (the CT log's merges do).
+ */
+export const DEFAULT_BATCH_MAX_AGE_MS = 0;
 /** Entry bundles prefix each entry with a big-endian uint16 length (tlog-tiles), so larger leaves cannot be served. */
 export const MAX_LEAF_SIZE = 0xffff;
 /** Leaf-range hashes kept for proofs: a few batches' worth of inclusion proofs (~20 ranges each). */
@@ -75,6 +79,12 @@ export interface AppendInput {
   identity?: Uint8Array;
   /** Search terms the entry can be found by (findByTerm). */
   terms?: string[];
+  /**
+   * Called when the entry has its index and timestamp, before its batch is durable (never for a duplicate): work
+   * that depends on the position (a Rekor SET) can then overlap the commit. Nothing of it may be released before
+   * append() resolves, since the batch can still fail.
+   */
+  onSequenced?: (position: SequencedPosition) => void;
 }
 
 export interface AppendResult extends SequencedPosition {
@@ -162,6 +172,7 @@ class Log implements MerkleLog {
 
   #pending: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
   #flushing: Promise<void> | undefined;
   #closed = false;
 
@@ -236,15 +247,21 @@ class Log implements MerkleLog {
     if (this.#flushing) return; // the running flush picks up what is queued when it ends
     if (this.#pending.length >= this.#maxBatch) {
       clearTimeout(this.#timer);
+      clearImmediate(this.#immediate);
       this.#timer = undefined;
+      this.#immediate = undefined;
       this.#flushing = this.#flush();
-    } else if (!this.#timer && this.#pending.length > 0) {
+    } else if (!this.#timer && !this.#immediate && this.#pending.length > 0) {
       // The oldest queued append decides: entries that arrived during the previous commit do not wait again.
-      const wait = Math.max(0, this.#pending[0].queuedAt + this.#maxAge - performance.now());
-      this.#timer = setTimeout(() => {
+      const wait = this.#pending[0].queuedAt + this.#maxAge - performance.now();
+      const run = () => {
         this.#timer = undefined;
+        this.#immediate = undefined;
         if (!this.#flushing) this.#flushing = this.#flush();
-      }, wait);
+      };
+      // No wait left: still let this turn of the event loop finish, so appends arriving together share a batch.
+      if (wait <= 0) this.#immediate = setImmediate(run);
+      else this.#timer = setTimeout(run, wait);
     }
   }
 
@@ -309,6 +326,7 @@ class Log implements MerkleLog {
           entries.push({ index, timestamp, data, identity });
           for (const term of input.terms ?? []) terms.push({ term, index });
           inBatch.set(idKey, index);
+          input.onSequenced?.({ index, timestamp });
           results.push({ p, result: { index, timestamp, leafHash: hash, duplicate: false } });
         } catch (err) {
           results.push({ p, error: err });
@@ -497,7 +515,9 @@ class Log implements MerkleLog {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearImmediate(this.#immediate);
     this.#timer = undefined;
+    this.#immediate = undefined;
     while (this.#flushing || this.#pending.length > 0) {
       if (!this.#flushing) this.#flushing = this.#flush();
       await this.#flushing;

@@ -20,9 +20,13 @@ export function locateSubtree(node: SubtreeNode): { tile: TileKey; subLevel: num
 class TileNodes {
   readonly data: Buffer;
   #levels: Buffer[][] | undefined;
+  /** A shorter version of the same tile whose computed nodes are still valid here (tiles only grow). */
+  #previous: TileNodes | undefined;
 
-  constructor(data: Buffer) {
+  constructor(data: Buffer, previous?: TileNodes) {
     this.data = data;
+    // Keep at most one older version: the newest one that has its nodes computed.
+    this.#previous = previous && (previous.#levels ? previous : previous.#previous);
   }
 
   get width(): number {
@@ -32,13 +36,17 @@ class TileNodes {
   /** Hash of the subtree at `subLevel` (0..7) and tile-local `offset`, or undefined if not complete in this tile. */
   node(subLevel: number, offset: number): Buffer | undefined {
     if (!this.#levels) {
+      // The right edge's tile is rewritten after every batch: start from the nodes its previous version had, so
+      // a batch costs hashes for its own entries only, not for the whole tile again.
+      const before = this.#previous && this.#previous.#levels;
+      this.#previous = undefined;
       const base: Buffer[] = [];
       for (let i = 0; i < this.width; i++) base.push(this.data.subarray(i * HASH, (i + 1) * HASH));
       const levels = [base];
       for (let r = 1; r < TILE_HEIGHT; r++) {
         const below = levels[r - 1];
-        const row: Buffer[] = [];
-        for (let i = 0; i + 1 < below.length; i += 2) row.push(nodeHash(below[i], below[i + 1]));
+        const row: Buffer[] = before?.[r] ? before[r].slice(0, Math.floor(below.length / 2)) : [];
+        for (let i = row.length * 2; i + 1 < below.length; i += 2) row.push(nodeHash(below[i], below[i + 1]));
         levels.push(row);
       }
       this.#levels = levels;
@@ -70,7 +78,8 @@ export class TileCache {
     const k = `${key.level}/${key.index}`;
     const old = this.#tiles.get(k);
     if (old && old.data.length >= data.length) return old;
-    const t = new TileNodes(data);
+    // The stored tile only ever extends the cached one, so the cached one's nodes carry over.
+    const t = new TileNodes(data, old);
     this.#tiles.delete(k);
     this.#tiles.set(k, t);
     if (this.#tiles.size > this.#max) {

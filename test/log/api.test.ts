@@ -215,4 +215,20 @@ describe('canonical JSON', () => {
     ];
     for (const v of values) expect(canonicalJson(v).toString()).toBe(canonicalize(v));
   });
+
+  it('writes SET payloads in canonical form, and refuses values that would need escaping', async () => {
+    const { setPayloadText } = await import('../../src/formats/rekor-entry.js');
+    for (const p of [
+      { body: 'eyJhIjoxfQ==', integratedTime: 1_700_000_000, logID: 'c0d23d6ad406973f', logIndex: 0 },
+      { body: '', integratedTime: 0, logID: '', logIndex: Number.MAX_SAFE_INTEGER },
+      { body: 'a+b/c=', integratedTime: 1, logID: 'ff', logIndex: 123_456_789 },
+    ]) {
+      expect(setPayloadText(p)).toBe(canonicalize(p));
+    }
+    const ok = { body: 'eyJ9', integratedTime: 1, logID: 'ab', logIndex: 1 };
+    expect(() => setPayloadText({ ...ok, body: 'a"b' })).toThrow(/base64/);
+    expect(() => setPayloadText({ ...ok, logID: 'AB\\' })).toThrow(/hex/);
+    expect(() => setPayloadText({ ...ok, logIndex: 1.5 })).toThrow(/safe integers/);
+    expect(() => setPayloadText({ ...ok, integratedTime: 2 ** 60 })).toThrow(/safe integers/);
+  });
 });

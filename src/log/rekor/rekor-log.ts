@@ -10,9 +10,9 @@ import {
   FormatError,
   type LogEntryJson,
   parseEntryUuid,
-  setPayloadBytes,
+  setPayloadText,
 } from '../../formats/rekor-entry.js';
-import { type MerkleLog, openMerkleLog } from '../merkle-log.js';
+import { type MerkleLog, openMerkleLog, type SequencedPosition } from '../merkle-log.js';
 import { rekorNoteSigner } from '../note-signer.js';
 import { openSqliteStorage } from '../storage/sqlite.js';
 import type { LogStorage, StoredEntry, TreeHead } from '../storage/types.js';
@@ -91,18 +91,24 @@ export async function openRekorLog(options: RekorLogOptions): Promise<RekorLog> 
     hostname = options.hostname;
     await storage.setMeta('hostname', hostname);
   }
-  const merkle = await openMerkleLog({
-    storage,
-    origin: `${hostname} - ${treeId}`,
-    signers: [rekorNoteSigner(options.signer, hostname)],
-    batchMaxSize: options.batchMaxSize,
-    batchMaxAgeMs: options.batchMaxAgeMs,
-  });
   const key = options.setSigningKey;
   if (key && !spkiDer(createPublicKey(key)).equals(spkiDer(options.signer.publicKey))) {
     throw new Error('setSigningKey is not the private key of the log signer');
   }
-  return new Rekor(merkle, options.signer, treeId, entryValidator(options.validationThreads), key);
+  const validator = entryValidator(options.validationThreads);
+  // With the key in this process, checkpoints are signed in the worker pool too (one per batch, off the main
+  // thread); the signature is the same as the signer's.
+  const signer: Signer = key
+    ? { publicKey: options.signer.publicKey, sign: (m) => validator.sign(key, m) }
+    : options.signer;
+  const merkle = await openMerkleLog({
+    storage,
+    origin: `${hostname} - ${treeId}`,
+    signers: [rekorNoteSigner(signer, hostname)],
+    batchMaxSize: options.batchMaxSize,
+    batchMaxAgeMs: options.batchMaxAgeMs,
+  });
+  return new Rekor(merkle, options.signer, treeId, validator, key);
 }
 
 class Rekor implements RekorLog {
@@ -137,10 +143,32 @@ class Rekor implements RekorLog {
       ? this.validator.validate({ text: proposed.text })
       : this.#validate(proposed));
     const hash = v.leafHash;
+    // The SET is signed as soon as the entry has its index, while its batch commits; it is released (with the
+    // rest of the answer) only once append() resolved, i.e. the batch is durable.
+    let set: Promise<Buffer> | undefined;
+    const onSequenced = ({ index, timestamp }: SequencedPosition) => {
+      set = this.#signSet(v.body, index, timestamp);
+      set.catch(() => {}); // a failed batch leaves its SETs unused; the append's own rejection is what reports it
+    };
     // The sequencer deduplicates (against the batch and the store), so no lookup is needed before appending.
-    const r = await this.merkle.append({ leaf: v.body, identity: hash, terms: v.terms });
+    const r = await this.merkle.append({ leaf: v.body, identity: hash, terms: v.terms, onSequenced });
     if (r.duplicate) throw new ConflictError(entryId(this.treeId, r.leafHash.toString('hex')));
-    return this.#render({ index: r.index, timestamp: r.timestamp, data: v.body, identity: hash }, r.head);
+    return this.#render(
+      { index: r.index, timestamp: r.timestamp, data: v.body, identity: hash },
+      r.head,
+      set,
+    );
+  }
+
+  /** Rekor's SET: the log key's signature over the canonical JSON of {body, integratedTime, logID, logIndex}. */
+  #signSet(data: Buffer, index: number, timestamp: number): Promise<Buffer> {
+    const payload = setPayloadText({
+      body: data.toString('base64'),
+      integratedTime: Math.floor(timestamp / 1000),
+      logID: this.#logIdHex,
+      logIndex: index,
+    });
+    return this.setKey ? this.validator.sign(this.setKey, payload) : this.signer.sign(Buffer.from(payload));
   }
 
   async byProposed(proposed: unknown): Promise<CreatedEntry | undefined> {
@@ -176,13 +204,10 @@ class Rekor implements RekorLog {
     return out;
   }
 
-  async #render(e: StoredEntry, head: TreeHead): Promise<CreatedEntry> {
+  async #render(e: StoredEntry, head: TreeHead, signing?: Promise<Buffer>): Promise<CreatedEntry> {
     const body = e.data.toString('base64');
     const integratedTime = Math.floor(e.timestamp / 1000);
-    const payload = setPayloadBytes({ body, integratedTime, logID: this.#logIdHex, logIndex: e.index });
-    const set = this.setKey
-      ? await this.validator.sign(this.setKey, payload)
-      : await this.signer.sign(payload);
+    const set = await (signing ?? this.#signSet(e.data, e.index, e.timestamp));
     const hashes = await this.merkle.inclusionProof(e.index, head.size);
     // Rekor entries are appended with their leaf hash as the identity (see add), so it need not be recomputed.
     const uuid = e.identity.toString('hex');

@@ -1,9 +1,10 @@
 // Entry validation and SET signing off the main thread. Checking a proposed entry's signature is most of an
 // append's CPU time and signing its SET is the next largest piece; neither needs log state, so a small pool of
 // worker threads does both while the main thread keeps HTTP, sequencing and SQLite: both cores work. Jobs that
-// arrive within COALESCE_MS are sent together (one message per worker, amortising postMessage and wake-ups, and
-// letting the worker batch the ECDSA inversions). The pool is process-wide, shared by every log
-// in the process, and its idle workers do not keep the process alive. Design note: docs/design/log-batching.md.
+// arrive in one turn of the event loop are sent together (few messages, fewer wake-ups); SET signatures go first
+// and each worker holds only a short queue of validations, so an answer never waits behind a burst of proposals.
+// The pool is process-wide, shared by every log in the process, and its idle workers do not keep the process
+// alive. Design note: docs/design/log-batching.md.
 import { type KeyObject, sign } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -16,21 +17,24 @@ import { KeyError } from './keys.js';
 
 /** Worker threads by default: two on a machine with more than one core (the main thread is the third), else none. */
 export const DEFAULT_VALIDATION_THREADS = availableParallelism() > 1 ? 2 : 0;
-/** Most jobs in one message to a worker: bounds the latency a large burst adds to its first entries. */
-const MAX_PER_MESSAGE = 64;
+/** Most jobs in one message to a worker: a message is answered as a whole, so this bounds what one job waits for. */
+const MAX_PER_MESSAGE = 16;
 /**
- * Jobs wait up to COALESCE_MS for COALESCE_JOBS to gather before going to the workers: a worker spends far less
- * CPU per entry on a batch of 8+ than on single entries (shared inversions, fewer wake-ups and messages).
+ * Validation jobs a worker holds at once (queued in its port or being worked on); the rest wait in the pool.
+ * A short queue per worker keeps SET signatures (answers whose batch is committing) from waiting behind a burst
+ * of new proposals, while still leaving each worker its next message ready when it finishes one.
  */
-const COALESCE_JOBS = 16;
-const COALESCE_MS = 1;
+const MAX_OUTSTANDING_VALIDATIONS = 32;
 
 export interface Validated extends ValidatedEntry {
   leafHash: Buffer;
 }
 
-/** One job in a message: a proposal to validate, or a message to sign with the message's keys[key]. */
-export type WorkerJob = { validate: Proposal } | { sign: Uint8Array; key: number };
+/**
+ * One job in a message: a proposal to validate, or a message to sign with the message's keys[key]. Text to sign
+ * travels as a string: a Buffer from node's pool would take its whole 8 KiB slab along through the clone.
+ */
+export type WorkerJob = { validate: Proposal } | { sign: Uint8Array | string; key: number };
 
 export interface WorkerRequest {
   id: number;
@@ -54,13 +58,20 @@ export interface EntryValidator {
    * or an already parsed value.
    */
   validate(proposal: Proposal): Promise<Validated>;
-  /** Signs `message` with a local private key exactly as crypto's localSigner does (SHA-256/384 ECDSA, Ed25519). */
-  sign(key: KeyObject, message: Uint8Array): Promise<Buffer>;
+  /**
+   * Signs `message` (a string: its UTF-8 bytes) with a local private key exactly as crypto's localSigner does
+   * (SHA-256/384 ECDSA, Ed25519).
+   */
+  sign(key: KeyObject, message: Uint8Array | string): Promise<Buffer>;
 }
 
 /** Signs as crypto/keys.ts localSigner does; used in the workers and inline. */
-export function signWith(key: KeyObject, message: Uint8Array): Buffer {
-  return sign(signatureDigest(key), message, key);
+export function signWith(key: KeyObject, message: Uint8Array | string): Buffer {
+  return sign(
+    signatureDigest(key),
+    typeof message === 'string' ? Buffer.from(message, 'utf8') : message,
+    key,
+  );
 }
 
 /** Works on the calling thread (no pool: single-core machines, or `validationThreads: 0`). */
@@ -87,7 +98,7 @@ function toError({ type, message }: { type: string; message: string }): Error {
 
 type Job = (
   | { proposal: Proposal; resolve: (v: Validated) => void }
-  | { key: KeyObject; message: Uint8Array; resolve: (v: Buffer) => void }
+  | { key: KeyObject; message: Uint8Array | string; resolve: (v: Buffer) => void }
 ) & { reject: (e: unknown) => void };
 
 function settle(job: Job, r: WorkerResult): void {
@@ -113,9 +124,13 @@ function runInline(job: Job): void {
 class PoolWorker {
   readonly worker: Worker;
   readonly inFlight = new Map<number, Job[]>();
-  outstanding = 0;
+  /** Validation jobs sent and not yet answered. */
+  validations = 0;
 
-  constructor(onFailure: (w: PoolWorker, err: unknown) => void) {
+  constructor(
+    onFailure: (w: PoolWorker, err: unknown) => void,
+    readonly onAnswer: () => void,
+  ) {
     this.worker = startWorker(new URL('./validation-worker.js', import.meta.url));
     this.worker.on('message', (reply: WorkerReply) => this.#onReply(reply));
     this.worker.on('error', (err) => onFailure(this, err));
@@ -135,7 +150,7 @@ class PoolWorker {
     });
     this.worker.postMessage({ id, jobs: wire, keys } satisfies WorkerRequest);
     this.inFlight.set(id, jobs);
-    this.outstanding += jobs.length;
+    this.validations += countValidations(jobs);
     // Keep the process alive while a worker owes answers; an idle pool must not.
     if (this.inFlight.size === 1) this.worker.ref();
   }
@@ -144,25 +159,28 @@ class PoolWorker {
     const jobs = this.inFlight.get(id);
     if (!jobs) return;
     this.inFlight.delete(id);
-    this.outstanding -= jobs.length;
+    this.validations -= countValidations(jobs);
     if (this.inFlight.size === 0) this.worker.unref();
     for (const [i, r] of results.entries()) settle(jobs[i], r);
+    this.onAnswer();
   }
 
   /** Rejects everything it owes (it died). */
   fail(err: unknown): void {
     for (const jobs of this.inFlight.values()) for (const j of jobs) j.reject(err);
     this.inFlight.clear();
-    this.outstanding = 0;
+    this.validations = 0;
   }
 }
+
+const countValidations = (jobs: Job[]) => jobs.reduce((n, j) => n + ('proposal' in j ? 1 : 0), 0);
 
 class WorkerPool implements EntryValidator {
   readonly #size: number;
   #workers: PoolWorker[] = [];
-  #queue: Job[] = [];
+  #signs: Job[] = [];
+  #validations: Job[] = [];
   #scheduled = false;
-  #timer: NodeJS.Timeout | undefined;
   #nextId = 0;
 
   constructor(size: number) {
@@ -170,54 +188,65 @@ class WorkerPool implements EntryValidator {
   }
 
   validate(proposal: Proposal): Promise<Validated> {
-    return new Promise((resolve, reject) => this.#enqueue({ proposal, resolve, reject }));
+    return new Promise((resolve, reject) => {
+      this.#validations.push({ proposal, resolve, reject });
+      this.#schedule();
+    });
   }
 
-  sign(key: KeyObject, message: Uint8Array): Promise<Buffer> {
-    return new Promise((resolve, reject) => this.#enqueue({ key, message, resolve, reject }));
+  sign(key: KeyObject, message: Uint8Array | string): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      this.#signs.push({ key, message, resolve, reject });
+      this.#schedule();
+    });
   }
 
-  #enqueue(job: Job): void {
-    this.#queue.push(job);
-    if (this.#queue.length >= COALESCE_JOBS) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#dispatch());
-      }
-    } else if (!this.#scheduled && !this.#timer) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        if (!this.#scheduled) this.#dispatch();
-      }, COALESCE_MS);
-    }
+  /** Dispatches once this turn of the event loop is over, so that the jobs it brought travel together. */
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#dispatch());
   }
 
   #dispatch(): void {
     this.#scheduled = false;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
     while (this.#workers.length < this.#size) {
-      this.#workers.push(new PoolWorker((w, err) => this.#replace(w, err)));
+      this.#workers.push(
+        new PoolWorker(
+          (w, err) => this.#replace(w, err),
+          () => {
+            if (this.#validations.length > 0) this.#schedule();
+          },
+        ),
+      );
     }
-    // Spread the turn's jobs over the workers, the least busy first, so a burst uses every core.
-    const jobs = this.#queue.splice(0);
-    const per = Math.min(MAX_PER_MESSAGE, Math.ceil(jobs.length / this.#workers.length));
-    for (let at = 0; at < jobs.length; at += per) {
-      const w = this.#workers.reduce((a, b) => (b.outstanding < a.outstanding ? b : a));
-      const chunk = jobs.slice(at, at + per);
-      try {
-        w.send(this.#nextId++, chunk);
-      } catch {
-        // A job the structured clone refuses (parsed JSON nested deeper than its stack): send the others on
-        // their own and run the refused ones here, where they get the same answer they would get in a worker.
-        for (const job of chunk) {
-          try {
-            w.send(this.#nextId++, [job]);
-          } catch {
-            runInline(job);
-          }
+    const leastBusy = () => this.#workers.reduce((a, b) => (b.validations < a.validations ? b : a));
+    // SET signatures: all of them, spread evenly; they are short and their answers are otherwise ready.
+    const signs = this.#signs.splice(0);
+    const per = Math.min(MAX_PER_MESSAGE, Math.ceil(signs.length / this.#workers.length));
+    for (let at = 0; at < signs.length; at += per) {
+      this.#send(this.#workers[(at / per) % this.#workers.length], signs.slice(at, at + per));
+    }
+    // Validations: as many as the workers' short queues take; the rest go when answers come back.
+    while (this.#validations.length > 0) {
+      const w = leastBusy();
+      const room = MAX_OUTSTANDING_VALIDATIONS - w.validations;
+      if (room <= 0) break;
+      this.#send(w, this.#validations.splice(0, Math.min(room, MAX_PER_MESSAGE)));
+    }
+  }
+
+  #send(w: PoolWorker, chunk: Job[]): void {
+    try {
+      w.send(this.#nextId++, chunk);
+    } catch {
+      // A job the structured clone refuses (parsed JSON nested deeper than its stack): send the others on
+      // their own and run the refused ones here, where they get the same answer they would get in a worker.
+      for (const job of chunk) {
+        try {
+          w.send(this.#nextId++, [job]);
+        } catch {
+          runInline(job);
         }
       }
     }
@@ -229,6 +258,7 @@ class WorkerPool implements EntryValidator {
     this.#workers.splice(i, 1);
     w.fail(err);
     void w.worker.terminate();
+    if (this.#validations.length > 0 || this.#signs.length > 0) this.#schedule();
   }
 }
 

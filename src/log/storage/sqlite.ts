@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { startWorker } from '../workers.js';
+import { encodeBatch } from './batch-wire.js';
 import type { BatchWrite, LogStorage, StoredEntry, TileKey, TreeHead } from './types.js';
 
 /** Page cache: big enough that the hot part of the lookup indexes stays in memory at millions of entries. */
@@ -169,7 +170,10 @@ export function openSqliteStorage(
 }
 
 /** Messages to and from sqlite-writer.ts. */
-export type WriterRequest = { id: number; type: 'commit'; batch: BatchWrite } | { id: number; type: 'close' };
+/** A commit carries the batch as encodeBatch's buffer (transferred, not cloned). */
+export type WriterRequest =
+  | { id: number; type: 'commit'; batch: ArrayBuffer }
+  | { id: number; type: 'close' };
 export interface WriterReply {
   id: number;
   error?: string;
@@ -216,14 +220,14 @@ class WriterThread {
     this.#worker ??= this.#start();
     const w = this.#worker;
     return new Promise((resolve, reject) => {
-      w.postMessage(req);
+      w.postMessage(req, req.type === 'commit' ? [req.batch] : []);
       this.#waiting.set(req.id, { resolve, reject });
       if (this.#waiting.size === 1) w.ref();
     });
   }
 
   commit(batch: BatchWrite): Promise<void> {
-    return this.#request({ id: this.#nextId++, type: 'commit', batch });
+    return this.#request({ id: this.#nextId++, type: 'commit', batch: encodeBatch(batch) });
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,103 @@
+// The batch commit as one flat buffer, for handing it to the SQLite writer thread (sqlite-writer.ts). Transferring
+// one ArrayBuffer costs nothing per entry, where a structured clone of the batch object copies and rebuilds every
+// entry's buffers (and, for a view into node's buffer pool, the whole 8 KiB slab it sits in). Layout, all
+// big-endian, lengths as uint32 and indices/timestamps as float64 (exact for safe integers):
+//   counts (entries, terms, tiles) | head: size, timestamp, root (32), checkpoint (len + UTF-8)
+//   entries: index, timestamp, data (len + bytes), identity (len + bytes)
+//   terms: term (len + UTF-8), index | tiles: level, index, data (len + bytes)
+import type { BatchWrite } from './types.js';
+
+export function encodeBatch(b: BatchWrite): ArrayBuffer {
+  const checkpoint = Buffer.from(b.head.checkpoint, 'utf8');
+  const terms = b.terms.map((t) => Buffer.from(t.term, 'utf8'));
+  let size = 12 + 16 + 32 + 4 + checkpoint.length;
+  for (const e of b.entries) size += 16 + 8 + e.data.length + e.identity.length;
+  for (const t of terms) size += 4 + t.length + 8;
+  for (const t of b.tiles) size += 4 + 8 + 4 + t.data.length;
+  const out = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  const u32 = (v: number) => {
+    at = out.writeUInt32BE(v, at);
+  };
+  const f64 = (v: number) => {
+    at = out.writeDoubleBE(v, at);
+  };
+  const bytes = (v: Uint8Array) => {
+    u32(v.length);
+    out.set(v, at);
+    at += v.length;
+  };
+  u32(b.entries.length);
+  u32(b.terms.length);
+  u32(b.tiles.length);
+  f64(b.head.size);
+  f64(b.head.timestamp);
+  if (b.head.root.length !== 32) throw new Error('tree head root must be 32 bytes');
+  out.set(b.head.root, at);
+  at += 32;
+  bytes(checkpoint);
+  for (const e of b.entries) {
+    f64(e.index);
+    f64(e.timestamp);
+    bytes(e.data);
+    bytes(e.identity);
+  }
+  b.terms.forEach((t, i) => {
+    bytes(terms[i]);
+    f64(t.index);
+  });
+  for (const t of b.tiles) {
+    u32(t.level);
+    f64(t.index);
+    bytes(t.data);
+  }
+  if (at !== size) throw new Error(`batch encoding is ${at} bytes, expected ${size}`);
+  return out.buffer;
+}
+
+/** The batch back, its byte fields as views into `buffer` (no copies). */
+export function decodeBatch(buffer: ArrayBuffer): BatchWrite {
+  const src = Buffer.from(buffer);
+  let at = 0;
+  const u32 = () => {
+    const v = src.readUInt32BE(at);
+    at += 4;
+    return v;
+  };
+  const f64 = () => {
+    const v = src.readDoubleBE(at);
+    at += 8;
+    return v;
+  };
+  const bytes = () => {
+    const n = u32();
+    const v = src.subarray(at, at + n);
+    at += n;
+    return v;
+  };
+  const [nEntries, nTerms, nTiles] = [u32(), u32(), u32()];
+  const size = f64();
+  const timestamp = f64();
+  const root = src.subarray(at, at + 32);
+  at += 32;
+  const head = { size, timestamp, root, checkpoint: bytes().toString('utf8') };
+  const entries: BatchWrite['entries'] = [];
+  for (let i = 0; i < nEntries; i++) {
+    const index = f64();
+    const ts = f64();
+    entries.push({ index, timestamp: ts, data: bytes(), identity: bytes() });
+  }
+  const terms: BatchWrite['terms'] = [];
+  for (let i = 0; i < nTerms; i++) {
+    const term = bytes().toString('utf8');
+    terms.push({ term, index: f64() });
+  }
+  const tiles: BatchWrite['tiles'] = [];
+  for (let i = 0; i < nTiles; i++) {
+    const level = u32();
+    const index = f64();
+    tiles.push({ level, index, data: bytes() });
+  }
+  if (at !== src.length) throw new Error('batch encoding has trailing bytes');
+  return { entries, terms, tiles, head };
+}
