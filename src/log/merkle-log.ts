@@ -21,7 +21,7 @@ import {
 } from '../merkle/index.js';
 import type { NoteSigner } from './note-signer.js';
 import { openSqliteStorage } from './storage/sqlite.js';
-import type { LogStorage, StoredEntry, TileKey, TileWrite, TreeHead } from './storage/types.js';
+import type { BatchWrite, LogStorage, StoredEntry, TileKey, TileWrite, TreeHead } from './storage/types.js';
 import { locateSubtree, TileCache, tileRoot } from './tile-cache.js';
 
 /** Most entries in one batch (Tessera's default too): bounds the commit size and the latency of a full batch. */
@@ -135,6 +135,17 @@ export interface MerkleLog {
   close(): Promise<void>;
 }
 
+/** Most batches sequenced and not yet committed: enough to overlap signing, the commit and the next batch. */
+const MAX_BATCHES_IN_FLIGHT = 4;
+
+/** A sequenced batch on its way to storage: who it answers, and which identities it holds. */
+interface Flight {
+  results: { p: Pending; result: Omit<AppendResult, 'head'> }[];
+  /** Appends of the same identity that arrived in later batches before this one landed. */
+  waiters: { p: Pending; result: Omit<AppendResult, 'head'> }[];
+  ids: string[];
+}
+
 interface Pending {
   input: AppendInput;
   /** When it was queued (performance.now()), for the batch max age. */
@@ -175,6 +186,16 @@ class Log implements MerkleLog {
   #immediate: NodeJS.Immediate | undefined;
   #flushing: Promise<void> | undefined;
   #closed = false;
+  /** Batches sequenced whose commit has not landed yet, and what waits for there to be none. */
+  #inFlight = 0;
+  #settled: (() => void)[] = [];
+  /** Resolves once the last sequenced batch's commit has been issued (commits go to storage in order). */
+  #issued: Promise<void> = Promise.resolve();
+  /** Identities of entries in batches still committing, for dedup across the pipeline. */
+  readonly #uncommitted = new Map<string, { flight: Flight; result: Omit<AppendResult, 'head'> }>();
+  /** Set when a batch failed: nothing more is sequenced until the state is rebuilt from storage. */
+  #broken: unknown;
+  #recovering = false;
 
   constructor(storage: LogStorage, options: MerkleLogOptions) {
     this.#storage = storage;
@@ -244,7 +265,9 @@ class Log implements MerkleLog {
   }
 
   #schedule(): void {
-    if (this.#flushing) return; // the running flush picks up what is queued when it ends
+    // The running flush picks up what is queued when it ends; a full pipeline resumes when a commit lands; a
+    // broken one once it has been rebuilt.
+    if (this.#flushing || this.#inFlight >= MAX_BATCHES_IN_FLIGHT || this.#broken !== undefined) return;
     if (this.#pending.length >= this.#maxBatch) {
       clearTimeout(this.#timer);
       clearImmediate(this.#immediate);
@@ -267,23 +290,28 @@ class Log implements MerkleLog {
 
   async #flush(): Promise<void> {
     try {
-      while (this.#pending.length > 0) {
+      while (
+        this.#pending.length > 0 &&
+        this.#inFlight < MAX_BATCHES_IN_FLIGHT &&
+        this.#broken === undefined
+      ) {
         const batch = this.#pending.splice(0, this.#maxBatch);
         await this.#sequence(batch);
         // A partly filled queue waits out its max age unless it is already full (or the log is closing).
         if (this.#pending.length < this.#maxBatch && !this.#closed) break;
       }
-    } catch (err) {
-      // Only reached when reloading state after a failed commit failed too: refuse further appends.
-      this.#onError(err);
-      this.#closed = true;
-      for (const p of this.#pending.splice(0)) p.reject(err);
     } finally {
       this.#flushing = undefined;
       this.#schedule();
     }
   }
 
+  /**
+   * Sequences a batch: indices, timestamp, dedup, the new right edge and root, all in memory and in order; then
+   * starts its checkpoint signature and commit (#land) without waiting for them, so that the next batch can be
+   * sequenced while this one is signed and fsynced. Commits are issued strictly in order and storage refuses a
+   * batch that does not start at its stored head, so a failed batch also fails every batch issued after it.
+   */
   async #sequence(batch: Pending[]): Promise<void> {
     const timestamp = Math.max(this.#now(), this.#lastTimestamp);
     const startSize = this.#range.size;
@@ -291,74 +319,139 @@ class Log implements MerkleLog {
     const terms: { term: string; index: number }[] = [];
     const touched = new Map<string, TileKey>();
     const full: TileWrite[] = [];
-    const results: { p: Pending; result?: Omit<AppendResult, 'head'>; dupOf?: number; error?: unknown }[] =
-      [];
-    const inBatch = new Map<string, number>();
+    const flight: Flight = { results: [], waiters: [], ids: [] };
+    const inBatch = new Map<string, Omit<AppendResult, 'head'>>();
+    for (const p of batch) {
+      const { input } = p;
+      let position: SequencedPosition;
+      try {
+        const given = typeof input.leaf === 'function' ? undefined : input.leaf;
+        const identity = Buffer.from(input.identity ?? leafHash(given as Uint8Array));
+        const idKey = identity.toString('base64');
+        const same = inBatch.get(idKey);
+        if (same) {
+          flight.results.push({ p, result: { ...same, duplicate: true } });
+          continue;
+        }
+        const earlier = this.#uncommitted.get(idKey);
+        if (earlier) {
+          // In a batch still committing: answered with that batch's head once it lands (or fails with it).
+          earlier.flight.waiters.push({ p, result: { ...earlier.result, duplicate: true } });
+          continue;
+        }
+        const existing = await this.#storage.findIdentity(identity);
+        if (existing !== undefined) {
+          const [e] = await this.#storage.readEntries(existing, existing + 1);
+          p.resolve({
+            index: e.index,
+            timestamp: e.timestamp,
+            leafHash: leafHash(e.data),
+            duplicate: true,
+            head: this.#head,
+          });
+          continue;
+        }
+        const index = startSize + entries.length;
+        const data = Buffer.from(
+          typeof input.leaf === 'function' ? input.leaf({ index, timestamp }) : (given as Uint8Array),
+        );
+        if (data.length > MAX_LEAF_SIZE)
+          throw new RangeError(`leaf is ${data.length} bytes; the limit is ${MAX_LEAF_SIZE}`);
+        // Nothing below throws: the entry is now part of the batch.
+        const hash = leafHash(data);
+        this.#appendHash(index, hash, touched, full);
+        entries.push({ index, timestamp, data, identity });
+        for (const term of input.terms ?? []) terms.push({ term, index });
+        const result = { index, timestamp, leafHash: hash, duplicate: false };
+        inBatch.set(idKey, result);
+        flight.results.push({ p, result });
+        flight.ids.push(idKey);
+        this.#uncommitted.set(idKey, { flight, result });
+        position = { index, timestamp };
+      } catch (err) {
+        // This entry only (its leaf could not be built or read back); the batch goes on without it.
+        p.reject(err);
+        continue;
+      }
+      try {
+        input.onSequenced?.(position);
+      } catch (err) {
+        this.#onError(err);
+      }
+    }
+    if (entries.length === 0) return;
+    const tiles = [...full];
+    for (const key of touched.values()) {
+      const hashes = this.#edge[key.level];
+      if (hashes.length > 0) tiles.push({ ...key, data: Buffer.concat(hashes) });
+    }
+    this.#lastTimestamp = timestamp;
+    this.#inFlight++;
+    void this.#land(flight, { entries, terms, tiles }, this.#range.size, this.#range.root(), timestamp);
+  }
+
+  /** Signs a sequenced batch's checkpoint, commits it after the batches before it, then answers its appends. */
+  async #land(
+    flight: Flight,
+    batch: Omit<BatchWrite, 'head'>,
+    size: number,
+    root: Buffer,
+    timestamp: number,
+  ): Promise<void> {
+    const before = this.#issued;
+    let issued!: () => void;
+    this.#issued = new Promise((r) => {
+      issued = r;
+    });
     try {
-      for (const p of batch) {
-        const { input } = p;
-        try {
-          const given = typeof input.leaf === 'function' ? undefined : input.leaf;
-          const identity = Buffer.from(input.identity ?? leafHash(given as Uint8Array));
-          const idKey = identity.toString('base64');
-          const seen = inBatch.get(idKey);
-          if (seen !== undefined) {
-            results.push({ p, dupOf: seen });
-            continue;
-          }
-          const existing = await this.#storage.findIdentity(identity);
-          if (existing !== undefined) {
-            const [e] = await this.#storage.readEntries(existing, existing + 1);
-            results.push({
-              p,
-              result: { index: e.index, timestamp: e.timestamp, leafHash: leafHash(e.data), duplicate: true },
-            });
-            continue;
-          }
-          const index = startSize + entries.length;
-          const data = Buffer.from(
-            typeof input.leaf === 'function' ? input.leaf({ index, timestamp }) : (given as Uint8Array),
-          );
-          if (data.length > MAX_LEAF_SIZE)
-            throw new RangeError(`leaf is ${data.length} bytes; the limit is ${MAX_LEAF_SIZE}`);
-          const hash = leafHash(data);
-          this.#appendHash(index, hash, touched, full);
-          entries.push({ index, timestamp, data, identity });
-          for (const term of input.terms ?? []) terms.push({ term, index });
-          inBatch.set(idKey, index);
-          input.onSequenced?.({ index, timestamp });
-          results.push({ p, result: { index, timestamp, leafHash: hash, duplicate: false } });
-        } catch (err) {
-          results.push({ p, error: err });
-        }
-      }
-      let head = this.#head;
-      if (entries.length > 0) {
-        const tiles = [...full];
-        for (const key of touched.values()) {
-          const hashes = this.#edge[key.level];
-          if (hashes.length > 0) tiles.push({ ...key, data: Buffer.concat(hashes) });
-        }
-        head = await this.#signHead(this.#range.size, this.#range.root(), timestamp);
-        await this.#storage.commit({ entries, terms, tiles, head });
-        for (const t of tiles) this.#tiles.put(t, t.data);
-        this.#head = head;
-        this.#lastTimestamp = timestamp;
-      }
-      for (const r of results) {
-        if (r.error !== undefined) r.p.reject(r.error);
-        else if (r.dupOf !== undefined) {
-          const first = results.find((x) => x.result && !x.result.duplicate && x.result.index === r.dupOf);
-          r.p.resolve({ ...(first?.result as Omit<AppendResult, 'head'>), duplicate: true, head });
-        } else r.p.resolve({ ...(r.result as Omit<AppendResult, 'head'>), head });
-      }
+      const head = await this.#signHead(size, root, timestamp);
+      await before;
+      if (this.#broken !== undefined) throw this.#broken;
+      const committing = this.#storage.commit({ ...batch, head });
+      issued();
+      await committing;
+      for (const t of batch.tiles) this.#tiles.put(t, t.data);
+      this.#head = head;
+      for (const r of [...flight.results, ...flight.waiters]) r.p.resolve({ ...r.result, head });
     } catch (err) {
-      // Nothing of this batch is committed: reject it and rebuild the working state from storage.
+      issued();
+      // Nothing of this batch is committed: reject it; the working state is rebuilt once nothing is in flight.
+      for (const r of [...flight.results, ...flight.waiters]) r.p.reject(err);
+      this.#fail(err);
+    } finally {
+      for (const id of flight.ids) this.#uncommitted.delete(id);
+      this.#inFlight--;
+      if (this.#inFlight === 0) for (const f of this.#settled.splice(0)) f();
+      await this.#recoverWhenIdle();
+      this.#schedule();
+    }
+  }
+
+  #fail(err: unknown): void {
+    if (this.#broken === undefined) {
+      this.#broken = err;
       this.#onError(err);
-      for (const p of batch) p.reject(err);
+    }
+    void this.#recoverWhenIdle().then(() => this.#schedule());
+  }
+
+  /** After a failure, once no batch is in flight: rebuild the working state from what storage committed. */
+  async #recoverWhenIdle(): Promise<void> {
+    if (this.#broken === undefined || this.#inFlight > 0 || this.#recovering) return;
+    this.#recovering = true;
+    try {
       this.#tiles.clear();
       this.#ranges.clear();
+      this.#uncommitted.clear();
       await this.load();
+      this.#broken = undefined;
+    } catch (err) {
+      // Storage cannot even be read back: refuse further appends.
+      this.#onError(err);
+      this.#closed = true;
+      for (const p of this.#pending.splice(0)) p.reject(err);
+    } finally {
+      this.#recovering = false;
     }
   }
 
@@ -518,9 +611,10 @@ class Log implements MerkleLog {
     clearImmediate(this.#immediate);
     this.#timer = undefined;
     this.#immediate = undefined;
-    while (this.#flushing || this.#pending.length > 0) {
-      if (!this.#flushing) this.#flushing = this.#flush();
-      await this.#flushing;
+    while (this.#flushing || this.#pending.length > 0 || this.#inFlight > 0) {
+      if (this.#inFlight > 0) await new Promise<void>((r) => this.#settled.push(r));
+      else if (!this.#flushing) this.#flushing = this.#flush();
+      if (this.#flushing) await this.#flushing;
     }
     await this.#storage.close();
   }

@@ -38,7 +38,7 @@ class TileNodes {
     if (!this.#levels) {
       // The right edge's tile is rewritten after every batch: start from the nodes its previous version had, so
       // a batch costs hashes for its own entries only, not for the whole tile again.
-      const before = this.#previous && this.#previous.#levels;
+      const before = this.#previous ? this.#previous.#levels : undefined;
       this.#previous = undefined;
       const base: Buffer[] = [];
       for (let i = 0; i < this.width; i++) base.push(this.data.subarray(i * HASH, (i + 1) * HASH));

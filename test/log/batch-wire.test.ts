@@ -37,7 +37,7 @@ describe('batch wire format', () => {
 
   it('refuses a truncated or padded buffer and a malformed root', () => {
     const enc = Buffer.from(encodeBatch(batch()));
-    const copy = (buf: Buffer) => buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length);
+    const copy = (buf: Buffer) => Uint8Array.from(buf).buffer;
     expect(() => decodeBatch(copy(enc.subarray(0, enc.length - 1)))).toThrow();
     expect(() => decodeBatch(copy(Buffer.concat([enc, Buffer.from([0])])))).toThrow(/trailing/);
     expect(() => encodeBatch({ ...batch(), head: { ...batch().head, root: Buffer.alloc(31) } })).toThrow(

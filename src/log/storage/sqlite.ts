@@ -74,7 +74,15 @@ export function batchWriter(db: Database.Database): (batch: BatchWrite) => void 
       'INSERT INTO tiles (level, idx, data) VALUES (?, ?, ?) ON CONFLICT (level, idx) DO UPDATE SET data = excluded.data',
     ),
   };
+  const headSize = db.prepare<[], { size: number }>('SELECT size FROM head WHERE id = 0');
   const commit = db.transaction((batch: BatchWrite) => {
+    // Batches are issued in order while earlier ones may still be committing; one that does not extend the stored
+    // head (because an earlier one failed) must not be written over the gap.
+    const start = batch.head.size - batch.entries.length;
+    const stored = headSize.get()?.size ?? 0;
+    if (stored !== start) {
+      throw new Error(`batch extends a tree of ${start} entries but the stored tree has ${stored}`);
+    }
     for (const e of batch.entries) {
       q.insertEntry.run(e.index, e.timestamp, e.data, e.identity);
       q.insertIdentity.run(key8(e.identity), e.index);

@@ -45,6 +45,10 @@ export interface LogStorage {
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
   head(): Promise<TreeHead | undefined>;
+  /**
+   * Commits batches in the order called (the engine calls again before the previous commit resolved), and fails
+   * a batch that does not extend the stored head: head.size − entries.length must equal the stored size.
+   */
   commit(batch: BatchWrite): Promise<void>;
   /** The stored version of each tile (possibly partial), or undefined where there is none. */
   readTiles(keys: TileKey[]): Promise<(Buffer | undefined)[]>;
