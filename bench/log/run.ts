@@ -5,7 +5,7 @@
 // CPU time (user+sys from /proc/<pid>/stat) per acknowledged entry — the figure that stays meaningful when other
 // work shares the machine — the generator's own CPU per request, and the load average during the phase.
 //   npm run build && node --import tsx bench/log/run.ts [--seconds 10] [--prefill 1000000] [--keys 256]
-//     [--concurrency 64] [--skip-empty] [--closed-only] [--cpu-prof <dir>] [--prefill-cache <dir>]
+//     [--concurrency 256] [--skip-empty] [--closed-only] [--cpu-prof <dir>] [--prefill-cache <dir>]
 // --prefill-cache keeps the prefilled log in <dir> and copies it for later runs (the prefill takes minutes).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -24,7 +24,7 @@ const opt = (name: string, dflt: number) => {
 };
 const SECONDS = opt('seconds', 10);
 const PREFILL = opt('prefill', 1_000_000);
-const CONCURRENCY = opt('concurrency', 64);
+const CONCURRENCY = opt('concurrency', 256);
 /** Only the closed-loop phases (for quick comparisons while working on throughput). */
 const CLOSED_ONLY = args.includes('--closed-only');
 const KEYS = opt('keys', 256);
@@ -228,6 +228,7 @@ if (!args.includes('--skip-empty')) {
     report('offered 1000/s', await loadgen(child, url, 'open', 1000));
   }
   await stop(child);
+  await rm(fresh, { recursive: true, force: true });
 }
 if (PREFILL > 0) {
   const big = await mkdtemp(join(tmpdir(), 'sigil-bench-log-big-'));
@@ -240,4 +241,5 @@ if (PREFILL > 0) {
     report(`offered 1000/s, ${PREFILL} entries in log`, await loadgen(child, url, 'open', 1000));
   }
   await stop(child);
+  await rm(big, { recursive: true, force: true });
 }
