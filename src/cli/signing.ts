@@ -40,7 +40,7 @@ export async function signingContext(flags: SigningFlags): Promise<SigningContex
   if (flags.key) {
     const { readFile } = await import('node:fs/promises');
     const text = await readFile(flags.key, 'utf8').catch(() => '');
-    const pass = text.includes('ENCRYPTED PRIVATE KEY') ? await password() : undefined;
+    const pass = sign.keyNeedsPassword(text) ? await password() : undefined;
     const key = await sign.loadPrivateKey(flags.key, pass);
     return { identity: sign.keyIdentity(key), rekor };
   }

@@ -44,6 +44,7 @@ export {
   ephemeralKey,
   type GeneratedKeyPair,
   generateKeyPair,
+  keyNeedsPassword,
   loadPrivateKey,
   loadPublicKey,
   PRIVATE_KEY_FILE,

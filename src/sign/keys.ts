@@ -1,11 +1,11 @@
 // Signing keys: the ephemeral P-256 key of keyless signing, and key files for key-based signing. `sigil
-// generate-key-pair` writes `cosign.key` (the private key as encrypted PKCS#8 PEM: PBES2, PBKDF2 + AES-256-CBC,
-// as node:crypto produces it) and `cosign.pub` (SPKI PEM). cosign's own
-// "ENCRYPTED SIGSTORE PRIVATE KEY" files (scrypt + nacl secretbox) are recognised and refused with a hint,
-// since node:crypto has no XSalsa20-Poly1305; `cosign.pub` files from cosign are read as is.
+// generate-key-pair` writes `cosign.key` in cosign's own encrypted format (cosign-key.ts: scrypt + NaCl
+// secretbox, "ENCRYPTED SIGSTORE PRIVATE KEY") and `cosign.pub` (SPKI PEM), so cosign uses sigil's keys and
+// sigil uses cosign's. Also read: encrypted PKCS#8 PEM (what sigil wrote before) and plain PKCS#8 / SEC 1 PEM.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../crypto/index.js';
+import { CosignKeyError, decryptCosignKey, encryptCosignKey, isCosignEncryptedKey } from './cosign-key.js';
 import { SignError } from './errors.js';
 
 export const PRIVATE_KEY_FILE = 'cosign.key';
@@ -15,9 +15,14 @@ export function ephemeralKey(): KeyObject {
   return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
 }
 
-/** Encrypted PKCS#8 PEM of `key` (an empty password still encrypts, as cosign does). */
+/** `key` in cosign's encrypted format (an empty password still encrypts, as cosign does). */
 export function encryptPrivateKey(key: KeyObject, password: string): string {
-  return key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: password }).toString();
+  return encryptCosignKey(key.export({ type: 'pkcs8', format: 'der' }), password);
+}
+
+/** Whether a private key file's text needs a password to open. */
+export function keyNeedsPassword(pem: string): boolean {
+  return isCosignEncryptedKey(pem) || pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----');
 }
 
 export interface GeneratedKeyPair {
@@ -54,15 +59,20 @@ export async function loadPrivateKey(path: string, password: string | undefined)
   } catch (err) {
     throw new SignError('KEY_ERROR', `cannot read key ${path}: ${(err as Error).message}`, { cause: err });
   }
-  if (
-    pem.includes('-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----') ||
-    pem.includes('-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----')
-  ) {
-    throw new SignError(
-      'KEY_ERROR',
-      `${path} is a cosign-encrypted key (scrypt + secretbox), which sigil cannot open; export it with ` +
-        '`cosign import-key-pair`/`openssl` to PKCS#8, or make a new pair with `sigil generate-key-pair`',
-    );
+  if (isCosignEncryptedKey(pem)) {
+    if (password === undefined) {
+      throw new SignError(
+        'KEY_ERROR',
+        `${path} is encrypted: set COSIGN_PASSWORD (an empty value is a valid password)`,
+      );
+    }
+    try {
+      return createPrivateKey({ key: decryptCosignKey(pem, password), format: 'der', type: 'pkcs8' });
+    } catch (err) {
+      const why =
+        err instanceof CosignKeyError ? err.message : `not a PKCS#8 private key (${(err as Error).message})`;
+      throw new SignError('KEY_ERROR', `cannot open private key ${path}: ${why}`, { cause: err });
+    }
   }
   const encrypted = pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----');
   if (encrypted && password === undefined) {

@@ -1,8 +1,8 @@
 // The pure parts of sign/ and the trust store, each with the inputs it must refuse: token decoding and the
 // challenge claim, the Actions request URL, cosign's predicate types and statements, key files (wrong password,
 // cosign's own format), proof rendering against the Merkle verifier, and signing-config service selection.
-import { generateKeyPairSync } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { leafHash, nodeHash, rootFromInclusionProof } from '../../src/merkle/index.js';
@@ -11,6 +11,7 @@ import {
   buildStatement,
   challengeOf,
   encryptPrivateKey,
+  keyNeedsPassword,
   loadPrivateKey,
   predicateTypeUri,
   proofSteps,
@@ -81,19 +82,76 @@ describe('predicates', () => {
 });
 
 describe('key files', () => {
-  it('opens an encrypted key with the right password only, and refuses cosign-encrypted keys', async () => {
+  const fixtures = join(import.meta.dirname, '../fixtures/cosign-keys');
+
+  it("opens keys cosign wrote, in both of cosign's labels, with the right password only", async () => {
+    for (const [file, password] of [
+      ['cosign-generated-empty-password.key', ''],
+      ['cosign-format-password-123.key', '123'],
+    ]) {
+      const path = join(fixtures, file);
+      const key = await loadPrivateKey(path, password);
+      expect(key.asymmetricKeyType).toBe('ec');
+      expect(key.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+      // The key is usable: its signature verifies with its public key.
+      const sig = sign('sha256', Buffer.from('m'), key);
+      expect(verify('sha256', Buffer.from('m'), createPublicKey(key), sig)).toBe(true);
+      await expect(loadPrivateKey(path, `${password}x`)).rejects.toThrow('wrong password');
+      await expect(loadPrivateKey(path, undefined)).rejects.toThrow('set COSIGN_PASSWORD');
+      expect(keyNeedsPassword(await readFile(path, 'utf8'))).toBe(true);
+    }
+  });
+
+  it("writes keys in cosign's format that open again; still reads encrypted PKCS#8", async () => {
     const dir = await tempDir();
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    await writeFile(join(dir, 'k.key'), encryptPrivateKey(privateKey, 'pw'));
-    expect((await loadPrivateKey(join(dir, 'k.key'), 'pw')).asymmetricKeyType).toBe('ec');
-    await expect(loadPrivateKey(join(dir, 'k.key'), 'nope')).rejects.toThrow('wrong password');
-    await expect(loadPrivateKey(join(dir, 'k.key'), undefined)).rejects.toThrow('set COSIGN_PASSWORD');
-    await writeFile(
-      join(dir, 'c.key'),
-      '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJ9\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n',
+    const pem = encryptPrivateKey(privateKey, 'pw');
+    expect(pem).toMatch(/^-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n/);
+    const doc = JSON.parse(Buffer.from(pem.split('\n').slice(1, -2).join(''), 'base64').toString());
+    expect(doc.kdf).toMatchObject({ name: 'scrypt', params: { N: 65536, r: 8, p: 1 } });
+    expect(doc.cipher.name).toBe('nacl/secretbox');
+    await writeFile(join(dir, 'k.key'), pem);
+    const back = await loadPrivateKey(join(dir, 'k.key'), 'pw');
+    expect(back.export({ type: 'pkcs8', format: 'der' })).toEqual(
+      privateKey.export({ type: 'pkcs8', format: 'der' }),
     );
-    await expect(loadPrivateKey(join(dir, 'c.key'), 'pw')).rejects.toThrow('cosign-encrypted key');
+    await expect(loadPrivateKey(join(dir, 'k.key'), 'nope')).rejects.toThrow('wrong password');
+    // Encrypted PKCS#8 (what earlier sigil versions and openssl write).
+    await writeFile(
+      join(dir, 'p8.key'),
+      privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }),
+    );
+    expect((await loadPrivateKey(join(dir, 'p8.key'), 'pw')).asymmetricKeyType).toBe('ec');
+    await expect(loadPrivateKey(join(dir, 'p8.key'), 'nope')).rejects.toThrow('wrong password');
     await expect(loadPrivateKey(join(dir, 'missing.key'), 'pw')).rejects.toThrow('cannot read key');
+  });
+
+  it('refuses malformed and over-costly cosign-encrypted keys, saying why', async () => {
+    const dir = await tempDir();
+    const wrap = (json: unknown) => {
+      const b64 = Buffer.from(typeof json === 'string' ? json : JSON.stringify(json)).toString('base64');
+      return `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n${b64}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n`;
+    };
+    const good = {
+      kdf: { name: 'scrypt', params: { N: 1024, r: 8, p: 1 }, salt: Buffer.alloc(32).toString('base64') },
+      cipher: { name: 'nacl/secretbox', nonce: Buffer.alloc(24).toString('base64') },
+      ciphertext: Buffer.alloc(40).toString('base64'),
+    };
+    const cases: [unknown, string][] = [
+      ['not json', 'not JSON'],
+      [{ ...good, kdf: { ...good.kdf, name: 'pbkdf2' } }, 'only scrypt'],
+      [{ ...good, cipher: { ...good.cipher, name: 'aes' } }, 'only nacl/secretbox'],
+      [{ ...good, kdf: { ...good.kdf, params: { N: 1024, r: 8 } } }, 'positive integers'],
+      [{ ...good, kdf: { ...good.kdf, params: { N: 2 ** 22, r: 8, p: 1 } } }, 'too costly'],
+      [{ ...good, kdf: { ...good.kdf, params: { N: 2 ** 18, r: 64, p: 1 } } }, 'too costly'],
+      [{ ...good, cipher: { ...good.cipher, nonce: 'AAAA' } }, '24 bytes'],
+      [{ ...good, ciphertext: 'not base64!' }, 'must be base64'],
+      [good, 'wrong password'],
+    ];
+    for (const [i, [json, message]] of cases.entries()) {
+      await writeFile(join(dir, `${i}.key`), wrap(json));
+      await expect(loadPrivateKey(join(dir, `${i}.key`), 'pw')).rejects.toThrow(message);
+    }
   });
 });
 

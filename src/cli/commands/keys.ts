@@ -1,5 +1,5 @@
-// `sigil generate-key-pair` (cosign generate-key-pair): writes cosign.key (encrypted PKCS#8 PEM, password from
-// COSIGN_PASSWORD or the terminal) and cosign.pub; `sigil public-key --key cosign.key` prints the public key.
+// `sigil generate-key-pair` (cosign generate-key-pair): writes cosign.key (cosign's encrypted format, password
+// from COSIGN_PASSWORD or the terminal) and cosign.pub; `sigil public-key --key cosign.key` prints the public key.
 import type { Command } from 'commander';
 import { info, password } from '../context.js';
 
@@ -24,8 +24,8 @@ export function registerKeyCommands(program: Command): void {
     .action(async (flags: { key: string; outfile?: string }) => {
       const { readFile, writeFile } = await import('node:fs/promises');
       const { createPublicKey } = await import('node:crypto');
-      const { loadPrivateKey } = await import('../../sign/index.js');
-      const encrypted = (await readFile(flags.key, 'utf8')).includes('ENCRYPTED PRIVATE KEY');
+      const { keyNeedsPassword, loadPrivateKey } = await import('../../sign/index.js');
+      const encrypted = keyNeedsPassword(await readFile(flags.key, 'utf8'));
       const key = await loadPrivateKey(flags.key, encrypted ? await password() : undefined);
       const pem = createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
       if (flags.outfile) await writeFile(flags.outfile, pem);
