@@ -1,7 +1,10 @@
 // Registry credentials and challenges. Credentials come from flags or from the files docker, podman, skopeo and
 // cosign users already have (docker `config.json`, containers `auth.json`: `auths[<host>].auth` = base64
-// "user:password"). Challenges are the `WWW-Authenticate` header of a 401 (RFC 7235 §4.1; distribution
+// "user:password"), including docker's credential helpers (`credHelpers[<host>]`, else `credsStore`: the program
+// `docker-credential-<name>`, asked with `get` and the server on stdin, answering {Username, Secret} as JSON;
+// docker/docker-credential-helpers). Challenges are the `WWW-Authenticate` header of a 401 (RFC 7235 §4.1; distribution
 // docs/spec/auth/token.md for the Bearer realm/service/scope parameters).
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -138,7 +141,71 @@ export function pickAuth(
   return best?.creds;
 }
 
-/** Looks `registry` up in the auth files; the first file with a matching entry wins. Missing files are skipped. */
+interface AuthFile {
+  auths?: Record<string, AuthEntry>;
+  credHelpers?: Record<string, string>;
+  credsStore?: string;
+}
+
+/** How long a credential helper may take (it may ask a keychain) before the lookup fails. */
+const HELPER_TIMEOUT_MS = 30_000;
+
+/**
+ * Asks `docker-credential-<helper>` for the credentials of `server`. Undefined when it has none ("credentials not
+ * found"); an error when the helper is missing or fails otherwise, as docker and cosign report it.
+ */
+export function credentialsFromHelper(
+  helper: string,
+  server: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Credentials | undefined> {
+  if (!/^[A-Za-z0-9._-]+$/.test(helper)) {
+    return Promise.reject(new Error(`invalid credential helper name ${JSON.stringify(helper)}`));
+  }
+  const program = `docker-credential-${helper}`;
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      program,
+      ['get'],
+      { env, timeout: HELPER_TIMEOUT_MS, maxBuffer: 1024 * 1024 },
+      (err, stdout) => {
+        if (err) {
+          if (/credentials not found/i.test(stdout)) return resolve(undefined);
+          const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found on PATH' : err.message;
+          return reject(new Error(`credential helper ${program} failed for ${server}: ${why}`));
+        }
+        let answer: { Username?: unknown; Secret?: unknown };
+        try {
+          answer = JSON.parse(stdout);
+        } catch {
+          return reject(new Error(`credential helper ${program} did not answer JSON for ${server}`));
+        }
+        if (
+          typeof answer.Username !== 'string' ||
+          typeof answer.Secret !== 'string' ||
+          answer.Secret === ''
+        ) {
+          return resolve(undefined);
+        }
+        resolve({ username: answer.Username, password: answer.Secret });
+      },
+    );
+    child.stdin?.end(server);
+  });
+}
+
+/** The credential helper a docker config names for `registry`: its own entry, else the default store. */
+function helperFor(file: AuthFile, registry: string): string | undefined {
+  for (const [key, helper] of Object.entries(file.credHelpers ?? {})) {
+    if (normalizeAuthKey(key) === registry && typeof helper === 'string') return helper;
+  }
+  return typeof file.credsStore === 'string' && file.credsStore !== '' ? file.credsStore : undefined;
+}
+
+/**
+ * Looks `registry` up in the auth files; the first file with a matching entry wins. Missing files are skipped.
+ * In a file, a credential helper for the registry comes before its `auths` entry (docker's order).
+ */
 export async function credentialsFromAuthFiles(
   registry: string,
   repository?: string,
@@ -151,11 +218,16 @@ export async function credentialsFromAuthFiles(
     } catch {
       continue;
     }
-    let parsed: { auths?: Record<string, AuthEntry> };
+    let parsed: AuthFile;
     try {
       parsed = JSON.parse(text);
     } catch (err) {
       throw new Error(`cannot parse registry auth file ${path}: ${(err as Error).message}`);
+    }
+    const helper = helperFor(parsed, registry);
+    if (helper) {
+      const fromHelper = await credentialsFromHelper(helper, registry, env);
+      if (fromHelper) return fromHelper;
     }
     const creds = pickAuth(parsed.auths ?? {}, registry, repository);
     if (creds) return creds;

@@ -23,6 +23,7 @@ export {
   type Challenge,
   type Credentials,
   credentialsFromAuthFiles,
+  credentialsFromHelper,
   parseWwwAuthenticate,
 } from './auth.js';
 export {

@@ -1,9 +1,13 @@
 // Challenge parsing and credential lookup in the auth files docker/podman/skopeo users already have.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentialsFromAuthFiles, parseWwwAuthenticate } from '../../src/oci/index.js';
+import {
+  credentialsFromAuthFiles,
+  credentialsFromHelper,
+  parseWwwAuthenticate,
+} from '../../src/oci/index.js';
 
 describe('parseWwwAuthenticate', () => {
   it('reads the Bearer challenge of token.md', () => {
@@ -98,5 +102,83 @@ describe('credentialsFromAuthFiles', () => {
   it('reports an auth file that is not JSON instead of silently going anonymous', async () => {
     const env = { REGISTRY_AUTH_FILE: join(dir, 'broken.json'), HOME: '/nonexistent' };
     await expect(credentialsFromAuthFiles('reg.example.com', undefined, env)).rejects.toThrow(/cannot parse/);
+  });
+});
+
+describe('docker credential helpers', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sigil-credhelper-'));
+    await mkdir(join(dir, 'bin'));
+    await mkdir(join(dir, 'store'));
+    // Test double for a third-party credential helper (docker-credential-desktop, -pass, -ecr-login, ...), which
+    // cannot run here; it speaks the same protocol: `get`, the server on stdin, JSON or "not found" on stdout.
+    const helper = join(dir, 'bin', 'docker-credential-sigiltest');
+    await writeFile(
+      helper,
+      [
+        '#!/bin/sh',
+        '[ "$1" = get ] || exit 3',
+        'read -r server',
+        'case "$server" in',
+        '  helped.example.com) printf \'{"ServerURL":"%s","Username":"h-user","Secret":"h-secret"}\' "$server" ;;',
+        '  store.example.com) printf \'{"ServerURL":"%s","Username":"s-user","Secret":"s-secret"}\' "$server" ;;',
+        '  broken.example.com) echo "keychain locked" >&2; exit 2 ;;',
+        '  *) echo "credentials not found in native keychain"; exit 1 ;;',
+        'esac',
+        '',
+      ].join('\n'),
+    );
+    await chmod(helper, 0o755);
+    await writeFile(
+      join(dir, 'config.json'),
+      JSON.stringify({
+        credHelpers: { 'helped.example.com': 'sigiltest', 'missing.example.com': 'nosuchhelper' },
+        auths: { 'helped.example.com': { auth: Buffer.from('file-user:f').toString('base64') } },
+      }),
+    );
+    await writeFile(
+      join(dir, 'store', 'config.json'),
+      JSON.stringify({
+        credsStore: 'sigiltest',
+        auths: { 'plain.example.com': { username: 'p', password: 'q' } },
+      }),
+    );
+    env = { DOCKER_CONFIG: dir, HOME: '/nonexistent', PATH: `${join(dir, 'bin')}:${process.env.PATH}` };
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("asks the registry's own helper first, then the default store, then auths", async () => {
+    expect(await credentialsFromAuthFiles('helped.example.com', 'a/b', env)).toEqual({
+      username: 'h-user',
+      password: 'h-secret',
+    });
+    const store = { ...env, DOCKER_CONFIG: join(dir, 'store') };
+    expect(await credentialsFromAuthFiles('store.example.com', undefined, store)).toEqual({
+      username: 's-user',
+      password: 's-secret',
+    });
+    // The store has nothing for this registry: the auths entry answers.
+    expect(await credentialsFromAuthFiles('plain.example.com', undefined, store)).toEqual({
+      username: 'p',
+      password: 'q',
+    });
+    expect(await credentialsFromAuthFiles('nowhere.example.com', undefined, store)).toBeUndefined();
+  });
+
+  it('reports a helper that is missing or fails, naming it', async () => {
+    await expect(credentialsFromAuthFiles('missing.example.com', undefined, env)).rejects.toThrow(
+      /docker-credential-nosuchhelper .*not found on PATH/,
+    );
+    const store = { ...env, DOCKER_CONFIG: join(dir, 'store') };
+    await expect(credentialsFromAuthFiles('broken.example.com', undefined, store)).rejects.toThrow(
+      /docker-credential-sigiltest failed for broken.example.com/,
+    );
+    await expect(credentialsFromHelper('../evil', 'x', env)).rejects.toThrow(
+      /invalid credential helper name/,
+    );
   });
 });
