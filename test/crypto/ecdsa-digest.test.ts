@@ -2,7 +2,7 @@
 // against node:crypto as the oracle: the same verdict on valid signatures, malleated ones, every kind of
 // malformed DER, out-of-range scalars, wrong digests and keys, for P-256 and P-384. CI builds the addon, so its
 // absence is a failure here unless SIGIL_NATIVE=0 asks for the fallback on purpose.
-import { createHash, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   type Curve,
@@ -130,6 +130,24 @@ describe('ECDSA over a digest: native addon and JavaScript agree', () => {
     ).toThrow(TypeError);
     expect(() => (nativeCrypto as { verify: (...a: unknown[]) => boolean }).verify(1, point)).toThrow(
       TypeError,
+    );
+  });
+
+  it("leaves no error behind on OpenSSL's queue for node:crypto to trip over", () => {
+    if (!nativeCrypto) return;
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' });
+    const off = pointBytes(publicKey);
+    off[64] ^= 1;
+    const digest = createHash('sha256').update('m').digest();
+    expect(nativeCrypto.verify(1, off, digest, sign('sha256', Buffer.from('m'), privateKey))).toBe(false);
+    expect(
+      nativeCrypto.verify(1, pointBytes(publicKey), digest, Buffer.from('3006020100020100', 'hex')),
+    ).toBe(false);
+    // node reads the thread's OpenSSL error queue after its own calls: a stale error would make these throw.
+    expect(createPrivateKey(pem).asymmetricKeyType).toBe('ec');
+    expect(verify('sha256', Buffer.from('m'), publicKey, sign('sha256', Buffer.from('m'), privateKey))).toBe(
+      true,
     );
   });
 });

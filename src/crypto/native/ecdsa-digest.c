@@ -16,6 +16,7 @@
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
+#include <openssl/err.h>
 #include <openssl/obj_mac.h>
 #include <string.h>
 
@@ -55,6 +56,9 @@ static int verify_digest(int curve, const unsigned char *point, size_t point_len
   if (der_len != (int)sig_len || memcmp(der, sig, sig_len) != 0) goto done;
   ok = ECDSA_do_verify(digest, (int)digest_len, s, key) == 1;
 done:
+  /* A refused point or signature leaves errors on this thread's OpenSSL queue; node:crypto reads that queue after
+     its own calls, so it must not see ours. */
+  ERR_clear_error();
   OPENSSL_free(der);
   ECDSA_SIG_free(s);
   EC_POINT_free(q);
