@@ -80,6 +80,11 @@ export interface AppendInput {
   /** Search terms the entry can be found by (findByTerm). */
   terms?: string[];
   /**
+   * leafHash(leaf), when the caller has already computed it over these exact bytes (the Rekor layer's validation
+   * worker does): saves hashing the leaf again on the sequencing thread. Ignored for a leaf builder.
+   */
+  leafHash?: Uint8Array;
+  /**
    * Called when the entry has its index and timestamp, before its batch is durable (never for a duplicate): work
    * that depends on the position (a Rekor SET) can then overlap the commit. Nothing of it may be released before
    * append() resolves, since the batch can still fail.
@@ -358,7 +363,7 @@ class Log implements MerkleLog {
         if (data.length > MAX_LEAF_SIZE)
           throw new RangeError(`leaf is ${data.length} bytes; the limit is ${MAX_LEAF_SIZE}`);
         // Nothing below throws: the entry is now part of the batch.
-        const hash = leafHash(data);
+        const hash = given && input.leafHash?.length === 32 ? Buffer.from(input.leafHash) : leafHash(data);
         this.#appendHash(index, hash, touched, full);
         entries.push({ index, timestamp, data, identity });
         for (const term of input.terms ?? []) terms.push({ term, index });

@@ -151,7 +151,13 @@ class Rekor implements RekorLog {
       set.catch(() => {}); // a failed batch leaves its SETs unused; the append's own rejection is what reports it
     };
     // The sequencer deduplicates (against the batch and the store), so no lookup is needed before appending.
-    const r = await this.merkle.append({ leaf: v.body, identity: hash, terms: v.terms, onSequenced });
+    const r = await this.merkle.append({
+      leaf: v.body,
+      identity: hash,
+      leafHash: hash,
+      terms: v.terms,
+      onSequenced,
+    });
     if (r.duplicate) throw new ConflictError(entryId(this.treeId, r.leafHash.toString('hex')));
     return this.#render(
       { index: r.index, timestamp: r.timestamp, data: v.body, identity: hash },
