@@ -1,8 +1,18 @@
 // The CT log's durable entry queue: an append-only file of length-prefixed, CRC-checked records with group
-// commit (many appends share one write + fdatasync), so an SCT is handed out only once its precertificate entry
+// commit (many appends share one synchronous write, up to MAX_GROUPS_IN_FLIGHT groups on their way at once,
+// released in order), so an SCT is handed out only once its precertificate entry, and every entry before it,
 // would survive kill -9. On open a torn tail left by a crash is cut off. The Merkle tree over these entries is
 // built by the log engine reading them back (see docs/design/ca-ct-log.md).
-import { closeSync, fdatasync, ftruncateSync, mkdirSync, openSync, readFileSync, write } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fdatasyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  write,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -16,9 +26,35 @@ export interface CtEntryStore {
 }
 
 const HEADER = 8; // u32 length + u32 crc32
+/**
+ * Group writes in flight at once. A group's write returns once it is durable (O_DSYNC), so while one waits for
+ * the disk the next group can already be on its way instead of queueing behind it; groups are released in
+ * file order whatever order the disk finishes them in.
+ */
+export const MAX_GROUPS_IN_FLIGHT = 2;
+
+interface Pending {
+  record: Buffer;
+  resolve: (i: number) => void;
+  reject: (e: Error) => void;
+}
+
+interface Group {
+  items: Pending[];
+  /** File offset the group is written at. */
+  start: number;
+  done: boolean;
+  error?: Error;
+}
+
+export interface FileEntryStoreOptions {
+  /** The positioned write (fs.write); tests pass one that fails to exercise the recovery. */
+  write?: typeof write;
+}
 
 /** Opens (creating if needed) the file store at `path`. */
-export function openFileEntryStore(path: string): CtEntryStore {
+export function openFileEntryStore(path: string, options: FileEntryStoreOptions = {}): CtEntryStore {
+  const writeAt = options.write ?? write;
   mkdirSync(dirname(path), { recursive: true });
   const records: Buffer[] = [];
   let validLength = 0;
@@ -33,68 +69,101 @@ export function openFileEntryStore(path: string): CtEntryStore {
     const len = existing.readUInt32BE(validLength);
     const crc = existing.readUInt32BE(validLength + 4);
     const end = validLength + HEADER + len;
-    if (end > existing.length) break;
+    // Records are never empty: zero length is a hole a later group's write left when an earlier one never
+    // reached the disk (the crash came first), and it ends the valid part like a torn record.
+    if (len === 0 || end > existing.length) break;
     const body = existing.subarray(validLength + HEADER, end);
     if (crc32(body) !== crc) break;
     records.push(Buffer.from(body));
     validLength = end;
   }
-  const fd = openSync(path, 'a+');
+  // O_DSYNC: each write returns only once its data (and the file size) are on disk, one system call per group
+  // instead of a write and an fdatasync (POSIX synchronized I/O data integrity completion, the same guarantee).
+  // Writes go to explicit offsets, so groups in flight together land in order whichever finishes first.
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_DSYNC, 0o644);
   // Cut a torn tail (a crash mid-write) so the next append starts on a record boundary.
-  if (validLength !== existing.length) ftruncateSync(fd, validLength);
+  if (validLength !== existing.length) {
+    ftruncateSync(fd, validLength);
+    fdatasyncSync(fd);
+  }
 
-  let pending: { record: Buffer; resolve: (i: number) => void; reject: (e: Error) => void }[] = [];
-  let flushing: Promise<void> | undefined;
+  let end = validLength;
+  let pending: Pending[] = [];
+  const inFlight: Group[] = [];
+  /** Set after a failed write until the groups after it have finished and the file is cut back. */
+  let recovering = false;
   let closed = false;
+  let idle: (() => void) | undefined;
 
-  const writeAll = (buf: Buffer) =>
-    new Promise<void>((resolve, reject) => {
-      write(fd, buf, 0, buf.length, null, (err, written) => {
-        if (err) reject(err);
-        else if (written !== buf.length) reject(new Error('short write to CT entry store'));
-        else resolve();
-      });
-    });
-  const sync = () =>
-    new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+  function encodeGroup(items: Pending[]): Buffer {
+    let total = 0;
+    for (const p of items) total += HEADER + p.record.length;
+    const buf = Buffer.allocUnsafe(total);
+    let at = 0;
+    for (const p of items) {
+      buf.writeUInt32BE(p.record.length, at);
+      buf.writeUInt32BE(crc32(p.record), at + 4);
+      p.record.copy(buf, at + HEADER);
+      at += HEADER + p.record.length;
+    }
+    return buf;
+  }
 
-  // Group commit: whatever queued while the previous batch was syncing goes out in one write + fdatasync.
-  async function flushLoop(): Promise<void> {
-    while (pending.length > 0) {
-      const batch = pending;
+  // Group commit: whatever queued while the groups in flight were being written goes out in the next one.
+  function kick(): void {
+    while (!recovering && pending.length > 0 && inFlight.length < MAX_GROUPS_IN_FLIGHT) {
+      const group: Group = { items: pending, start: end, done: false };
       pending = [];
-      const parts: Buffer[] = [];
-      for (const p of batch) {
-        const header = Buffer.alloc(HEADER);
-        header.writeUInt32BE(p.record.length, 0);
-        header.writeUInt32BE(crc32(p.record), 4);
-        parts.push(header, p.record);
-      }
-      try {
-        await writeAll(Buffer.concat(parts));
-        await sync();
-      } catch (err) {
-        for (const p of batch) p.reject(err as Error);
-        continue;
-      }
-      for (const p of batch) {
+      const buf = encodeGroup(group.items);
+      end += buf.length;
+      inFlight.push(group);
+      writeAt(fd, buf, 0, buf.length, group.start, (err, written) => {
+        group.done = true;
+        if (err) group.error = err;
+        else if (written !== buf.length) group.error = new Error('short write to CT entry store');
+        settle();
+      });
+    }
+    if (inFlight.length === 0 && pending.length === 0) idle?.();
+  }
+
+  /** Releases finished groups in file order; after a failure, cuts the file back once nothing is in flight. */
+  function settle(): void {
+    while (!recovering && inFlight.length > 0 && inFlight[0].done && !inFlight[0].error) {
+      const group = inFlight.shift() as Group;
+      for (const p of group.items) {
         records.push(p.record);
         p.resolve(records.length - 1);
       }
     }
-  }
-
-  function kick(): void {
-    if (flushing || pending.length === 0) return;
-    flushing = flushLoop().finally(() => {
-      flushing = undefined;
-      kick();
-    });
+    if (inFlight.length > 0 && inFlight[0].error) recovering = true;
+    if (recovering) {
+      if (inFlight.some((g) => !g.done)) return;
+      // The failed group and every later one are refused (none was released: release is in order) and the
+      // file is cut back to where the failed group began, so no later record sits behind a hole or a torn one.
+      const cut = inFlight[0].start;
+      const error = inFlight[0].error as Error;
+      for (const g of inFlight.splice(0)) for (const p of g.items) p.reject(g.error ?? error);
+      try {
+        ftruncateSync(fd, cut);
+        fdatasyncSync(fd);
+        end = cut;
+        recovering = false;
+      } catch (err) {
+        // The file cannot even be cut back: refuse everything from now on rather than risk a hole.
+        closed = true;
+        for (const p of pending.splice(0)) p.reject(err as Error);
+        idle?.();
+        return;
+      }
+    }
+    kick();
   }
 
   return {
     append(record) {
       if (closed) return Promise.reject(new Error('CT entry store is closed'));
+      if (record.length === 0) return Promise.reject(new Error('a CT entry record cannot be empty'));
       const done = new Promise<number>((resolve, reject) => pending.push({ record, resolve, reject }));
       kick();
       return done;
@@ -107,7 +176,10 @@ export function openFileEntryStore(path: string): CtEntryStore {
     },
     async close() {
       closed = true;
-      while (flushing) await flushing;
+      if (inFlight.length > 0 || pending.length > 0)
+        await new Promise<void>((resolve) => {
+          idle = resolve;
+        });
       closeSync(fd);
     },
   };
