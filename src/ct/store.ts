@@ -94,6 +94,7 @@ export function openFileEntryStore(path: string, options: FileEntryStoreOptions 
   let recovering = false;
   let closed = false;
   let idle: (() => void) | undefined;
+  let kickScheduled = false;
 
   function encodeGroup(items: Pending[]): Buffer {
     let total = 0;
@@ -124,7 +125,7 @@ export function openFileEntryStore(path: string, options: FileEntryStoreOptions 
         settle();
       });
     }
-    if (inFlight.length === 0 && pending.length === 0) idle?.();
+    if (inFlight.length === 0 && pending.length === 0 && !kickScheduled) idle?.();
   }
 
   /** Releases finished groups in file order; after a failure, cuts the file back once nothing is in flight. */
@@ -165,7 +166,15 @@ export function openFileEntryStore(path: string, options: FileEntryStoreOptions 
       if (closed) return Promise.reject(new Error('CT entry store is closed'));
       if (record.length === 0) return Promise.reject(new Error('a CT entry record cannot be empty'));
       const done = new Promise<number>((resolve, reject) => pending.push({ record, resolve, reject }));
-      kick();
+      // The group starts after this turn of the event loop, so that records arriving together (an issue
+      // worker's answers come back several to a message) share one write instead of the first going alone.
+      if (!kickScheduled) {
+        kickScheduled = true;
+        setImmediate(() => {
+          kickScheduled = false;
+          kick();
+        });
+      }
       return done;
     },
     size: () => records.length,
