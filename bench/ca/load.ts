@@ -15,6 +15,7 @@
 // Before each measured phase it prints `measuring <phase>` on a line of its own, so run.ts can sample the
 // server's CPU at the phase's boundaries.
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
@@ -24,6 +25,8 @@ const CONCURRENCY = Number(concurrencyArg);
 const RATE = Number(rateArg);
 const WARMUP_MS = Number(process.env.SIGIL_BENCH_WARMUP ?? '10') * 1000;
 const KEYS = 256;
+/** SIGIL_BENCH_TRACE=<file>: the open loop's requests as "<scheduled ms from start> <latency ms>" lines. */
+const TRACE = process.env.SIGIL_BENCH_TRACE;
 /** Open loop: connections opened at most; beyond that requests wait in the generator (and that counts). */
 const MAX_CONNECTIONS = 512;
 /** Open loop: connections opened before the phase starts, so early requests do not pay for handshakes. */
@@ -214,8 +217,10 @@ async function openLoop(requests: Buffer[], ms: number): Promise<Run> {
       const conn = c;
       const scheduled = queue.shift() as number;
       conn.send(requests[next++ % requests.length], (ok, closed) => {
-        if (ok) latencies.push(performance.now() - scheduled);
-        else errors++;
+        if (ok) {
+          latencies.push(performance.now() - scheduled);
+          trace?.push(`${(scheduled - start).toFixed(2)} ${(performance.now() - scheduled).toFixed(2)}`);
+        } else errors++;
         if (!closed) idle.push(conn);
         if (++finished === total) allDone();
         else dispatch();
@@ -223,6 +228,7 @@ async function openLoop(requests: Buffer[], ms: number): Promise<Run> {
     }
   };
   const start = performance.now();
+  const trace = TRACE ? ([] as string[]) : undefined;
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = performance.now();
@@ -239,6 +245,7 @@ async function openLoop(requests: Buffer[], ms: number): Promise<Run> {
   await done;
   const elapsed = (performance.now() - start) / 1000;
   for (const c of idle) c.socket.destroy();
+  if (TRACE && trace) writeFileSync(TRACE, `${trace.join('\n')}\n`);
   return { latencies, errors, elapsed };
 }
 
