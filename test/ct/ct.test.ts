@@ -169,7 +169,7 @@ describe('CT entry store', () => {
         await new Promise((r) => setImmediate(r));
       }
       const order: number[] = [];
-      acks.forEach((a) => a.then((i) => order.push(i)));
+      for (const a of acks) void a.then((i) => order.push(i));
       expect(await Promise.all(acks)).toEqual(acks.map((_, i) => i));
       // Resolved in index order: an entry is never acknowledged before one ahead of it in the file.
       expect(order).toEqual(acks.map((_, i) => i));
