@@ -183,6 +183,30 @@ describe('CT entry store', () => {
     }
   });
 
+  it('reads records that are no longer kept in memory back from the file, also after a reopen', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigil-ct-store-'));
+    const path = join(dir, 'entries.log');
+    const record = (i: number) => Buffer.from(`entry-${i}-${'x'.repeat(i % 7)}`);
+    try {
+      let store = openFileEntryStore(path, { recent: 4 });
+      for (let turn = 0; turn < 10; turn++)
+        await Promise.all(Array.from({ length: 5 }, (_, k) => store.append(record(turn * 5 + k))));
+      const all = () => Array.from({ length: store.size() }, (_, i) => store.get(i).toString());
+      const expected = Array.from({ length: 50 }, (_, i) => record(i).toString());
+      expect(all()).toEqual(expected);
+      expect(() => store.get(50)).toThrow(RangeError);
+      await store.close();
+      store = openFileEntryStore(path, { recent: 4 });
+      expect(all()).toEqual(expected);
+      expect(await store.append(record(50))).toBe(50);
+      expect(store.get(3).toString()).toBe(record(3).toString());
+      expect(store.get(50).toString()).toBe(record(50).toString());
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('stops at a hole left by a group that never reached the disk', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sigil-ct-store-'));
     const path = join(dir, 'entries.log');
