@@ -25,6 +25,8 @@ interface Slot {
   inflight: number;
   /** Batches handed to this worker and not fully answered yet. */
   batches: number;
+  /** performance.now() of the last sign of progress: a batch handed over or answers coming back. */
+  progressAt: number;
 }
 
 /**
@@ -36,6 +38,12 @@ interface Slot {
  * less CPU per certificate, same latency.
  */
 const BATCHES_PER_WORKER = 1;
+/**
+ * A worker whose batch has shown no progress for this long is waiting, not working (a request stuck on an
+ * issuer's discovery or JWKS fetch, up to its 5 s timeout): it gets the next batch anyway, which its event
+ * loop runs meanwhile, so that one slow issuer cannot hold up everyone else's certificates.
+ */
+const STALLED_MS = 25;
 
 interface Waiting {
   input: SigningInput;
@@ -54,6 +62,7 @@ export class IssuePool implements Preparer {
   private nextId = 1;
   private queue: Waiting[] = [];
   private flushScheduled = false;
+  private stallTimer: NodeJS.Timeout | undefined;
 
   private constructor(private readonly slots: Slot[]) {
     for (const slot of slots) slot.worker.on('message', (m: WorkerReply) => this.onReply(m));
@@ -70,7 +79,7 @@ export class IssuePool implements Preparer {
         });
         worker.removeAllListeners('error');
         worker.removeAllListeners('exit');
-        return { worker, inflight: 0, batches: 0 };
+        return { worker, inflight: 0, batches: 0, progressAt: 0 };
       }),
     );
     const pool = new IssuePool(slots);
@@ -107,12 +116,21 @@ export class IssuePool implements Preparer {
 
   private flush(): void {
     this.flushScheduled = false;
+    if (this.queue.length === 0) return;
     if (this.slots.length === 0) {
       for (const w of this.queue.splice(0)) w.reject(new Error('no issue worker is running'));
       return;
     }
-    const open = this.slots.filter((s) => s.batches < BATCHES_PER_WORKER);
-    if (open.length === 0) return;
+    const now = performance.now();
+    const open = this.slots.filter((s) => s.batches < BATCHES_PER_WORKER || now - s.progressAt > STALLED_MS);
+    if (open.length === 0) {
+      // Every worker is busy: the queue goes out when one answers, or when one turns out to be stalled.
+      this.stallTimer ??= setTimeout(() => {
+        this.stallTimer = undefined;
+        this.flush();
+      }, STALLED_MS);
+      return;
+    }
     const queue = this.queue;
     this.queue = [];
     // Each request goes to the worker with the least work once this batch is counted in.
@@ -127,6 +145,7 @@ export class IssuePool implements Preparer {
     }
     for (const [slot, items] of share) {
       slot.batches++;
+      slot.progressAt = now;
       const id = this.nextId++;
       this.sent.set(id, { slot, items, answered: 0 });
       slot.worker.postMessage({
@@ -142,6 +161,7 @@ export class IssuePool implements Preparer {
     const batch = this.sent.get(m.id);
     if (!batch) return;
     batch.slot.inflight -= m.answers.length;
+    batch.slot.progressAt = performance.now();
     batch.answered += m.answers.length;
     if (batch.answered === batch.items.length) {
       this.sent.delete(m.id);
@@ -182,6 +202,7 @@ export class IssuePool implements Preparer {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.stallTimer);
     await Promise.all(
       this.slots.map((s) => {
         s.worker.removeAllListeners('exit');

@@ -3,8 +3,9 @@
 // packed into one buffer. Every answer must reach its own request: each certificate carries the key its request
 // asked for and the identity of its token, and each has its own CT entry.
 import { createPublicKey, sign } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { devToken, newKey, type RunningCa, startCa, subOf } from './helpers.js';
+import { devToken, newKey, type RunningCa, requestCert, startCa, subOf } from './helpers.js';
 import { parseCert } from './pkix.js';
 
 let ca: RunningCa;
@@ -63,3 +64,32 @@ it('answers every one of many concurrent requests with its own certificate', asy
   };
   expect(sth.entries.length).toBe(N - bad.size);
 });
+
+it('does not let requests stuck on an unresponsive issuer hold up the others', async () => {
+  // An "issuer" that accepts connections and never answers: its discovery fetch waits for its 5 s timeout.
+  const silent: Server = createServer(() => {});
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const address = silent.address();
+  const issuerUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const other = await startCa({
+    issueWorkers: 2,
+    config: { issuers: [{ issuerUrl, type: 'github-workflow', clientId: 'sigstore' }] },
+  });
+  try {
+    const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const stuckToken = `${enc({ alg: 'ES256', kid: 'k' })}.${enc({ iss: issuerUrl, sub: 's' })}.AAAA`;
+    // Enough of them that both workers hold one.
+    const stuck = Array.from({ length: 4 }, () => requestCert(other.url, stuckToken).catch(() => undefined));
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    const res = await requestCert(other.url, await devToken(other.url));
+    expect(res.status).toBe(200);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    const stuckStatuses = (await Promise.all(stuck)).map((r) => r?.status);
+    // They fail in the end (discovery timed out), with a clear 503 rather than hanging.
+    expect(stuckStatuses.every((s) => s === 503)).toBe(true);
+  } finally {
+    await other.stop();
+    silent.close();
+  }
+}, 15_000);
