@@ -47,6 +47,8 @@ const STALLED_MS = 25;
 
 interface Waiting {
   input: SigningInput;
+  /** Set once its answer came back (answers may come back out of order: see issue-worker.ts). */
+  answered?: boolean;
   resolve: (a: PreparedAnswer) => void;
   reject: (e: Error) => void;
 }
@@ -174,7 +176,8 @@ export class IssuePool implements Preparer {
     let offset = 0;
     for (let i = 0; i < m.answers.length; i++) {
       const r = m.answers[i];
-      const waiting = batch.items[m.first + i];
+      const waiting = batch.items[m.indices[i]];
+      waiting.answered = true;
       if ('error' in r) {
         waiting.reject(new Error(r.error));
         continue;
@@ -193,7 +196,7 @@ export class IssuePool implements Preparer {
     for (const [id, batch] of this.sent) {
       if (batch.slot !== slot) continue;
       this.sent.delete(id);
-      for (const w of batch.items.slice(batch.answered)) w.reject(err);
+      for (const w of batch.items) if (!w.answered) w.reject(err);
     }
     slot.inflight = 0;
     slot.batches = 0;
