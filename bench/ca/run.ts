@@ -1,7 +1,9 @@
 // Benchmark of certificate issuance (token verification + proof of possession + precertificate + SCT with a
 // durable CT entry + final certificate). Starts `sigil serve ca` in one process and bench/ca/load.ts in another,
-// on loopback, and prints the load generator's figures.
-//   npm run build && node --import tsx bench/ca/run.ts [seconds=10] [concurrency=32]
+// on loopback, and prints the load generator's figures, one JSON line per measured phase: closed loop at
+// `concurrency` in flight (saturation throughput), then open loop at `rate` offered certificates a second
+// (latency from the scheduled send: the target is judged on this one). 0 skips a phase.
+//   npm run build && node --import tsx bench/ca/run.ts [seconds=10] [concurrency=32] [rate=2000]
 // SIGIL_BENCH_PROFILE=<dir> writes V8 CPU profiles of the server (every thread) and the load generator there;
 // SIGIL_BENCH_SERVER_FLAGS passes extra node/V8 flags to the server.
 import { spawn } from 'node:child_process';
@@ -11,7 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [seconds = '10', concurrency = '32'] = process.argv.slice(2);
+const [seconds = '10', concurrency = '32', rate = '2000'] = process.argv.slice(2);
 const root = join(import.meta.dirname, '../..');
 
 /** User + system CPU seconds in a /proc stat file (100 ticks a second). */
@@ -87,47 +89,57 @@ async function main() {
   try {
     const load = spawn(
       process.execPath,
-      [...profile, '--import', 'tsx', join(root, 'bench/ca/load.ts'), url, seconds, concurrency],
+      [...profile, '--import', 'tsx', join(root, 'bench/ca/load.ts'), url, seconds, concurrency, rate],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
         cwd: root,
       },
     );
-    let out = '';
+    // Each phase: `measuring <phase>` when it starts, its JSON result line when it is over; the server's CPU
+    // (whole process and per thread) is sampled at both.
+    const results: Record<string, unknown>[] = [];
+    let partial = '';
     let cpuStart = 0;
     let threadsStart = new Map<string, number>();
-    let threadsEnd = new Map<string, number>();
     load.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!cpuStart && out.includes('measuring\n')) {
-        cpuStart = cpuSeconds(server.pid);
-        threadsStart = threadCpu(server.pid);
+      partial += d.toString();
+      const lines = partial.split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.startsWith('measuring ')) {
+          cpuStart = cpuSeconds(server.pid);
+          threadsStart = threadCpu(server.pid);
+        } else if (line.startsWith('{')) {
+          const threadsEnd = threadCpu(server.pid);
+          const result = JSON.parse(line);
+          const serverCpu = cpuSeconds(server.pid) - cpuStart;
+          // The machine is shared: CPU per certificate is the figure that survives other load.
+          result.serverCpuSeconds = Number(serverCpu.toFixed(2));
+          result.serverCpuUsPerCert = Math.round((serverCpu * 1e6) / result.certificates);
+          // Where the server's CPU went, µs per certificate per thread (main = the HTTP thread; the busiest
+          // others are the issue workers, then the CT tree worker and libuv's pool doing the fdatasyncs).
+          const perThread: Record<string, number> = {};
+          for (const [tid, end] of threadsEnd) {
+            const us = Math.round(((end - (threadsStart.get(tid) ?? 0)) * 1e6) / result.certificates);
+            if (us > 0) perThread[tid === String(server.pid) ? 'main' : tid] = us;
+          }
+          result.serverThreadsUsPerCert = perThread;
+          result.loadAverage = loadavg()[0].toFixed(1);
+          results.push(result);
+        }
       }
-      // The result line arrives when the timed phase is over.
-      if (cpuStart && out.trimEnd().endsWith('}')) threadsEnd = threadCpu(server.pid);
     });
     const code = await new Promise<number | null>((resolve) => load.on('exit', resolve));
     if (code !== 0) throw new Error(`load generator exited ${code}`);
-    const serverCpu = cpuSeconds(server.pid) - cpuStart;
-    // Measured right after the timed phase, while the machine's other load is still what it was.
-    const yardstick = p256VerifyUs();
-    const result = JSON.parse(out.slice(out.indexOf('measuring\n') + 10));
-    // The machine is shared: the rate per CPU-second the server used is the figure that survives other load.
-    result.serverCpuSeconds = Number(serverCpu.toFixed(2));
-    result.certsPerServerCpuSecond = Math.round(result.certificates / serverCpu);
-    result.serverCpuUsPerCert = Math.round((serverCpu * 1e6) / result.certificates);
-    result.loadAverage = loadavg()[0].toFixed(1);
-    result.p256VerifyUs = Number(yardstick.toFixed(1));
-    result.serverCpuPerCertInP256Verifies = Number((result.serverCpuUsPerCert / yardstick).toFixed(2));
-    // Where the server's CPU went, µs per certificate per thread (main = the HTTP thread; the busiest others
-    // are the issue workers, then the CT tree worker and libuv's pool doing the fdatasyncs).
-    const perThread: Record<string, number> = {};
-    for (const [tid, end] of threadsEnd) {
-      const us = Math.round(((end - (threadsStart.get(tid) ?? 0)) * 1e6) / result.certificates);
-      if (us > 0) perThread[tid === String(server.pid) ? 'main' : tid] = us;
+    // Measured right after the timed phases, while the machine's other load is still what it was.
+    const yardstick = Number(p256VerifyUs().toFixed(1));
+    for (const result of results) {
+      result.p256VerifyUs = yardstick;
+      result.serverCpuPerCertInP256Verifies = Number(
+        ((result.serverCpuUsPerCert as number) / yardstick).toFixed(2),
+      );
+      process.stdout.write(`${JSON.stringify(result)}\n`);
     }
-    result.serverThreadsUsPerCert = perThread;
-    process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.on('exit', r));

@@ -76,7 +76,7 @@ export class CertificateAuthority {
       key = await clientKeyFromCsr(req.csr);
     } else if (req.publicKey !== undefined) {
       key = await clientKeyFromContent(req.publicKey);
-      checkProofOfPossession(key, principal.challenge, req.proofOfPossession ?? Buffer.alloc(0));
+      await checkProofOfPossession(key, principal.challenge, req.proofOfPossession ?? Buffer.alloc(0));
     } else {
       throw new CaError(
         400,

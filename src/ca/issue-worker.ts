@@ -28,8 +28,14 @@ export type WorkerAnswer =
 
 export type WorkerReply =
   | { type: 'ready' }
-  /** Answers to inputs first, first+1, … of batch `id`. */
-  | { type: 'answers'; id: number; first: number; answers: WorkerAnswer[]; records?: ArrayBuffer };
+  /** Answers to inputs indices[0], indices[1], … of batch `id`. */
+  | { type: 'answers'; id: number; indices: number[]; answers: WorkerAnswer[]; records?: ArrayBuffer };
+
+type Result = PreparedAnswer | { error: string };
+
+/** Resolves after the current macrotask, i.e. once everything that can finish without I/O has. */
+const IO_WAIT = Symbol('waiting on I/O');
+const nextTurn = () => new Promise<typeof IO_WAIT>((resolve) => setImmediate(() => resolve(IO_WAIT)));
 
 /** Answers per reply message. */
 const REPLY_GROUP = 4;
@@ -53,20 +59,32 @@ async function main(): Promise<void> {
     }
     // Answers go back in small groups as they are done: a group at a time keeps the per-message cost low, and
     // early answers let their clients send their next requests while the rest of the batch is being worked on.
-    let group: (PreparedAnswer | { error: string })[] = [];
-    let first = 0;
+    // Requests are answered one after the other, and one that has to wait for the network (its issuer's
+    // discovery or JWKS not cached yet, or being refetched) is left to finish on its own and answered alone,
+    // so that the rest of the batch does not wait behind it. Everything else completes within the message's
+    // own macrotask, so the race below costs one setImmediate per batch.
+    let group: Result[] = [];
+    let indices: number[] = [];
+    let turn = nextTurn();
     for (let i = 0; i < msg.inputs.length; i++) {
-      group.push(
-        await answerSigningRequest(ca, msg.inputs[i]).catch((err: Error) => ({ error: err.message })),
-      );
-      if (group.length === REPLY_GROUP || i === msg.inputs.length - 1) {
-        sendAnswers(msg.id, first, group);
-        first = i + 1;
+      const answer = answerSigningRequest(ca, msg.inputs[i]).catch((err: Error) => ({ error: err.message }));
+      const result = await Promise.race([answer, turn]);
+      if (result === IO_WAIT) {
+        const at = i;
+        void answer.then((r) => sendAnswers(msg.id, [at], [r]));
+        turn = nextTurn();
+      } else {
+        group.push(result);
+        indices.push(i);
+      }
+      if (group.length === REPLY_GROUP || (i === msg.inputs.length - 1 && group.length > 0)) {
+        sendAnswers(msg.id, indices, group);
+        indices = [];
         group = [];
       }
     }
   });
-  function sendAnswers(id: number, first: number, results: (PreparedAnswer | { error: string })[]): void {
+  function sendAnswers(id: number, indices: number[], results: Result[]): void {
     // The group's records go back in one buffer of their own, moved rather than copied.
     let total = 0;
     for (const r of results) if ('ctRecord' in r && r.ctRecord) total += r.ctRecord.length;
@@ -83,7 +101,7 @@ async function main(): Promise<void> {
       return { status: r.status, contentType: r.contentType, body: r.body, recordLength };
     });
     port?.postMessage(
-      { type: 'answers', id, first, answers, records } satisfies WorkerReply,
+      { type: 'answers', id, indices, answers, records } satisfies WorkerReply,
       records ? [records] : [],
     );
   }

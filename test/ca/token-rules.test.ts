@@ -188,6 +188,8 @@ describe('proof of possession and keys', () => {
     for (const [type, opts] of [
       ['ed25519', {}],
       ['ec', { namedCurve: 'P-384' }],
+      // No native check for P-521: imported as a KeyObject.
+      ['ec', { namedCurve: 'P-521' }],
       ['rsa', { modulusLength: 2048 }],
     ] as const) {
       // biome-ignore lint/suspicious/noExplicitAny: generateKeyPairSync overloads per key type
@@ -195,7 +197,8 @@ describe('proof of possession and keys', () => {
       const pem = k.publicKey.export({ type: 'spki', format: 'pem' }).toString();
       const proofKey = { privateKey: k.privateKey, pem };
       const { sign } = await import('node:crypto');
-      const hash = type === 'ed25519' ? null : type === 'ec' ? 'sha384' : 'sha256';
+      const ecHash = 'namedCurve' in opts && opts.namedCurve === 'P-521' ? 'sha512' : 'sha384';
+      const hash = type === 'ed25519' ? null : type === 'ec' ? ecHash : 'sha256';
       const proof = sign(hash, Buffer.from('repo:acme/widgets:ref:refs/heads/main'), proofKey.privateKey);
       const res = await fetch(`${ca.url}/api/v2/signingCert`, {
         method: 'POST',
@@ -206,6 +209,55 @@ describe('proof of possession and keys', () => {
         }),
       });
       expect({ type, status: res.status }).toEqual({ type, status: 200 });
+    }
+  });
+
+  it('refuses an EC point that is not on the curve, naming the key (not the proof) as the problem', async () => {
+    const tok = await token();
+    const { sign, createPrivateKey } = await import('node:crypto');
+    const pkcs8 = await privateIssuerKey();
+    for (const namedCurve of ['P-256', 'P-384'] as const) {
+      const k = generateKeyPairSync('ec', { namedCurve });
+      const spki = k.publicKey.export({ type: 'spki', format: 'der' });
+      // The last byte of y changed: almost surely off the curve, and the proof was made with the real key.
+      spki[spki.length - 1] ^= 1;
+      const pem = `-----BEGIN PUBLIC KEY-----\n${spki.toString('base64')}\n-----END PUBLIC KEY-----\n`;
+      const hash = namedCurve === 'P-256' ? 'sha256' : 'sha384';
+      const proof = sign(hash, Buffer.from('repo:acme/widgets:ref:refs/heads/main'), k.privateKey);
+      const res = await fetch(`${ca.url}/api/v2/signingCert`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          credentials: { oidcIdentityToken: tok },
+          publicKeyRequest: { publicKey: { content: pem }, proofOfPossession: proof.toString('base64') },
+        }),
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { message: string }).message).toMatch(/not on the curve/);
+      // The CA runs on this thread here (no issue workers): a refused point must not leave an OpenSSL error
+      // behind for the thread's next key operation to trip over.
+      expect(() => createPrivateKey(pkcs8)).not.toThrow();
+    }
+  });
+
+  it('refuses a proof that is not strict DER (extra bytes, or a raw r||s signature)', async () => {
+    const tok = await token();
+    const { sign } = await import('node:crypto');
+    const k = newKey();
+    const msg = Buffer.from('repo:acme/widgets:ref:refs/heads/main');
+    const der = sign('sha256', msg, k.privateKey);
+    const raw = sign('sha256', msg, { key: k.privateKey, dsaEncoding: 'ieee-p1363' });
+    for (const proof of [Buffer.concat([der, Buffer.from([0])]), raw]) {
+      const res = await fetch(`${ca.url}/api/v2/signingCert`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          credentials: { oidcIdentityToken: tok },
+          publicKeyRequest: { publicKey: { content: k.pem }, proofOfPossession: proof.toString('base64') },
+        }),
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { message: string }).message).toMatch(/proof of possession/);
     }
   });
 

@@ -156,7 +156,117 @@ describe('CT entry store', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('releases concurrent groups in order and reads them back in that order', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigil-ct-store-'));
+    const path = join(dir, 'entries.log');
+    try {
+      let store = openFileEntryStore(path);
+      // Appends spread over several event-loop turns make several groups, more than can be in flight at once.
+      const acks: Promise<number>[] = [];
+      for (let turn = 0; turn < 20; turn++) {
+        for (let i = 0; i < 5; i++) acks.push(store.append(Buffer.from(`entry-${turn * 5 + i}`)));
+        await new Promise((r) => setImmediate(r));
+      }
+      const order: number[] = [];
+      for (const a of acks) void a.then((i) => order.push(i));
+      expect(await Promise.all(acks)).toEqual(acks.map((_, i) => i));
+      // Resolved in index order: an entry is never acknowledged before one ahead of it in the file.
+      expect(order).toEqual(acks.map((_, i) => i));
+      await store.close();
+      store = openFileEntryStore(path);
+      expect(store.size()).toBe(100);
+      for (let i = 0; i < 100; i++) expect(store.get(i).toString()).toBe(`entry-${i}`);
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads records that are no longer kept in memory back from the file, also after a reopen', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigil-ct-store-'));
+    const path = join(dir, 'entries.log');
+    const record = (i: number) => Buffer.from(`entry-${i}-${'x'.repeat(i % 7)}`);
+    try {
+      let store = openFileEntryStore(path, { recent: 4 });
+      for (let turn = 0; turn < 10; turn++)
+        await Promise.all(Array.from({ length: 5 }, (_, k) => store.append(record(turn * 5 + k))));
+      const all = () => Array.from({ length: store.size() }, (_, i) => store.get(i).toString());
+      const expected = Array.from({ length: 50 }, (_, i) => record(i).toString());
+      expect(all()).toEqual(expected);
+      expect(() => store.get(50)).toThrow(RangeError);
+      await store.close();
+      store = openFileEntryStore(path, { recent: 4 });
+      expect(all()).toEqual(expected);
+      expect(await store.append(record(50))).toBe(50);
+      expect(store.get(3).toString()).toBe(record(3).toString());
+      expect(store.get(50).toString()).toBe(record(50).toString());
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops at a hole left by a group that never reached the disk', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigil-ct-store-'));
+    const path = join(dir, 'entries.log');
+    try {
+      let store = openFileEntryStore(path);
+      await store.append(Buffer.from('entry-0'));
+      await store.close();
+      // A later group's record behind 24 zero bytes: the earlier group's place, never written.
+      const later = Buffer.from('entry-x');
+      const header = Buffer.alloc(8);
+      header.writeUInt32BE(later.length, 0);
+      const { crc32 } = await import('node:zlib');
+      header.writeUInt32BE(crc32(later), 4);
+      await appendFile(path, Buffer.concat([Buffer.alloc(24), header, later]));
+      store = openFileEntryStore(path);
+      expect(store.size()).toBe(1);
+      expect(await store.append(Buffer.from('entry-1'))).toBe(1);
+      await store.close();
+      store = openFileEntryStore(path);
+      expect([store.get(0), store.get(1)].map(String)).toEqual(['entry-0', 'entry-1']);
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('after a failed write refuses that group and the ones behind it, cuts the file back and carries on', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigil-ct-store-'));
+    const path = join(dir, 'entries.log');
+    const { write } = await import('node:fs');
+    try {
+      let writes = 0;
+      // Fault injection: the second group's write puts half its bytes down and then reports an I/O error,
+      // after the third group's write (which is in flight with it) has gone through.
+      const faulty = ((fd: number, buf: Buffer, off: number, len: number, pos: number, cb: WriteCb) => {
+        writes++;
+        if (writes !== 2) return write(fd, buf, off, len, pos, cb);
+        write(fd, buf, off, len >> 1, pos, () =>
+          setTimeout(() => cb(Object.assign(new Error('EIO: injected'), { code: 'EIO' }), 0, buf), 20),
+        );
+      }) as unknown as typeof write;
+      let store = openFileEntryStore(path, { write: faulty });
+      expect(await store.append(Buffer.from('entry-0'))).toBe(0);
+      const second = store.append(Buffer.from('entry-failed'));
+      await new Promise((r) => setImmediate(r));
+      const third = store.append(Buffer.from('entry-behind'));
+      await expect(second).rejects.toThrow(/EIO/);
+      await expect(third).rejects.toThrow(/EIO/);
+      expect(await store.append(Buffer.from('entry-1'))).toBe(1);
+      await store.close();
+      store = openFileEntryStore(path);
+      expect([store.size(), String(store.get(0)), String(store.get(1))]).toEqual([2, 'entry-0', 'entry-1']);
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+type WriteCb = (err: NodeJS.ErrnoException | null, written: number, buf: Buffer) => void;
 
 describe('CT Merkle tree', () => {
   /** RFC 6962 §2.1 MTH, naively: an implementation independent of src/merkle. */
