@@ -2,7 +2,7 @@
 // key types and sizes Fulcio accepts (ECDSA P-256/384/521, RSA 2048–4096, Ed25519; sigstore/sigstore goodkey
 // and the default algorithm registry), proof of possession (a signature over the token's subject, fulcio.proto
 // PublicKeyRequest) and PKCS#10 CSRs (RFC 2986) whose self-signature is the proof.
-import { createHash, createPublicKey, KeyObject, randomBytes, verify, webcrypto } from 'node:crypto';
+import { createHash, createPublicKey, KeyObject, verify, webcrypto } from 'node:crypto';
 import { nativeCrypto } from '../crypto/index.js';
 import {
   children,
@@ -141,10 +141,6 @@ export async function verifyWithClientKey(key: ClientKey, data: Buffer, signatur
   if (key.hash === null) return false;
   const digest = createHash(key.hash).update(data).digest();
   if (nativeCrypto?.verify(key.nativeId, key.point, digest, signature)) return true;
-  // The addon leaves OpenSSL's per-thread error queue holding "point is not on curve" when it refuses a point,
-  // and node's next key operation on this thread would throw that stale error (e.g. createPrivateKey). A
-  // randomBytes call clears the queue (node's CSPRNG wrapper does on return); only failed checks pay for it.
-  randomBytes(1);
   try {
     await importEcPoint(key.point, key.crv);
   } catch {
