@@ -94,8 +94,13 @@ export class BlobStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    const { size } = await fh.stat();
-    return { fh, size };
+    try {
+      const { size } = await fh.stat();
+      return { fh, size };
+    } catch (err) {
+      await fh.close().catch(() => {});
+      throw err;
+    }
   }
 
   async remove(d: ParsedDigest): Promise<void> {

@@ -670,43 +670,43 @@ async function sendBlob(
   digest: ParsedDigest,
 ): Promise<void> {
   const blob = await registry.openBlob(name, digest);
-  const headers: Record<string, string> = {
-    ...API_VERSION_HEADER,
-    'content-type': 'application/octet-stream',
-    'docker-content-digest': digest.digest,
-    etag: `"${digest.digest}"`,
-    'accept-ranges': 'bytes',
-    // Content-addressed: the bytes behind this URL never change.
-    'cache-control': 'max-age=31536000',
-  };
-  const range = req.method === 'GET' ? parseRange(req.headers.range, blob.size) : undefined;
-  if (range === 'unsatisfiable') {
-    await blob.fh.close();
-    reply.code(416).header('content-range', `bytes */${blob.size}`);
-    throw new RegistryError('BLOB_UNKNOWN', 'requested range not satisfiable', { size: blob.size }, 416);
-  }
-  const res: ServerResponse<IncomingMessage> = reply.raw;
-  reply.hijack();
-  if (req.method === 'HEAD') {
-    await blob.fh.close();
-    res.writeHead(200, { ...headers, 'content-length': String(blob.size) }).end();
-    return;
-  }
-  const start = range?.start ?? 0;
-  const end = range?.end ?? blob.size - 1;
-  if (range) headers['content-range'] = `bytes ${start}-${end}/${blob.size}`;
-  res.writeHead(range ? 206 : 200, { ...headers, 'content-length': String(end - start + 1) });
-  if (blob.size === 0) {
-    await blob.fh.close();
-    res.end();
-    return;
-  }
+  // The handle is closed on every way out, a refused Range header included.
   try {
-    await pump(blob.fh, res, start, end);
-  } catch {
-    // The client went away mid-download (or the file vanished under gc): drop the connection so the short body
-    // is seen as an error, never as a complete blob.
-    res.destroy();
+    const headers: Record<string, string> = {
+      ...API_VERSION_HEADER,
+      'content-type': 'application/octet-stream',
+      'docker-content-digest': digest.digest,
+      etag: `"${digest.digest}"`,
+      'accept-ranges': 'bytes',
+      // Content-addressed: the bytes behind this URL never change.
+      'cache-control': 'max-age=31536000',
+    };
+    const range = req.method === 'GET' ? parseRange(req.headers.range, blob.size) : undefined;
+    if (range === 'unsatisfiable') {
+      reply.code(416).header('content-range', `bytes */${blob.size}`);
+      throw new RegistryError('BLOB_UNKNOWN', 'requested range not satisfiable', { size: blob.size }, 416);
+    }
+    const res: ServerResponse<IncomingMessage> = reply.raw;
+    reply.hijack();
+    if (req.method === 'HEAD') {
+      res.writeHead(200, { ...headers, 'content-length': String(blob.size) }).end();
+      return;
+    }
+    const start = range?.start ?? 0;
+    const end = range?.end ?? blob.size - 1;
+    if (range) headers['content-range'] = `bytes ${start}-${end}/${blob.size}`;
+    res.writeHead(range ? 206 : 200, { ...headers, 'content-length': String(end - start + 1) });
+    if (blob.size === 0) {
+      res.end();
+      return;
+    }
+    try {
+      await pump(blob.fh, res, start, end);
+    } catch {
+      // The client went away mid-download (or the file vanished under gc): drop the connection so the short body
+      // is seen as an error, never as a complete blob.
+      res.destroy();
+    }
   } finally {
     await blob.fh.close().catch(() => {});
   }
