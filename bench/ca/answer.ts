@@ -4,17 +4,14 @@
 //   node --import tsx bench/ca/answer.ts [requests=3000]
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/ca/answer.ts
 import { createHash, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { answerSigningRequest, type SigningInput } from '../../src/ca/answer.js';
+import { answerSigningRequest } from '../../src/ca/answer.js';
 import { CertificateAuthority } from '../../src/ca/authority.js';
 import { openHierarchy } from '../../src/ca/hierarchy.js';
-import { createCaService, DEFAULT_AUDIENCE } from '../../src/ca/index.js';
 import { TokenVerifier } from '../../src/ca/tokens.js';
 import { loadOrCreatePrivateKey, localSigner, nativeCrypto } from '../../src/crypto/index.js';
 import { SctSigner } from '../../src/ct/index.js';
-import { lateUrl, startServer } from '../../src/server/index.js';
+import { startDevCa } from './dev-ca.js';
 
 const N = Number(process.argv[2] ?? '3000');
 const KEYS = 256;
@@ -25,42 +22,12 @@ const cpuUs = () => {
 };
 
 async function main() {
-  const dataDir = await mkdtemp(join(tmpdir(), 'sigil-bench-answer-'));
-  await writeFile(join(dataDir, 'ca-config.json'), JSON.stringify({ issuers: [], oidcDevMode: true }));
-  const url = lateUrl();
-  // The server is there for its token issuer (dev tokens, discovery and JWKS); issuance below is in-process.
-  const service = await createCaService({ dataDir, publicUrl: url.get }, { issueWorkers: 0 });
-  const server = await startServer([service], { logLevel: 'warn', onUrl: url.set });
+  const dev = await startDevCa(KEYS);
+  const { dataDir, issuers, inputs } = dev;
   try {
-    const inputs: SigningInput[] = [];
-    for (let i = 0; i < KEYS; i++) {
-      const res = await fetch(`${server.url}/oidc/dev/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          repository: `bench/repo${i}`,
-          workflow: '.github/workflows/r.yml',
-          ref: 'refs/heads/main',
-        }),
-      });
-      const token = ((await res.json()) as { value: string }).value;
-      const sub = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sub as string;
-      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      inputs.push({
-        api: 'v2',
-        body: JSON.stringify({
-          credentials: { oidcIdentityToken: token },
-          publicKeyRequest: {
-            publicKey: { algorithm: 'ECDSA', content: publicKey.export({ type: 'spki', format: 'pem' }) },
-            proofOfPossession: sign('sha256', Buffer.from(sub), privateKey).toString('base64'),
-          },
-        }),
-      });
-    }
     // The same objects an issue worker builds (issue-worker.ts).
     const hierarchy = await openHierarchy(dataDir);
     const ctKey = await loadOrCreatePrivateKey(join(dataDir, 'ct', 'ct-key.pem'), 'ecdsa-p256');
-    const issuers = [{ issuerUrl: server.url, type: 'github-workflow' as const, clientId: DEFAULT_AUDIENCE }];
     const ca = new CertificateAuthority(
       hierarchy,
       new TokenVerifier(() => issuers),
@@ -117,8 +84,7 @@ async function main() {
       })}\n`,
     );
   } finally {
-    await server.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await dev.close();
   }
 }
 

@@ -5,38 +5,16 @@
 // (latency from the scheduled send: the target is judged on this one). 0 skips a phase.
 //   npm run build && node --import tsx bench/ca/run.ts [seconds=10] [concurrency=32] [rate=2000]
 // SIGIL_BENCH_PROFILE=<dir> writes V8 CPU profiles of the server (every thread) and the load generator there;
-// SIGIL_BENCH_SERVER_FLAGS passes extra node/V8 flags to the server.
+// SIGIL_BENCH_SERVER_FLAGS passes extra node/V8 flags to the server (bench/lib/server-process.ts).
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cpuSeconds, serve, stop, threadCpu } from '../lib/server-process.js';
 
 const [seconds = '10', concurrency = '32', rate = '2000'] = process.argv.slice(2);
 const root = join(import.meta.dirname, '../..');
-
-/** User + system CPU seconds in a /proc stat file (100 ticks a second). */
-function statCpu(path: string): number {
-  const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** User + system CPU seconds of a process, all its threads (Linux /proc). */
-const cpuSeconds = (pid: number | undefined) => statCpu(`/proc/${pid}/stat`);
-
-/** CPU seconds per thread of a process, by thread id (the main thread's id is the pid). */
-function threadCpu(pid: number | undefined): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      out.set(tid, statCpu(`/proc/${pid}/task/${tid}/stat`));
-    } catch {
-      // The thread ended between listing and reading.
-    }
-  }
-  return out;
-}
 
 /**
  * CPU µs of one P-256 verification here and now: a yardstick for how much the machine's other load inflates CPU
@@ -58,34 +36,8 @@ async function main() {
   await writeFile(join(dataDir, 'ca-config.json'), JSON.stringify({ issuers: [], oidcDevMode: true }));
   const profileDir = process.env.SIGIL_BENCH_PROFILE;
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  // Extra node/V8 flags for the server only, for experiments (e.g. GC settings).
-  const serverFlags = (process.env.SIGIL_BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
-  const server = spawn(
-    process.execPath,
-    [
-      ...profile,
-      ...serverFlags,
-      join(root, 'bin/sigil.js'),
-      'serve',
-      'ca',
-      '--data-dir',
-      dataDir,
-      '--port',
-      '0',
-      '--log-level',
-      'warn',
-    ],
-    { stdio: ['ignore', 'inherit', 'pipe'] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let err = '';
-    server.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (\S+)/.exec(err);
-      if (m) resolve(m[1]);
-    });
-    server.on('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
-  });
+  const { child: server, url } = await serve('ca', dataDir, { nodeFlags: profile });
+  const pid = server.pid as number;
   try {
     const load = spawn(
       process.execPath,
@@ -107,12 +59,12 @@ async function main() {
       partial = lines.pop() ?? '';
       for (const line of lines) {
         if (line.startsWith('measuring ')) {
-          cpuStart = cpuSeconds(server.pid);
-          threadsStart = threadCpu(server.pid);
+          cpuStart = cpuSeconds(pid);
+          threadsStart = threadCpu(pid);
         } else if (line.startsWith('{')) {
-          const threadsEnd = threadCpu(server.pid);
+          const threadsEnd = threadCpu(pid);
           const result = JSON.parse(line);
-          const serverCpu = cpuSeconds(server.pid) - cpuStart;
+          const serverCpu = cpuSeconds(pid) - cpuStart;
           // The machine is shared: CPU per certificate is the figure that survives other load.
           result.serverCpuSeconds = Number(serverCpu.toFixed(2));
           result.serverCpuUsPerCert = Math.round((serverCpu * 1e6) / result.certificates);
@@ -121,7 +73,7 @@ async function main() {
           const perThread: Record<string, number> = {};
           for (const [tid, end] of threadsEnd) {
             const us = Math.round(((end - (threadsStart.get(tid) ?? 0)) * 1e6) / result.certificates);
-            if (us > 0) perThread[tid === String(server.pid) ? 'main' : tid] = us;
+            if (us > 0) perThread[tid === String(pid) ? 'main' : tid] = us;
           }
           result.serverThreadsUsPerCert = perThread;
           result.loadAverage = loadavg()[0].toFixed(1);
@@ -141,8 +93,7 @@ async function main() {
       process.stdout.write(`${JSON.stringify(result)}\n`);
     }
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.on('exit', r));
+    await stop(server);
     await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -6,15 +6,17 @@
 // work shares the machine — the generator's own CPU per request, and the load average during the phase.
 //   npm run build && node --import tsx bench/log/run.ts [--seconds 10] [--prefill 1000000] [--keys 256]
 //     [--concurrency 256] [--skip-empty] [--closed-only] [--cpu-prof <dir>] [--prefill-cache <dir>]
+// SIGIL_BENCH_SERVER_FLAGS passes extra node/V8 flags to the server (bench/lib/server-process.ts).
 // --prefill-cache keeps the prefilled log in <dir> and copies it for later runs (the prefill takes minutes).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadOrCreatePrivateKey, localSigner } from '../../src/crypto/index.js';
 import { LOG_DIR, LOG_KEY_FILE, openRekorLog } from '../../src/log/index.js';
+import { cpuSeconds, serve, stop, threadCpu } from '../lib/server-process.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
@@ -35,59 +37,8 @@ const sopt = (name: string) => {
 const CPU_PROF = sopt('cpu-prof');
 const PREFILL_CACHE = sopt('prefill-cache');
 
-/** user+sys CPU seconds of a process (all threads) or of one thread so far (Linux; clock ticks of 1/100 s). */
-function cpuSeconds(pid: number, tid?: number): number {
-  const stat = readFileSync(tid ? `/proc/${pid}/task/${tid}/stat` : `/proc/${pid}/stat`, 'latin1');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** CPU seconds of each thread of a process, by thread ID (comm names tell node's own threads apart). */
-function threadCpu(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'latin1').trim();
-      out.set(`${comm}:${tid}`, cpuSeconds(pid, Number(tid)));
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
-}
-
-function serve(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []),
-      // Extra node/V8 flags for the server only, for experiments (e.g. GC settings).
-      ...(process.env.SIGIL_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
-      'bin/sigil.js',
-      'serve',
-      'log',
-      '--data-dir',
-      dataDir,
-      '--port',
-      '0',
-      '--log-level',
-      'warn',
-    ],
-    {
-      cwd: root,
-      stdio: ['ignore', 'inherit', 'pipe'],
-    },
-  );
-  return new Promise((res, rej) => {
-    let err = '';
-    child.stderr?.on('data', (d) => {
-      err += d;
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) res({ child, url: m[1] });
-    });
-    child.on('exit', (code) => rej(new Error(`server exited ${code}: ${err}`)));
-  });
-}
+const serveLog = (dataDir: string) =>
+  serve('log', dataDir, { nodeFlags: CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [] });
 
 async function loadgen(
   server: ChildProcess,
@@ -163,12 +114,6 @@ function runLoadgen(
   );
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  const done = new Promise((r) => child.on('exit', r));
-  child.kill('SIGTERM');
-  await done;
-}
-
 /** Writes `count` realistic hashedrekord-shaped leaves (with search terms) straight through the engine. */
 async function prefill(dataDir: string, count: number): Promise<number> {
   if (PREFILL_CACHE && existsSync(join(PREFILL_CACHE, `${count}`))) {
@@ -221,7 +166,7 @@ const report = (phase: string, r: Record<string, unknown>) => {
 
 const fresh = await mkdtemp(join(tmpdir(), 'sigil-bench-log-'));
 if (!args.includes('--skip-empty')) {
-  const { child, url } = await serve(fresh);
+  const { child, url } = await serveLog(fresh);
   report('sustained, empty log', await loadgen(child, url, 'closed', CONCURRENCY));
   if (!CLOSED_ONLY) {
     report('offered 500/s', await loadgen(child, url, 'open', 500));
@@ -234,7 +179,7 @@ if (PREFILL > 0) {
   const big = await mkdtemp(join(tmpdir(), 'sigil-bench-log-big-'));
   const rate = await prefill(big, PREFILL);
   report(`prefill through the engine`, { entries: PREFILL, entriesPerSecond: rate });
-  const { child, url } = await serve(big);
+  const { child, url } = await serveLog(big);
   report(`sustained, ${PREFILL} entries in log`, await loadgen(child, url, 'closed', CONCURRENCY));
   if (!CLOSED_ONLY) {
     report(`offered 500/s, ${PREFILL} entries in log`, await loadgen(child, url, 'open', 500));
