@@ -53,6 +53,12 @@ export class JsonText {
   constructor(readonly text: string) {}
 }
 
+/** An entry's base64 body and its SET being signed, made once when it was sequenced and reused to answer. */
+interface Signed {
+  body: string;
+  set: Promise<Buffer>;
+}
+
 export interface CreatedEntry {
   entryId: string;
   entry: LogEntryJson;
@@ -145,10 +151,12 @@ class Rekor implements RekorLog {
     const hash = v.leafHash;
     // The SET is signed as soon as the entry has its index, while its batch commits; it is released (with the
     // rest of the answer) only once append() resolved, i.e. the batch is durable.
-    let set: Promise<Buffer> | undefined;
+    let signed: Signed | undefined;
     const onSequenced = ({ index, timestamp }: SequencedPosition) => {
-      set = this.#signSet(v.body, index, timestamp);
+      const body = v.body.toString('base64');
+      const set = this.#signSet(body, index, timestamp);
       set.catch(() => {}); // a failed batch leaves its SETs unused; the append's own rejection is what reports it
+      signed = { body, set };
     };
     // The sequencer deduplicates (against the batch and the store), so no lookup is needed before appending.
     const r = await this.merkle.append({
@@ -162,14 +170,14 @@ class Rekor implements RekorLog {
     return this.#render(
       { index: r.index, timestamp: r.timestamp, data: v.body, identity: hash },
       r.head,
-      set,
+      signed,
     );
   }
 
   /** Rekor's SET: the log key's signature over the canonical JSON of {body, integratedTime, logID, logIndex}. */
-  #signSet(data: Buffer, index: number, timestamp: number): Promise<Buffer> {
+  #signSet(body: string, index: number, timestamp: number): Promise<Buffer> {
     const payload = setPayloadText({
-      body: data.toString('base64'),
+      body,
       integratedTime: Math.floor(timestamp / 1000),
       logID: this.#logIdHex,
       logIndex: index,
@@ -210,10 +218,10 @@ class Rekor implements RekorLog {
     return out;
   }
 
-  async #render(e: StoredEntry, head: TreeHead, signing?: Promise<Buffer>): Promise<CreatedEntry> {
-    const body = e.data.toString('base64');
+  async #render(e: StoredEntry, head: TreeHead, signed?: Signed): Promise<CreatedEntry> {
+    const body = signed?.body ?? e.data.toString('base64');
     const integratedTime = Math.floor(e.timestamp / 1000);
-    const set = await (signing ?? this.#signSet(e.data, e.index, e.timestamp));
+    const set = await (signed?.set ?? this.#signSet(body, e.index, e.timestamp));
     const hashes = await this.merkle.inclusionProof(e.index, head.size);
     // Rekor entries are appended with their leaf hash as the identity (see add), so it need not be recomputed.
     const uuid = e.identity.toString('hex');
