@@ -7,6 +7,9 @@ import type { KeyObject } from 'node:crypto';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Signer } from '../crypto/index.js';
 import { spkiDer } from '../crypto/index.js';
+
+export { toPem } from '../formats/index.js';
+
 import {
   bitString,
   boolean,
@@ -349,10 +352,6 @@ function pemText(der: Uint8Array, label: string, nl: string): string {
   let body = '';
   for (let i = 0; i < b64.length; i += 64) body += `${b64.slice(i, i + 64)}${nl}`;
   return `-----BEGIN ${label}-----${nl}${body}-----END ${label}-----`;
-}
-
-export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
-  return `${pemText(der, label, '\n')}\n`;
 }
 
 /**

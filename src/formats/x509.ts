@@ -335,6 +335,12 @@ export function spkiPublicKey(spki: Buffer): KeyObject {
   return createPublicKey({ key: spki, format: 'der', type: 'spki' });
 }
 
+/** RFC 7468 §2 textual encoding: base64 in lines of 64 characters between the armour lines, newline-terminated. */
+export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
+  const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  return `-----BEGIN ${label}-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END ${label}-----\n`;
+}
+
 /** Converts PEM (one or more CERTIFICATE blocks) to DER buffers. */
 export function pemToDer(pem: string, label = 'CERTIFICATE'): Buffer[] {
   const re = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, 'g');

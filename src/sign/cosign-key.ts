@@ -8,6 +8,7 @@
 // between cosign and sigil.
 import { randomBytes, scryptSync } from 'node:crypto';
 import nacl from 'tweetnacl';
+import { pemToDer, toPem } from '../formats/index.js';
 
 export const SIGSTORE_KEY_LABEL = 'ENCRYPTED SIGSTORE PRIVATE KEY';
 export const COSIGN_KEY_LABEL = 'ENCRYPTED COSIGN PRIVATE KEY';
@@ -29,12 +30,9 @@ export function isCosignEncryptedKey(pem: string): boolean {
 }
 
 function pemBody(pem: string): Buffer {
-  const m =
-    /-----BEGIN (ENCRYPTED (?:SIGSTORE|COSIGN) PRIVATE KEY)-----([A-Za-z0-9+/=\s]*)-----END \1-----/.exec(
-      pem,
-    );
-  if (!m) throw new CosignKeyError('not a PEM block labelled ENCRYPTED SIGSTORE/COSIGN PRIVATE KEY');
-  return Buffer.from(m[2].replace(/\s+/g, ''), 'base64');
+  const [der] = [...pemToDer(pem, SIGSTORE_KEY_LABEL), ...pemToDer(pem, COSIGN_KEY_LABEL)];
+  if (!der) throw new CosignKeyError('not a PEM block labelled ENCRYPTED SIGSTORE/COSIGN PRIVATE KEY');
+  return der;
 }
 
 function b64(v: unknown, name: string, length?: number): Buffer {
@@ -106,9 +104,5 @@ export function encryptCosignKey(pkcs8: Uint8Array, password: string): string {
     cipher: { name: 'nacl/secretbox', nonce: nonce.toString('base64') },
     ciphertext: Buffer.from(ciphertext).toString('base64'),
   });
-  const lines =
-    Buffer.from(json)
-      .toString('base64')
-      .match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${SIGSTORE_KEY_LABEL}-----\n${lines.join('\n')}\n-----END ${SIGSTORE_KEY_LABEL}-----\n`;
+  return toPem(Buffer.from(json), SIGSTORE_KEY_LABEL);
 }

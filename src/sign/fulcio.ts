@@ -2,7 +2,7 @@
 // POST /api/v2/signingCert): sends the identity token, the public key and a proof of possession (the key's
 // signature over the token's challenge claim) and gets back the certificate chain with the SCT embedded.
 import { createPublicKey, type KeyObject, sign } from 'node:crypto';
-import { pemToDer } from '../formats/index.js';
+import { pemToDer, toPem } from '../formats/index.js';
 import { SignError } from './errors.js';
 import { type HttpOptions, joinUrl, requestJson } from './http.js';
 import { challengeOf, type IdentityToken } from './identity.js';
@@ -17,11 +17,6 @@ export interface CertificateChain {
 interface SigningCertResponse {
   signedCertificateEmbeddedSct?: { chain?: { certificates?: string[] } };
   signedCertificateDetachedSct?: { chain?: { certificates?: string[] } };
-}
-
-export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
-  const b64 = Buffer.from(der).toString('base64');
-  return `-----BEGIN ${label}-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END ${label}-----\n`;
 }
 
 /** The proof of possession Fulcio checks: a signature with the private key over the challenge claim. */

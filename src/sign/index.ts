@@ -2,11 +2,12 @@
 // bundle / registry; key-based with key files), their service clients (Fulcio v2, Rekor v1), and the image
 // verification flow that reads both registry layouts and hands each signature to the verifier core (src/verify).
 
+export { toPem } from '../formats/index.js';
 export { bundleReferrerManifest, OCI_CREATED_ANNOTATION } from './attach.js';
 export { type SignedBlob, type SignedEnvelope, type SigningContext, signBlob, signDsse } from './blob.js';
 export { type BundleInput, buildBundle, type DsseEnvelopeJson } from './bundle.js';
 export { SignError, type SignErrorCode } from './errors.js';
-export { type CertificateChain, proofOfPossession, requestSigningCertificate, toPem } from './fulcio.js';
+export { type CertificateChain, proofOfPossession, requestSigningCertificate } from './fulcio.js';
 export { DEFAULT_TIMEOUT_MS, type HttpOptions } from './http.js';
 export {
   actionsTokenUrl,

@@ -12,6 +12,7 @@ import {
 } from 'node:crypto';
 import { type Curve, decodePoint, P256, P384, type Point, verifyEcdsaDigest } from '../../crypto/index.js';
 import { children, DerError, readOnly, TAG, type Tlv } from '../../formats/der-strict.js';
+import { toPem } from '../../formats/index.js';
 
 export class KeyError extends Error {}
 
@@ -43,12 +44,6 @@ export interface VerificationKey {
 
 const PEM_RE = /-----BEGIN ([A-Z ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n?-----END \1-----/;
 
-export function toPem(label: string, der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64');
-  const lines = b64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
-}
-
 /** Parses PEM bytes holding a PUBLIC KEY or a CERTIFICATE (the first block counts, as in Rekor). */
 export function parseVerificationKey(pemBytes: Uint8Array): VerificationKey {
   const text = Buffer.from(pemBytes).toString('latin1');
@@ -56,10 +51,10 @@ export function parseVerificationKey(pemBytes: Uint8Array): VerificationKey {
   if (!m) throw new KeyError('public key is not a PEM "PUBLIC KEY" or "CERTIFICATE" block');
   const der = Buffer.from(m[2].replace(/[\r\n]/g, ''), 'base64');
   try {
-    if (m[1] === 'PUBLIC KEY') return fromSpki(der, [], toPem('PUBLIC KEY', der), false);
+    if (m[1] === 'PUBLIC KEY') return fromSpki(der, [], toPem(der, 'PUBLIC KEY'), false);
     if (m[1] === 'CERTIFICATE') {
       const { spki, subjects } = parseCertificate(der);
-      return fromSpki(spki, subjects, toPem('CERTIFICATE', der), true);
+      return fromSpki(spki, subjects, toPem(der, 'CERTIFICATE'), true);
     }
   } catch (err) {
     if (err instanceof DerError) throw new KeyError(`malformed ${m[1].toLowerCase()}: ${err.message}`);
