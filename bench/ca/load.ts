@@ -19,6 +19,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { percentile } from '../lib/stats.js';
 
 const [base, durationArg = '10', concurrencyArg = '32', rateArg = '2000'] = process.argv.slice(2);
 const DURATION_MS = Number(durationArg) * 1000;
@@ -260,7 +261,7 @@ async function openLoop(requests: Buffer[], ms: number, settleMs: number, begin:
 
 function summary(phase: string, run: Run, cpu: NodeJS.CpuUsage) {
   const l = run.latencies.sort((a, b) => a - b);
-  const pct = (p: number) => l[Math.min(l.length - 1, Math.floor((p / 100) * l.length))] ?? Number.NaN;
+  const pct = (p: number) => percentile(l, p);
   return {
     phase,
     ...(phase === 'open' ? { offeredPerSecond: RATE } : { concurrency: CONCURRENCY }),

@@ -8,6 +8,7 @@
 //   node --import tsx bench/log/loadgen.ts <url> closed|open <concurrency|rate> <seconds> [distinct keys]
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import net from 'node:net';
+import { percentile } from '../lib/stats.js';
 
 const [url, mode, arg, seconds, keysArg] = process.argv.slice(2);
 const duration = Number(seconds) * 1000;
@@ -95,11 +96,6 @@ class Conn {
     this.#done = undefined;
     done?.(status);
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 interface Run {

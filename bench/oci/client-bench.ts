@@ -12,12 +12,15 @@ import {
   RegistryClient,
 } from '../../src/oci/index.js';
 import { startDockerRegistry } from '../../test/oci/helpers/docker-registry.js';
+import { percentile } from '../lib/stats.js';
 
 const iterations = Number(process.argv[2] ?? 50);
 
 function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    p,
+  );
 }
 
 async function measure(
