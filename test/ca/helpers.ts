@@ -73,14 +73,24 @@ export function newKey(): { privateKey: KeyObject; pem: string } {
   return { privateKey, pem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
 }
 
-export async function requestCert(base: string, token: string, key = newKey(), challenge = subOf(token)) {
-  const proof = sign('sha256', Buffer.from(challenge), key.privateKey).toString('base64');
+/** POST /api/v2/signingCert with a public key and a proof of possession made by the caller. */
+export function postSigningCert(
+  base: string,
+  token: string,
+  publicKey: { content: string; algorithm?: string },
+  proof: Buffer,
+) {
   return fetch(`${base}/api/v2/signingCert`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       credentials: { oidcIdentityToken: token },
-      publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: key.pem }, proofOfPossession: proof },
+      publicKeyRequest: { publicKey, proofOfPossession: proof.toString('base64') },
     }),
   });
+}
+
+export async function requestCert(base: string, token: string, key = newKey(), challenge = subOf(token)) {
+  const proof = sign('sha256', Buffer.from(challenge), key.privateKey);
+  return postSigningCert(base, token, { algorithm: 'ECDSA', content: key.pem }, proof);
 }

@@ -5,7 +5,7 @@
 import { createPublicKey, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { devToken, newKey, type RunningCa, requestCert, startCa, subOf } from './helpers.js';
+import { devToken, newKey, postSigningCert, type RunningCa, requestCert, startCa, subOf } from './helpers.js';
 import { parseCert } from './pkix.js';
 
 let ca: RunningCa;
@@ -30,14 +30,7 @@ it('answers every one of many concurrent requests with its own certificate', asy
   const answers = await Promise.all(
     requests.map(async ({ key, token }, i) => {
       const proof = sign('sha256', Buffer.from(bad.has(i) ? 'someone-else' : subOf(token)), key.privateKey);
-      const res = await fetch(`${ca.url}/api/v2/signingCert`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          credentials: { oidcIdentityToken: token },
-          publicKeyRequest: { publicKey: { content: key.pem }, proofOfPossession: proof.toString('base64') },
-        }),
-      });
+      const res = await postSigningCert(ca.url, token, { content: key.pem }, proof);
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     }),
   );

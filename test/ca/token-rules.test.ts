@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { githubShapedClaims } from '../../src/oidc/index.js';
-import { newKey, type RunningCa, requestCert, SHA, startCa } from './helpers.js';
+import { newKey, postSigningCert, type RunningCa, requestCert, SHA, startCa } from './helpers.js';
 
 let ca: RunningCa;
 let issuerKey: KeyObject;
@@ -150,14 +150,7 @@ describe('proof of possession and keys', () => {
     const b = newKey();
     const { sign } = await import('node:crypto');
     const proof = sign('sha256', Buffer.from('repo:acme/widgets:ref:refs/heads/main'), a.privateKey);
-    const r2 = await fetch(`${ca.url}/api/v2/signingCert`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        credentials: { oidcIdentityToken: tok },
-        publicKeyRequest: { publicKey: { content: b.pem }, proofOfPossession: proof.toString('base64') },
-      }),
-    });
+    const r2 = await postSigningCert(ca.url, tok, { content: b.pem }, proof);
     expect(r2.status).toBe(400);
   });
 
@@ -200,14 +193,7 @@ describe('proof of possession and keys', () => {
       const ecHash = 'namedCurve' in opts && opts.namedCurve === 'P-521' ? 'sha512' : 'sha384';
       const hash = type === 'ed25519' ? null : type === 'ec' ? ecHash : 'sha256';
       const proof = sign(hash, Buffer.from('repo:acme/widgets:ref:refs/heads/main'), proofKey.privateKey);
-      const res = await fetch(`${ca.url}/api/v2/signingCert`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          credentials: { oidcIdentityToken: tok },
-          publicKeyRequest: { publicKey: { content: pem }, proofOfPossession: proof.toString('base64') },
-        }),
-      });
+      const res = await postSigningCert(ca.url, tok, { content: pem }, proof);
       expect({ type, status: res.status }).toEqual({ type, status: 200 });
     }
   });
@@ -224,14 +210,7 @@ describe('proof of possession and keys', () => {
       const pem = `-----BEGIN PUBLIC KEY-----\n${spki.toString('base64')}\n-----END PUBLIC KEY-----\n`;
       const hash = namedCurve === 'P-256' ? 'sha256' : 'sha384';
       const proof = sign(hash, Buffer.from('repo:acme/widgets:ref:refs/heads/main'), k.privateKey);
-      const res = await fetch(`${ca.url}/api/v2/signingCert`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          credentials: { oidcIdentityToken: tok },
-          publicKeyRequest: { publicKey: { content: pem }, proofOfPossession: proof.toString('base64') },
-        }),
-      });
+      const res = await postSigningCert(ca.url, tok, { content: pem }, proof);
       expect(res.status).toBe(400);
       expect(((await res.json()) as { message: string }).message).toMatch(/not on the curve/);
       // The CA runs on this thread here (no issue workers): a refused point must not leave an OpenSSL error
@@ -248,14 +227,7 @@ describe('proof of possession and keys', () => {
     const der = sign('sha256', msg, k.privateKey);
     const raw = sign('sha256', msg, { key: k.privateKey, dsaEncoding: 'ieee-p1363' });
     for (const proof of [Buffer.concat([der, Buffer.from([0])]), raw]) {
-      const res = await fetch(`${ca.url}/api/v2/signingCert`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          credentials: { oidcIdentityToken: tok },
-          publicKeyRequest: { publicKey: { content: k.pem }, proofOfPossession: proof.toString('base64') },
-        }),
-      });
+      const res = await postSigningCert(ca.url, tok, { content: k.pem }, proof);
       expect(res.status).toBe(400);
       expect(((await res.json()) as { message: string }).message).toMatch(/proof of possession/);
     }
