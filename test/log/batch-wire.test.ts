@@ -2,18 +2,17 @@
 // and a damaged buffer is refused rather than half-read.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeBatch, encodeBatch } from '../../src/log/storage/batch-wire.js';
-import type { BatchWrite } from '../../src/log/storage/types.js';
+import { decodeBatch, encodeBatch, type WireBatch } from '../../src/log/storage/batch-wire.js';
 
-const batch = (): BatchWrite => ({
+const batch = (): WireBatch => ({
   entries: [
     { index: 41, timestamp: 1_764_000_000_123, data: randomBytes(700), identity: randomBytes(32) },
     { index: 42, timestamp: 1_764_000_000_123, data: Buffer.alloc(0), identity: randomBytes(8) },
     { index: 2 ** 40 + 7, timestamp: 1, data: Buffer.from('{"é":"✓"}'), identity: randomBytes(32) },
   ],
   terms: [
-    { term: 'hash:sha256:ab', index: 41 },
-    { term: 'email:ada@exämple.org', index: 42 },
+    { key: randomBytes(16), index: 41 },
+    { key: Buffer.alloc(0), index: 42 },
   ],
   tiles: [
     { level: 0, index: 0, data: randomBytes(32 * 256) },
@@ -31,7 +30,7 @@ describe('batch wire format', () => {
   it('round-trips every field', () => {
     const b = batch();
     expect(decodeBatch(encodeBatch(b))).toEqual(b);
-    const empty: BatchWrite = { entries: [], terms: [], tiles: [], head: { ...b.head, checkpoint: '' } };
+    const empty: WireBatch = { entries: [], terms: [], tiles: [], head: { ...b.head, checkpoint: '' } };
     expect(decodeBatch(encodeBatch(empty))).toEqual(empty);
   });
 

@@ -4,12 +4,18 @@
 // big-endian, lengths as uint32 and indices/timestamps as float64 (exact for safe integers):
 //   counts (entries, terms, tiles) | head: size, timestamp, root (32), checkpoint (len + UTF-8)
 //   entries: index, timestamp, data (len + bytes), identity (len + bytes)
-//   terms: term (len + UTF-8), index | tiles: level, index, data (len + bytes)
+//   terms: key (len + bytes), index | tiles: level, index, data (len + bytes)
+// Terms travel as their lookup keys (sqlite.ts `termKey`), computed once on the main thread, which needs them too.
 import type { BatchWrite } from './types.js';
 
-export function encodeBatch(b: BatchWrite): ArrayBuffer {
+/** A batch as the SQLite writer takes it: the terms replaced by their lookup keys. */
+export interface WireBatch extends Omit<BatchWrite, 'terms'> {
+  terms: { key: Uint8Array; index: number }[];
+}
+
+export function encodeBatch(b: WireBatch): ArrayBuffer {
   const checkpoint = Buffer.from(b.head.checkpoint, 'utf8');
-  const terms = b.terms.map((t) => Buffer.from(t.term, 'utf8'));
+  const terms = b.terms.map((t) => t.key);
   let size = 12 + 16 + 32 + 4 + checkpoint.length;
   for (const e of b.entries) size += 16 + 8 + e.data.length + e.identity.length;
   for (const t of terms) size += 4 + t.length + 8;
@@ -56,7 +62,7 @@ export function encodeBatch(b: BatchWrite): ArrayBuffer {
 }
 
 /** The batch back, its byte fields as views into `buffer` (no copies). */
-export function decodeBatch(buffer: ArrayBuffer): BatchWrite {
+export function decodeBatch(buffer: ArrayBuffer): WireBatch {
   const src = Buffer.from(buffer);
   let at = 0;
   const u32 = () => {
@@ -81,18 +87,18 @@ export function decodeBatch(buffer: ArrayBuffer): BatchWrite {
   const root = src.subarray(at, at + 32);
   at += 32;
   const head = { size, timestamp, root, checkpoint: bytes().toString('utf8') };
-  const entries: BatchWrite['entries'] = [];
+  const entries: WireBatch['entries'] = [];
   for (let i = 0; i < nEntries; i++) {
     const index = f64();
     const ts = f64();
     entries.push({ index, timestamp: ts, data: bytes(), identity: bytes() });
   }
-  const terms: BatchWrite['terms'] = [];
+  const terms: WireBatch['terms'] = [];
   for (let i = 0; i < nTerms; i++) {
-    const term = bytes().toString('utf8');
-    terms.push({ term, index: f64() });
+    const key = bytes();
+    terms.push({ key, index: f64() });
   }
-  const tiles: BatchWrite['tiles'] = [];
+  const tiles: WireBatch['tiles'] = [];
   for (let i = 0; i < nTiles; i++) {
     const level = u32();
     const index = f64();
