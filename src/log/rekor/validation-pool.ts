@@ -1,8 +1,9 @@
 // Entry validation and SET signing off the main thread. Checking a proposed entry's signature is most of an
 // append's CPU time and signing its SET is the next largest piece; neither needs log state, so a small pool of
 // worker threads does both while the main thread keeps HTTP, sequencing and SQLite: both cores work. Jobs that
-// arrive in one turn of the event loop are sent together (few messages, fewer wake-ups); SET signatures go first
-// and each worker holds only a short queue of validations, so an answer never waits behind a burst of proposals.
+// arrive in one turn of the event loop are sent together, one message per worker (a message to an idle thread
+// costs a wake-up); SET signatures go first in it and each worker holds only a short queue of validations, so
+// an answer never waits behind a burst of proposals.
 // The pool is process-wide, shared by every log in the process, and its idle workers do not keep the process
 // alive. Design note: docs/design/log-batching.md.
 import { type KeyObject, sign } from 'node:crypto';
@@ -21,12 +22,10 @@ import { KeyError } from './keys.js';
  * 4,574-4,854 appends/s at 348-366 µs of CPU per entry, two workers 4,552-4,556/s at 362-363 µs.
  */
 export const DEFAULT_VALIDATION_THREADS = Math.min(4, availableParallelism() - 1);
-/** Most jobs in one message to a worker: a message is answered as a whole, so this bounds what one job waits for. */
-const MAX_PER_MESSAGE = 16;
 /**
  * Validation jobs a worker holds at once (queued in its port or being worked on); the rest wait in the pool.
- * A short queue per worker keeps SET signatures (answers whose batch is committing) from waiting behind a burst
- * of new proposals, while still leaving each worker its next message ready when it finishes one.
+ * A message is answered as a whole, so a short queue per worker keeps SET signatures (answers whose batch is
+ * committing) from waiting behind a burst of new proposals.
  */
 const MAX_OUTSTANDING_VALIDATIONS = 32;
 
@@ -224,20 +223,16 @@ class WorkerPool implements EntryValidator {
         ),
       );
     }
-    const leastBusy = () => this.#workers.reduce((a, b) => (b.validations < a.validations ? b : a));
-    // SET signatures: all of them, spread evenly; they are short and their answers are otherwise ready.
+    // One message per worker per turn (a message to an idle thread costs a wake-up): its share of the SET
+    // signatures, first, then as many validations as its short queue takes; the rest go when answers come back.
     const signs = this.#signs.splice(0);
-    const per = Math.min(MAX_PER_MESSAGE, Math.ceil(signs.length / this.#workers.length));
-    for (let at = 0; at < signs.length; at += per) {
-      this.#send(this.#workers[(at / per) % this.#workers.length], signs.slice(at, at + per));
-    }
-    // Validations: as many as the workers' short queues take; the rest go when answers come back.
-    while (this.#validations.length > 0) {
-      const w = leastBusy();
-      const room = MAX_OUTSTANDING_VALIDATIONS - w.validations;
-      if (room <= 0) break;
-      this.#send(w, this.#validations.splice(0, Math.min(room, MAX_PER_MESSAGE)));
-    }
+    const per = Math.ceil(signs.length / this.#workers.length);
+    const byLoad = [...this.#workers].sort((a, b) => a.validations - b.validations);
+    byLoad.forEach((w, i) => {
+      const room = Math.max(0, MAX_OUTSTANDING_VALIDATIONS - w.validations);
+      const jobs = [...signs.slice(i * per, (i + 1) * per), ...this.#validations.splice(0, room)];
+      if (jobs.length > 0) this.#send(w, jobs);
+    });
   }
 
   #send(w: PoolWorker, chunk: Job[]): void {
