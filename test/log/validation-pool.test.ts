@@ -79,6 +79,14 @@ describe('validation pool', () => {
     for (const e of errors) expect([FormatError.name, KeyError.name]).toContain(e.error);
   });
 
+  it('answers the same when jobs come one at a time (done on the calling thread while the workers idle)', async () => {
+    const all = proposals(cases());
+    const pool = entryValidator(2);
+    const one = [];
+    for (const p of all) one.push(...(await settle(pool, [p])));
+    expect(one).toEqual(await settle(inlineValidator, all));
+  });
+
   it('signs SET payloads in the workers with the log key, and refuses a key that is not the signer key', async () => {
     const key = generateKey('ecdsa-p256');
     const pool = entryValidator(2);
