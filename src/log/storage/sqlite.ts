@@ -25,6 +25,8 @@ import type { LogStorage, StoredEntry, TileKey, TreeHead } from './types.js';
 const CACHE_KIB = 128 * 1024;
 /** Committed entries whose index rows are held in memory before they are merged into the index tables. */
 export const INDEX_MERGE_ENTRIES = 65_536;
+/** Wait after a failed index merge before the next attempt. */
+const MERGE_RETRY_MS = 1000;
 /** Keys inserted per merge transaction; the writer takes batch commits between chunks. */
 const MERGE_CHUNK_KEYS = 4096;
 /** How long a connection waits for the other one's write lock (meta writes vs batch commits) before failing. */
@@ -272,10 +274,12 @@ export function openSqliteStorage(
   const pending = loadPendingIndex(db);
   let merging = false;
   let closed = false;
+  /** After a failed merge, the next one waits a little (each one reads all the entries it merges again). */
+  let retryAt = 0;
 
   /** Merges the in-memory index into the tables once it holds enough entries (one merge at a time). */
   const maybeMerge = () => {
-    if (merging || closed || pending.size < indexMergeEntries) return;
+    if (merging || closed || pending.size < indexMergeEntries || Date.now() < retryAt) return;
     merging = true;
     const upTo = pending.start + pending.size;
     writer.mergeIndex(upTo).then(
@@ -284,9 +288,10 @@ export function openSqliteStorage(
         pending.dropBelow(upTo);
         maybeMerge();
       },
-      // Kept in memory and tried again after the next commit; a disk that fails merges fails commits too.
+      // Kept in memory and tried again after a later commit; a disk that fails merges fails commits too.
       () => {
         merging = false;
+        retryAt = Date.now() + MERGE_RETRY_MS;
       },
     );
   };
