@@ -99,3 +99,66 @@ it('does not let requests stuck on an unresponsive issuer hold up the others', a
     silent.close();
   }
 }, 15_000);
+
+it('answers on the calling thread while the workers are idle, within its share, and never under load', async () => {
+  const { IssuePool } = await import('../../src/ca/pool.js');
+  const { answerSigningRequest } = await import('../../src/ca/answer.js');
+  const { CertificateAuthority } = await import('../../src/ca/authority.js');
+  const { openHierarchy } = await import('../../src/ca/hierarchy.js');
+  const { TokenVerifier } = await import('../../src/ca/tokens.js');
+  const { SctSigner } = await import('../../src/ct/index.js');
+  const { loadOrCreatePrivateKey, localSigner } = await import('../../src/crypto/index.js');
+  const { join } = await import('node:path');
+  // The same issuance objects a worker builds, here on the test's thread: the "inline" side.
+  const issuers = [{ issuerUrl: ca.url, type: 'github-workflow' as const, clientId: 'sigstore' }];
+  const hierarchy = await openHierarchy(ca.dataDir);
+  const ctKey = await loadOrCreatePrivateKey(join(ca.dataDir, 'ct', 'ct-key.pem'), 'ecdsa-p256');
+  const local = new CertificateAuthority(
+    hierarchy,
+    new TokenVerifier(() => issuers),
+    new SctSigner(localSigner(ctKey), [hierarchy.intermediateDer, hierarchy.rootDer]),
+  );
+  const pool = await IssuePool.start(2, ca.dataDir, issuers);
+  try {
+    const token = await devToken(ca.url);
+    const input = () => {
+      const key = newKey();
+      const proof = sign('sha256', Buffer.from(subOf(token)), key.privateKey).toString('base64');
+      return {
+        api: 'v2' as const,
+        body: JSON.stringify({
+          credentials: { oidcIdentityToken: token },
+          publicKeyRequest: { publicKey: { content: key.pem }, proofOfPossession: proof },
+        }),
+      };
+    };
+    const inlineAnswer = (i: Parameters<typeof answerSigningRequest>[1]) => answerSigningRequest(local, i);
+    const ok = async (p: ReturnType<typeof pool.answer>) => {
+      const a = await p;
+      expect(a?.status).toBe(200);
+      expect(a?.ctRecord?.length).toBeGreaterThan(0);
+    };
+    // Share 0: everything goes to the workers.
+    pool.setInline({ answer: inlineAnswer, share: 0 });
+    for (let i = 0; i < 3; i++) await ok(pool.answer(input()));
+    expect(pool.counts).toEqual({ inline: 0, workers: 3 });
+    // Requests one at a time, spaced out: the workers are idle and the budget refills, so all are inline.
+    pool.setInline({ answer: inlineAnswer, share: 0.5 });
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      await ok(pool.answer(input()));
+    }
+    expect(pool.counts).toEqual({ inline: 4, workers: 3 });
+    // Back to back with no pause: the share caps the calling thread's part, the rest goes to the workers.
+    for (let i = 0; i < 20; i++) await ok(pool.answer(input()));
+    expect(pool.counts.inline).toBeGreaterThan(4);
+    expect(pool.counts.inline).toBeLessThan(4 + 20);
+    // Many at once: the first may be inline; while it is being answered the rest go to the workers.
+    const before = { ...pool.counts };
+    await Promise.all(Array.from({ length: 16 }, () => ok(pool.answer(input()))));
+    expect(pool.counts.inline - before.inline).toBeLessThanOrEqual(1);
+    expect(pool.counts.workers - before.workers).toBeGreaterThanOrEqual(15);
+  } finally {
+    await pool.close();
+  }
+});
