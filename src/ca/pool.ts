@@ -45,25 +45,6 @@ const BATCHES_PER_WORKER = 1;
  */
 const STALLED_MS = 25;
 
-/**
- * Issuing on the calling (HTTP) thread instead of waking an idle worker. A request that finds every worker
- * idle costs both threads a wake-up (~40 µs of CPU each on this machine) and a worker whose caches have gone
- * cold: ~520-560 µs of worker CPU per certificate at a steady 2,000/s, against ~340-400 µs for the same answer
- * on the HTTP thread, which is awake anyway. So while no worker has anything to do, the HTTP thread answers
- * requests itself, up to `share` of its time (a token bucket of elapsed time, refilled at `share` ms per ms,
- * holding at most BURST_MS); past that, and whenever a worker is busy (saturation: the workers are awake and
- * their batches large), requests go to the workers. The HTTP thread also serves every connection and the CT
- * queue, and each inline answer holds them up for its duration, so its share is kept well below one.
- */
-export interface InlineIssue {
-  answer: (input: SigningInput) => Promise<PreparedAnswer>;
-  /** Fraction of the calling thread's time that may go to inline issuance (0 turns it off). */
-  share: number;
-}
-const BURST_MS = 2;
-/** An inline answer waiting on the network (discovery, JWKS) is charged at most this: it was not CPU. */
-const MAX_CHARGE_MS = 2;
-
 interface Waiting {
   input: SigningInput;
   /** Set once its answer came back (answers may come back out of order: see issue-worker.ts). */
@@ -84,14 +65,6 @@ export class IssuePool implements Preparer {
   private queue: Waiting[] = [];
   private flushScheduled = false;
   private stallTimer: NodeJS.Timeout | undefined;
-  private inline: InlineIssue | undefined;
-  /** Inline budget left (ms) as of `creditAt`. */
-  private credit = 0;
-  private creditAt = 0;
-  /** Inline answers not finished yet (one that waits on the network lets the next request go to a worker). */
-  private inlineBusy = 0;
-  /** Counters for tests and benchmarks: requests answered inline and by the workers. */
-  readonly counts = { inline: 0, workers: 0 };
 
   private constructor(private readonly slots: Slot[]) {
     for (const slot of slots) slot.worker.on('message', (m: WorkerReply) => this.onReply(m));
@@ -123,55 +96,13 @@ export class IssuePool implements Preparer {
     return pool;
   }
 
-  /** Lets the calling thread answer requests itself while the workers are idle (see InlineIssue). */
-  setInline(inline: InlineIssue | undefined): void {
-    this.inline = inline && inline.share > 0 ? inline : undefined;
-    this.credit = 0;
-    this.creditAt = performance.now();
-  }
-
   answer(input: SigningInput): Promise<PreparedAnswer> | undefined {
     // No live worker: the caller answers in-process.
     if (this.slots.length === 0) return undefined;
-    if (
-      this.inline &&
-      this.inlineBusy === 0 &&
-      this.queue.length === 0 &&
-      this.workersIdle() &&
-      this.takeCredit(this.inline.share)
-    ) {
-      return this.answerInline(this.inline, input);
-    }
-    this.counts.workers++;
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
       this.scheduleFlush();
     });
-  }
-
-  private workersIdle(): boolean {
-    for (const s of this.slots) if (s.inflight > 0) return false;
-    return true;
-  }
-
-  private takeCredit(share: number): boolean {
-    const now = performance.now();
-    this.credit = Math.min(BURST_MS, this.credit + (now - this.creditAt) * share);
-    this.creditAt = now;
-    return this.credit > 0;
-  }
-
-  private answerInline(inline: InlineIssue, input: SigningInput): Promise<PreparedAnswer> {
-    this.counts.inline++;
-    this.inlineBusy++;
-    const t0 = performance.now();
-    const charge = () => {
-      this.inlineBusy--;
-      this.credit -= Math.min(MAX_CHARGE_MS, performance.now() - t0);
-    };
-    const answer = inline.answer(input);
-    answer.then(charge, charge);
-    return answer;
   }
 
   setIssuers(issuers: IssuerConfig[]): void {

@@ -12,7 +12,6 @@ import { LOG_DIR, LOG_KEY_FILE } from '../log/index.js';
 import { CiIssuer, registerOidcRoutes } from '../oidc/index.js';
 import type { Service, ServiceContext } from '../server/index.js';
 import { buildSigningConfig, buildTrustedRoot } from '../trust/index.js';
-import { answerSigningRequest } from './answer.js';
 import { CertificateAuthority } from './authority.js';
 import { type CaConfig, DEFAULT_AUDIENCE, loadCaConfig } from './config.js';
 import { type HierarchySigners, openHierarchy } from './hierarchy.js';
@@ -48,15 +47,7 @@ export interface CaServiceOptions {
    * Workers open the key files themselves, so custom `signers` imply 0.
    */
   issueWorkers?: number;
-  /**
-   * Share of the HTTP thread's time it may spend issuing itself while the workers are idle (pool.ts
-   * InlineIssue; default INLINE_SHARE, 0: always hand requests to the workers).
-   */
-  inlineShare?: number;
 }
-
-/** Measured at 2,000/s offered on 2 cores: see bench/RESULTS.md (ca, session 3). */
-export const INLINE_SHARE = 0.35;
 
 async function fileTime(path: string): Promise<Date | undefined> {
   try {
@@ -174,10 +165,6 @@ export async function createCaService(ctx: ServiceContext, options: CaServiceOpt
       trust = await buildTrustFiles();
       if (workerCount > 0) {
         pool = await IssuePool.start(workerCount, ctx.dataDir, issuers());
-        pool.setInline({
-          answer: (input) => answerSigningRequest(ca, input),
-          share: options.inlineShare ?? INLINE_SHARE,
-        });
         ca.preparer = pool;
       }
     },
@@ -194,11 +181,5 @@ export function caServiceFactory(ctx: ServiceContext): Promise<Service> {
   const workers = process.env.SIGIL_CA_ISSUE_WORKERS;
   if (workers !== undefined && !/^\d{1,2}$/.test(workers))
     throw new Error(`SIGIL_CA_ISSUE_WORKERS must be a small number, got ${JSON.stringify(workers)}`);
-  const share = process.env.SIGIL_CA_INLINE_SHARE;
-  if (share !== undefined && !/^(0|0?\.\d+)$/.test(share))
-    throw new Error(`SIGIL_CA_INLINE_SHARE must be a fraction in [0, 1), got ${JSON.stringify(share)}`);
-  return createCaService(ctx, {
-    ...(workers === undefined ? {} : { issueWorkers: Number(workers) }),
-    ...(share === undefined ? {} : { inlineShare: Number(share) }),
-  });
+  return createCaService(ctx, workers === undefined ? {} : { issueWorkers: Number(workers) });
 }
