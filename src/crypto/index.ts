@@ -1,6 +1,7 @@
 // Public interface of crypto/: keys in the data dir, the Signer interface, hashing and durable file writes.
 import { createHash } from 'node:crypto';
 
+export { type EcdsaSigningKey, ecdsaSigningKey } from './ecdsa-sign.js';
 export { type AtomicWriteOptions, syncDir, writeFileAtomic } from './files.js';
 export {
   generateKey,
@@ -31,4 +32,4 @@ export {
   verifyEcdsaDigest,
   verifyEcdsaDigests,
 } from './ecdsa-digest.js';
-export { type NativeCrypto, nativeCrypto } from './native.js';
+export { type NativeCrypto, type NativeKeyHandle, nativeCrypto } from './native.js';

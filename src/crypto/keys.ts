@@ -10,6 +10,7 @@ import {
   verify,
 } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { ecdsaSigningKey } from './ecdsa-sign.js';
 import { writeFileAtomic } from './files.js';
 
 export type KeyKind = 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519';
@@ -41,9 +42,18 @@ export async function loadOrCreatePrivateKey(path: string, kind: KeyKind): Promi
   return createPrivateKey(await readFile(path, 'utf8'));
 }
 
-/** A Signer over a private key held in this process. */
+/** A Signer over a private key held in this process (ECDSA keys sign through ecdsa-sign.ts). */
 export function localSigner(privateKey: KeyObject): Signer {
   const publicKey = createPublicKey(privateKey);
+  const ecdsa = ecdsaSigningKey(privateKey);
+  if (ecdsa) {
+    return {
+      publicKey,
+      async sign(message) {
+        return ecdsa.sign(message);
+      },
+    };
+  }
   const digest = signatureDigest(publicKey);
   return {
     publicKey,
