@@ -1,7 +1,8 @@
 // Worker thread of the log's pool (validation-pool.ts): receives batches of jobs, validates the proposed entries
 // (JSON text; signature checks included, ECDSA batched) and answers with each entry's canonical body, leaf hash
-// and search terms, or the error that rejects it; signs SET payloads with the key sent along. No state besides
-// the message port.
+// and search terms, or the error that rejects it; signs SET payloads with the keys the pool sent (each once,
+// kept by number).
+import type { KeyObject } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { FormatError } from '../../formats/rekor-entry.js';
 import { leafHash } from '../../merkle/hash.js';
@@ -21,7 +22,11 @@ function errorResult(err: Error): WorkerResult {
   return { error: { type, message: err.message } };
 }
 
+/** Signing keys by the number the pool gave them (sent once each). */
+const keys = new Map<number, KeyObject>();
+
 parentPort?.on('message', (req: WorkerRequest) => {
+  for (const k of req.keys) keys.set(k.id, k.key);
   const results: WorkerResult[] = new Array(req.jobs.length);
   const proposals: Proposal[] = [];
   const at: number[] = [];
@@ -32,7 +37,9 @@ parentPort?.on('message', (req: WorkerRequest) => {
       return;
     }
     try {
-      results[i] = { signature: signWith(req.keys[job.key], job.sign) };
+      const key = keys.get(job.key);
+      if (!key) throw new Error(`no signing key ${job.key} was sent to this worker`);
+      results[i] = { signature: signWith(key, job.sign) };
     } catch (err) {
       results[i] = errorResult(err as Error);
     }
