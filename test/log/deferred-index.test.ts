@@ -114,9 +114,9 @@ describe('deferred lookup index (SQLite)', () => {
     await log.close();
     // Half of a merge's chunks, as if the process died in the middle: the indexed size is not recorded.
     const db = new Database(join(dir, 'log.db'));
+    // Steps: read the 150 entries' keys, insert the identities, insert the terms, record the size.
     const steps = indexMergeSteps(db, 150);
-    expect(steps.length).toBeGreaterThan(1);
-    for (const step of steps.slice(0, -1)) step();
+    for (let i = 0; i < 3; i++) expect(steps.next().done).toBe(false);
     db.close();
     const partial = indexTables(dir);
     expect(partial.indexed).toBe(0);

@@ -141,65 +141,94 @@ const splitKeys = (blob: Buffer | null): Buffer[] => {
   return out;
 };
 
+/** One lookup-index row to merge: an identity's 8-byte key or a term's 16-byte key, and the entry's index. */
+interface KeyRow<K> {
+  k: K;
+  idx: number;
+}
+
+const byIdentityKey = (a: KeyRow<bigint>, b: KeyRow<bigint>) =>
+  a.k < b.k ? -1 : a.k > b.k ? 1 : a.idx - b.idx;
+const byTermKey = (a: KeyRow<Buffer>, b: KeyRow<Buffer>) => Buffer.compare(a.k, b.k) || a.idx - b.idx;
+
 /**
- * The steps of merging the index rows of entries [indexed.size, upTo) into the index tables: the keys sorted, then
- * inserted a chunk per transaction, so that each chunk touches only the B-tree pages of its key range and the
- * writer can commit batches between chunks. The last step records the new indexed size. Chunks are not fsynced
- * on their own (the next batch commit's fsync covers the WAL before it), and they are idempotent: a merge cut
- * short by a crash is simply done again.
+ * Merges the index rows of entries [indexed.size, upTo) into the index tables, one bounded step per call of the
+ * generator's next() (the writer runs one per turn of its event loop and commits batches in between, so no step
+ * holds a commit up for long): first the entries' keys are read MERGE_CHUNK_KEYS rows at a time into 256 buckets
+ * by their first byte; then each run of consecutive buckets holding about MERGE_CHUNK_KEYS keys is sorted and
+ * inserted in one transaction, so that it touches only its key range's B-tree pages. The last step records the
+ * new indexed size. The transactions are not fsynced on their own (the next batch commit's fsync covers the WAL
+ * before it), and they are idempotent: a merge cut short by a crash is simply done again.
  */
-export function indexMergeSteps(db: Database.Database, upTo: number): (() => void)[] {
+export function* indexMergeSteps(db: Database.Database, upTo: number): Generator<void, void, void> {
   const from = db.prepare<[], { size: number }>('SELECT size FROM indexed WHERE id = 0').get()?.size ?? 0;
-  if (upTo <= from) return [];
-  const ids: { k: bigint; idx: number }[] = [];
-  const terms: { k: Buffer; idx: number }[] = [];
-  const rows = db
-    .prepare<[number, number], { idx: number; identity: Buffer; terms: Buffer | null }>(
-      'SELECT idx, identity, terms FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx',
-    )
-    .all(from, upTo);
-  for (const r of rows) {
-    ids.push({ k: key8(r.identity), idx: r.idx });
-    for (const k of splitKeys(r.terms)) terms.push({ k, idx: r.idx });
+  if (upTo <= from) return;
+  const readRows = db.prepare<[number, number], { idx: number; identity: Buffer; terms: Buffer | null }>(
+    'SELECT idx, identity, terms FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx',
+  );
+  const ids: KeyRow<bigint>[][] = Array.from({ length: 256 }, () => []);
+  const terms: KeyRow<Buffer>[][] = Array.from({ length: 256 }, () => []);
+  for (let at = from; at < upTo; at += MERGE_CHUNK_KEYS) {
+    for (const r of readRows.all(at, Math.min(upTo, at + MERGE_CHUNK_KEYS))) {
+      const k = key8(r.identity);
+      ids[Number(BigInt.asUintN(64, k) >> 56n)].push({ k, idx: r.idx });
+      for (const t of splitKeys(r.terms)) terms[t[0]].push({ k: t, idx: r.idx });
+    }
+    yield;
   }
-  ids.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.idx - b.idx));
-  terms.sort((a, b) => Buffer.compare(a.k, b.k) || a.idx - b.idx);
-  const insertIdentity = db.prepare('INSERT OR IGNORE INTO identities (k, idx) VALUES (?, ?)');
-  const insertTerm = db.prepare('INSERT OR IGNORE INTO terms (k, idx) VALUES (?, ?)');
-  const setIndexed = db.prepare('UPDATE indexed SET size = ? WHERE id = 0');
-  const chunks: (() => void)[] = [];
-  for (let at = 0; at < ids.length; at += MERGE_CHUNK_KEYS) {
-    const part = ids.slice(at, at + MERGE_CHUNK_KEYS);
-    chunks.push(() => {
-      for (const r of part) insertIdentity.run(r.k, r.idx);
-    });
-  }
-  for (let at = 0; at < terms.length; at += MERGE_CHUNK_KEYS) {
-    const part = terms.slice(at, at + MERGE_CHUNK_KEYS);
-    chunks.push(() => {
-      for (const r of part) insertTerm.run(r.k, r.idx);
-    });
-  }
-  chunks.push(() => setIndexed.run(upTo));
-  const unsynced = db.transaction((chunk: () => void) => chunk());
-  return chunks.map((chunk) => () => {
+  const unsynced = db.transaction((insert: () => void) => insert());
+  const inTransaction = (insert: () => void) => {
     db.pragma('synchronous = NORMAL');
     try {
-      unsynced.immediate(chunk);
+      unsynced.immediate(insert);
     } finally {
       db.pragma('synchronous = FULL');
     }
-  });
+  };
+  const insertIdentity = db.prepare('INSERT OR IGNORE INTO identities (k, idx) VALUES (?, ?)');
+  const insertTerm = db.prepare('INSERT OR IGNORE INTO terms (k, idx) VALUES (?, ?)');
+  yield* insertRuns(ids, byIdentityKey, (rows) =>
+    inTransaction(() => {
+      for (const r of rows) insertIdentity.run(r.k, r.idx);
+    }),
+  );
+  yield* insertRuns(terms, byTermKey, (rows) =>
+    inTransaction(() => {
+      for (const r of rows) insertTerm.run(r.k, r.idx);
+    }),
+  );
+  const setIndexed = db.prepare('UPDATE indexed SET size = ? WHERE id = 0');
+  inTransaction(() => setIndexed.run(upTo));
+}
+
+/** Inserts the buckets' rows a run of consecutive buckets (about MERGE_CHUNK_KEYS rows) at a time, sorted. */
+function* insertRuns<K>(
+  buckets: KeyRow<K>[][],
+  order: (a: KeyRow<K>, b: KeyRow<K>) => number,
+  insert: (rows: KeyRow<K>[]) => void,
+): Generator<void, void, void> {
+  let run: KeyRow<K>[] = [];
+  for (let b = 0; b < buckets.length; b++) {
+    for (const r of buckets[b]) run.push(r);
+    buckets[b] = [];
+    if (run.length >= MERGE_CHUNK_KEYS || (b === buckets.length - 1 && run.length > 0)) {
+      insert(run.sort(order));
+      run = [];
+      yield;
+    }
+  }
 }
 
 /** Runs merge steps one per turn of the event loop (so that commits and reads go on between them). */
-export function runSteps(steps: (() => void)[], done: (err?: Error) => void, aborted = () => false): void {
+export function runSteps(
+  steps: Iterator<void, void, void>,
+  done: (err?: Error) => void,
+  aborted = () => false,
+): void {
   const next = () => {
     if (aborted()) return done(new Error('index merge stopped: the storage is closing'));
-    const step = steps.shift();
-    if (!step) return done();
     try {
-      step();
+      if (steps.next().done) return done();
     } catch (err) {
       return done(err as Error);
     }
