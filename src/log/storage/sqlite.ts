@@ -185,20 +185,32 @@ export function* indexMergeSteps(db: Database.Database, upTo: number): Generator
       db.pragma('synchronous = FULL');
     }
   };
-  const insertIdentity = db.prepare('INSERT OR IGNORE INTO identities (k, idx) VALUES (?, ?)');
-  const insertTerm = db.prepare('INSERT OR IGNORE INTO terms (k, idx) VALUES (?, ?)');
-  yield* insertRuns(ids, byIdentityKey, (rows) =>
-    inTransaction(() => {
-      for (const r of rows) insertIdentity.run(r.k, r.idx);
-    }),
-  );
-  yield* insertRuns(terms, byTermKey, (rows) =>
-    inTransaction(() => {
-      for (const r of rows) insertTerm.run(r.k, r.idx);
-    }),
-  );
+  const insertIdentities = rowsInserter(db, 'identities');
+  const insertTerms = rowsInserter(db, 'terms');
+  yield* insertRuns(ids, byIdentityKey, (rows) => inTransaction(() => insertIdentities(rows)));
+  yield* insertRuns(terms, byTermKey, (rows) => inTransaction(() => insertTerms(rows)));
   const setIndexed = db.prepare('UPDATE indexed SET size = ? WHERE id = 0');
   inTransaction(() => setIndexed.run(upTo));
+}
+
+/** Rows per multi-row INSERT: one statement call per 256 rows costs far less than 256 calls. */
+const ROWS_PER_INSERT = 256;
+
+/** Inserts (k, idx) rows into an index table, ROWS_PER_INSERT per statement, ignoring rows already there. */
+function rowsInserter<K>(db: Database.Database, table: 'identities' | 'terms'): (rows: KeyRow<K>[]) => void {
+  const sql = (n: number) =>
+    `INSERT OR IGNORE INTO ${table} (k, idx) VALUES ${Array.from({ length: n }, () => '(?, ?)').join(', ')}`;
+  const many = db.prepare(sql(ROWS_PER_INSERT));
+  const one = db.prepare(sql(1));
+  return (rows) => {
+    let at = 0;
+    for (; at + ROWS_PER_INSERT <= rows.length; at += ROWS_PER_INSERT) {
+      const params: unknown[] = [];
+      for (let i = at; i < at + ROWS_PER_INSERT; i++) params.push(rows[i].k, rows[i].idx);
+      many.run(params);
+    }
+    for (; at < rows.length; at++) one.run(rows[at].k, rows[at].idx);
+  };
 }
 
 /** Inserts the buckets' rows a run of consecutive buckets (about MERGE_CHUNK_KEYS rows) at a time, sorted. */
