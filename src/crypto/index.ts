@@ -12,6 +12,7 @@ export {
   publicKeyPem,
   type Signer,
   signatureDigest,
+  signFunction,
   spkiDer,
   verifySignature,
 } from './keys.js';

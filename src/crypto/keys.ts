@@ -42,23 +42,25 @@ export async function loadOrCreatePrivateKey(path: string, kind: KeyKind): Promi
   return createPrivateKey(await readFile(path, 'utf8'));
 }
 
-/** A Signer over a private key held in this process (ECDSA keys sign through ecdsa-sign.ts). */
-export function localSigner(privateKey: KeyObject): Signer {
-  const publicKey = createPublicKey(privateKey);
+/**
+ * Signs synchronously with a private key held in this process: ECDSA P-256/P-384 keys through ecdsa-sign.ts (the
+ * native addon when it is built), other keys with node:crypto. Made once per key; used where a signature must not
+ * wait for a promise (worker threads signing in a loop) and by localSigner.
+ */
+export function signFunction(privateKey: KeyObject): (message: Uint8Array) => Buffer {
   const ecdsa = ecdsaSigningKey(privateKey);
-  if (ecdsa) {
-    return {
-      publicKey,
-      async sign(message) {
-        return ecdsa.sign(message);
-      },
-    };
-  }
-  const digest = signatureDigest(publicKey);
+  if (ecdsa) return (message) => ecdsa.sign(message);
+  const digest = signatureDigest(privateKey);
+  return (message) => sign(digest, message, privateKey);
+}
+
+/** A Signer over a private key held in this process. */
+export function localSigner(privateKey: KeyObject): Signer {
+  const signWith = signFunction(privateKey);
   return {
-    publicKey,
+    publicKey: createPublicKey(privateKey),
     async sign(message) {
-      return sign(digest, message, privateKey);
+      return signWith(message);
     },
   };
 }

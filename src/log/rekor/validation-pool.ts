@@ -6,10 +6,10 @@
 // an answer never waits behind a burst of proposals.
 // The pool is process-wide, shared by every log in the process, and its idle workers do not keep the process
 // alive. Design note: docs/design/log-batching.md.
-import { type KeyObject, sign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { ecdsaSigningKey, signatureDigest } from '../../crypto/index.js';
+import { signFunction } from '../../crypto/index.js';
 import { FormatError } from '../../formats/rekor-entry.js';
 import { leafHash } from '../../merkle/hash.js';
 import { startWorker } from '../workers.js';
@@ -73,15 +73,11 @@ export interface EntryValidator {
 
 const signers = new WeakMap<KeyObject, (message: Uint8Array) => Buffer>();
 
-/**
- * Signs as crypto/keys.ts localSigner does (ECDSA through the native addon when it is built: ~28 µs per SET
- * instead of ~35); used in the workers and inline. The signer is prepared once per key object.
- */
+/** Signs as crypto's localSigner does (natively for ECDSA when the addon is built), the signer made once per key. */
 export function signWith(key: KeyObject, message: Uint8Array | string): Buffer {
   let signer = signers.get(key);
   if (!signer) {
-    const ecdsa = ecdsaSigningKey(key);
-    signer = ecdsa ? (m) => ecdsa.sign(m) : (m) => sign(signatureDigest(key), m, key);
+    signer = signFunction(key);
     signers.set(key, signer);
   }
   return signer(typeof message === 'string' ? Buffer.from(message, 'utf8') : message);
