@@ -6,13 +6,27 @@ import { decodeBatch, encodeBatch, type WireBatch } from '../../src/log/storage/
 
 const batch = (): WireBatch => ({
   entries: [
-    { index: 41, timestamp: 1_764_000_000_123, data: randomBytes(700), identity: randomBytes(32) },
-    { index: 42, timestamp: 1_764_000_000_123, data: Buffer.alloc(0), identity: randomBytes(8) },
-    { index: 2 ** 40 + 7, timestamp: 1, data: Buffer.from('{"é":"✓"}'), identity: randomBytes(32) },
-  ],
-  terms: [
-    { key: randomBytes(16), index: 41 },
-    { key: Buffer.alloc(0), index: 42 },
+    {
+      index: 41,
+      timestamp: 1_764_000_000_123,
+      data: randomBytes(700),
+      identity: randomBytes(32),
+      termKeys: randomBytes(48),
+    },
+    {
+      index: 42,
+      timestamp: 1_764_000_000_123,
+      data: Buffer.alloc(0),
+      identity: randomBytes(8),
+      termKeys: Buffer.alloc(0),
+    },
+    {
+      index: 2 ** 40 + 7,
+      timestamp: 1,
+      data: Buffer.from('{"é":"✓"}'),
+      identity: randomBytes(32),
+      termKeys: randomBytes(16),
+    },
   ],
   tiles: [
     { level: 0, index: 0, data: randomBytes(32 * 256) },
@@ -30,7 +44,7 @@ describe('batch wire format', () => {
   it('round-trips every field', () => {
     const b = batch();
     expect(decodeBatch(encodeBatch(b))).toEqual(b);
-    const empty: WireBatch = { entries: [], terms: [], tiles: [], head: { ...b.head, checkpoint: '' } };
+    const empty: WireBatch = { entries: [], tiles: [], head: { ...b.head, checkpoint: '' } };
     expect(decodeBatch(encodeBatch(empty))).toEqual(empty);
   });
 

@@ -2,23 +2,22 @@
 // one ArrayBuffer costs nothing per entry, where a structured clone of the batch object copies and rebuilds every
 // entry's buffers (and, for a view into node's buffer pool, the whole 8 KiB slab it sits in). Layout, all
 // big-endian, lengths as uint32 and indices/timestamps as float64 (exact for safe integers):
-//   counts (entries, terms, tiles) | head: size, timestamp, root (32), checkpoint (len + UTF-8)
-//   entries: index, timestamp, data (len + bytes), identity (len + bytes)
-//   terms: key (len + bytes), index | tiles: level, index, data (len + bytes)
-// Terms travel as their lookup keys (sqlite.ts `termKey`), computed once on the main thread, which needs them too.
-import type { BatchWrite } from './types.js';
+//   counts (entries, tiles) | head: size, timestamp, root (32), checkpoint (len + UTF-8)
+//   entries: index, timestamp, data (len + bytes), identity (len + bytes), term keys (len + bytes)
+//   tiles: level, index, data (len + bytes)
+// Each entry carries its search terms as their lookup keys (sqlite.ts `termKey`), concatenated, as its row stores
+// them; they are computed and grouped once, on the main thread, which needs them too.
+import type { BatchWrite, StoredEntry } from './types.js';
 
-/** A batch as the SQLite writer takes it: the terms replaced by their lookup keys. */
-export interface WireBatch extends Omit<BatchWrite, 'terms'> {
-  terms: { key: Uint8Array; index: number }[];
+/** A batch as the SQLite writer takes it: each entry with its term keys, concatenated. */
+export interface WireBatch extends Omit<BatchWrite, 'terms' | 'entries'> {
+  entries: (StoredEntry & { termKeys: Uint8Array })[];
 }
 
 export function encodeBatch(b: WireBatch): ArrayBuffer {
   const checkpoint = Buffer.from(b.head.checkpoint, 'utf8');
-  const terms = b.terms.map((t) => t.key);
-  let size = 12 + 16 + 32 + 4 + checkpoint.length;
-  for (const e of b.entries) size += 16 + 8 + e.data.length + e.identity.length;
-  for (const t of terms) size += 4 + t.length + 8;
+  let size = 8 + 16 + 32 + 4 + checkpoint.length;
+  for (const e of b.entries) size += 16 + 12 + e.data.length + e.identity.length + e.termKeys.length;
   for (const t of b.tiles) size += 4 + 8 + 4 + t.data.length;
   const out = Buffer.allocUnsafeSlow(size);
   let at = 0;
@@ -34,7 +33,6 @@ export function encodeBatch(b: WireBatch): ArrayBuffer {
     at += v.length;
   };
   u32(b.entries.length);
-  u32(b.terms.length);
   u32(b.tiles.length);
   f64(b.head.size);
   f64(b.head.timestamp);
@@ -47,11 +45,8 @@ export function encodeBatch(b: WireBatch): ArrayBuffer {
     f64(e.timestamp);
     bytes(e.data);
     bytes(e.identity);
+    bytes(e.termKeys);
   }
-  b.terms.forEach((t, i) => {
-    bytes(terms[i]);
-    f64(t.index);
-  });
   for (const t of b.tiles) {
     u32(t.level);
     f64(t.index);
@@ -81,7 +76,7 @@ export function decodeBatch(buffer: ArrayBuffer): WireBatch {
     at += n;
     return v;
   };
-  const [nEntries, nTerms, nTiles] = [u32(), u32(), u32()];
+  const [nEntries, nTiles] = [u32(), u32()];
   const size = f64();
   const timestamp = f64();
   const root = src.subarray(at, at + 32);
@@ -91,12 +86,7 @@ export function decodeBatch(buffer: ArrayBuffer): WireBatch {
   for (let i = 0; i < nEntries; i++) {
     const index = f64();
     const ts = f64();
-    entries.push({ index, timestamp: ts, data: bytes(), identity: bytes() });
-  }
-  const terms: WireBatch['terms'] = [];
-  for (let i = 0; i < nTerms; i++) {
-    const key = bytes();
-    terms.push({ key, index: f64() });
+    entries.push({ index, timestamp: ts, data: bytes(), identity: bytes(), termKeys: bytes() });
   }
   const tiles: WireBatch['tiles'] = [];
   for (let i = 0; i < nTiles; i++) {
@@ -105,5 +95,5 @@ export function decodeBatch(buffer: ArrayBuffer): WireBatch {
     tiles.push({ level, index, data: bytes() });
   }
   if (at !== src.length) throw new Error('batch encoding has trailing bytes');
-  return { entries, terms, tiles, head };
+  return { entries, tiles, head };
 }

@@ -113,26 +113,14 @@ export function batchWriter(db: Database.Database): (batch: WireBatch) => void {
     if (stored !== start) {
       throw new Error(`batch extends a tree of ${start} entries but the stored tree has ${stored}`);
     }
-    const keys = termKeysByEntry(batch);
     for (const e of batch.entries) {
-      q.insertEntry.run(e.index, e.timestamp, e.data, e.identity, keys.get(e.index) ?? null);
+      q.insertEntry.run(e.index, e.timestamp, e.data, e.identity, e.termKeys.length > 0 ? e.termKeys : null);
     }
     for (const t of batch.tiles) q.putTile.run(t.level, t.index, t.data);
     const h = batch.head;
     q.setHead.run(h.size, h.root, h.timestamp, h.checkpoint);
   });
   return (batch) => commit.immediate(batch);
-}
-
-/** Each entry's term keys, concatenated (16 bytes each), as stored in its row. */
-function termKeysByEntry(batch: WireBatch): Map<number, Buffer> {
-  const lists = new Map<number, Uint8Array[]>();
-  for (const t of batch.terms) {
-    const list = lists.get(t.index);
-    if (list) list.push(t.key);
-    else lists.set(t.index, [t.key]);
-  }
-  return new Map([...lists].map(([index, ks]) => [index, Buffer.concat(ks)]));
 }
 
 const splitKeys = (blob: Buffer | null): Buffer[] => {
@@ -357,16 +345,17 @@ export function openSqliteStorage(
       return r && { size: r.size, root: r.root, timestamp: r.ts, checkpoint: r.checkpoint };
     },
     async commit(batch) {
-      const terms = batch.terms.map((t) => ({ key: termKey(t.term), index: t.index }));
-      await writer.commit({ entries: batch.entries, terms, tiles: batch.tiles, head: batch.head });
-      // Committed: findable from now on, through memory until the next merge.
-      const byEntry = new Map<number, Uint8Array[]>();
-      for (const t of terms) {
-        const list = byEntry.get(t.index);
-        if (list) list.push(t.key);
-        else byEntry.set(t.index, [t.key]);
+      // Each entry's term keys, made and grouped once: the row stores them, and memory holds them until a merge.
+      const keys = new Map<number, Buffer[]>();
+      for (const t of batch.terms) {
+        const list = keys.get(t.index);
+        if (list) list.push(termKey(t.term));
+        else keys.set(t.index, [termKey(t.term)]);
       }
-      for (const e of batch.entries) pending.add(e.index, e.identity, byEntry.get(e.index) ?? []);
+      const entries = batch.entries.map((e) => ({ ...e, termKeys: Buffer.concat(keys.get(e.index) ?? []) }));
+      await writer.commit({ entries, tiles: batch.tiles, head: batch.head });
+      // Committed: findable from now on, through memory until the next merge.
+      for (const e of batch.entries) pending.add(e.index, e.identity, keys.get(e.index) ?? []);
       maybeMerge();
     },
     async readTiles(keys: TileKey[]) {
