@@ -9,16 +9,16 @@
 //     latency of every request scheduled during it instead of being hidden by the generator waiting. This is
 //     the phase the target (rate sustained with a p99 bound) is judged on.
 // Both are preceded by SIGIL_BENCH_WARMUP seconds (default 10) of closed-loop warm-up, and the open phase by
-// SIGIL_BENCH_OPEN_SETTLE seconds (default 2) of unmeasured load at its rate. Requests are
-// pre-serialised and responses parsed minimally (raw sockets, no node:http) so the generator spends little of
-// the shared CPU; each response is still checked for status 200 and a 3-certificate chain.
+// SIGIL_BENCH_OPEN_SETTLE seconds (default 2) of unmeasured load at its rate. The drivers are
+// bench/lib/http-load.ts (pre-serialised requests, raw sockets); each response is checked for status 200 and a
+// 3-certificate chain.
 //   node --import tsx bench/ca/load.ts <url> [seconds=10] [concurrency=32, 0: no closed phase] [rate=2000, 0: no open phase]
 // Before each measured phase it prints `measuring <phase>` on a line of its own, so run.ts can sample the
 // server's CPU at the phase's boundaries.
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { type Answer, closedLoop, type Load, openLoop, type Run } from '../lib/http-load.js';
 import { percentile } from '../lib/stats.js';
 
 const [base, durationArg = '10', concurrencyArg = '32', rateArg = '2000'] = process.argv.slice(2);
@@ -97,166 +97,15 @@ async function prepareRequests(): Promise<Buffer[]> {
   return out;
 }
 
-const CRLFCRLF = Buffer.from('\r\n\r\n');
 const CHAIN_MARK = Buffer.from('BEGIN CERTIFICATE');
 
-/** One keep-alive connection carrying one request at a time; `done` gets whether the answer was a good chain. */
-class Conn {
-  readonly socket: Socket;
-  readonly ready: Promise<void>;
-  #buf: Buffer = Buffer.alloc(0);
-  #done: ((ok: boolean, closed: boolean) => void) | undefined;
-
-  constructor(onClose?: () => void) {
-    this.socket = connect(Number(url.port), url.hostname);
-    this.socket.setNoDelay(true);
-    this.ready = new Promise((resolve, reject) => {
-      this.socket.once('connect', () => resolve());
-      this.socket.once('error', reject);
-    });
-    this.socket.on('error', () => {});
-    this.socket.on('data', (d: Buffer) => this.#onData(d));
-    this.socket.on('close', () => {
-      const done = this.#done;
-      this.#done = undefined;
-      done?.(false, true);
-      onClose?.();
-    });
-  }
-
-  send(req: Buffer, done: (ok: boolean, closed: boolean) => void): void {
-    this.#done = done;
-    this.socket.write(req);
-  }
-
-  #onData(chunk: Buffer): void {
-    this.#buf = this.#buf.length ? Buffer.concat([this.#buf, chunk]) : chunk;
-    const headerEnd = this.#buf.indexOf(CRLFCRLF);
-    if (headerEnd < 0) return;
-    const head = this.#buf.toString('latin1', 0, headerEnd);
-    const len = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 'NaN');
-    if (this.#buf.length < headerEnd + 4 + len) return;
-    const body = this.#buf.subarray(headerEnd + 4, headerEnd + 4 + len);
-    this.#buf = Buffer.alloc(0);
-    let certs = 0;
-    for (let i = body.indexOf(CHAIN_MARK); i >= 0; i = body.indexOf(CHAIN_MARK, i + 1)) certs++;
-    const ok = head.startsWith('HTTP/1.1 200') && certs === 3;
-    if (!ok) process.stderr.write(`error: ${head.split('\r\n')[0]} ${body.subarray(0, 200)}\n`);
-    const done = this.#done;
-    this.#done = undefined;
-    done?.(ok, false);
-  }
-}
-
-interface Run {
-  latencies: number[];
-  errors: number;
-  elapsed: number;
-}
-
-/** `concurrency` connections, each sending its next request as soon as the previous one is answered. */
-async function closedLoop(requests: Buffer[], ms: number, concurrency: number): Promise<Run> {
-  const conns = Array.from({ length: concurrency }, () => new Conn());
-  await Promise.all(conns.map((c) => c.ready));
-  const latencies: number[] = [];
-  let errors = 0;
-  let next = 0;
-  const start = performance.now();
-  const deadline = start + ms;
-  await Promise.all(
-    conns.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          const go = () => {
-            if (performance.now() >= deadline) return resolve();
-            const t0 = performance.now();
-            c.send(requests[next++ % requests.length], (ok, closed) => {
-              if (ok) latencies.push(performance.now() - t0);
-              else errors++;
-              if (closed) return resolve();
-              go();
-            });
-          };
-          go();
-        }),
-    ),
-  );
-  const elapsed = (performance.now() - start) / 1000;
-  for (const c of conns) c.socket.destroy();
-  return { latencies, errors, elapsed };
-}
-
-/**
- * RATE requests a second on a fixed schedule, each on an idle connection (a new one when none is idle, up to
- * MAX_CONNECTIONS); latency counts from the scheduled time, so queueing anywhere (generator, kernel, server) is
- * included. The phase ends when every scheduled request is answered.
- */
-async function openLoop(requests: Buffer[], ms: number, settleMs: number, begin: () => void): Promise<Run> {
-  const idle: Conn[] = [];
-  let open = 0;
-  const opened = () => {
-    open++;
-    return new Conn(() => open--);
-  };
-  for (let i = 0; i < PREOPEN; i++) idle.push(opened());
-  await Promise.all(idle.map((c) => c.ready));
-  const total = Math.floor((RATE * (settleMs + ms)) / 1000);
-  const queue: number[] = [];
-  const latencies: number[] = [];
-  let errors = 0;
-  let finished = 0;
-  let sent = 0;
-  let next = 0;
-  let allDone: () => void = () => {};
-  const done = new Promise<void>((resolve) => {
-    allDone = resolve;
-  });
-  const dispatch = () => {
-    while (queue.length > 0) {
-      let c = idle.pop();
-      if (!c) {
-        if (open >= MAX_CONNECTIONS) return;
-        c = opened();
-      }
-      const conn = c;
-      const scheduled = queue.shift() as number;
-      conn.send(requests[next++ % requests.length], (ok, closed) => {
-        const counted = scheduled >= measureFrom;
-        if (ok && counted) {
-          latencies.push(performance.now() - scheduled);
-          trace?.push(
-            `${(scheduled - measureFrom).toFixed(2)} ${(performance.now() - scheduled).toFixed(2)}`,
-          );
-        } else if (!ok && counted) errors++;
-        if (!closed) idle.push(conn);
-        if (++finished === total) allDone();
-        else dispatch();
-      });
-    }
-  };
-  const start = performance.now();
-  // Requests scheduled in the first settleMs are sent but not counted (see main).
-  const measureFrom = start + settleMs;
-  setTimeout(begin, settleMs);
-  const trace = TRACE ? ([] as string[]) : undefined;
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const now = performance.now();
-      while (sent < total && start + (sent * 1000) / RATE <= now) {
-        queue.push(start + (sent * 1000) / RATE);
-        sent++;
-      }
-      dispatch();
-      if (sent < total) setTimeout(tick, 1);
-      else resolve();
-    };
-    tick();
-  });
-  await done;
-  const elapsed = (performance.now() - measureFrom) / 1000;
-  for (const c of idle) c.socket.destroy();
-  if (TRACE && trace) writeFileSync(TRACE, `${trace.join('\n')}\n`);
-  return { latencies, errors, elapsed };
+/** A good answer: 200 with a 3-certificate chain; anything else is reported on stderr. */
+function goodChain({ head, body }: Answer): boolean {
+  let certs = 0;
+  for (let i = body.indexOf(CHAIN_MARK); i >= 0; i = body.indexOf(CHAIN_MARK, i + 1)) certs++;
+  const ok = head.startsWith('HTTP/1.1 200') && certs === 3;
+  if (!ok) process.stderr.write(`error: ${head.split('\r\n')[0]} ${body.subarray(0, 200)}\n`);
+  return ok;
 }
 
 function summary(phase: string, run: Run, cpu: NodeJS.CpuUsage) {
@@ -290,21 +139,35 @@ async function measured(phase: string, fn: (begin: () => void) => Promise<Run>):
 }
 
 async function main() {
-  const requests = await prepareRequests();
+  const load: Load = { target: url, requests: await prepareRequests(), cycle: true, ok: goodChain };
   // Warm up under full load first: the server's JIT compiles its hot paths on every thread (four isolates) in
   // the first seconds, which on a busy 2-core machine takes ~10 s of load (V8's compiler threads are busy until
   // then, --trace-opt shows it settling); steady state is what is measured.
-  await closedLoop(requests, WARMUP_MS, CONCURRENCY || 32);
+  await closedLoop(load, WARMUP_MS, CONCURRENCY || 32);
   if (CONCURRENCY > 0)
     await measured('closed', (begin) => {
       begin();
-      return closedLoop(requests, DURATION_MS, CONCURRENCY);
+      return closedLoop(load, DURATION_MS, CONCURRENCY);
     });
   // The open phase first runs OPEN_SETTLE_MS at its rate unmeasured: after the closed phase at saturation the
   // CT tree merger is behind and catches up in one large batch, and new connections are being opened; a server
   // that has been taking 2,000/s for a while is in neither state. The trace showed medians of 20-50 ms for the
   // first ~0.5 s after the switch, then steady state.
-  if (RATE > 0) await measured('open', (begin) => openLoop(requests, DURATION_MS, OPEN_SETTLE_MS, begin));
+  if (RATE > 0) {
+    const trace = TRACE ? ([] as string[]) : undefined;
+    await measured('open', (begin) =>
+      openLoop(load, {
+        ms: DURATION_MS,
+        rate: RATE,
+        settleMs: OPEN_SETTLE_MS,
+        begin,
+        preopen: PREOPEN,
+        maxConnections: MAX_CONNECTIONS,
+        trace,
+      }),
+    );
+    if (TRACE && trace) writeFileSync(TRACE, `${trace.join('\n')}\n`);
+  }
   agent.destroy();
 }
 
