@@ -73,3 +73,10 @@ export function threadCpu(pid: number): Map<string, number> {
   }
   return out;
 }
+
+/** The machine's CPU time, idle and total (jiffies over all cores, from /proc/stat), for the idle share of a phase. */
+export function machineCpu(): { idle: number; total: number } {
+  const line = readFileSync('/proc/stat', 'latin1').split('\n')[0];
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  return { idle: ticks[3] + ticks[4], total: ticks.reduce((a, b) => a + b, 0) };
+}

@@ -16,7 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadOrCreatePrivateKey, localSigner } from '../../src/crypto/index.js';
 import { LOG_DIR, LOG_KEY_FILE, openRekorLog } from '../../src/log/index.js';
-import { cpuSeconds, serve, stop, threadCpu } from '../lib/server-process.js';
+import { cpuSeconds, machineCpu, serve, stop, threadCpu } from '../lib/server-process.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
@@ -50,12 +50,15 @@ async function loadgen(
   let cpu0 = cpuSeconds(pid);
   let main0 = cpuSeconds(pid, pid);
   let threads0 = threadCpu(pid);
+  let machine0 = machineCpu();
   const r = await runLoadgen(url, mode, arg, () => {
+    machine0 = machineCpu();
     cpu0 = cpuSeconds(pid);
     main0 = cpuSeconds(pid, pid);
     threads0 = threadCpu(pid);
   });
   const serverCpu = cpuSeconds(pid) - cpu0;
+  const machine = machineCpu();
   const mainCpu = cpuSeconds(pid, pid) - main0;
   const perEntry = (s: number) => Math.round((s * 1e6) / Math.max(1, Number(r.acked)));
   // Threads that used at least 5 µs per entry, busiest first (main thread, log workers, SQLite writer, libuv).
@@ -73,6 +76,10 @@ async function loadgen(
     serverThreadsUsPerEntry: threads,
     serverCpuCores: Number((serverCpu / Number(r.seconds)).toFixed(2)),
     loadavg1m: Number(loadavg()[0].toFixed(1)),
+    // Idle CPU left on the whole machine: where it is high at saturation, a stage waits on another, not on CPU.
+    machineIdlePct: Math.round(
+      (100 * (machine.idle - machine0.idle)) / Math.max(1, machine.total - machine0.total),
+    ),
   };
 }
 

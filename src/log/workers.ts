@@ -3,12 +3,15 @@
 // tsx's loader (a dev dependency), registered inside the worker before the module is imported.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { type Transferable, Worker } from 'node:worker_threads';
 
-/** `js` is the URL of the worker module's compiled .js file (new URL('./x.js', import.meta.url)). */
-export function startWorker(js: URL, workerData?: unknown): Worker {
-  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData });
+/**
+ * `js` is the URL of the worker module's compiled .js file (new URL('./x.js', import.meta.url)); `transferList`
+ * names what in `workerData` is moved rather than copied (a MessagePort).
+ */
+export function startWorker(js: URL, workerData?: unknown, transferList?: Transferable[]): Worker {
+  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData, transferList });
   const ts = js.href.replace(/\.js$/, '.ts');
   const boot = `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(ts)}); });`;
-  return new Worker(boot, { eval: true, workerData });
+  return new Worker(boot, { eval: true, workerData, transferList });
 }

@@ -106,4 +106,30 @@ describe('validation pool', () => {
       }),
     ).rejects.toThrow(/not the private key of the log signer/);
   });
+
+  it('signs a SET ahead of the validations already queued in its worker', async () => {
+    const key = generateKey('ecdsa-p256');
+    const signer = newKey();
+    // A pool of its own (one worker), so no other test's jobs share its queue.
+    const pool = entryValidator(1);
+    const order: string[] = [];
+    const validations = Array.from({ length: 64 }, (_, i) =>
+      pool
+        .validate({ text: JSON.stringify(hashedRekord(Buffer.from(`queued ${i}`), signer)) })
+        .then(() => order.push(`validation ${i}`)),
+    );
+    // Let the pool send those before the signature is asked for.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    const signed = pool.sign(key, 'set payload').then((sig) => {
+      order.push('sign');
+      return sig;
+    });
+    await Promise.all(validations);
+    expect(verifySignature(createPublicKey(key), Buffer.from('set payload'), await signed)).toBe(true);
+    // Validations go to the worker 16 to a message and are answered per message; the signature is taken between
+    // two small groups of validations, so at most the message being worked on is answered before it.
+    expect(order.indexOf('sign')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('sign')).toBeLessThan(32);
+  });
 });
