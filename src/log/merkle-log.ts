@@ -14,8 +14,9 @@ import {
   consistencyRanges,
   EMPTY_ROOT,
   hashFromSubtrees,
-  inclusionRanges,
+  inclusionPath,
   type LeafRange,
+  nodeRange,
   rangeSubtrees,
   type SubtreeNode,
 } from '../merkle/index.js';
@@ -546,7 +547,24 @@ class Log implements MerkleLog {
 
   async inclusionProof(index: number, size = this.#head.size): Promise<Buffer[]> {
     this.#checkSize(size);
-    return this.#rangeHashes(inclusionRanges(index, size));
+    // Most of a path is complete subtrees, read straight out of cached tiles; what is not cached, and the one
+    // ragged range at the right edge (shared by a batch's proofs, so memoised), goes through #rangeHashes.
+    const path = inclusionPath(index, size);
+    const out: Buffer[] = new Array(path.length);
+    const missing: number[] = [];
+    for (let i = 0; i < path.length; i++) {
+      const p = path[i];
+      const h = 'level' in p ? this.#tiles.node(p.level, p.index) : undefined;
+      if (h) out[i] = h;
+      else missing.push(i);
+    }
+    if (missing.length > 0) {
+      const hashes = await this.#rangeHashes(missing.map((i) => nodeRange(path[i])));
+      missing.forEach((at, k) => {
+        out[at] = hashes[k];
+      });
+    }
+    return out;
   }
 
   async consistencyProof(first: number, second = this.#head.size): Promise<Buffer[]> {

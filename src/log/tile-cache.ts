@@ -55,17 +55,23 @@ class TileNodes {
   }
 }
 
+/** Numeric cache key of a tile: levels stay below 16 (8 tree levels each), indices below 2^49. */
+const cacheKey = (level: number, index: number) => index * 16 + level;
+
 /** An LRU of parsed tiles. Tiles only ever grow, so a cached tile is replaced when a longer version is stored. */
 export class TileCache {
   readonly #max: number;
-  readonly #tiles = new Map<string, TileNodes>();
+  readonly #tiles = new Map<number, TileNodes>();
 
   constructor(max = 4096) {
     this.#max = max;
   }
 
   get(key: TileKey): TileNodes | undefined {
-    const k = `${key.level}/${key.index}`;
+    return this.#get(cacheKey(key.level, key.index));
+  }
+
+  #get(k: number): TileNodes | undefined {
     const t = this.#tiles.get(k);
     if (t) {
       this.#tiles.delete(k);
@@ -74,8 +80,20 @@ export class TileCache {
     return t;
   }
 
+  /**
+   * Hash of the complete subtree at tree `level` and `index`, when the tile holding it is cached (and holds it:
+   * undefined also when the cached tile is too short).
+   */
+  node(level: number, index: number): Buffer | undefined {
+    const tileLevel = Math.floor(level / TILE_HEIGHT);
+    const subLevel = level - tileLevel * TILE_HEIGHT;
+    const perTile = TILE_WIDTH / 2 ** subLevel;
+    const tileIndex = Math.floor(index / perTile);
+    return this.#get(cacheKey(tileLevel, tileIndex))?.node(subLevel, index - tileIndex * perTile);
+  }
+
   put(key: TileKey, data: Buffer): TileNodes {
-    const k = `${key.level}/${key.index}`;
+    const k = cacheKey(key.level, key.index);
     const old = this.#tiles.get(k);
     if (old && old.data.length >= data.length) return old;
     // The stored tile only ever extends the cached one, so the cached one's nodes carry over.

@@ -5,9 +5,11 @@ export { EMPTY_ROOT, HASH_SIZE, leafHash, nodeHash, splitPoint } from './hash.js
 export {
   consistencyRanges,
   hashFromSubtrees,
+  inclusionPath,
   inclusionRanges,
   isPowerOfTwo,
   type LeafRange,
+  nodeRange,
   rangeSubtrees,
   rootFromInclusionProof,
   rootFromInclusionProofOrReason,

@@ -20,25 +20,41 @@ function checkSize(name: string, n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${name} must be a non-negative safe integer`);
 }
 
-/** The ranges of PATH(m, D[0:n]) (RFC 6962 §2.1.1), ordered from the leaf up to the root. */
-export function inclusionRanges(index: number, size: number): LeafRange[] {
+/**
+ * PATH(m, D[0:n]) (RFC 6962 §2.1.1) as tree nodes, leaf up to root, planned level by level instead of by
+ * recursion: at each level, the sibling of the node that holds m, if the tree has it. A left sibling is always a
+ * complete subtree. A right sibling is complete unless it runs into the end of the tree; that happens at most
+ * once per path (above it, m's node lies on the tree's right edge, which has no right siblings), and that one
+ * is given as the leaf range [start, n). Same proof as inclusionRanges, with far less work per proof.
+ */
+export function inclusionPath(index: number, size: number): (SubtreeNode | LeafRange)[] {
   checkSize('index', index);
   checkSize('size', size);
   if (index >= size) throw new RangeError(`index ${index} is not below tree size ${size}`);
-  const out: LeafRange[] = [];
-  const path = (lo: number, hi: number): void => {
-    if (hi - lo === 1) return;
-    const k = splitPoint(hi - lo);
-    if (index < lo + k) {
-      path(lo, lo + k);
-      out.push({ start: lo + k, end: hi });
-    } else {
-      path(lo + k, hi);
-      out.push({ start: lo, end: lo + k });
+  const out: (SubtreeNode | LeafRange)[] = [];
+  let node = index;
+  for (let level = 0, width = 1; width < size; level++, width *= 2) {
+    if (node % 2 === 1) out.push({ level, index: node - 1 });
+    else {
+      const start = (node + 1) * width;
+      if (start + width <= size) out.push({ level, index: node + 1 });
+      else if (start < size) out.push({ start, end: size });
     }
-  };
-  path(0, size);
+    node = Math.floor(node / 2);
+  }
   return out;
+}
+
+/** The ranges of PATH(m, D[0:n]) (RFC 6962 §2.1.1), ordered from the leaf up to the root. */
+export function inclusionRanges(index: number, size: number): LeafRange[] {
+  return inclusionPath(index, size).map(nodeRange);
+}
+
+/** The leaves under a proof node: a complete subtree's, or the range itself. */
+export function nodeRange(p: SubtreeNode | LeafRange): LeafRange {
+  if (!('level' in p)) return p;
+  const width = 2 ** p.level;
+  return { start: p.index * width, end: (p.index + 1) * width };
 }
 
 /** The ranges of PROOF(m, D[0:n]) (RFC 6962 §2.1.2); empty when m is 0 or m equals n. */
