@@ -1,20 +1,14 @@
 // The SQLite writer thread (sqlite.ts): owns the connection that commits batches, so that a batch's inserts and
 // its fsync (synchronous=FULL) do not block the main thread's event loop. It answers each commit only after the
 // transaction has committed, which is when the engine may acknowledge the batch's entries. It also merges the
-// in-memory index into the index tables, one chunk per turn of its event loop, so commits go on meanwhile.
+// in-memory index into the index tables, one chunk per turn of its event loop, so commits go on meanwhile, from
+// the index rows it kept of what it committed (storageWriter).
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeBatch } from './batch-wire.js';
-import {
-  batchWriter,
-  indexMergeSteps,
-  openDatabase,
-  runSteps,
-  type WriterReply,
-  type WriterRequest,
-} from './sqlite.js';
+import { openDatabase, runSteps, storageWriter, type WriterReply, type WriterRequest } from './sqlite.js';
 
 const db = openDatabase((workerData as { path: string }).path, { schema: false });
-const write = batchWriter(db);
+const writer = storageWriter(db);
 let closing = false;
 
 const answer = (id: number, err?: unknown) =>
@@ -25,10 +19,10 @@ const answer = (id: number, err?: unknown) =>
 
 parentPort?.on('message', (req: WriterRequest) => {
   try {
-    if (req.type === 'commit') write(decodeBatch(req.batch));
+    if (req.type === 'commit') writer.commit(decodeBatch(req.batch));
     else if (req.type === 'merge') {
       runSteps(
-        indexMergeSteps(db, req.upTo),
+        writer.mergeSteps(req.upTo),
         (err) => answer(req.id, err),
         () => closing,
       );

@@ -139,30 +139,59 @@ const byIdentityKey = (a: KeyRow<bigint>, b: KeyRow<bigint>) =>
   a.k < b.k ? -1 : a.k > b.k ? 1 : a.idx - b.idx;
 const byTermKey = (a: KeyRow<Buffer>, b: KeyRow<Buffer>) => Buffer.compare(a.k, b.k) || a.idx - b.idx;
 
+/** Index rows bucketed by the first byte of their key, so that a merge can insert them a key range at a time. */
+interface Buckets {
+  ids: KeyRow<bigint>[][];
+  terms: KeyRow<Buffer>[][];
+}
+
+const emptyBuckets = (): Buckets => ({
+  ids: Array.from({ length: 256 }, () => []),
+  terms: Array.from({ length: 256 }, () => []),
+});
+
+/** Adds an entry's index rows (its identity's key, each of its term keys) to the buckets. */
+function addRows(b: Buckets, idx: number, identity: Uint8Array, termKeys: Buffer | null): void {
+  const k = key8(identity);
+  b.ids[Number(BigInt.asUintN(64, k) >> 56n)].push({ k, idx });
+  for (const t of splitKeys(termKeys)) b.terms[t[0]].push({ k: t, idx });
+}
+
+/** The index rows of the committed entries [start, end), gathered by the writer as it committed them. */
+export interface GatheredRows extends Buckets {
+  start: number;
+  end: number;
+}
+
 /**
  * Merges the index rows of entries [indexed.size, upTo) into the index tables, one bounded step per call of the
  * generator's next() (the writer runs one per turn of its event loop and commits batches in between, so no step
- * holds a commit up for long): first the entries' keys are read MERGE_CHUNK_KEYS rows at a time into 256 buckets
- * by their first byte; then each run of consecutive buckets holding about MERGE_CHUNK_KEYS keys is sorted and
- * inserted in one transaction, so that it touches only its key range's B-tree pages. The last step records the
- * new indexed size. The transactions are not fsynced on their own (the next batch commit's fsync covers the WAL
- * before it), and they are idempotent: a merge cut short by a crash is simply done again.
+ * holds a commit up for long). The rows come from `gathered` where it covers them (the writer keeps the keys of
+ * what it commits) and are read back from the entries, MERGE_CHUNK_KEYS rows a step, where it does not (after a
+ * restart, or a failed merge). Then each run of consecutive buckets holding about MERGE_CHUNK_KEYS keys is
+ * sorted and inserted in one transaction, so that it touches only its key range's B-tree pages. The last step
+ * records the new indexed size. The transactions are not fsynced on their own (the next batch commit's fsync
+ * covers the WAL before it), and they are idempotent: a merge cut short by a crash is simply done again.
  */
-export function* indexMergeSteps(db: Database.Database, upTo: number): Generator<void, void, void> {
+export function* indexMergeSteps(
+  db: Database.Database,
+  upTo: number,
+  gathered?: GatheredRows,
+): Generator<void, void, void> {
   const from = db.prepare<[], { size: number }>('SELECT size FROM indexed WHERE id = 0').get()?.size ?? 0;
   if (upTo <= from) return;
   const readRows = db.prepare<[number, number], { idx: number; identity: Buffer; terms: Buffer | null }>(
     'SELECT idx, identity, terms FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx',
   );
-  const ids: KeyRow<bigint>[][] = Array.from({ length: 256 }, () => []);
-  const terms: KeyRow<Buffer>[][] = Array.from({ length: 256 }, () => []);
-  for (let at = from; at < upTo; at += MERGE_CHUNK_KEYS) {
-    for (const r of readRows.all(at, Math.min(upTo, at + MERGE_CHUNK_KEYS))) {
-      const k = key8(r.identity);
-      ids[Number(BigInt.asUintN(64, k) >> 56n)].push({ k, idx: r.idx });
-      for (const t of splitKeys(r.terms)) terms[t[0]].push({ k: t, idx: r.idx });
+  const covered = gathered && gathered.start <= from && gathered.end >= upTo ? gathered : undefined;
+  const rows = covered ?? emptyBuckets();
+  if (!covered) {
+    for (let at = from; at < upTo; at += MERGE_CHUNK_KEYS) {
+      for (const r of readRows.all(at, Math.min(upTo, at + MERGE_CHUNK_KEYS))) {
+        addRows(rows, r.idx, r.identity, r.terms);
+      }
+      yield;
     }
-    yield;
   }
   const unsynced = db.transaction((insert: () => void) => insert());
   const inTransaction = (insert: () => void) => {
@@ -175,10 +204,58 @@ export function* indexMergeSteps(db: Database.Database, upTo: number): Generator
   };
   const insertIdentities = rowsInserter(db, 'identities');
   const insertTerms = rowsInserter(db, 'terms');
-  yield* insertRuns(ids, byIdentityKey, (rows) => inTransaction(() => insertIdentities(rows)));
-  yield* insertRuns(terms, byTermKey, (rows) => inTransaction(() => insertTerms(rows)));
+  yield* insertRuns(rows.ids, byIdentityKey, (r) => inTransaction(() => insertIdentities(r)));
+  yield* insertRuns(rows.terms, byTermKey, (r) => inTransaction(() => insertTerms(r)));
   const setIndexed = db.prepare('UPDATE indexed SET size = ? WHERE id = 0');
   inTransaction(() => setIndexed.run(upTo));
+}
+
+/**
+ * A writer's side of the storage (the writer thread's, or the calling thread's without one): commits batches
+ * and, as it does, keeps each committed entry's index rows, so that a merge need not read them back. Rows
+ * gathered since the last merge began stay in memory (a few MB per INDEX_MERGE_ENTRIES).
+ */
+export function storageWriter(db: Database.Database): {
+  commit(batch: WireBatch): void;
+  mergeSteps(upTo: number): Generator<void, void, void>;
+} {
+  const write = batchWriter(db);
+  let gathered: GatheredRows | undefined;
+  return {
+    commit(batch) {
+      write(batch);
+      if (batch.entries.length === 0) return;
+      const first = batch.entries[0].index;
+      // Gathering starts over at any gap (the first commit after a start, or after a failed commit).
+      if (gathered?.end !== first) gathered = { ...emptyBuckets(), start: first, end: first };
+      for (const e of batch.entries) addRows(gathered, e.index, e.identity, Buffer.from(e.termKeys));
+      gathered.end = first + batch.entries.length;
+    },
+    mergeSteps(upTo) {
+      const taken = gathered;
+      gathered = taken && upTo >= taken.start ? splitGathered(taken, upTo) : undefined;
+      return indexMergeSteps(db, upTo, taken);
+    },
+  };
+}
+
+/**
+ * Moves the rows of entries at or above `at` out of `g` (which then ends at `at`) into new gathered rows that
+ * start at `at`. Each bucket holds its rows in commit order, so they are the tail of each bucket.
+ */
+function splitGathered(g: GatheredRows, at: number): GatheredRows {
+  const rest: GatheredRows = { ...emptyBuckets(), start: at, end: Math.max(at, g.end) };
+  const moveTail = <K>(from: KeyRow<K>[][], to: KeyRow<K>[][]) => {
+    from.forEach((bucket, b) => {
+      let n = bucket.length;
+      while (n > 0 && bucket[n - 1].idx >= at) n--;
+      if (n < bucket.length) to[b] = bucket.splice(n);
+    });
+  };
+  moveTail(g.ids, rest.ids);
+  moveTail(g.terms, rest.terms);
+  g.end = Math.min(g.end, at);
+  return rest;
 }
 
 /** Rows per multi-row INSERT: one statement call per 256 rows costs far less than 256 calls. */
@@ -252,14 +329,14 @@ interface Writer {
 }
 
 function inlineWriter(db: Database.Database): Writer {
-  const write = batchWriter(db);
+  const writer = storageWriter(db);
   let closing = false;
   return {
-    commit: async (batch) => write(batch),
+    commit: async (batch) => writer.commit(batch),
     mergeIndex: (upTo) =>
       new Promise((resolve, reject) =>
         runSteps(
-          indexMergeSteps(db, upTo),
+          writer.mergeSteps(upTo),
           (err) => (err ? reject(err) : resolve()),
           () => closing,
         ),
