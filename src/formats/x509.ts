@@ -338,7 +338,10 @@ export function spkiPublicKey(spki: Buffer): KeyObject {
 /** RFC 7468 §2 textual encoding: base64 in lines of 64 characters between the armour lines, newline-terminated. */
 export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
   const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
-  return `-----BEGIN ${label}-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END ${label}-----\n`;
+  // Sliced rather than split by a regular expression: the log builds a canonical PEM for every entry's key.
+  let lines = '';
+  for (let at = 0; at < b64.length; at += 64) lines += `${b64.slice(at, at + 64)}\n`;
+  return `-----BEGIN ${label}-----\n${lines}-----END ${label}-----\n`;
 }
 
 /** Converts PEM (one or more CERTIFICATE blocks) to DER buffers. */

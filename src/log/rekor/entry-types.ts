@@ -2,7 +2,7 @@
 // then every signature against the given key or certificate. What comes out is the canonical body (the leaf)
 // and the search terms it is indexed under. Anything else is a FormatError / KeyError, which the API turns into
 // a 400 that says what is wrong.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { verifyEcdsaDigests } from '../../crypto/index.js';
 import {
   DSSE_KIND,
@@ -35,7 +35,7 @@ export interface ValidatedEntry {
 /** Search terms, namespaced so that a hash can never match a key or an email. */
 export const term = {
   artifact: (algorithm: string, hex: string) => `hash:${algorithm}:${hex.toLowerCase()}`,
-  key: (canonicalPem: string) => `key:${createHash('sha256').update(canonicalPem).digest('hex')}`,
+  key: (canonicalPem: string) => `key:${hash('sha256', canonicalPem, 'hex')}`,
   subject: (value: string) => `subject:${value.toLowerCase()}`,
 };
 
@@ -98,7 +98,7 @@ function payloadTerms(payloadType: string, payload: Buffer, payloadHashHex: stri
   return out;
 }
 
-const sha256hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const sha256hex = (b: Uint8Array) => hash('sha256', b, 'hex');
 
 validators[DSSE_KIND] = {
   [DSSE_V001]: {

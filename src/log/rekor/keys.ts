@@ -16,14 +16,17 @@ import { toPem } from '../../formats/index.js';
 
 export class KeyError extends Error {}
 
+/** Object identifiers by their DER content bytes (compared as bytes: every entry's key is checked against them). */
 const OID = {
-  ecPublicKey: '2a8648ce3d0201',
-  prime256v1: '2a8648ce3d030107',
-  secp384r1: '2b81040022',
-  rsaEncryption: '2a864886f70d010101',
-  ed25519: '2b6570',
-  subjectAltName: '551d11',
+  ecPublicKey: Buffer.from('2a8648ce3d0201', 'hex'),
+  prime256v1: Buffer.from('2a8648ce3d030107', 'hex'),
+  secp384r1: Buffer.from('2b81040022', 'hex'),
+  rsaEncryption: Buffer.from('2a864886f70d010101', 'hex'),
+  ed25519: Buffer.from('2b6570', 'hex'),
+  subjectAltName: Buffer.from('551d11', 'hex'),
 };
+
+const isOid = (t: Tlv | undefined, oid: Buffer) => t?.tag === TAG.OID && t.value.equals(oid);
 
 export type HashName = 'sha256' | 'sha384' | 'sha512';
 
@@ -49,7 +52,8 @@ export function parseVerificationKey(pemBytes: Uint8Array): VerificationKey {
   const text = Buffer.from(pemBytes).toString('latin1');
   const m = PEM_RE.exec(text);
   if (!m) throw new KeyError('public key is not a PEM "PUBLIC KEY" or "CERTIFICATE" block');
-  const der = Buffer.from(m[2].replace(/[\r\n]/g, ''), 'base64');
+  // Node's base64 decoder skips the line breaks, which are all the pattern lets through besides base64.
+  const der = Buffer.from(m[2], 'base64');
   try {
     if (m[1] === 'PUBLIC KEY') return fromSpki(der, [], toPem(der, 'PUBLIC KEY'), false);
     if (m[1] === 'CERTIFICATE') {
@@ -81,7 +85,7 @@ function parseCertificate(der: Buffer): { spki: Buffer; subjects: string[] } {
     if (field.tag !== 0xa3) continue; // [3] extensions
     for (const ext of children(readOnly(field.value, TAG.SEQUENCE).value)) {
       const parts = children(ext.value);
-      if (parts[0]?.tag !== TAG.OID || parts[0].value.toString('hex') !== OID.subjectAltName) continue;
+      if (!isOid(parts[0], OID.subjectAltName)) continue;
       const value = parts[parts.length - 1];
       if (value.tag !== TAG.OCTET_STRING) throw new DerError('malformed subjectAltName extension');
       subjects.push(...sanSubjects(readOnly(value.value, TAG.SEQUENCE)));
@@ -109,27 +113,37 @@ function fromSpki(
     throw new DerError('malformed SubjectPublicKeyInfo');
   }
   const alg = children(parts[0].value);
-  const algOid = alg[0]?.tag === TAG.OID ? alg[0].value.toString('hex') : '';
   const bits = parts[1].value;
   if (bits.length < 1 || bits[0] !== 0) throw new DerError('public key BIT STRING has unused bits');
   const keyBytes = bits.subarray(1);
-  const base = { spki, subjects, canonicalPem, certificate };
-  if (algOid === OID.ecPublicKey) {
-    const curveOid = alg[1]?.tag === TAG.OID ? alg[1].value.toString('hex') : '';
-    const curve = curveOid === OID.prime256v1 ? P256 : curveOid === OID.secp384r1 ? P384 : undefined;
+  if (isOid(alg[0], OID.ecPublicKey)) {
+    const curve = isOid(alg[1], OID.prime256v1) ? P256 : isOid(alg[1], OID.secp384r1) ? P384 : undefined;
     if (!curve) throw new KeyError('unsupported elliptic curve (P-256 and P-384 are supported)');
     const point = decodePoint(curve, keyBytes);
     if (!point) throw new KeyError(`${curve.name} public key is not an uncompressed point on the curve`);
-    return { ...base, type: 'ecdsa', ecdsa: { curve, point }, ...ecdsaVerifier(curve, point) };
+    // Written out rather than spread together: this runs for every proposed entry.
+    const { verifyDigest, verifyMessage } = ecdsaVerifier(curve, point);
+    return {
+      spki,
+      subjects,
+      canonicalPem,
+      certificate,
+      type: 'ecdsa',
+      ecdsa: { curve, point },
+      verifyDigest,
+      verifyMessage,
+    };
   }
-  if (algOid === OID.rsaEncryption || algOid === OID.ed25519) {
+  const rsa = isOid(alg[0], OID.rsaEncryption);
+  if (rsa || isOid(alg[0], OID.ed25519)) {
     let key: KeyObject;
     try {
       key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
     } catch {
       throw new KeyError('public key cannot be parsed');
     }
-    return algOid === OID.rsaEncryption
+    const base = { spki, subjects, canonicalPem, certificate };
+    return rsa
       ? { ...base, type: 'rsa', ...rsaVerifier(key) }
       : { ...base, type: 'ed25519', ...ed25519Verifier(key) };
   }
