@@ -327,25 +327,42 @@ class Log implements MerkleLog {
     const full: TileWrite[] = [];
     const flight: Flight = { results: [], waiters: [], ids: [] };
     const inBatch = new Map<string, Omit<AppendResult, 'head'>>();
+    // Dedup, first in memory (nothing is awaited here, so no batch lands meanwhile): an identity in a batch still
+    // committing is answered when that batch lands. Every other identity is looked up in storage, all of the
+    // batch's at once; one that was not in a committing batch now cannot land during that lookup either.
+    const todo: { p: Pending; identity: Buffer; idKey: string }[] = [];
     for (const p of batch) {
+      try {
+        const given = typeof p.input.leaf === 'function' ? undefined : p.input.leaf;
+        const identity = Buffer.from(p.input.identity ?? leafHash(given as Uint8Array));
+        const idKey = identity.toString('base64');
+        const earlier = this.#uncommitted.get(idKey);
+        if (earlier) earlier.flight.waiters.push({ p, result: { ...earlier.result, duplicate: true } });
+        else todo.push({ p, identity, idKey });
+      } catch (err) {
+        p.reject(err);
+      }
+    }
+    const lookup = new Map<string, Buffer>();
+    for (const t of todo) lookup.set(t.idKey, t.identity);
+    const stored = new Map<string, number>();
+    if (lookup.size > 0) {
+      const found = await this.#storage.findIdentities([...lookup.values()]);
+      [...lookup.keys()].forEach((k, i) => {
+        if (found[i] !== undefined) stored.set(k, found[i]);
+      });
+    }
+    for (const { p, identity, idKey } of todo) {
       const { input } = p;
       let position: SequencedPosition;
       try {
         const given = typeof input.leaf === 'function' ? undefined : input.leaf;
-        const identity = Buffer.from(input.identity ?? leafHash(given as Uint8Array));
-        const idKey = identity.toString('base64');
         const same = inBatch.get(idKey);
         if (same) {
           flight.results.push({ p, result: { ...same, duplicate: true } });
           continue;
         }
-        const earlier = this.#uncommitted.get(idKey);
-        if (earlier) {
-          // In a batch still committing: answered with that batch's head once it lands (or fails with it).
-          earlier.flight.waiters.push({ p, result: { ...earlier.result, duplicate: true } });
-          continue;
-        }
-        const existing = await this.#storage.findIdentity(identity);
+        const existing = stored.get(idKey);
         if (existing !== undefined) {
           const [e] = await this.#storage.readEntries(existing, existing + 1);
           p.resolve({
@@ -590,8 +607,8 @@ class Log implements MerkleLog {
     return (await this.#storage.readEntries(index, index + 1))[0];
   }
 
-  findByIdentity(identity: Uint8Array): Promise<number | undefined> {
-    return this.#storage.findIdentity(identity);
+  async findByIdentity(identity: Uint8Array): Promise<number | undefined> {
+    return (await this.#storage.findIdentities([identity]))[0];
   }
 
   findByTerm(term: string, limit = 1000): Promise<number[]> {

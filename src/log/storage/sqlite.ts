@@ -441,11 +441,12 @@ export function openSqliteStorage(
     async readEntries(start, end) {
       return q.entries.all(start, end).map(toEntry);
     },
-    async findIdentity(identity) {
-      const held = pending.identity(identity);
-      if (held !== undefined) return held;
-      const want = Buffer.from(identity);
-      return q.findIdentity.all(key8(identity)).find((r) => r.identity.equals(want))?.idx;
+    async findIdentities(identities) {
+      return identities.map((identity) => {
+        const held = pending.identity(identity);
+        if (held !== undefined) return held;
+        return q.findIdentity.all(key8(identity)).find((r) => r.identity.equals(identity))?.idx;
+      });
     },
     async findTerm(term, limit) {
       const k = termKey(term);

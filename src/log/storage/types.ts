@@ -54,8 +54,11 @@ export interface LogStorage {
   readTiles(keys: TileKey[]): Promise<(Buffer | undefined)[]>;
   /** Entries with start ≤ index < end that exist. */
   readEntries(start: number, end: number): Promise<StoredEntry[]>;
-  /** Index of the entry appended with this identity, if any. */
-  findIdentity(identity: Uint8Array): Promise<number | undefined>;
+  /**
+   * For each identity, the index of the entry appended with it, if any. The engine asks for a whole batch's at
+   * once (one round trip for a remote store).
+   */
+  findIdentities(identities: Uint8Array[]): Promise<(number | undefined)[]>;
   /** Indices of entries indexed under this term, ascending, at most `limit`. */
   findTerm(term: string, limit: number): Promise<number[]>;
   close(): Promise<void>;
