@@ -8,7 +8,7 @@
 //     [--concurrency 256] [--skip-empty] [--closed-only] [--cpu-prof <dir>] [--prefill-cache <dir>]
 // SIGIL_BENCH_SERVER_FLAGS passes extra node/V8 flags to the server (bench/lib/server-process.ts).
 // --prefill-cache keeps the prefilled log in <dir> and copies it for later runs (the prefill takes minutes).
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
@@ -185,6 +185,10 @@ if (!args.includes('--skip-empty')) {
 if (PREFILL > 0) {
   const big = await mkdtemp(join(tmpdir(), 'sigil-bench-log-big-'));
   const rate = await prefill(big, PREFILL);
+  // The prefilled log (~800 MB at a million entries, written or copied just now) is still dirty in the page cache;
+  // flushed during the phase, its writeback would compete with the server for CPU and with its fsyncs for the
+  // disk, which a server that has grown to this size does not see. Flush it first.
+  execFileSync('sync');
   report(`prefill through the engine`, { entries: PREFILL, entriesPerSecond: rate });
   const { child, url } = await serveLog(big);
   report(`sustained, ${PREFILL} entries in log`, await loadgen(child, url, 'closed', CONCURRENCY));

@@ -7,6 +7,9 @@
 interface PendingEntry {
   identity: string;
   terms: string[];
+  /** The identity's filter key (key-filter.ts), handed on when the entry is dropped after its merge. */
+  hi: number;
+  lo: number;
 }
 
 export interface PendingIndex {
@@ -14,10 +17,10 @@ export interface PendingIndex {
   readonly start: number;
   /** Entries held. */
   readonly size: number;
-  /** Adds the next entry (its index must be start + size). */
-  add(index: number, identity: Uint8Array, termKeys: Uint8Array[]): void;
-  /** Forgets the entries below `end` (they have been merged). */
-  dropBelow(end: number): void;
+  /** Adds the next entry (its index must be start + size), with its identity's filter key halves. */
+  add(index: number, identity: Uint8Array, termKeys: Uint8Array[], hi: number, lo: number): void;
+  /** Forgets the entries below `end` (they have been merged), handing each one's filter key to `onDrop`. */
+  dropBelow(end: number, onDrop?: (hi: number, lo: number) => void): void;
   identity(identity: Uint8Array): number | undefined;
   /** Indices held under a term key, ascending. */
   term(termKey: Uint8Array): readonly number[];
@@ -38,11 +41,11 @@ export function pendingIndex(start: number): PendingIndex {
     get size() {
       return entries.length - head;
     },
-    add(index, identity, termKeys) {
+    add(index, identity, termKeys, hi, lo) {
       if (index !== first + entries.length - head) {
         throw new Error(`pending index expects entry ${first + entries.length - head}, got ${index}`);
       }
-      const e: PendingEntry = { identity: asKey(identity), terms: termKeys.map(asKey) };
+      const e: PendingEntry = { identity: asKey(identity), terms: termKeys.map(asKey), hi, lo };
       entries.push(e);
       identities.set(e.identity, index);
       for (const t of e.terms) {
@@ -51,10 +54,11 @@ export function pendingIndex(start: number): PendingIndex {
         else if (list[list.length - 1] !== index) list.push(index);
       }
     },
-    dropBelow(end) {
+    dropBelow(end, onDrop) {
       const touched = new Set<string>();
       while (first < end && head < entries.length) {
         const e = entries[head++];
+        onDrop?.(e.hi, e.lo);
         if (identities.get(e.identity) === first) identities.delete(e.identity);
         for (const t of e.terms) touched.add(t);
         first++;
