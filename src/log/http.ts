@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loadOrCreatePrivateKey, localSigner } from '../crypto/index.js';
-import { expectArray, expectObject, FormatError } from '../formats/rekor-entry.js';
+import { expectArray, expectObject, FormatError, logEntryResponse } from '../formats/rekor-entry.js';
 import { parseTilePath } from '../formats/tiles.js';
 import type { Service, ServiceContext } from '../server/service.js';
 import { KeyError } from './rekor/keys.js';
@@ -18,6 +18,8 @@ export const TILES_PREFIX = '/tlog';
 export const ENTRY_BODY_LIMIT = 1024 * 1024;
 /** Largest search or retrieve request. */
 const QUERY_BODY_LIMIT = 64 * 1024;
+/** What fastify sends with the JSON it serialises; kept for the answers written out directly. */
+const JSON_TYPE = 'application/json; charset=utf-8';
 /** Rekor's limit on items per retrieve list. */
 const MAX_RETRIEVE = 10;
 
@@ -109,19 +111,20 @@ export async function registerLogRoutes(
           .code(201)
           .header('etag', uuid)
           .header('location', `/api/v1/log/entries/${created.entryId}`)
-          .send({ [created.entryId]: created.entry });
+          .type(JSON_TYPE)
+          .send(logEntryResponse(created.entryId, created.entry));
       });
     });
 
-    scope.get('/api/v1/log/entries', async (req) => {
+    scope.get('/api/v1/log/entries', async (req, reply) => {
       const index = uintParam((req.query as Record<string, unknown>).logIndex, 'logIndex') as number;
       const e = await log().byIndex(index);
-      return { [e.entryId]: e.entry };
+      return reply.type(JSON_TYPE).send(logEntryResponse(e.entryId, e.entry));
     });
 
-    scope.get('/api/v1/log/entries/:uuid', async (req) => {
+    scope.get('/api/v1/log/entries/:uuid', async (req, reply) => {
       const e = await log().byUuid((req.params as { uuid: string }).uuid);
-      return { [e.entryId]: e.entry };
+      return reply.type(JSON_TYPE).send(logEntryResponse(e.entryId, e.entry));
     });
 
     scope.post('/api/v1/log/entries/retrieve', { bodyLimit: ENTRY_BODY_LIMIT }, async (req) => {
