@@ -31,6 +31,7 @@ export interface RekorLogOptions {
   storage?: LogStorage;
   batchMaxSize?: number;
   batchMaxAgeMs?: number;
+  batchBusyAgeMs?: number;
   /** Worker threads that check proposed entries (validation-pool.ts); 0 checks them on the main thread. */
   validationThreads?: number;
   /**
@@ -111,6 +112,7 @@ export async function openRekorLog(options: RekorLogOptions): Promise<RekorLog> 
     signers: [rekorNoteSigner(options.signer, hostname)],
     batchMaxSize: options.batchMaxSize,
     batchMaxAgeMs: options.batchMaxAgeMs,
+    batchBusyAgeMs: options.batchBusyAgeMs,
   });
   return new Rekor(merkle, options.signer, treeId, validator, key);
 }
