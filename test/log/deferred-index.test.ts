@@ -13,11 +13,17 @@ import { indexMergeSteps } from '../../src/log/storage/sqlite.js';
 
 const signer = localSigner(generateKey('ecdsa-p256'));
 
-function open(dir: string, indexMergeEntries: number, writerThread = true): Promise<MerkleLog> {
+function open(
+  dir: string,
+  indexMergeEntries: number,
+  writerThread = true,
+  batchMaxSize?: number,
+): Promise<MerkleLog> {
   return openMerkleLog({
     storage: openSqliteStorage(dir, 'log.db', { writerThread, indexMergeEntries }),
     origin: 'test.example - 7',
     signers: [rekorNoteSigner(signer, 'test.example')],
+    batchMaxSize,
   });
 }
 
@@ -112,12 +118,7 @@ describe('deferred lookup index (SQLite)', () => {
       // Small batches all in flight at once: commits queued behind a merge request belong to the next merge, and
       // the writer's kept rows must carry them over (a lost row shows as a missing index row below).
       const dir = await mkdtemp(join(tmpdir(), 'sigil-index-'));
-      const log = await openMerkleLog({
-        storage: openSqliteStorage(dir, 'log.db', { writerThread, indexMergeEntries: 50 }),
-        origin: 'test.example - 7',
-        signers: [rekorNoteSigner(signer, 'test.example')],
-        batchMaxSize: 8,
-      });
+      const log = await open(dir, 50, writerThread, 8);
       const all = [];
       for (let i = 0; i < 700; i++) {
         all.push(log.append({ leaf: Buffer.from(`leaf ${i}`), identity: identity(i), terms: terms(i) }));
