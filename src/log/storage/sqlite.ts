@@ -38,15 +38,13 @@ const MERGE_CHUNK_KEYS = 1024;
 /** How long a connection waits for the other one's write lock (meta writes vs batch commits) before failing. */
 const BUSY_TIMEOUT_MS = 10_000;
 
-// One-shot crypto.hash: about half the cost of a Hash object, and these run per entry on the main thread.
-function key8(bytes: Uint8Array): bigint {
-  return hash('sha256', bytes, 'buffer').readBigInt64BE(0);
-}
-
-/** An identity's lookup key: its SHA-256's first 8 bytes, as the table's signed integer and as filter halves. */
-function identityKey(identity: Uint8Array): { k: () => bigint; hi: number; lo: number } {
+/**
+ * An identity's lookup key: the first 8 bytes of its SHA-256, as the identities table's signed integer and as the
+ * filter's two halves. One-shot crypto.hash: about half the cost of a Hash object, and this runs per entry.
+ */
+function identityKey(identity: Uint8Array): { k: bigint; hi: number; lo: number } {
   const h = hash('sha256', identity, 'buffer');
-  return { k: () => h.readBigInt64BE(0), hi: h.readUInt32BE(0), lo: h.readUInt32BE(4) };
+  return { k: h.readBigInt64BE(0), hi: h.readUInt32BE(0), lo: h.readUInt32BE(4) };
 }
 
 /** The lookup key of a search term (also what pending-index.ts holds). */
@@ -164,7 +162,7 @@ const emptyBuckets = (): Buckets => ({
 
 /** Adds an entry's index rows (its identity's key, each of its term keys) to the buckets. */
 function addRows(b: Buckets, idx: number, identity: Uint8Array, termKeys: Buffer | null): void {
-  const k = key8(identity);
+  const { k } = identityKey(identity);
   b.ids[Number(BigInt.asUintN(64, k) >> 56n)].push({ k, idx });
   for (const t of splitKeys(termKeys)) b.terms[t[0]].push({ k: t, idx });
 }
@@ -464,7 +462,7 @@ export function openSqliteStorage(
         if (held !== undefined) return held;
         const key = identityKey(identity);
         if (!merged.mightHave(key.hi, key.lo)) return undefined;
-        return q.findIdentity.all(key.k()).find((r) => r.identity.equals(identity))?.idx;
+        return q.findIdentity.all(key.k).find((r) => r.identity.equals(identity))?.idx;
       });
     },
     async findTerm(term, limit) {
