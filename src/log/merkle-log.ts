@@ -406,7 +406,13 @@ class Log implements MerkleLog {
         if (data.length > MAX_LEAF_SIZE)
           throw new RangeError(`leaf is ${data.length} bytes; the limit is ${MAX_LEAF_SIZE}`);
         // Nothing below throws: the entry is now part of the batch.
-        const hash = given && input.leafHash?.length === 32 ? Buffer.from(input.leafHash) : leafHash(data);
+        // Without an identity of its own the entry's identity is its leaf hash, already computed above.
+        const hash =
+          given && input.leafHash?.length === 32
+            ? Buffer.from(input.leafHash)
+            : input.identity
+              ? leafHash(data)
+              : identity;
         this.#appendHash(index, hash, touched, full);
         entries.push({ index, timestamp, data, identity });
         for (const term of input.terms ?? []) terms.push({ term, index });
