@@ -100,9 +100,13 @@ function bytes(v: unknown, path: string, { nonEmpty = true } = {}): Buffer {
   return out;
 }
 
-/** proto3 JSON int64: a decimal string or number; sigil needs it to fit a JS safe integer and be >= 0. */
-function int64(v: unknown, path: string, { optional = false } = {}): number {
-  if (v === undefined && optional) return 0;
+/**
+ * proto3 JSON int64: a decimal string or number; sigil needs it to fit a JS safe integer and be >= 0. A field that
+ * is absent holds its default, 0: proto3's JSON mapping omits default values, so Go's protojson (cosign v3,
+ * sigstore-go) writes no `logIndex` at all for the log's first entry.
+ */
+function int64(v: unknown, path: string): number {
+  if (v === undefined) return 0;
   const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : typeof v === 'number' ? v : Number.NaN;
   if (!Number.isSafeInteger(n)) throw new BundleFormatError(`${path} must be an integer`);
   if (n < 0) throw new BundleFormatError(`${path} must not be negative (got ${n})`);
@@ -188,7 +192,7 @@ function parseTlogEntry(v: unknown, path: string, version: BundleVersion): Trans
     logId: bytes(obj(e.logId, `${path}.logId`).keyId, `${path}.logId.keyId`),
     kind: str(kv.kind, `${path}.kindVersion.kind`),
     version: str(kv.version, `${path}.kindVersion.version`),
-    integratedTime: int64(e.integratedTime, `${path}.integratedTime`, { optional: true }),
+    integratedTime: int64(e.integratedTime, `${path}.integratedTime`),
     signedEntryTimestamp: promise
       ? bytes(promise.signedEntryTimestamp, `${path}.inclusionPromise.signedEntryTimestamp`)
       : undefined,
@@ -212,7 +216,7 @@ function parseInclusionProof(p: Json, path: string, version: BundleVersion): Inc
   if (checkpoint === undefined && version !== '0.1')
     throw new BundleFormatError(`${path}.checkpoint is required`);
   return {
-    logIndex: int64(p.logIndex, `${path}.logIndex`, { optional: true }),
+    logIndex: int64(p.logIndex, `${path}.logIndex`),
     rootHash: bytes(p.rootHash, `${path}.rootHash`),
     treeSize: int64(p.treeSize, `${path}.treeSize`),
     hashes: arr(p.hashes, `${path}.hashes`).map((h, i) => bytes(h, `${path}.hashes[${i}]`)),

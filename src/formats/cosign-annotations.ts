@@ -33,6 +33,11 @@ export const SBOM_TAG_SUFFIX = 'sbom';
 export const SIGSTORE_BUNDLE_ARTIFACT_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 export const BUNDLE_CONTENT_ANNOTATION = 'dev.sigstore.bundle.content';
 export const BUNDLE_PREDICATE_TYPE_ANNOTATION = 'dev.sigstore.bundle.predicateType';
+/**
+ * cosign v3 signs an image (in its default new bundle format) as a DSSE in-toto statement of this predicate type,
+ * whose subject is the image digest, instead of a message signature over a simple-signing payload.
+ */
+export const COSIGN_SIGN_PREDICATE_TYPE = 'https://sigstore.dev/cosign/sign/v1';
 
 /** The cosign bundle annotation's JSON shape (SIGNATURE_SPEC.md "bundle"). */
 export interface CosignRekorBundle {

@@ -53,13 +53,17 @@ export interface DsseV001Proposal {
   verifiers: Buffer[];
 }
 
+/** Rekor's Go models send server-computed fields as `null` or `[]` when unset; those count as absent. */
+const unset = (v: unknown) => v === undefined || v === null || (Array.isArray(v) && v.length === 0);
+
 export function parseDsseV001(spec: JsonObject): DsseV001Proposal {
-  if (spec.signatures !== undefined || spec.envelopeHash !== undefined || spec.payloadHash !== undefined) {
+  // As rekor's dsse v0.0.1 Unmarshal: a proposal must not set the fields the log computes.
+  if (!unset(spec.signatures) || !unset(spec.envelopeHash) || !unset(spec.payloadHash)) {
     throw new FormatError(
       'spec.signatures, spec.envelopeHash and spec.payloadHash are computed by the log; send only spec.proposedContent',
     );
   }
-  onlyKeys(spec, ['proposedContent'], 'spec');
+  onlyKeys(spec, ['proposedContent', 'signatures', 'envelopeHash', 'payloadHash'], 'spec');
   const pc = expectObject(spec.proposedContent, 'spec.proposedContent');
   const envelopeJson = expectString(pc.envelope, 'spec.proposedContent.envelope');
   let parsed: unknown;

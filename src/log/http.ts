@@ -106,10 +106,11 @@ export async function registerLogRoutes(
       );
       create.post('/api/v1/log/entries', { bodyLimit: ENTRY_BODY_LIMIT }, async (req, reply) => {
         const created = await log().add(req.body);
-        const uuid = created.entryId.slice(16);
+        // Rekor's CreateLogEntryHandler sends the answer's map key (the full entry ID) as the ETag, and Go clients
+        // (sigstore-go, cosign v3) read the created entry as `resp.Payload[resp.ETag]`.
         return reply
           .code(201)
-          .header('etag', uuid)
+          .header('etag', created.entryId)
           .header('location', `/api/v1/log/entries/${created.entryId}`)
           .type(JSON_TYPE)
           .send(logEntryResponse(created.entryId, created.entry));
@@ -131,7 +132,11 @@ export async function registerLogRoutes(
       const q = expectObject(req.body, 'query');
       const out: Record<string, unknown>[] = [];
       const list = (name: string) => {
-        if (q[name] === undefined) return [];
+        // Go clients send the lists they leave empty as null: rekor's pkg/generated/models/search_log_query.go
+        // MarshalJSON has no omitempty, so `rekor-cli verify --log-index 1` posts
+        // {"entryUUIDs":null,"logIndexes":[1],"entries":null}. Rekor decodes null as a nil slice, i.e. absent
+        // (pkg/api/entries.go SearchLogQueryHandler only looks at len()); so does this.
+        if (q[name] === undefined || q[name] === null) return [];
         const items = expectArray(q[name], name);
         if (items.length > MAX_RETRIEVE)
           throw new FormatError(`${name} may hold at most ${MAX_RETRIEVE} items`);

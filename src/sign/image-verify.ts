@@ -8,6 +8,7 @@ import { createHash, createPublicKey, type KeyObject, verify as verifySig } from
 import {
   BUNDLE_CONTENT_ANNOTATION,
   BUNDLE_PREDICATE_TYPE_ANNOTATION,
+  COSIGN_SIGN_PREDICATE_TYPE,
   type CosignRekorBundle,
   SIGSTORE_BUNDLE_ARTIFACT_TYPE,
 } from '../formats/cosign-annotations.js';
@@ -234,12 +235,14 @@ async function referrerCandidates(
     if (err instanceof OciError && err.code === 'NOT_FOUND') return [];
     throw err;
   }
-  const wanted = kind === 'sig' ? 'message-signature' : 'dsse-envelope';
   const out: Candidate[] = [];
   for (const d of list.manifests) {
-    const content = d.annotations?.[BUNDLE_CONTENT_ANNOTATION];
-    // An annotated referrer of the other kind is skipped; an unannotated one is read and judged by its content.
-    if (content && content !== wanted) continue;
+    // Annotations let a referrer of the other kind be skipped unread; an unannotated one is judged by its content.
+    const annotated = referrerKind(
+      d.annotations?.[BUNDLE_CONTENT_ANNOTATION],
+      d.annotations?.[BUNDLE_PREDICATE_TYPE_ANNOTATION],
+    );
+    if (annotated && annotated !== kind) continue;
     const where = `${repositoryName(repo)}@${d.digest} (referrer)`;
     try {
       const m = await client.getManifest({ ...repo, digest: d.digest });
@@ -248,7 +251,17 @@ async function referrerCandidates(
         throw verificationError('BUNDLE_INVALID', 'the referrer does not hold a Sigstore bundle layer');
       }
       const bundle = parseBundle(await client.getBlobBytes(repo, layer.digest));
-      if (bundle.content.kind !== (kind === 'sig' ? 'messageSignature' : 'dsseEnvelope')) continue;
+      const statementType =
+        bundle.content.kind === 'dsseEnvelope'
+          ? parseInTotoStatement(bundle.content.envelope.payload).predicateType
+          : undefined;
+      if (
+        referrerKind(
+          bundle.content.kind === 'dsseEnvelope' ? 'dsse-envelope' : 'message-signature',
+          statementType,
+        ) !== kind
+      )
+        continue;
       let payload: Buffer;
       if (bundle.content.kind === 'dsseEnvelope') {
         payload = bundle.content.envelope.payload;
@@ -282,6 +295,19 @@ async function referrerCandidates(
   return out;
 }
 
+/**
+ * Whether a referrer's bundle is an image signature or an attestation: a message signature, or (cosign v3) a DSSE
+ * statement of cosign's sign predicate, is a signature; any other DSSE statement is an attestation.
+ */
+function referrerKind(
+  content: string | undefined,
+  predicateType: string | undefined,
+): 'sig' | 'att' | undefined {
+  if (content === 'message-signature') return 'sig';
+  if (content === 'dsse-envelope') return predicateType === COSIGN_SIGN_PREDICATE_TYPE ? 'sig' : 'att';
+  return undefined;
+}
+
 /** Both layouts' candidates for the image. */
 export async function findSignatures(
   client: RegistryClient,
@@ -297,12 +323,8 @@ export async function findSignatures(
 }
 
 /** The image-specific rule: the signed payload is about this manifest digest. */
-function checkPayloadNamesImage(
-  c: Candidate & { payload: Buffer },
-  digest: string,
-  kind: 'sig' | 'att',
-): void {
-  if (kind === 'sig') {
+function checkPayloadNamesImage(c: Candidate & { bundle: Bundle; payload: Buffer }, digest: string): void {
+  if (c.bundle.content.kind === 'messageSignature') {
     let payload: ReturnType<typeof parseSimpleSigningPayload>;
     try {
       payload = parseSimpleSigningPayload(c.payload);
@@ -378,7 +400,7 @@ export async function verifyImage(target: ImageTarget, opts: ImageVerifyOptions)
           fail('SUBJECT_MISMATCH', `predicate type is ${statement.predicateType}, not ${opts.predicateType}`);
         }
       }
-      checkPayloadNamesImage(ready, target.descriptor.digest, kind);
+      checkPayloadNamesImage(ready, target.descriptor.digest);
       const keyOnly =
         opts.insecureIgnoreTlog &&
         opts.policy.publicKey &&
@@ -387,7 +409,8 @@ export async function verifyImage(target: ImageTarget, opts: ImageVerifyOptions)
         ? verifyKeyOnly(ready, toKey(opts.policy.publicKey!))
         : verifyBundle(
             ready.bundle,
-            kind === 'sig'
+            // A DSSE statement (an attestation, or cosign v3's signature) is checked against its subject.
+            ready.bundle.content.kind === 'messageSignature'
               ? ready.payload
               : { digest: Buffer.from(target.descriptor.digest.split(':')[1], 'hex') },
             opts.policy,

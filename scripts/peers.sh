@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Installs the real clients sigil is tested against (../shared/PEERS.md), pinned, built from their own registries
+# (the Go module proxy, PyPI) and cached per tool and version, so a reused machine installs in seconds.
+#
+#   scripts/peers.sh            install every peer (in parallel), print how long each took
+#   scripts/peers.sh cosign3    install one (names: cosign3 cosign2 rekor-cli crane sigstore-go sigstore-python)
+#   scripts/peers.sh --path     print the directory the binaries are in (tests read it through test/peers.ts)
+#
+# The cache lives in $SIGIL_PEERS_DIR (default ~/.cache/sigil-peers): bin/<tool>-<version> and one Go module and
+# build cache shared by the builds. A failed install prints the exact command and its error and makes the script
+# exit non-zero; nothing is skipped silently.
+set -uo pipefail
+
+PEERS_DIR="${SIGIL_PEERS_DIR:-$HOME/.cache/sigil-peers}"
+BIN="$PEERS_DIR/bin"
+LOGS="$PEERS_DIR/logs"
+
+# name | version | Go package or PyPI spec | go build tags
+# skopeo is not here: the Go module proxy answers 403 "not available" for every github.com/containers/skopeo
+# version (v1.14-v1.22 tried), and Debian's skopeo 1.9 is built with sigstore disabled.
+# rekor-cli v1.5.5 and later need Go 1.27; v1.5.4 is the newest that builds with this machine's Go 1.26.
+PEERS=(
+  "cosign3|v3.1.2|github.com/sigstore/cosign/v3/cmd/cosign|"
+  "cosign2|v2.6.4|github.com/sigstore/cosign/v2/cmd/cosign|"
+  "rekor-cli|v1.5.4|github.com/sigstore/rekor/cmd/rekor-cli|"
+  "crane|v0.21.9|github.com/google/go-containerregistry/cmd/crane|"
+  "sigstore-go|v1.2.1|github.com/sigstore/sigstore-go/test/conformance|"
+  "sigstore-python|4.5.1|sigstore|"
+)
+
+if [ "${1:-}" = "--path" ]; then echo "$BIN"; exit 0; fi
+mkdir -p "$BIN" "$LOGS"
+
+# Go from /usr/local/go (1.26) wins over Debian's golang-go (1.19), which is too old for these modules.
+[ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
+export GOMODCACHE="$PEERS_DIR/gomod" GOCACHE="$PEERS_DIR/gobuild" GOTOOLCHAIN=local CGO_ENABLED=0
+# Builds share two cores with each other; a peer build need not be fast, only cached.
+export GOFLAGS="-trimpath"
+
+install_one() {
+  local name=$1 version=$2 pkg=$3 tags=$4
+  local out="$BIN/$name-$version" log="$LOGS/$name-$version.log" start=$SECONDS
+  if [ -x "$out" ]; then
+    ln -sfn "$name-$version" "$BIN/$name"
+    echo "peer $name $version: cached"
+    return 0
+  fi
+  local cmd
+  if [ "$name" = "sigstore-python" ]; then
+    local venv="$PEERS_DIR/venv-sigstore-python-$version"
+    cmd="python3 -m venv $venv && $venv/bin/pip install --quiet sigstore==$version"
+    if bash -c "$cmd" >"$log" 2>&1; then
+      ln -sfn "$venv/bin/sigstore" "$out"
+    else
+      echo "peer $name $version: FAILED after $((SECONDS - start)) s: $cmd" >&2
+      tail -n 20 "$log" >&2
+      return 1
+    fi
+  else
+    local gobin
+    gobin=$(mktemp -d "$PEERS_DIR/.gobin.XXXXXX")
+    cmd="GOBIN=$gobin go install ${tags:+-tags \"$tags\"} $pkg@$version"
+    if bash -c "$cmd" >"$log" 2>&1; then
+      mv "$gobin"/* "$out" && rmdir "$gobin"
+    else
+      rm -rf "$gobin"
+      echo "peer $name $version: FAILED after $((SECONDS - start)) s: CGO_ENABLED=0 GOTOOLCHAIN=local $cmd" >&2
+      tail -n 20 "$log" >&2
+      return 1
+    fi
+  fi
+  ln -sfn "$name-$version" "$BIN/$name"
+  echo "peer $name $version: installed in $((SECONDS - start)) s"
+}
+
+wanted=("$@")
+pids=()
+names=()
+for spec in "${PEERS[@]}"; do
+  IFS='|' read -r name version pkg tags <<<"$spec"
+  if [ ${#wanted[@]} -gt 0 ] && [[ ! " ${wanted[*]} " =~ " $name " ]]; then continue; fi
+  install_one "$name" "$version" "$pkg" "$tags" &
+  pids+=($!)
+  names+=("$name")
+done
+status=0
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || { status=1; echo "peer ${names[$i]}: not installed" >&2; }
+done
+exit $status
