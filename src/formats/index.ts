@@ -5,6 +5,8 @@
 export * from './bundle.js';
 // checkpoint / signed note: C2SP tlog-checkpoint.md, signed-note.md; tiles: C2SP tlog-tiles.md
 export { type Checkpoint, formatCheckpoint, parseCheckpoint } from './checkpoint.js';
+// cosign-bundle: cosign's Rekor bundle annotation and pre-Sigstore-bundle blob bundle files
+export { parseAnyBundle, tlogEntryFromRekorBundle } from './cosign-bundle.js';
 // dsse-envelope: secure-systems-lab/dsse envelope.md, protocol.md
 export * from './dsse-envelope.js';
 // oci-media-types: opencontainers/image-spec descriptor.md, manifest.md, image-index.md

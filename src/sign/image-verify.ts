@@ -21,6 +21,7 @@ import {
   pemToDer,
   preAuthEncoding,
   type TransparencyLogEntry,
+  tlogEntryFromRekorBundle,
 } from '../formats/index.js';
 import {
   type CosignLayer,
@@ -113,37 +114,17 @@ function sha256(b: Uint8Array): Buffer {
   return createHash('sha256').update(b).digest();
 }
 
-function tlogEntryFromRekorBundle(rb: CosignRekorBundle): TransparencyLogEntry {
-  const body = Buffer.from(rb.Payload.body, 'base64');
-  let kind = '';
-  let version = '';
-  try {
-    const parsed = JSON.parse(body.toString('utf8'));
-    kind = String(parsed.kind ?? '');
-    version = String(parsed.apiVersion ?? '');
-  } catch {
-    fail('BUNDLE_INVALID', 'the Rekor bundle annotation body is not base64 JSON');
-  }
-  if (!/^[0-9a-f]{64}$/.test(rb.Payload.logID))
-    fail('BUNDLE_INVALID', 'the Rekor bundle annotation logID is not 64 hex');
-  return {
-    logIndex: Number(rb.Payload.logIndex),
-    logId: Buffer.from(rb.Payload.logID, 'hex'),
-    kind,
-    version,
-    integratedTime: Number(rb.Payload.integratedTime),
-    signedEntryTimestamp: Buffer.from(rb.SignedEntryTimestamp, 'base64'),
-    inclusionProof: undefined,
-    canonicalizedBody: body,
-  };
-}
-
 /** A `.sig` / `.att` layer as a (v0.1-shaped) bundle: what cosign's annotations say, typed. */
 export function bundleFromCosignLayer(layer: CosignLayer, kind: 'sig' | 'att'): Bundle {
   const certs = layer.certificate ? pemToDer(layer.certificate) : [];
   if (layer.certificate && certs.length === 0)
     fail('BUNDLE_INVALID', 'the certificate annotation holds no PEM certificate');
-  const tlogEntries = layer.bundle ? [tlogEntryFromRekorBundle(layer.bundle)] : [];
+  let tlogEntries: TransparencyLogEntry[] = [];
+  try {
+    tlogEntries = layer.bundle ? [tlogEntryFromRekorBundle(layer.bundle)] : [];
+  } catch (err) {
+    fail('BUNDLE_INVALID', `the Rekor bundle annotation: ${(err as Error).message}`, err);
+  }
   let content: Bundle['content'];
   if (kind === 'sig') {
     if (!layer.signature) fail('BUNDLE_INVALID', 'the layer has no signature annotation');

@@ -9,7 +9,7 @@ import {
   type Certificate,
   hashNameOf,
   IN_TOTO_PAYLOAD_TYPE,
-  parseBundle,
+  parseAnyBundle,
   parseCertificate,
   parseInTotoStatement,
   preAuthEncoding,
@@ -192,7 +192,7 @@ export function verifyBundle(
   validatePolicy(policy);
   let bundle: Bundle;
   try {
-    bundle = isParsedBundle(bundleInput) ? bundleInput : parseBundle(bundleInput);
+    bundle = isParsedBundle(bundleInput) ? bundleInput : parseAnyBundle(bundleInput);
   } catch (err) {
     if (err instanceof BundleFormatError) fail('BUNDLE_INVALID', err.message, err);
     throw err;
