@@ -1,11 +1,15 @@
 // Wall time of `sigil sign` (keyless) and `sigil verify` of one image against the local stack, process start
 // included, as a user or CI job sees it. The stack is `sigil up` in its own process (dev-mode issuer for tokens);
 // each timed run is a fresh `node bin/sigil.js …` process signing (then verifying) a distinct image by digest.
-// `node -e 0` is timed the same way as the floor no CLI can beat on this machine.
+// `node -e 0` is timed the same way as the floor no CLI can beat on this machine. The real cosign v3 and v2
+// (scripts/peers.sh) sign and verify their own distinct images against the same stack in the same run, interleaved
+// with sigil's, when they are installed: cosign v3 from --trusted-root/--signing-config, cosign v2 with its URL flags
+// and SIGSTORE_* trust files.
 //
 // Usage: npm run build && npx tsx bench/cli/run.ts [runs=20]
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -43,9 +47,15 @@ function stats(ms: number[]) {
 /** CPU (user + system) of each timed client process, from GNU time: steadier than wall time on a busy machine. */
 const cpu: Record<string, number[]> = {};
 
-async function timed(args: string[], env: NodeJS.ProcessEnv, name = args[1] ?? args[0]): Promise<number> {
+/** Times `node ARGS`, or any program when `bin` is given. */
+async function timed(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  name = args[1] ?? args[0],
+  bin = process.execPath,
+): Promise<number> {
   const t = process.hrtime.bigint();
-  const { stderr } = await run('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, ...args], { env });
+  const { stderr } = await run('/usr/bin/time', ['-f', 'CPU %U %S', bin, ...args], { env });
   const wall = Number(process.hrtime.bigint() - t) / 1e6;
   const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
   if (m) {
@@ -92,7 +102,13 @@ async function main() {
     const { createHash } = await import('node:crypto');
     const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
     const images: string[] = [];
-    for (let i = 0; i <= RUNS; i++) {
+    const peersBin = execFileSync('bash', [join(ROOT, 'scripts/peers.sh'), '--path'], {
+      encoding: 'utf8',
+    }).trim();
+    const peers = (['cosign3', 'cosign2'] as const).filter((p) => existsSync(join(peersBin, p)));
+    // Each client signs images of its own: sigil's, then one set per peer.
+    const perClient = RUNS + 1;
+    for (let i = 0; i < perClient * (1 + peers.length); i++) {
       const repo = { registry: e.registry, repository: 'bench/app' };
       const layer = Buffer.from(`layer ${i} ${Date.now()}`);
       const config = Buffer.from(
@@ -138,9 +154,84 @@ async function main() {
       img,
     ];
 
+    // The peers read the registry credentials from a docker config dir and the trust files sigil up wrote.
+    const dockerConfig = join(home, 'docker');
+    await mkdir(dockerConfig, { recursive: true });
+    await writeFile(join(dockerConfig, 'config.json'), await readFile(e.registryAuthFile));
+    const trustedRoot = join(dataDir, 'trusted_root.json');
+    const signingConfig = join(dataDir, 'signing_config.json');
+    const root = JSON.parse(await readFile(trustedRoot, 'utf8'));
+    const pem = (b64: string, label: string) =>
+      `-----BEGIN ${label}-----\n${b64.match(/.{1,64}/g)?.join('\n')}\n-----END ${label}-----\n`;
+    const v2files = {
+      SIGSTORE_ROOT_FILE: join(home, 'fulcio.pem'),
+      SIGSTORE_REKOR_PUBLIC_KEY: join(home, 'rekor.pub'),
+      SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: join(home, 'ct.pub'),
+    };
+    await writeFile(
+      v2files.SIGSTORE_ROOT_FILE,
+      root.certificateAuthorities[0].certChain.certificates
+        .map((c: { rawBytes: string }) => pem(c.rawBytes, 'CERTIFICATE'))
+        .join(''),
+    );
+    await writeFile(v2files.SIGSTORE_REKOR_PUBLIC_KEY, pem(root.tlogs[0].publicKey.rawBytes, 'PUBLIC KEY'));
+    await writeFile(
+      v2files.SIGSTORE_CT_LOG_PUBLIC_KEY_FILE,
+      pem(root.ctlogs[0].publicKey.rawBytes, 'PUBLIC KEY'),
+    );
+    const peerEnv = {
+      PATH: process.env.PATH,
+      HOME: home,
+      DOCKER_CONFIG: dockerConfig,
+      TUF_ROOT: join(home, 'tuf'),
+    };
+    const who = ['--certificate-identity', identity, '--certificate-oidc-issuer', e.url];
+    // cosign takes --identity-token as a token or a file holding one; a token this long is given as a file.
+    const tokenFile = join(home, 'token');
+    await writeFile(tokenFile, token);
+    const peerArgs = {
+      cosign3: {
+        sign: (img: string) => [
+          'sign',
+          '--yes',
+          '--identity-token',
+          tokenFile,
+          '--trusted-root',
+          trustedRoot,
+          '--signing-config',
+          signingConfig,
+          img,
+        ],
+        verify: (img: string) => ['verify', '--trusted-root', trustedRoot, ...who, img],
+        env: peerEnv,
+      },
+      cosign2: {
+        sign: (img: string) => [
+          'sign',
+          '--yes',
+          '--identity-token',
+          tokenFile,
+          '--fulcio-url',
+          e.url,
+          '--rekor-url',
+          e.url,
+          img,
+        ],
+        verify: (img: string) => ['verify', '--rekor-url', e.url, ...who, img],
+        env: { ...peerEnv, ...v2files },
+      },
+    };
+    const peerImage = (p: number, i: number) => images[perClient * (1 + p) + i];
+
     // Warm-up: page cache, the log's first batch, JIT of the stack.
     await timed(signArgs(images[RUNS]), env);
     await timed(verifyArgs(images[RUNS]), env);
+    for (const [p, name] of peers.entries()) {
+      const bin = join(peersBin, name);
+      await timed(peerArgs[name].sign(peerImage(p, RUNS)), peerArgs[name].env, `${name} sign`, bin);
+      await timed(peerArgs[name].verify(peerImage(p, RUNS)), peerArgs[name].env, `${name} verify`, bin);
+    }
+    const peerWall: Record<string, number[]> = {};
 
     const floor: number[] = [];
     const signs: number[] = [];
@@ -149,6 +240,16 @@ async function main() {
       floor.push(await timed(['-e', '0'], env, 'floor'));
       signs.push(await timed(signArgs(images[i]), env, 'sign'));
       verifies.push(await timed(verifyArgs(images[i]), env, 'verify'));
+      for (const [p, name] of peers.entries()) {
+        const bin = join(peersBin, name);
+        for (const step of ['sign', 'verify'] as const) {
+          const key = `${name} ${step}`;
+          peerWall[key] ??= [];
+          peerWall[key].push(
+            await timed(peerArgs[name][step](peerImage(p, i)), peerArgs[name].env, key, bin),
+          );
+        }
+      }
     }
     const row = (name: string, ms: number[], key: string, target: string) => {
       const s = stats(ms);
@@ -159,6 +260,7 @@ async function main() {
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
     console.log(row('`sigil sign` (keyless, both layouts)', signs, 'sign', '≤ 500 ms'));
     console.log(row('`sigil verify` (offline, both layouts)', verifies, 'verify', '≤ 150 ms'));
+    for (const [key, ms] of Object.entries(peerWall)) console.log(row(`\`${key}\``, ms, key, '—'));
     console.log(row('`node -e 0` (process floor)', floor, 'floor', '—'));
     const { loadavg, cpus } = await import('node:os');
     console.log(
