@@ -25,7 +25,10 @@ export interface IssuerConfig {
   subjectDomain?: string;
   /** email: accept tokens whose email_verified is not true (Fulcio skip-email-verification). */
   skipEmailVerification?: boolean;
-  /** CI types: default template values, e.g. `url` for a self-hosted forge (claims still take priority). */
+  /**
+   * CI types: the template values of Fulcio's ci-issuer-metadata, e.g. `url` for a self-hosted forge. They are the
+   * operator's, not the token's: a `url` claim never changes the SAN (a job could otherwise name any forge).
+   */
   defaults?: Record<string, string>;
 }
 
@@ -93,7 +96,7 @@ function githubWorkflow(
   defaults: Record<string, string>,
 ): Principal {
   const sub = required(c, 'sub');
-  const url = claimString(c.url) ?? defaults.url ?? 'https://github.com';
+  const url = defaults.url ?? 'https://github.com';
   const get = (k: string) => required(c, k);
   const [jobWorkflowRef, repository, owner, workflowRef] = [
     get('job_workflow_ref'),
@@ -152,7 +155,7 @@ function gitlabPipeline(
   defaults: Record<string, string>,
 ): Principal {
   const sub = required(c, 'sub');
-  const url = claimString(c.url) ?? defaults.url ?? 'https://gitlab.com';
+  const url = defaults.url ?? 'https://gitlab.com';
   const get = (k: string) => required(c, k);
   const configRefUri = `https://${get('ci_config_ref_uri')}`;
   const refType = get('ref_type');

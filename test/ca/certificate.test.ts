@@ -258,6 +258,34 @@ describe('identity mapping per issuer type', () => {
     expect(((await res.json()) as { message: string }).message).toMatch(/email_verified/);
   });
 
+  it('a "url" claim in the token does not move the SAN: the issuer\'s template decides (GitHub and GitLab)', async () => {
+    const gh = await chainOf(
+      await requestCert(ca.url, await devToken(ca.url, { claims: { url: 'https://evil.example' } })),
+    );
+    expect(gh[0].san()).toEqual([
+      ['url', 'https://github.com/acme/widgets/.github/workflows/release.yml@refs/heads/main'],
+    ]);
+    expect(rawExt(gh[0], 12) ?? '').not.toContain('evil');
+    const gl = await certFor('gitlab', {
+      sub: 'project_path:grp/proj:ref_type:tag:ref:v1',
+      url: 'https://evil.example',
+      ci_config_ref_uri: 'gitlab.com/grp/proj//.gitlab-ci.yml@refs/tags/v1',
+      ci_config_sha: 'c'.repeat(40),
+      runner_environment: 'gitlab-hosted',
+      project_path: 'grp/proj',
+      sha: 'd'.repeat(40),
+      ref_type: 'tag',
+      ref: 'v1',
+      project_id: 42,
+      namespace_path: 'grp',
+      namespace_id: '7',
+      pipeline_source: 'push',
+      job_id: '999',
+      project_visibility: 'internal',
+    });
+    expect(JSON.stringify(gl.extensions.map((e) => e.value.toString('latin1')))).not.toContain('evil');
+  });
+
   it('gitlab-pipeline: fulcio config.yaml mapping', async () => {
     const c = await certFor('gitlab', {
       sub: 'project_path:grp/proj:ref_type:tag:ref:v1',
