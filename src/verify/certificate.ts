@@ -36,6 +36,8 @@ function nameOf(der: Buffer, field: 'subject' | 'issuer'): string {
   }
 }
 
+const NAME_CONSTRAINTS_OID = '2.5.29.30';
+
 /** Leaf rules that do not depend on the trust root: RFC 5280 §4.2 critical extensions, leaf not a CA, EKU. */
 export function checkLeaf(leaf: Certificate): void {
   if (leaf.unknownCritical)
@@ -82,6 +84,19 @@ export function findCertificatePaths(leaf: Certificate, trust: TrustMaterial): C
     );
     if (badCA) {
       reason = `${nameOf(badCA.cert.der, 'subject')} may not issue certificates (basic constraints / key usage)`;
+      continue;
+    }
+    // RFC 5280 §4.2.1.10 name constraints restrict what a CA may name; sigil does not evaluate them, so a path
+    // whose CA carries them is refused rather than trusted wider than its issuer meant. So is a CA with any
+    // critical extension sigil does not understand (§4.2, §6.1.4).
+    const constrained = path.find((c) => c.cert.extensions.some((e) => e.oid === NAME_CONSTRAINTS_OID));
+    if (constrained) {
+      reason = `${nameOf(constrained.cert.der, 'subject')} carries X.509 name constraints, which sigil does not evaluate`;
+      continue;
+    }
+    const unknown = path.find((c) => c.cert.unknownCritical);
+    if (unknown) {
+      reason = `${nameOf(unknown.cert.der, 'subject')} has unknown critical extension ${unknown.cert.unknownCritical}`;
       continue;
     }
     found.push({ authority, issuer: authority.chain[j], path });

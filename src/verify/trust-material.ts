@@ -122,6 +122,8 @@ function loadAuthority(
   const chain = certs.map((c, j) => trustedCertificate(c.rawBytes, `trusted root ${name}: certificate ${j}`));
   const authority: TrustedAuthority = { name, chain, validFor: range(ca.validFor) };
   if (chain.length === 0) authority.unusable = `trusted root ${name} has an empty certificate chain`;
+  // As for log keys: an authority that says nothing of when it was trusted is not trusted at any time.
+  if (!ca.validFor?.start) authority.unusable = `trusted root ${name} has no validFor.start`;
   // The chain is checked once here: each certificate signed by the next; the last one is the trust anchor.
   for (let j = 0; j + 1 < chain.length; j++) {
     if (

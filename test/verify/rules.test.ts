@@ -136,6 +136,33 @@ describe('certificate rules', () => {
     }
   });
 
+  it('chain: a CA carrying name constraints, or an unknown critical extension, is not trusted', () => {
+    // NameConstraints { permittedSubtrees [0] { GeneralSubtree { uniformResourceIdentifier "github.com" } } }
+    const uri = Buffer.concat([Buffer.from([0x86, 10]), Buffer.from('github.com')]);
+    const subtree = Buffer.concat([Buffer.from([0x30, uri.length]), uri]);
+    const permitted = Buffer.concat([Buffer.from([0xa0, subtree.length]), subtree]);
+    const nameConstraints = {
+      oid: '2.5.29.30',
+      critical: true,
+      value: Buffer.concat([Buffer.from([0x30, permitted.length]), permitted]),
+    };
+    const unknownCritical = { oid: '1.2.3.4.5', critical: true, value: Buffer.from([0x05, 0x00]) };
+    for (const extra of [nameConstraints, unknownCritical]) {
+      const constrained = makePki([ext.basicConstraints(true, 0), ext.caKeyUsage(), extra]);
+      const l = makeLeaf(constrained);
+      const t = loadTrustMaterial(trustedRoot(constrained));
+      expect(code(() => verifyBundle(makeBundle(constrained, l, artifact), artifact, policy, t))).toBe(
+        'CHAIN_UNTRUSTED',
+      );
+    }
+  });
+
+  it('chain: a CA without validFor.start in the trusted root is trusted at no time', () => {
+    const root = trustedRoot(pki) as { certificateAuthorities: { validFor?: unknown }[] };
+    delete root.certificateAuthorities[0].validFor;
+    expect(code(() => verifyBundle(good, artifact, policy, loadTrustMaterial(root)))).toBe('CHAIN_UNTRUSTED');
+  });
+
   it('chain: the CA must be trusted (validFor) at signing time', () => {
     const late = loadTrustMaterial(trustedRoot(pki, { caValidFrom: new Date('2025-06-01T00:00:00Z') }));
     expect(code(() => verifyBundle(good, artifact, policy, late))).toBe('CHAIN_UNTRUSTED');
