@@ -136,6 +136,45 @@ describe('identity token rules', () => {
   it('refuses a missing or malformed token', async () => {
     await expectRefused('', 401, /oidcIdentityToken/);
     await expectRefused('not.a.jwt', 401, /well-formed JWT/);
+    // RFC 7515 §7.1: base64url, unpadded, nothing else; a token that only decodes leniently is not accepted.
+    const [h, p, sig] = (await token()).split('.');
+    await expectRefused(`${h}.${p}.${sig}==`, 401, /well-formed JWT/);
+    await expectRefused(`${h}.${p}+.${sig}`, 401, /well-formed JWT/);
+    await expectRefused(`${h}.${p}.${sig}.`, 401, /well-formed JWT/);
+    await expectRefused(`${h} .${p}.${sig}`, 401, /well-formed JWT/);
+  });
+
+  it('refuses a token whose header has "crit" (RFC 7515 §4.1.11)', async () => {
+    const key = (await import('node:crypto')).createPrivateKey(await privateIssuerKey());
+    const now = Math.floor(Date.now() / 1000);
+    const claims = {
+      ...githubShapedClaims(
+        { repository: 'acme/widgets', workflow: '.github/workflows/release.yml', ref: 'refs/heads/main' },
+        { sha: SHA },
+      ),
+      iss: ca.url,
+      aud: 'sigstore',
+      iat: now,
+      exp: now + 300,
+    };
+    // jose refuses to sign an unknown crit, so the token is put together by hand.
+    const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const input = `${enc({ alg: 'ES256', kid, crit: ['x-sigil-test'], 'x-sigil-test': 1 })}.${enc(claims)}`;
+    const sig = (await import('node:crypto'))
+      .sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })
+      .toString('base64url');
+    const tok = `${input}.${sig}`;
+    await expectRefused(tok, 401, /crit/);
+  });
+
+  it('refuses a token older than the maximum token age, whatever its exp', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expectRefused(
+      await token({ iat: now - 2 * 3600, nbf: now - 2 * 3600, exp: now + 600 }),
+      401,
+      /issued more than/,
+    );
+    expect((await requestCert(ca.url, await token({ iat: now - 1800, exp: now + 600 }))).status).toBe(200);
   });
 });
 
