@@ -5,8 +5,8 @@
 //
 // jose fetches, caches, selects and imports the issuer's keys; the JWS signature itself (RFC 7515 §5.2) is checked
 // with node:crypto synchronously on a KeyObject cached per imported key, and the compact serialization and claims
-// by the rules below. Not jose's jwtVerify: it verifies through WebCrypto, 237 µs of CPU per ES256 token here
-// against 71 µs, which is a fifth more CPU per certificate (docs/design/ca-issuance.md, "Token checks").
+// by the rules below. Not jose's jwtVerify: it verifies through WebCrypto, 150-240 µs of CPU per ES256 token here
+// against 69-86 µs, 10-20% more CPU per certificate (docs/design/ca-issuance.md, "Token checks").
 import {
   constants as cryptoConstants,
   KeyObject,
