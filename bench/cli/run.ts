@@ -77,6 +77,7 @@ async function main() {
           issuerUrl: 'https://token.actions.githubusercontent.com',
           type: 'github-workflow',
           clientId: 'sigstore',
+          allow: ['bench/*'],
         },
       ],
       allowOwnIssuer: true,

@@ -26,14 +26,16 @@ export interface PreparedAnswer {
   contentType: string;
   body: string;
   ctRecord?: Buffer;
+  /** Retry-After, in seconds, for a 503. */
+  retryAfter?: number;
 }
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 export const PEM_CHAIN = 'application/pem-certificate-chain';
 
 /** The JSON error answer every CA route gives: `{code, message}` (fulcio's grpc-gateway error shape). */
-export function errorAnswer(status: number, message: string): PreparedAnswer {
-  return { status, contentType: JSON_TYPE, body: JSON.stringify({ code: status, message }) };
+export function errorAnswer(status: number, message: string, retryAfter?: number): PreparedAnswer {
+  return { status, contentType: JSON_TYPE, body: JSON.stringify({ code: status, message }), retryAfter };
 }
 
 /** Runs one signing request to its answer; a CaError becomes a 4xx/5xx answer, anything else is a bug and throws. */
@@ -68,7 +70,7 @@ export async function answerSigningRequest(
           ctRecord: prepared.ctRecord,
         };
   } catch (err) {
-    if (err instanceof CaError) return errorAnswer(err.status, err.message);
+    if (err instanceof CaError) return errorAnswer(err.status, err.message, err.retryAfterSeconds);
     throw err;
   }
 }

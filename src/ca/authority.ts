@@ -8,7 +8,7 @@ import type { PreparedAnswer, SigningInput } from './answer.js';
 import { buildLeafTbs, signTbs, toPem } from './certificate.js';
 import { CaError } from './errors.js';
 import type { CaHierarchy } from './hierarchy.js';
-import { principalFromClaims } from './identity.js';
+import { checkAllowed, principalFromClaims } from './identity.js';
 import {
   type ClientKey,
   checkProofOfPossession,
@@ -71,6 +71,7 @@ export class CertificateAuthority {
   async prepare(req: SigningRequest): Promise<PreparedCertificate> {
     const { issuer, claims } = await this.tokens.verify(req.token);
     const principal = principalFromClaims(issuer, claims);
+    checkAllowed(issuer, claims, principal);
     let key: ClientKey;
     if (req.csr && req.csr.length > 0) {
       key = await clientKeyFromCsr(req.csr);

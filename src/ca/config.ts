@@ -10,6 +10,20 @@ export const CA_CONFIG_FILE = 'ca-config.json';
 export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
 export const DEFAULT_AUDIENCE = 'sigstore';
 
+/**
+ * Issuers that mint tokens for anyone in the world: trusting one without an `allow` list would let every GitHub
+ * repository, GitLab project or Google account get certificates from this CA, so the config must narrow it.
+ */
+export const PUBLIC_ISSUERS = [
+  GITHUB_ACTIONS_ISSUER,
+  'https://gitlab.com',
+  'https://accounts.google.com',
+  'https://oauth2.sigstore.dev/auth',
+  'https://login.microsoftonline.com',
+  'https://token.buildkite.com',
+  'https://app.circleci.com',
+];
+
 export interface CaConfig {
   issuers: IssuerConfig[];
   /** Also trust sigil's own CI issuer at the server's public URL (type github-workflow). */
@@ -20,9 +34,10 @@ export interface CaConfig {
   logUrl?: string;
 }
 
+/** By default only sigil's own CI issuer: public issuers are the operator's choice, each with an allow list. */
 export function defaultCaConfig(): CaConfig {
   return {
-    issuers: [{ issuerUrl: GITHUB_ACTIONS_ISSUER, type: 'github-workflow', clientId: DEFAULT_AUDIENCE }],
+    issuers: [],
     allowOwnIssuer: true,
     oidcDevMode: false,
   };
@@ -46,6 +61,13 @@ function parseIssuer(raw: Record<string, unknown>, where: string): IssuerConfig 
   if ((type === 'uri' || type === 'username') && typeof subjectDomain !== 'string')
     fail(`${where}: a ${type} issuer needs subjectDomain`);
   const defaults = pick('defaults');
+  const allow = pick('allow');
+  if (allow !== undefined && (!Array.isArray(allow) || allow.some((a) => typeof a !== 'string' || a === '')))
+    fail(`${where}: allow must be a list of non-empty patterns, e.g. ["acme/*"]`);
+  if (allow === undefined && PUBLIC_ISSUERS.some((p) => issuerUrl.replace(/\/$/, '').startsWith(p)))
+    fail(
+      `${where}: ${issuerUrl} issues tokens to anyone; add "allow" with the ${type === 'github-workflow' || type === 'gitlab-pipeline' ? 'repositories (e.g. ["acme/*"])' : 'identities (e.g. ["*@example.com"])'} this CA may certify`,
+    );
   return {
     issuerUrl,
     type: type as IssuerType,
@@ -53,6 +75,7 @@ function parseIssuer(raw: Record<string, unknown>, where: string): IssuerConfig 
     subjectDomain: typeof subjectDomain === 'string' ? subjectDomain : undefined,
     skipEmailVerification: pick('skipEmailVerification', 'SkipEmailVerification') === true,
     defaults: typeof defaults === 'object' && defaults ? (defaults as Record<string, string>) : undefined,
+    allow: allow as string[] | undefined,
   };
 }
 

@@ -4,6 +4,8 @@ export class CaError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** With a 503: when to try again (sent as Retry-After). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'CaError';

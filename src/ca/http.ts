@@ -111,9 +111,10 @@ async function signingRoute(
       await ca.record(answer.ctRecord);
     } catch (err) {
       if (!(err instanceof CaError)) throw err;
-      answer = errorAnswer(err.status, err.message);
+      answer = errorAnswer(err.status, err.message, err.retryAfterSeconds);
     }
   }
+  if (answer.retryAfter !== undefined) reply.header('retry-after', String(answer.retryAfter));
   // A string body with its content type set goes out as it is (no fastify serialization).
   return reply.code(answer.status).type(answer.contentType).send(answer.body);
 }

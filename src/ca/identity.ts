@@ -30,6 +30,12 @@ export interface IssuerConfig {
    * operator's, not the token's: a `url` claim never changes the SAN (a job could otherwise name any forge).
    */
   defaults?: Record<string, string>;
+  /**
+   * Who this issuer may vouch for here: patterns over the repository (`owner/repo`, `owner/*`) for CI issuers, the
+   * email (`dev@example.com`, `*@example.com`) for email issuers, the SAN for the others. Absent: anyone the issuer
+   * names. Required for the public issuers (config.ts PUBLIC_ISSUERS), which name anyone in the world.
+   */
+  allow?: string[];
 }
 
 export interface Principal {
@@ -276,6 +282,30 @@ export function principalFromClaims(cfg: IssuerConfig, claims: Record<string, un
     case 'username':
       return username(iss, claims, cfg);
   }
+}
+
+/** `*` stands for any run of characters other than `/`; everything else is literal. */
+function globMatches(pattern: string, value: string): boolean {
+  const re = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[^/]*');
+  return new RegExp(`^${re}$`).test(value);
+}
+
+/** The value an issuer's `allow` patterns are matched against. */
+function allowSubject(cfg: IssuerConfig, claims: Record<string, unknown>, principal: Principal): string {
+  if (cfg.type === 'github-workflow') return claimString(claims.repository) ?? '';
+  if (cfg.type === 'gitlab-pipeline') return claimString(claims.project_path) ?? '';
+  return principal.san.value;
+}
+
+/** Refuses (403) an identity the issuer's `allow` list does not name; no list means the issuer may name anyone. */
+export function checkAllowed(cfg: IssuerConfig, claims: Record<string, unknown>, principal: Principal): void {
+  if (!cfg.allow) return;
+  const who = allowSubject(cfg, claims, principal);
+  if (!cfg.allow.some((p) => globMatches(p, who)))
+    throw new CaError(403, `${who || 'this identity'} is not on this CA's allow-list for ${cfg.issuerUrl}`);
 }
 
 /** fulcio.proto OIDCIssuer.challenge_claim. */

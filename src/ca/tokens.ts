@@ -43,6 +43,9 @@ const DISCOVERY_TIMEOUT_MS = 5_000;
 const JWKS_MAX_AGE_MS = 10 * 60_000;
 /** Minimum time between refetches triggered by unknown kids, so a flood of bad tokens cannot hammer the IdP. */
 const JWKS_COOLDOWN_MS = 30_000;
+/** Retry-After for a configured issuer whose keys cannot be had now: the JWKS cooldown, rounded to seconds. */
+export const ISSUER_RETRY_AFTER_SECONDS = JWKS_COOLDOWN_MS / 1000;
+const unavailable = (msg: string) => new CaError(503, msg, ISSUER_RETRY_AFTER_SECONDS);
 
 export interface VerifiedToken {
   issuer: IssuerConfig;
@@ -72,18 +75,12 @@ export class TokenVerifier {
           if (!res.ok) throw new Error(`HTTP ${res.status}`);
           doc = (await res.json()) as typeof doc;
         } catch (err) {
-          throw new CaError(
-            503,
-            `could not fetch OIDC discovery for ${issuerUrl}: ${(err as Error).message}`,
-          );
+          throw unavailable(`could not fetch OIDC discovery for ${issuerUrl}: ${(err as Error).message}`);
         }
         if (doc.issuer !== issuerUrl)
-          throw new CaError(
-            503,
-            `OIDC discovery for ${issuerUrl} names a different issuer ${String(doc.issuer)}`,
-          );
+          throw unavailable(`OIDC discovery for ${issuerUrl} names a different issuer ${String(doc.issuer)}`);
         if (typeof doc.jwks_uri !== 'string')
-          throw new CaError(503, `OIDC discovery for ${issuerUrl} has no jwks_uri`);
+          throw unavailable(`OIDC discovery for ${issuerUrl} has no jwks_uri`);
         return createRemoteJWKSet(new URL(doc.jwks_uri), {
           timeoutDuration: DISCOVERY_TIMEOUT_MS,
           cacheMaxAge: JWKS_MAX_AGE_MS,
@@ -226,11 +223,8 @@ function describeJoseError(err: unknown, issuer: IssuerConfig): CaError {
     return unauthorized('the identity token signature does not verify');
   if (err instanceof errors.JOSEAlgNotAllowed)
     return unauthorized('the identity token algorithm is not accepted');
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JOSENotSupported)
-    return new CaError(
-      err instanceof errors.JWKSTimeout ? 503 : 401,
-      `identity token: ${(err as Error).message}`,
-    );
+  if (err instanceof errors.JWKSTimeout) return unavailable(`identity token: ${err.message}`);
+  if (err instanceof errors.JOSENotSupported) return unauthorized(`identity token: ${err.message}`);
   if (err instanceof errors.JOSEError) return unauthorized(`the identity token is invalid: ${err.message}`);
-  return new CaError(503, `could not verify the identity token: ${(err as Error).message}`);
+  return unavailable(`could not fetch ${issuer.issuerUrl}'s keys: ${(err as Error).message}`);
 }
