@@ -3,11 +3,22 @@
 // names them, so signing clients written for Actions run unchanged.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { TOKEN_PATH } from './issuer.js';
+import { OidcError, startRunOf, TOKEN_PATH } from './issuer.js';
 import { RunnerRegistry } from './runners.js';
+import { DEFAULT_RUN_TTL_SECONDS, RunRegistry } from './runs.js';
 
 /** `sigil up` exports SIGIL_DATA_DIR and SIGIL_URL; a shell that sourced DIR/env needs no flags. */
 const dataDirDefault = () => process.env.SIGIL_DATA_DIR ?? '.sigil';
+
+/** The two variables GitHub Actions gives a job, as a shell fragment `. ./file` can load. */
+function jobEnv(base: string, secret: string): string {
+  // Assignments are never glob-expanded, so the URL's `?` needs no quoting.
+  return (
+    `ACTIONS_ID_TOKEN_REQUEST_URL=${base}${TOKEN_PATH}?api-version=2.0\n` +
+    `ACTIONS_ID_TOKEN_REQUEST_TOKEN=${secret}\n` +
+    'export ACTIONS_ID_TOKEN_REQUEST_URL ACTIONS_ID_TOKEN_REQUEST_TOKEN\n'
+  );
+}
 
 export function registerOidcCommands(program: Command): void {
   const oidc = program
@@ -22,7 +33,7 @@ export function registerOidcCommands(program: Command): void {
     .option('--name <name>', 'a name for the runner (default: repository@ref)')
     .option('--job-workflow-ref <ref>', 'reusable workflow that signs, owner/repo/path@ref')
     .option('--environment <name>', 'deployment environment (changes the sub claim, as on GitHub)')
-    .option('--sha <commit>', 'commit to report when the request URL has no &sha=')
+    .option('--sha <commit>', 'the commit every token of this runner states (else each run names its own)')
     .option('--repository-id <id>', 'immutable repository id', '0')
     .option('--repository-owner-id <id>', 'immutable owner id', '0')
     .option('--visibility <v>', 'repository visibility', 'private')
@@ -50,13 +61,53 @@ export function registerOidcCommands(program: Command): void {
       });
       const base = String(o.url).replace(/\/$/, '');
       // Printed as a shell fragment (a comment, two assignments, an export) so `. ./runner.env` gives a job the
-      // variables; assignments are never glob-expanded, so the URL's `?` needs no quoting.
+      // variables.
       process.stdout.write(
-        `# runner "${name}" registered. Give the job these (append &sha=<commit>&run_id=<id> per run):\n` +
-          `ACTIONS_ID_TOKEN_REQUEST_URL=${base}${TOKEN_PATH}?api-version=2.0\n` +
-          `ACTIONS_ID_TOKEN_REQUEST_TOKEN=${secret}\n` +
-          'export ACTIONS_ID_TOKEN_REQUEST_URL ACTIONS_ID_TOKEN_REQUEST_TOKEN\n',
+        `# runner "${name}" registered. Give the job these (or, per run, the secret of \`sigil oidc start-run\`):\n${jobEnv(base, secret)}`,
       );
+    });
+  oidc
+    .command('start-run')
+    .description(
+      "start a CI run of a runner: fix its commit, run id, attempt and event, and print the run's token request secret for the job",
+    )
+    .requiredOption('--runner <name>', 'the runner (see list-runners)')
+    .option('--sha <commit>', "the run's commit (default: the runner's registered one)")
+    .option('--run-id <n>', 'run_id claim (default: a fresh number)')
+    .option('--run-number <n>', 'run_number claim', '1')
+    .option('--run-attempt <n>', 'run_attempt claim', '1')
+    .option('--event <name>', 'event_name claim', 'push')
+    .option('--ttl <seconds>', "how long the run's secret works", String(DEFAULT_RUN_TTL_SECONDS))
+    .option('--data-dir <dir>', 'the issuer data dir (env SIGIL_DATA_DIR)', dataDirDefault())
+    .option(
+      '--url <base>',
+      'the issuer base URL, for the printed ACTIONS_ID_TOKEN_REQUEST_URL (env SIGIL_URL)',
+      process.env.SIGIL_URL ?? 'http://127.0.0.1:3000',
+    )
+    .action(async (o: Record<string, string | undefined>) => {
+      const dataDir = resolve(String(o.dataDir));
+      const runner = await new RunnerRegistry(dataDir).findByName(String(o.runner));
+      if (!runner) throw new Error(`no runner named "${o.runner}" (see sigil oidc list-runners)`);
+      let secret: string;
+      try {
+        secret = await startRunOf(
+          new RunRegistry(dataDir),
+          runner.name,
+          runner.sha,
+          {
+            sha: o.sha,
+            runId: o.runId,
+            runNumber: o.runNumber,
+            runAttempt: o.runAttempt,
+            eventName: o.event,
+          },
+          Number(o.ttl),
+        );
+      } catch (err) {
+        throw err instanceof OidcError ? new Error(err.message) : err;
+      }
+      const base = String(o.url).replace(/\/$/, '');
+      process.stdout.write(`# run of "${runner.name}" started. Give the job these:\n${jobEnv(base, secret)}`);
     });
   oidc
     .command('list-runners')

@@ -9,6 +9,7 @@ import {
   DEV_TOKEN_PATH,
   JWKS_PATH,
   OidcError,
+  RUNS_PATH,
   type RunContext,
   TOKEN_PATH,
 } from './issuer.js';
@@ -51,6 +52,31 @@ export async function registerOidcRoutes(app: FastifyInstance, issuer: CiIssuer)
         runContext(q),
       );
       return { value };
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  // The CI controller starts a run with the runner's secret and hands the job only the run's secret.
+  app.post(RUNS_PATH, { bodyLimit: 16 * 1024 }, async (req, reply) => {
+    const body = (typeof req.body === 'object' && req.body ? req.body : {}) as Record<string, unknown>;
+    const unknown = Object.keys(body).filter(
+      (k) => !['sha', 'run_id', 'run_number', 'run_attempt', 'event_name', 'ttl_seconds'].includes(k),
+    );
+    try {
+      if (unknown.length) throw new OidcError(400, `unknown field(s): ${unknown.join(', ')}`);
+      for (const k of ['sha', 'run_id', 'run_number', 'run_attempt', 'event_name'])
+        if (body[k] !== undefined && typeof body[k] !== 'string')
+          throw new OidcError(400, `${k} must be a string`);
+      const ttl = body.ttl_seconds;
+      if (ttl !== undefined && typeof ttl !== 'number')
+        throw new OidcError(400, 'ttl_seconds must be a number');
+      const { secret, runner } = await issuer.startRun(
+        bearer(req.headers.authorization),
+        runContext(body),
+        ttl as number | undefined,
+      );
+      return reply.code(201).send({ runner, value: secret });
     } catch (err) {
       return sendError(reply, err);
     }

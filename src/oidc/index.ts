@@ -9,8 +9,10 @@ export {
   githubShapedClaims,
   JWKS_PATH,
   OidcError,
+  RUNS_PATH,
   type RunContext,
   TOKEN_LIFETIME_SECONDS,
   TOKEN_PATH,
 } from './issuer.js';
 export { RUNNERS_FILE, type RunnerIdentity, type RunnerRecord, RunnerRegistry } from './runners.js';
+export { DEFAULT_RUN_TTL_SECONDS, RUNS_FILE, RunRegistry } from './runs.js';

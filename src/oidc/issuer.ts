@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, type JWK, SignJWT } from 'jose';
 import { loadOrCreatePrivateKey } from '../crypto/index.js';
 import { type RunnerIdentity, RunnerRegistry } from './runners.js';
+import { RUN_SECRET_PREFIX, RunRegistry, type RunValues, validateRunValues } from './runs.js';
 
 export const TOKEN_PATH = '/oidc/token';
 export const DEV_TOKEN_PATH = '/oidc/dev/token';
@@ -25,7 +26,7 @@ export class OidcError extends Error {
   }
 }
 
-/** Per-run values the CI system may put into the token request URL; none of them changes who the runner is. */
+/** Per-run values a token states: fixed when the run starts (runs.ts), never taken from the job's request. */
 export interface RunContext {
   sha?: string;
   runId?: string;
@@ -41,7 +42,10 @@ export function githubShapedClaims(id: RunnerIdentity, run: RunContext): Record<
   const [owner] = id.repository.split('/');
   const sha = run.sha ?? id.sha;
   if (!sha)
-    throw new OidcError(400, 'this runner has no fixed commit: add &sha=<commit> to the token request URL');
+    throw new OidcError(
+      400,
+      "this runner has no fixed commit: start a run for it (`sigil oidc start-run --runner NAME --sha COMMIT`, or POST /oidc/runs) and give the job that run's secret",
+    );
   if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha))
     throw new OidcError(400, 'sha must be a full hex commit id');
   for (const [k, v] of Object.entries({
@@ -89,8 +93,37 @@ export function githubShapedClaims(id: RunnerIdentity, run: RunContext): Record<
   };
 }
 
+export const RUNS_PATH = '/oidc/runs';
+
+/** A run's full values: the commit from the request or the runner's registration, the rest defaulted as GitHub's. */
+export async function startRunOf(
+  runs: RunRegistry,
+  runner: string,
+  registeredSha: string | undefined,
+  values: Partial<RunValues>,
+  ttlSeconds?: number,
+): Promise<string> {
+  const sha = values.sha ?? registeredSha;
+  if (!sha) throw new OidcError(400, 'a run needs its commit: sha');
+  const full: RunValues = {
+    sha,
+    runId: values.runId ?? String(Date.now()),
+    runNumber: values.runNumber ?? '1',
+    runAttempt: values.runAttempt ?? '1',
+    eventName: values.eventName ?? 'push',
+  };
+  try {
+    validateRunValues(full);
+    return await runs.start(runner, full, ttlSeconds);
+  } catch (err) {
+    if (err instanceof OidcError) throw err;
+    throw new OidcError(400, (err as Error).message);
+  }
+}
+
 export class CiIssuer {
   readonly runners: RunnerRegistry;
+  readonly runs: RunRegistry;
   private jwk?: JWK;
 
   private constructor(
@@ -102,6 +135,7 @@ export class CiIssuer {
     readonly devMode: boolean,
   ) {
     this.runners = new RunnerRegistry(dataDir);
+    this.runs = new RunRegistry(dataDir);
   }
 
   static async open(dataDir: string, issuerUrl: () => string, opts: { devMode?: boolean } = {}) {
@@ -179,12 +213,48 @@ export class CiIssuer {
       .sign(this.key);
   }
 
-  /** The GitHub token request: the bearer secret picks the runner, whose identity the token states. */
-  async tokenForRunner(secret: string | undefined, audience: string, run: RunContext): Promise<string> {
+  /**
+   * The GitHub token request. The bearer secret is a run's (its runner's identity plus the values fixed when the run
+   * started) or a runner's own (its identity and the commit it was registered with). The request itself may set
+   * only the audience: a job that could name its commit, run or event could forge the certificate's claims.
+   */
+  async tokenForRunner(secret: string | undefined, audience: string, requested: RunContext): Promise<string> {
     if (!secret) throw new OidcError(401, 'send the runner request secret as Authorization: bearer <secret>');
+    const asked = Object.entries(requested).filter(([, v]) => v !== undefined);
+    if (asked.length > 0)
+      throw new OidcError(
+        400,
+        `the token request cannot set ${asked.map(([k]) => k).join(', ')}: a run's values are fixed when it starts (sigil oidc start-run)`,
+      );
+    if (secret.startsWith(RUN_SECRET_PREFIX)) {
+      const run = await this.runs.find(secret);
+      if (!run) throw new OidcError(401, 'the run request secret is unknown or has expired');
+      const runner = await this.runners.findByName(run.runner);
+      if (!runner) throw new OidcError(401, `the run's runner "${run.runner}" has been removed`);
+      return this.mint(githubShapedClaims(runner, run), audience);
+    }
     const runner = await this.runners.find(secret);
     if (!runner) throw new OidcError(401, 'the runner request secret is not registered with this issuer');
-    return this.mint(githubShapedClaims(runner, run), audience);
+    return this.mint(githubShapedClaims(runner, {}), audience);
+  }
+
+  /**
+   * Starts a run of the runner whose secret this is (the CI controller's side, not the job's): returns the run's
+   * secret for the job. `values` are checked as GitHub writes them.
+   */
+  async startRun(
+    runnerSecret: string | undefined,
+    values: Partial<RunValues>,
+    ttlSeconds?: number,
+  ): Promise<{ secret: string; runner: string }> {
+    if (!runnerSecret)
+      throw new OidcError(401, 'send the runner request secret as Authorization: bearer <secret>');
+    const runner = await this.runners.find(runnerSecret);
+    if (!runner) throw new OidcError(401, 'the runner request secret is not registered with this issuer');
+    return {
+      secret: await startRunOf(this.runs, runner.name, runner.sha, values, ttlSeconds),
+      runner: runner.name,
+    };
   }
 
   /** Dev mode only: a token for whatever identity the caller names (GitHub-shaped, plus raw claim overrides). */

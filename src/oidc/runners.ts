@@ -89,6 +89,11 @@ export class RunnerRegistry {
     });
   }
 
+  async findByName(name: string): Promise<RunnerRecord | undefined> {
+    await this.refresh();
+    return this.records.find((r) => r.name === name);
+  }
+
   private async save(): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
     await writeFileAtomic(this.path, `${JSON.stringify({ runners: this.records }, null, 2)}\n`, {

@@ -52,8 +52,32 @@ describe('sigstore-js against sigil CA + CI issuer', () => {
       ],
       { cwd: join(import.meta.dirname, '../..') },
     );
-    secret = /ACTIONS_ID_TOKEN_REQUEST_TOKEN=(\S+)/.exec(stdout)![1];
     expect(stdout).toContain(`ACTIONS_ID_TOKEN_REQUEST_URL=${ca.url}/oidc/token?api-version=2.0`);
+    // The run's values are fixed by whoever starts it (here the operator's CLI); the job gets the run's secret.
+    const started = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bin/sigil.js',
+        'oidc',
+        'start-run',
+        '--data-dir',
+        ca.dataDir,
+        '--runner',
+        'acme/widgets@refs/tags/v1.2.3',
+        '--sha',
+        SHA,
+        '--run-id',
+        '99',
+        '--run-attempt',
+        '2',
+        '--url',
+        ca.url,
+      ],
+      { cwd: join(import.meta.dirname, '../..') },
+    );
+    secret = /ACTIONS_ID_TOKEN_REQUEST_TOKEN=(sigil_run_\S+)/.exec(started.stdout)![1];
   });
 
   afterAll(() => ca.stop());
@@ -64,7 +88,7 @@ describe('sigstore-js against sigil CA + CI issuer', () => {
       url: process.env.ACTIONS_ID_TOKEN_REQUEST_URL,
       token: process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN,
     };
-    process.env.ACTIONS_ID_TOKEN_REQUEST_URL = `${ca.url}/oidc/token?api-version=2.0&sha=${SHA}&run_id=99&run_attempt=2`;
+    process.env.ACTIONS_ID_TOKEN_REQUEST_URL = `${ca.url}/oidc/token?api-version=2.0`;
     process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = secret;
     let bundleJson: Awaited<ReturnType<typeof sign>>;
     try {

@@ -1,11 +1,11 @@
 // The CI identity issuer over HTTP: discovery and JWKS as an OpenID relying party reads them, the GitHub
 // Actions token request bound to a runner secret, the claims it mints, and its refusals.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CiIssuer, oidcService, RunnerRegistry } from '../../src/oidc/index.js';
+import { CiIssuer, oidcService, RUNS_FILE, RunnerRegistry } from '../../src/oidc/index.js';
 import { lateUrl, type RunningServer, startServer } from '../../src/server/index.js';
 
 const SHA = 'b'.repeat(40);
@@ -34,6 +34,18 @@ afterAll(async () => {
 const tokenUrl = (extra = '') => `${server.url}/oidc/token?api-version=2.0${extra}`;
 const getToken = (extra: string, auth?: string) =>
   fetch(tokenUrl(extra), { headers: auth ? { authorization: auth } : {} });
+/** The CI controller's side: starts a run with the runner's secret; the job gets the answer's secret. */
+const startRun = (body: Record<string, unknown>, auth?: string) =>
+  fetch(`${server.url}/oidc/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+    body: JSON.stringify(body),
+  });
+const runSecret = async (body: Record<string, unknown>) => {
+  const res = await startRun(body, `bearer ${secret}`);
+  expect(res.status, await res.clone().text()).toBe(201);
+  return ((await res.json()) as { value: string }).value;
+};
 
 describe('CI identity issuer', () => {
   it('publishes discovery and a JWKS that verifies its tokens', async () => {
@@ -46,7 +58,9 @@ describe('CI identity issuer', () => {
     expect(doc.id_token_signing_alg_values_supported).toEqual(['ES256']);
     expect(doc.response_types_supported).toEqual(['id_token']);
 
-    const res = await getToken(`&audience=sigstore&sha=${SHA}&run_id=5&run_attempt=3`, `bearer ${secret}`);
+    const run = await runSecret({ sha: SHA, run_id: '5', run_attempt: '3' });
+    expect(run).toMatch(/^sigil_run_/);
+    const res = await getToken('&audience=sigstore', `bearer ${run}`);
     expect(res.status).toBe(200);
     const { value } = (await res.json()) as { value: string };
     const { payload, protectedHeader } = await jwtVerify(
@@ -81,9 +95,10 @@ describe('CI identity issuer', () => {
   });
 
   it('binds the identity to the secret: query parameters cannot change repository, workflow or ref', async () => {
+    const run = await runSecret({ sha: SHA });
     const res = await getToken(
-      `&audience=x&sha=${SHA}&repository=evil/repo&ref=refs/heads/evil&workflow=x.yml`,
-      `Bearer ${secret}`,
+      '&audience=x&repository=evil/repo&ref=refs/heads/evil&workflow=x.yml',
+      `Bearer ${run}`,
     );
     const { value } = (await res.json()) as { value: string };
     const claims = JSON.parse(Buffer.from(value.split('.')[1], 'base64url').toString());
@@ -93,19 +108,84 @@ describe('CI identity issuer', () => {
   });
 
   it('refuses requests without a registered secret, and bad run parameters', async () => {
-    let res = await getToken(`&sha=${SHA}`);
+    let res = await getToken('');
     expect(res.status).toBe(401);
     expect(((await res.json()) as { message: string }).message).toMatch(/Authorization: bearer/);
-    res = await getToken(`&sha=${SHA}`, 'bearer sigil_runner_wrong');
+    res = await getToken('', 'bearer sigil_runner_wrong');
     expect(res.status).toBe(401);
     expect(((await res.json()) as { message: string }).message).toMatch(/not registered/);
+    res = await getToken('', 'bearer sigil_run_wrong');
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { message: string }).message).toMatch(/unknown or has expired/);
+    // This runner was registered without a commit: only a run can name one.
     res = await getToken('', `bearer ${secret}`);
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { message: string }).message).toMatch(/sha/);
-    res = await getToken(`&sha=${SHA}&run_id=abc`, `bearer ${secret}`);
+    expect(((await res.json()) as { message: string }).message).toMatch(/start-run/);
+    const run = await runSecret({ sha: SHA });
+    res = await getToken(`&audience=${'a'.repeat(300)}`, `bearer ${run}`);
     expect(res.status).toBe(400);
-    res = await getToken(`&sha=${SHA}&audience=${'a'.repeat(300)}`, `bearer ${secret}`);
+    for (const body of [{ sha: 'abc' }, { sha: SHA, run_id: 'abc' }, { sha: SHA, event_name: 'Push!' }]) {
+      res = await startRun(body, `bearer ${secret}`);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+    res = await startRun({ sha: SHA, run_id: 5 }, `bearer ${secret}`);
     expect(res.status).toBe(400);
+    res = await startRun({ sha: SHA, repository: 'evil/repo' }, `bearer ${secret}`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toMatch(/unknown field.*repository/);
+  });
+
+  it('the job cannot choose its own claims: commit, run, attempt and event come only from the run (#15.2)', async () => {
+    const run = await runSecret({ sha: SHA, run_id: '7', event_name: 'workflow_dispatch' });
+    for (const forged of [
+      `&sha=${'c'.repeat(40)}`,
+      '&run_id=1',
+      '&run_attempt=9',
+      '&run_number=3',
+      '&event_name=release',
+    ]) {
+      for (const who of [run, secret]) {
+        const res = await getToken(forged, `bearer ${who}`);
+        expect(res.status, forged).toBe(400);
+        expect(((await res.json()) as { message: string }).message).toMatch(
+          /cannot set .*fixed when it starts/,
+        );
+      }
+    }
+    // Only a runner's secret starts runs: a job holding a run's secret cannot start one of its own.
+    const res = await startRun({ sha: 'c'.repeat(40) }, `bearer ${run}`);
+    expect(res.status).toBe(401);
+    const { value } = (await (await getToken('', `bearer ${run}`)).json()) as { value: string };
+    const claims = JSON.parse(Buffer.from(value.split('.')[1], 'base64url').toString());
+    expect(claims).toMatchObject({ sha: SHA, run_id: '7', event_name: 'workflow_dispatch' });
+  });
+
+  it("a run's secret stops working when it expires or its runner is removed", async () => {
+    const registry = new RunnerRegistry(dataDir);
+    const s3 = await registry.add('short-lived', {
+      repository: 'acme/third',
+      workflow: '.github/workflows/ci.yml',
+      ref: 'refs/heads/main',
+      sha: SHA,
+    });
+    const start = async () => {
+      const res = await startRun({}, `bearer ${s3}`);
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { value: string }).value;
+    };
+    const expiring = await start();
+    expect((await getToken('', `bearer ${expiring}`)).status).toBe(200);
+    const runsPath = join(dataDir, RUNS_FILE);
+    const file = JSON.parse(await readFile(runsPath, 'utf8')) as { runs: { expires: string }[] };
+    for (const r of file.runs) r.expires = new Date(Date.now() - 1000).toISOString();
+    await writeFile(runsPath, JSON.stringify(file));
+    expect((await getToken('', `bearer ${expiring}`)).status).toBe(401);
+
+    const orphan = await start();
+    expect(await registry.remove('short-lived')).toBe(true);
+    const res = await getToken('', `bearer ${orphan}`);
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { message: string }).message).toMatch(/has been removed/);
   });
 
   it('mints tokens for any identity only in dev mode', async () => {
