@@ -3,7 +3,8 @@
 # (the Go module proxy, PyPI) and cached per tool and version, so a reused machine installs in seconds.
 #
 #   scripts/peers.sh            install every peer (in parallel), print how long each took
-#   scripts/peers.sh cosign3    install one (names: cosign3 cosign2 rekor-cli crane sigstore-go sigstore-python)
+#   scripts/peers.sh cosign3    install one (names: cosign3 cosign2 rekor-cli crane sigstore-go sigstore-python
+#                               containers-policy)
 #   scripts/peers.sh --path     print the directory the binaries are in (tests read it through test/peers.ts)
 #
 # The cache lives in $SIGIL_PEERS_DIR (default ~/.cache/sigil-peers): bin/<tool>-<version> and one Go module and
@@ -17,7 +18,10 @@ LOGS="$PEERS_DIR/logs"
 
 # name | version | Go package or PyPI spec | go build tags
 # skopeo is not here: the Go module proxy answers 403 "not available" for every github.com/containers/skopeo
-# version (v1.14-v1.22 tried), and Debian's skopeo 1.9 is built with sigstore disabled.
+# version (v1.14-v1.22 tried), and Debian's skopeo 1.9 is built with sigstore disabled. containers-policy stands in
+# for `skopeo copy`: test/peers/containers-policy, a few lines over containers/image (go.podman.io/image/v5, whose
+# v5.42 needs Go 1.26) built from its checked-in go.mod/go.sum; its version is the containers/image version there
+# plus a hash of go.mod, go.sum and main.go, so any edit rebuilds it. openpgp: no gpgme (cgo) for simple signing.
 # rekor-cli v1.5.5 and later need Go 1.27; v1.5.4 is the newest that builds with this machine's Go 1.26.
 PEERS=(
   "cosign3|v3.1.2|github.com/sigstore/cosign/v3/cmd/cosign|"
@@ -26,9 +30,18 @@ PEERS=(
   "crane|v0.21.9|github.com/google/go-containerregistry/cmd/crane|"
   "sigstore-go|v1.2.1|github.com/sigstore/sigstore-go/test/conformance|"
   "sigstore-python|4.5.1|sigstore|"
+  "containers-policy|local|test/peers/containers-policy|containers_image_openpgp"
 )
 
 if [ "${1:-}" = "--path" ]; then echo "$BIN"; exit 0; fi
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# A peer built from a directory of this repository: <module version it wraps>-<hash of its sources>.
+local_version() {
+  local dir="$ROOT/$1" image
+  image=$(awk '{ for (i = 1; i < NF; i++) if ($i == "go.podman.io/image/v5") print $(i + 1) }' "$dir/go.mod")
+  echo "${image:-local}-$(cat "$dir/go.mod" "$dir/go.sum" "$dir"/*.go | sha256sum | cut -c1-12)"
+}
 mkdir -p "$BIN" "$LOGS"
 
 # Go from /usr/local/go (1.26) wins over Debian's golang-go (1.19), which is too old for these modules.
@@ -56,6 +69,18 @@ install_one() {
       tail -n 20 "$log" >&2
       return 1
     fi
+  elif [[ "$pkg" == test/* ]]; then
+    local tmp
+    tmp=$(mktemp -d "$PEERS_DIR/.build.XXXXXX")
+    cmd="cd $ROOT/$pkg && go build -mod=readonly ${tags:+-tags \"$tags\"} -o $tmp/$name ."
+    if bash -c "$cmd" >"$log" 2>&1; then
+      mv "$tmp/$name" "$out" && rmdir "$tmp"
+    else
+      rm -rf "$tmp"
+      echo "peer $name $version: FAILED after $((SECONDS - start)) s: CGO_ENABLED=0 GOTOOLCHAIN=local $cmd" >&2
+      tail -n 20 "$log" >&2
+      return 1
+    fi
   else
     local gobin
     gobin=$(mktemp -d "$PEERS_DIR/.gobin.XXXXXX")
@@ -79,6 +104,7 @@ names=()
 for spec in "${PEERS[@]}"; do
   IFS='|' read -r name version pkg tags <<<"$spec"
   if [ ${#wanted[@]} -gt 0 ] && [[ ! " ${wanted[*]} " =~ " $name " ]]; then continue; fi
+  [ "$version" = "local" ] && version=$(local_version "$pkg")
   install_one "$name" "$version" "$pkg" "$tags" &
   pids+=($!)
   names+=("$name")

@@ -24,7 +24,14 @@ import { cleanEnv, freePort } from '../e2e/helpers.js';
 export const ROOT = join(import.meta.dirname, '..', '..');
 const CLI: Cli = { node: process.execPath, script: join(ROOT, 'bin', 'sigil.js') };
 
-export type PeerName = 'cosign3' | 'cosign2' | 'rekor-cli' | 'crane' | 'sigstore-go' | 'sigstore-python';
+export type PeerName =
+  | 'cosign3'
+  | 'cosign2'
+  | 'rekor-cli'
+  | 'crane'
+  | 'sigstore-go'
+  | 'sigstore-python'
+  | 'containers-policy';
 
 /** The directory scripts/peers.sh installs into (it prints it with --path). */
 export const PEERS_BIN = execFileSync('bash', [join(ROOT, 'scripts', 'peers.sh'), '--path'], {
@@ -120,9 +127,13 @@ export interface PeerStack {
 const pem = (b64: string, label: string) =>
   `-----BEGIN ${label}-----\n${b64.match(/.{1,64}/g)?.join('\n')}\n-----END ${label}-----\n`;
 
-/** `sigil up` on a fresh data dir and a free port, with a CI runner for REPOSITORY registered. */
-export async function startPeerStack(): Promise<PeerStack> {
+/**
+ * `sigil up` on a fresh data dir and a free port, with a CI runner for REPOSITORY registered; `caConfig`, when
+ * given, is written as the data dir's ca-config.json before the start (e.g. to trust another OIDC issuer).
+ */
+export async function startPeerStack(o: { caConfig?: unknown } = {}): Promise<PeerStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sigil-peers-'));
+  if (o.caConfig) await writeFile(join(dataDir, 'ca-config.json'), JSON.stringify(o.caConfig));
   const work = await mkdtemp(join(tmpdir(), 'sigil-peers-work-'));
   const port = await freePort();
   const stack = await startStackProcess(
