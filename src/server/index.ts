@@ -7,6 +7,7 @@ export {
   type ServerOptions,
   startServer,
 } from './app.js';
+export { DataDirError, PRIVATE_UMASK, prepareDataDir } from './data-dir.js';
 export { type ServiceName, serviceFactories, serviceNames } from './registry-of-services.js';
 export type { Service, ServiceContext } from './service.js';
 export {

@@ -1,8 +1,7 @@
 // `sigil serve <service>`: runs one service alone on its own port (for deployments that split services).
-import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { lateUrl, serviceFactories, serviceNames, startServer } from '../../server/index.js';
+import { lateUrl, prepareDataDir, serviceFactories, serviceNames, startServer } from '../../server/index.js';
 
 export function registerServeCommands(program: Command): void {
   program
@@ -19,7 +18,7 @@ export function registerServeCommands(program: Command): void {
       const factory = serviceFactories[name];
       if (!factory) throw new Error(`unknown service "${name}"; known: ${serviceNames().join(', ')}`);
       const dataDir = resolve(String(opts.dataDir));
-      await mkdir(dataDir, { recursive: true });
+      await prepareDataDir(dataDir);
       const url = lateUrl();
       const service = await factory({ dataDir, publicUrl: url.get }, opts);
       const server = await startServer([service], {

@@ -1,8 +1,9 @@
 // `sigil up`: the whole system in one process (see src/server/stack.ts), until SIGINT/SIGTERM, which close the
 // listener, let requests in flight finish and flush every store before exiting 0. Defaults come from the
 // environment `sigil up` itself exports (SIGIL_DATA_DIR), plus SIGIL_PORT and SIGIL_HOST for scripts and tests.
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { describeEndpoints, startStack } from '../../server/index.js';
+import { describeEndpoints, prepareDataDir, startStack } from '../../server/index.js';
 
 export function registerUpCommand(program: Command): void {
   program
@@ -25,6 +26,7 @@ export function registerUpCommand(program: Command): void {
       async (opts: { dataDir: string; host: string; port: string; publicUrl?: string; logLevel: string }) => {
         if (!/^\d{1,5}$/.test(opts.port) || Number(opts.port) > 65535)
           throw new Error(`--port must be a TCP port number (0-65535), not "${opts.port}"`);
+        await prepareDataDir(resolve(opts.dataDir));
         const { server, endpoints } = await startStack({
           dataDir: opts.dataDir,
           host: opts.host,
