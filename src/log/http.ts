@@ -84,6 +84,31 @@ function uintParam(value: unknown, name: string, { min = 0, required = true } = 
   return n;
 }
 
+/**
+ * The query parameters a route defines (Rekor's openapi.yaml) and nothing else: a misspelt parameter would
+ * otherwise be ignored silently, and the caller would read an answer to a question it did not ask.
+ */
+function onlyParams(query: unknown, allowed: string[]): Record<string, unknown> {
+  const q = (query ?? {}) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(q)) {
+    if (!allowed.includes(k))
+      throw new HttpError(
+        400,
+        `unknown query parameter ${k}${allowed.length ? ` (this endpoint takes ${allowed.join(', ')})` : ''}`,
+      );
+    if (Array.isArray(v)) throw new HttpError(400, `query parameter ${k} is given more than once`);
+  }
+  return q;
+}
+
+/** treeID (openapi.yaml: a decimal int64 string): absent, or this log's own; another log's is a 404. */
+function checkTreeId(value: unknown, log: RekorLog): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string' || !/^[0-9]{1,19}$/.test(value))
+    throw new HttpError(400, 'query parameter treeID must be a decimal tree ID');
+  if (value !== log.treeId) throw new NotFoundError(`unknown treeID ${value}`);
+}
+
 /** Registers the Rekor API and the tiles on `app`; `getLog` returns the log once it is open. */
 export async function registerLogRoutes(
   app: FastifyInstance,
@@ -118,18 +143,24 @@ export async function registerLogRoutes(
     });
 
     scope.get('/api/v1/log/entries', async (req, reply) => {
-      const index = uintParam((req.query as Record<string, unknown>).logIndex, 'logIndex') as number;
+      const index = uintParam(onlyParams(req.query, ['logIndex']).logIndex, 'logIndex') as number;
       const e = await log().byIndex(index);
       return reply.type(JSON_TYPE).send(logEntryResponse(e.entryId, e.entry));
     });
 
     scope.get('/api/v1/log/entries/:uuid', async (req, reply) => {
+      onlyParams(req.query, []);
       const e = await log().byUuid((req.params as { uuid: string }).uuid);
       return reply.type(JSON_TYPE).send(logEntryResponse(e.entryId, e.entry));
     });
 
     scope.post('/api/v1/log/entries/retrieve', { bodyLimit: ENTRY_BODY_LIMIT }, async (req) => {
       const q = expectObject(req.body, 'query');
+      for (const k of Object.keys(q))
+        if (!['entryUUIDs', 'logIndexes', 'entries'].includes(k))
+          throw new FormatError(
+            `query has unexpected property "${k}" (it takes entryUUIDs, logIndexes, entries)`,
+          );
       const out: Record<string, unknown>[] = [];
       const list = (name: string) => {
         // Go clients send the lists they leave empty as null: rekor's pkg/generated/models/search_log_query.go
@@ -142,7 +173,10 @@ export async function registerLogRoutes(
           throw new FormatError(`${name} may hold at most ${MAX_RETRIEVE} items`);
         return items;
       };
-      for (const [i, u] of list('entryUUIDs').entries()) {
+      const [uuids, indexes, proposed] = [list('entryUUIDs'), list('logIndexes'), list('entries')];
+      if (uuids.length + indexes.length + proposed.length === 0)
+        throw new FormatError('query needs at least one entry UUID, log index or entry');
+      for (const [i, u] of uuids.entries()) {
         if (typeof u !== 'string') throw new FormatError(`entryUUIDs[${i}] must be a string`);
         try {
           const e = await log().byUuid(u);
@@ -151,7 +185,7 @@ export async function registerLogRoutes(
           if (!(err instanceof NotFoundError)) throw err;
         }
       }
-      for (const [i, n] of list('logIndexes').entries()) {
+      for (const [i, n] of indexes.entries()) {
         if (!Number.isSafeInteger(n) || (n as number) < 0) {
           throw new FormatError(`logIndexes[${i}] must be a non-negative integer`);
         }
@@ -162,14 +196,18 @@ export async function registerLogRoutes(
           if (!(err instanceof NotFoundError)) throw err;
         }
       }
-      for (const proposed of list('entries')) {
-        const e = await log().byProposed(proposed);
+      for (const p of proposed) {
+        const e = await log().byProposed(p);
         if (e) out.push({ [e.entryId]: e.entry });
       }
       return out;
     });
 
-    scope.get('/api/v1/log', async () => {
+    scope.get('/api/v1/log', async (req) => {
+      const { stable } = onlyParams(req.query, ['stable']);
+      // `stable` asks for a checkpoint that is not about to change; every checkpoint this log serves is one.
+      if (stable !== undefined && stable !== 'true' && stable !== 'false')
+        throw new HttpError(400, 'query parameter stable must be true or false');
       const l = log();
       const head = l.head();
       return {
@@ -182,18 +220,14 @@ export async function registerLogRoutes(
     });
 
     scope.get('/api/v1/log/publicKey', async (req, reply) => {
-      const treeId = (req.query as Record<string, unknown>).treeID;
-      if (treeId !== undefined && treeId !== log().treeId)
-        throw new NotFoundError(`unknown treeID ${String(treeId)}`);
+      checkTreeId(onlyParams(req.query, ['treeID']).treeID, log());
       return reply.type('application/x-pem-file').send(log().publicKeyPem());
     });
 
     scope.get('/api/v1/log/proof', async (req) => {
-      const query = req.query as Record<string, unknown>;
+      const query = onlyParams(req.query, ['firstSize', 'lastSize', 'treeID']);
       const l = log();
-      if (query.treeID !== undefined && query.treeID !== l.treeId) {
-        throw new NotFoundError(`unknown treeID ${String(query.treeID)}`);
-      }
+      checkTreeId(query.treeID, l);
       const first = uintParam(query.firstSize, 'firstSize', { min: 1, required: false }) ?? 1;
       const last = uintParam(query.lastSize, 'lastSize', { min: 1 }) as number;
       const size = l.head().size;

@@ -390,6 +390,22 @@ function cases(): Case[] {
     out.push({ name: `GET ${t}`, method: 'GET', path: `/tlog/${t}` });
   }
   out.push({ name: 'GET publicKey other tree', method: 'GET', path: '/api/v1/log/publicKey?treeID=1' });
+  // Query parameters the API defines are validated; ones it does not define are refused, not ignored.
+  for (const path of [
+    '/api/v1/log/publicKey?treeID=abc',
+    '/api/v1/log/publicKey?treeID=-1',
+    '/api/v1/log/publicKey?treeID=1&treeID=2',
+    '/api/v1/log/publicKey?format=der',
+    '/api/v1/log/proof?lastSize=1&treeID=x',
+    '/api/v1/log/proof?lastSize=1&size=1',
+    '/api/v1/log?stable=maybe',
+    '/api/v1/log?treeID=1',
+    '/api/v1/log/entries?logIndex=0&logindex=0',
+    '/api/v1/log/entries?index=0',
+    `/api/v1/log/entries/${'ab'.repeat(32)}?verbose=1`,
+  ]) {
+    out.push({ name: `GET ${path}`, method: 'GET', path });
+  }
   out.push({ name: 'GET unknown path', method: 'GET', path: '/api/v1/log/nope' });
   out.push({ name: 'DELETE entries', method: 'DELETE', path: '/api/v1/log/entries' });
 
@@ -406,6 +422,11 @@ function cases(): Case[] {
   retrieve('float index', { logIndexes: [1.5] });
   retrieve('too many indexes', { logIndexes: Array(11).fill(0) });
   retrieve('bad proposed entry', { entries: [{ kind: 'nope' }] });
+  retrieve('empty', {});
+  retrieve('all null', { entryUUIDs: null, logIndexes: null, entries: null });
+  retrieve('all empty', { entryUUIDs: [], logIndexes: [], entries: [] });
+  retrieve('unknown field', { logIndexes: [0], treeID: '1' });
+  retrieve('misspelt field', { logIndices: [0] });
   const search = (name: string, body: unknown) =>
     out.push({ name: `search ${name}`, path: '/api/v1/index/retrieve', body: JSON.stringify(body) });
   search('empty', {});
