@@ -3,10 +3,16 @@
 // written to the data dir). `sigil serve ca` runs it alone; `sigil up` composes it with the transparency log,
 // passing the log's key and URL in.
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { loadOrCreatePrivateKey, localSigner, type Signer, writeFileAtomic } from '../crypto/index.js';
+import {
+  keyValidFrom,
+  loadOrCreatePrivateKey,
+  localSigner,
+  type Signer,
+  writeFileAtomic,
+} from '../crypto/index.js';
 import { CtLog, CtTree, openFileEntryStore, recordLeaf, registerCtRoutes } from '../ct/index.js';
 import { LOG_DIR, LOG_KEY_FILE } from '../log/index.js';
 import { CiIssuer, registerOidcRoutes } from '../oidc/index.js';
@@ -49,22 +55,14 @@ export interface CaServiceOptions {
   issueWorkers?: number;
 }
 
-async function fileTime(path: string): Promise<Date | undefined> {
-  try {
-    return (await stat(path)).mtime;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A key's validity starts a little before its file was made, for clients with slow clocks. */
+/** A key's validity starts a little before it was made, for clients with slow clocks. */
 const backdate = (d: Date) => new Date(d.getTime() - 60_000);
 
 async function readLogKey(dataDir: string): Promise<TransparencyLogRef | undefined> {
   const path = join(dataDir, LOG_KEY_PATH);
   try {
     const publicKey = createPublicKey(await readFile(path, 'utf8'));
-    return { publicKey, validFrom: backdate((await fileTime(path)) ?? new Date()) };
+    return { publicKey, validFrom: backdate(await keyValidFrom(path)) };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -77,7 +75,8 @@ export async function createCaService(ctx: ServiceContext, options: CaServiceOpt
   await mkdir(join(ctx.dataDir, 'ct'), { recursive: true });
   const ctKeyPath = join(ctx.dataDir, 'ct', 'ct-key.pem');
   const ctSigner = options.signers?.ct ?? localSigner(await loadOrCreatePrivateKey(ctKeyPath, 'ecdsa-p256'));
-  const ctValidFrom = backdate((await fileTime(ctKeyPath)) ?? hierarchy.validFrom);
+  // A CT key held by a KMS/HSM has no file here: the CA root's start stands for it.
+  const ctValidFrom = options.signers?.ct ? hierarchy.validFrom : backdate(await keyValidFrom(ctKeyPath));
   const ctQueue = openFileEntryStore(join(ctx.dataDir, 'ct', 'entries.log'));
   // The tree engine gets a thread of its own when the CT key is a file it can open there.
   const treeKey = options.signers?.ct ? undefined : ctKeyPath;

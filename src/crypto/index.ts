@@ -7,6 +7,7 @@ export {
   generateKey,
   type KeyKind,
   keyId,
+  keyValidFrom,
   loadOrCreatePrivateKey,
   localSigner,
   publicKeyPem,
@@ -14,6 +15,7 @@ export {
   signatureDigest,
   signFunction,
   spkiDer,
+  validFromPath,
   verifySignature,
 } from './keys.js';
 

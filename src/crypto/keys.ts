@@ -9,7 +9,7 @@ import {
   sign,
   verify,
 } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { ecdsaSigningKey } from './ecdsa-sign.js';
 import { writeFileAtomic } from './files.js';
 
@@ -38,8 +38,34 @@ export async function loadOrCreatePrivateKey(path: string, kind: KeyKind): Promi
   }
   const key = generateKey(kind);
   await writeFileAtomic(path, key.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, exclusive: true });
+  await keyValidFrom(path);
   // Another process may have won the race to create it; the file on disk is the truth.
   return createPrivateKey(await readFile(path, 'utf8'));
+}
+
+/** Where a key's start of validity is kept: beside the key, so a copy of the data dir carries it along. */
+export const validFromPath = (keyPath: string) => `${keyPath}.valid-from`;
+
+/**
+ * When the key at `keyPath` became valid (its trusted_root.json `validFor.start`): recorded once, when the key is
+ * made, in `<key>.valid-from`. File times are not a record: a restored backup or a `touch` would move them, and
+ * every signature made before would stop verifying. A key from before this record gets its file time written down
+ * once, and keeps it from then on.
+ */
+export async function keyValidFrom(keyPath: string): Promise<Date> {
+  const recordPath = validFromPath(keyPath);
+  try {
+    const at = new Date(JSON.parse(await readFile(recordPath, 'utf8')).validFrom);
+    if (Number.isNaN(at.getTime())) throw new Error(`${recordPath}: validFrom is not a date`);
+    return at;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const made = (await stat(keyPath)).mtime;
+  const record = `${JSON.stringify({ validFrom: made.toISOString() })}\n`;
+  // Exclusive: whoever wrote it first wins, and the file is the truth.
+  await writeFileAtomic(recordPath, record, { mode: 0o600, exclusive: true });
+  return new Date(JSON.parse(await readFile(recordPath, 'utf8')).validFrom);
 }
 
 /**

@@ -2,10 +2,10 @@
 // /api/v1|v2/ Fulcio and Rekor, /ct/ CT, /.well-known/ and /oidc/ the CI issuer), on the embedded defaults in one
 // data dir, plus the files a shell or CI needs to use it: trust files, registry credentials, endpoints.json.
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createCaService, SIGNING_CONFIG_FILE, TRUSTED_ROOT_FILE } from '../ca/index.js';
-import { writeFileAtomic } from '../crypto/index.js';
+import { keyValidFrom, writeFileAtomic } from '../crypto/index.js';
 import { createLogService, LOG_DIR, LOG_KEY_FILE } from '../log/index.js';
 import { TOKEN_PATH } from '../oidc/index.js';
 import { addUser, createRegistryService, registryRoot } from '../registry/index.js';
@@ -150,7 +150,8 @@ export async function startStack(
   const log = await createLogService(ctx);
   const logKeyPath = join(dataDir, LOG_DIR, LOG_KEY_FILE);
   const logPublicKey = createPublicKey(await readFile(logKeyPath, 'utf8'));
-  const logValidFrom = new Date((await stat(logKeyPath)).mtimeMs - 60_000);
+  // Recorded when the key was made (keyValidFrom), a minute early for slow client clocks; never a file time.
+  const logValidFrom = new Date((await keyValidFrom(logKeyPath)).getTime() - 60_000);
   const services: Service[] = [
     log,
     await createRegistryService(ctx, {}),
