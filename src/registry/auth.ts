@@ -88,8 +88,12 @@ export async function verifyPassword(password: string, encoded: string): Promise
   return timingSafeEqual(actual, expected);
 }
 
+/** The subject of tokens issued without credentials; reserved, so it can never name a user's upload sessions. */
+export const ANONYMOUS = 'anonymous';
+
 export function assertUserName(name: string): void {
   if (!USER_RE.test(name)) throw new Error('user names are 1-64 characters of A-Z a-z 0-9 . _ -');
+  if (name === ANONYMOUS) throw new Error(`"${ANONYMOUS}" is reserved for requests without credentials`);
 }
 
 export async function readUsers(root: string): Promise<UsersFile> {
@@ -153,9 +157,15 @@ export interface AuthPolicy {
   anonymousPull: boolean;
 }
 
+/** Who a verified bearer token speaks for (`sub`; ANONYMOUS without credentials) and what it grants. */
+export interface Principal {
+  subject: string;
+  access: Access[];
+}
+
 /** Users, the token key and the grant policy: everything the token endpoint and the registry check need. */
 export class Authority {
-  private readonly verified = new Map<string, { access: Access[]; exp: number }>();
+  private readonly verified = new Map<string, Principal & { exp: number }>();
   /** HMAC(credentials, stored hash) → expiry (ms) of successful password checks. */
   private readonly passwordChecks = new Map<string, number>();
 
@@ -190,7 +200,8 @@ export class Authority {
    */
   async authenticate(user: string, password: string): Promise<UserGrant[] | undefined> {
     const { users } = await readUsers(this.root);
-    const entry = Object.hasOwn(users, user) ? users[user] : undefined;
+    // A users.json edited by hand could hold the reserved name; it must not log in as everyone's identity.
+    const entry = user !== ANONYMOUS && Object.hasOwn(users, user) ? users[user] : undefined;
     if (!entry) {
       // Same work as a real check, so response time does not reveal which user names exist.
       await verifyPassword(
@@ -223,8 +234,9 @@ export class Authority {
     for (const want of requested) {
       let allowed: string[];
       if (want.type === 'registry') {
-        // The catalog lists every repository name: users only, or anyone when pulls are anonymous.
-        const ok = want.name === 'catalog' && (grants !== undefined || this.policy.anonymousPull);
+        // The catalog lists every repository name, which says what an organization builds: authenticated users
+        // only, even when anonymous pull lets anyone fetch a repository whose name they already know.
+        const ok = want.name === 'catalog' && grants !== undefined;
         allowed = ok ? want.actions.filter((a) => a === '*') : [];
       } else {
         const held = new Set<string>();
@@ -255,12 +267,12 @@ export class Authority {
     return { token, expiresIn: this.ttlSeconds, issuedAt: new Date(now * 1000).toISOString() };
   }
 
-  /** Verifies a bearer token (signature, HS256 only, issuer, audience, time) and returns its access list. */
-  async verify(token: string): Promise<Access[] | undefined> {
+  /** Verifies a bearer token (signature, HS256 only, issuer, audience, time): whom it speaks for, what it grants. */
+  async verify(token: string): Promise<Principal | undefined> {
     const now = Date.now() / 1000;
     const cached = this.verified.get(token);
     if (cached) {
-      if (cached.exp > now) return cached.access;
+      if (cached.exp > now) return { subject: cached.subject, access: cached.access };
       this.verified.delete(token);
     }
     try {
@@ -271,10 +283,10 @@ export class Authority {
         requiredClaims: ['exp', 'sub'],
       });
       const access = parseAccessClaim(payload.access);
-      if (!access) return undefined;
+      if (!access || typeof payload.sub !== 'string') return undefined;
       if (this.verified.size >= VERIFIED_CACHE_LIMIT) this.verified.clear();
-      this.verified.set(token, { access, exp: payload.exp as number });
-      return access;
+      this.verified.set(token, { subject: payload.sub, access, exp: payload.exp as number });
+      return { subject: payload.sub, access };
     } catch {
       return undefined;
     }

@@ -33,6 +33,8 @@ import {
 export interface UploadState {
   id: string;
   repo: string;
+  /** The user who opened the session (undefined when the registry runs without auth); only they may use it. */
+  owner?: string;
   algorithm: DigestAlgorithm;
   /** Bytes received so far. */
   size: number;
@@ -43,6 +45,13 @@ interface LiveUpload extends UploadState {
   hash: Hash;
   /** Set while a request streams into the session; a second concurrent request is refused. */
   busy: boolean;
+}
+
+/** Which session, asked for by whom: a session answers only in its repository and to the user who opened it. */
+export interface UploadRef {
+  repo: string;
+  id: string;
+  owner?: string;
 }
 
 /** An inclusive byte range a chunk claims to cover (distribution-spec "Pushing a blob in chunks"). */
@@ -130,16 +139,17 @@ export class BlobStore {
 
   // ── uploads ──
 
-  async createUpload(repo: string, algorithm: DigestAlgorithm): Promise<UploadState> {
+  async createUpload(repo: string, algorithm: DigestAlgorithm, owner?: string): Promise<UploadState> {
     const id = randomUUID();
     const dir = join(this.uploadsDir, id);
     await mkdir(dir);
     const startedAt = Date.now();
-    await writeFileAtomic(join(dir, 'info.json'), JSON.stringify({ repo, algorithm, startedAt }));
+    await writeFileAtomic(join(dir, 'info.json'), JSON.stringify({ repo, owner, algorithm, startedAt }));
     await (await open(join(dir, 'data'), 'w')).close();
     const upload: LiveUpload = {
       id,
       repo,
+      owner,
       algorithm,
       size: 0,
       startedAt,
@@ -150,22 +160,16 @@ export class BlobStore {
     return publicState(upload);
   }
 
-  async uploadState(repo: string, id: string): Promise<UploadState> {
-    return publicState(await this.load(repo, id));
+  async uploadState(ref: UploadRef): Promise<UploadState> {
+    return publicState(await this.load(ref));
   }
 
   /**
    * Appends a chunk. When `range` is given its start must equal the bytes received so far (else 416) and the
    * body must be exactly range.end - range.start + 1 bytes. A failed or short chunk leaves the session as it was.
    */
-  async append(
-    repo: string,
-    id: string,
-    body: Readable,
-    range?: ChunkRange,
-    length?: number,
-  ): Promise<UploadState> {
-    const upload = await this.load(repo, id);
+  async append(ref: UploadRef, body: Readable, range?: ChunkRange, length?: number): Promise<UploadState> {
+    const upload = await this.load(ref);
     return this.withBusy(upload, () => this.appendLocked(upload, body, range, length));
   }
 
@@ -174,14 +178,13 @@ export class BlobStore {
    * publishes it under its digest. On any mismatch the session is discarded and nothing becomes visible.
    */
   async complete(
-    repo: string,
-    id: string,
+    ref: UploadRef,
     digest: ParsedDigest,
     body?: Readable,
     range?: ChunkRange,
     length?: number,
   ): Promise<{ size: number }> {
-    const upload = await this.load(repo, id);
+    const upload = await this.load(ref);
     return this.withBusy(upload, async () => {
       if (body) await this.appendLocked(upload, body, range, length);
       if (digest.algorithm !== upload.algorithm) {
@@ -208,8 +211,8 @@ export class BlobStore {
     });
   }
 
-  async cancel(repo: string, id: string): Promise<void> {
-    const upload = await this.load(repo, id);
+  async cancel(ref: UploadRef): Promise<void> {
+    const upload = await this.load(ref);
     if (upload.busy) throw new RegistryError('BLOB_UPLOAD_INVALID', 'upload is busy with another request');
     await this.discard(upload.id);
   }
@@ -293,7 +296,7 @@ export class BlobStore {
   }
 
   /** The live session, or one rebuilt from disk after a restart (the only time a partial upload is re-read). */
-  private async load(repo: string, id: string): Promise<LiveUpload> {
+  private async load({ repo, id, owner }: UploadRef): Promise<LiveUpload> {
     assertUploadId(id);
     let upload = this.live.get(id);
     if (
@@ -307,7 +310,7 @@ export class BlobStore {
     }
     if (!upload) {
       const dir = join(this.uploadsDir, id);
-      let info: { repo: string; algorithm: string; startedAt: number };
+      let info: { repo: string; owner?: string; algorithm: string; startedAt: number };
       try {
         info = JSON.parse(await readFile(join(dir, 'info.json'), 'utf8'));
       } catch {
@@ -330,6 +333,7 @@ export class BlobStore {
       upload = this.live.get(id) ?? {
         id,
         repo: info.repo,
+        owner: info.owner,
         algorithm: info.algorithm,
         size,
         startedAt: info.startedAt,
@@ -338,15 +342,24 @@ export class BlobStore {
       };
       this.live.set(id, upload);
     }
-    // A session belongs to the repository it was started in; another name cannot see or touch it.
-    if (upload.repo !== repo)
+    // A session belongs to the repository it was started in and to the user who started it: anyone else, even
+    // with push access to the repository, gets the answer an unknown id gets, so a leaked or guessed Location
+    // can neither read the session's progress nor add to, finish or cancel it.
+    if (upload.repo !== repo || upload.owner !== owner)
       throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry', { id });
     return upload;
   }
 }
 
 function publicState(u: LiveUpload): UploadState {
-  return { id: u.id, repo: u.repo, algorithm: u.algorithm, size: u.size, startedAt: u.startedAt };
+  return {
+    id: u.id,
+    repo: u.repo,
+    owner: u.owner,
+    algorithm: u.algorithm,
+    size: u.size,
+    startedAt: u.startedAt,
+  };
 }
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BlobStore, type ChunkRange, type OpenBlob, type UploadState } from './blobstore.js';
+import { BlobStore, type ChunkRange, type OpenBlob, type UploadRef, type UploadState } from './blobstore.js';
 import { RegistryError } from './errors.js';
 import { type Descriptor, MAX_MANIFEST_BYTES, parseManifest } from './manifests.js';
 import { Metadata, type ReferrerRow } from './metadata.js';
@@ -138,46 +138,48 @@ export class Registry {
 
   // ── push: blobs ──
 
-  async startUpload(repo: string, algorithm: DigestAlgorithm = 'sha256'): Promise<UploadState> {
+  async startUpload(
+    repo: string,
+    algorithm: DigestAlgorithm = 'sha256',
+    owner?: string,
+  ): Promise<UploadState> {
     assertName(repo);
-    return this.blobs.createUpload(repo, algorithm);
+    return this.blobs.createUpload(repo, algorithm, owner);
   }
 
-  async uploadStatus(repo: string, id: string): Promise<UploadState> {
-    assertName(repo);
-    return this.blobs.uploadState(repo, id);
+  async uploadStatus(ref: UploadRef): Promise<UploadState> {
+    assertName(ref.repo);
+    return this.blobs.uploadState(ref);
   }
 
   /** PATCH: appends a chunk (spec "Pushing a blob in chunks"). */
   async appendUpload(
-    repo: string,
-    id: string,
+    ref: UploadRef,
     body: Readable,
     range?: ChunkRange,
     length?: number,
   ): Promise<UploadState> {
-    assertName(repo);
-    return this.blobs.append(repo, id, body, range, length);
+    assertName(ref.repo);
+    return this.blobs.append(ref, body, range, length);
   }
 
   /** Closing PUT: optional last chunk, digest check, publish, link into the repository. */
   async completeUpload(
-    repo: string,
-    id: string,
+    ref: UploadRef,
     digest: ParsedDigest,
     body?: Readable,
     range?: ChunkRange,
     length?: number,
   ): Promise<{ digest: string; size: number }> {
-    assertName(repo);
-    const { size } = await this.blobs.complete(repo, id, digest, body, range, length);
-    this.meta.linkBlob(repo, digest.digest, size);
+    assertName(ref.repo);
+    const { size } = await this.blobs.complete(ref, digest, body, range, length);
+    this.meta.linkBlob(ref.repo, digest.digest, size);
     return { digest: digest.digest, size };
   }
 
-  async cancelUpload(repo: string, id: string): Promise<void> {
-    assertName(repo);
-    await this.blobs.cancel(repo, id);
+  async cancelUpload(ref: UploadRef): Promise<void> {
+    assertName(ref.repo);
+    await this.blobs.cancel(ref);
   }
 
   /**

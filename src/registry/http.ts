@@ -7,7 +7,16 @@ import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type Access, type Authority, allows, formatScope, parseScope, type UserGrant } from './auth.js';
+import {
+  type Access,
+  ANONYMOUS,
+  type Authority,
+  allows,
+  formatScope,
+  type Principal,
+  parseScope,
+  type UserGrant,
+} from './auth.js';
 import type { ChunkRange } from './blobstore.js';
 import type { Page, Registry } from './engine.js';
 import { RegistryError } from './errors.js';
@@ -238,7 +247,8 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
 
     /**
      * Checks that the request may perform `actions` on `type:name`. Anonymous requests pass for pulls when the
-     * policy allows; everything else needs a bearer token from /v2/token that carries the actions.
+     * policy allows; everything else needs a bearer token from /v2/token that carries the actions. Returns whom
+     * the token speaks for (undefined without auth or for an anonymous pull).
      */
     async function authorize(
       req: FastifyRequest,
@@ -246,7 +256,7 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
       name: string,
       actions: string[],
       asked?: string[],
-    ): Promise<Access[] | undefined> {
+    ): Promise<Principal | undefined> {
       if (!authority) return undefined;
       const scopeStr = formatScope({ type, name, actions: asked ?? actions });
       const header = req.headers.authorization;
@@ -263,18 +273,18 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
           challenge(scopeStr, 'invalid_request'),
         );
       }
-      const access = await authority.verify(m[1]);
-      if (!access) {
+      const principal = await authority.verify(m[1]);
+      if (!principal) {
         throw new ChallengeError('invalid or expired token', challenge(scopeStr, 'invalid_token'));
       }
-      if (!allows(access, type, name, actions)) {
+      if (!allows(principal.access, type, name, actions)) {
         throw new ChallengeError(
           'token does not grant the requested access',
           challenge(scopeStr, 'insufficient_scope'),
           [{ type, name, actions }],
         );
       }
-      return access;
+      return principal;
     }
 
     /** Whether a request's own token (already verified) also allows pulling `from` (for mounts). */
@@ -283,10 +293,10 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
       const header = req.headers.authorization;
       const m = header?.match(/^Bearer\s+(\S+)$/i);
       if (!m) return authority.policy.anonymousPull;
-      const access = await authority.verify(m[1]);
+      const principal = await authority.verify(m[1]);
       return (
-        access !== undefined &&
-        (allows(access, 'repository', from, ['pull']) || authority.policy.anonymousPull)
+        principal !== undefined &&
+        (allows(principal.access, 'repository', from, ['pull']) || authority.policy.anonymousPull)
       );
     }
 
@@ -367,7 +377,7 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
           .map(parseScope)
           .filter((a): a is Access => a !== undefined);
         const access = authority.grant(requested, grants);
-        const { token, expiresIn, issuedAt } = await authority.issue(user ?? 'anonymous', access);
+        const { token, expiresIn, issuedAt } = await authority.issue(user ?? ANONYMOUS, access);
         reply.header('cache-control', 'no-store');
         return reply.send({
           token,
@@ -474,7 +484,7 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
 
           case 'uploads': {
             if (method !== 'POST') throw unsupported();
-            await authorize(req, 'repository', name, ['push'], ['pull', 'push']);
+            const principal = await authorize(req, 'repository', name, ['push'], ['pull', 'push']);
             const mount = one(q.mount);
             const from = one(q.from);
             if (mount !== undefined && from !== undefined) {
@@ -507,12 +517,12 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
             }
             const digest = digestParam === undefined ? undefined : parseDigest(digestParam);
             if (digest) algorithm = digest.algorithm;
-            const upload = await registry.startUpload(name, algorithm);
+            const owner = principal?.subject;
+            const upload = await registry.startUpload(name, algorithm, owner);
             if (digest) {
               // Single-POST monolithic upload (end-4b).
               const done = await registry.completeUpload(
-                name,
-                upload.id,
+                { repo: name, id: upload.id, owner },
                 digest,
                 bodyStream(req),
                 undefined,
@@ -534,10 +544,11 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
           }
 
           case 'upload': {
-            await authorize(req, 'repository', name, ['push'], ['pull', 'push']);
+            const principal = await authorize(req, 'repository', name, ['push'], ['pull', 'push']);
             const id = route.id;
+            const upload = { repo: name, id, owner: principal?.subject };
             if (method === 'GET') {
-              const state = await registry.uploadStatus(name, id);
+              const state = await registry.uploadStatus(upload);
               return reply
                 .code(204)
                 .headers(uploadHeaders(name, id, state.size))
@@ -545,7 +556,7 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
             }
             if (method === 'PATCH') {
               const range = parseContentRange(req.headers['content-range']);
-              const state = await registry.appendUpload(name, id, bodyStream(req), range, contentLength(req));
+              const state = await registry.appendUpload(upload, bodyStream(req), range, contentLength(req));
               return reply
                 .code(202)
                 .headers({ ...uploadHeaders(name, id, state.size), 'content-length': '0' })
@@ -563,8 +574,7 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
               const range = parseContentRange(req.headers['content-range']);
               const body = hasBody(req) ? bodyStream(req) : undefined;
               const done = await registry.completeUpload(
-                name,
-                id,
+                upload,
                 digest,
                 body,
                 range,
@@ -580,7 +590,7 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
                 .send();
             }
             if (method === 'DELETE') {
-              await registry.cancelUpload(name, id);
+              await registry.cancelUpload(upload);
               return reply.code(204).send();
             }
             throw unsupported();

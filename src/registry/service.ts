@@ -9,7 +9,10 @@ import { registerRegistryRoutes } from './http.js';
 
 /** `<dataDir>/registry/config.json`; every field optional. */
 export interface RegistryConfig {
-  /** Let anyone pull without credentials (default true: signatures must be verifiable by anyone). */
+  /**
+   * Let anyone pull without credentials (default false: an organization's images and the signatures next to
+   * them are private unless it says otherwise; `--anonymous-pull` on `sigil up` / `sigil serve registry`).
+   */
   anonymousPull?: boolean;
   /** The token `service` / audience (default "sigil-registry"). */
   service?: string;
@@ -31,7 +34,7 @@ export async function readRegistryConfig(dataDir: string): Promise<RegistryConfi
 export interface RegistryServiceOptions {
   /** No credentials needed for anything (local tests only). */
   anonymousPush?: boolean;
-  /** Overrides config.json's anonymousPull. */
+  /** Overrides config.json's anonymousPull (true from `--anonymous-pull`). */
   anonymousPull?: boolean;
 }
 
@@ -45,7 +48,7 @@ export async function createRegistryService(
     ? undefined
     : await Authority.open(registry.root, {
         service: config.service ?? DEFAULT_SERVICE,
-        policy: { anonymousPull: options.anonymousPull ?? config.anonymousPull ?? true },
+        policy: { anonymousPull: options.anonymousPull ?? config.anonymousPull ?? false },
         ttlSeconds: config.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS,
       });
   return {

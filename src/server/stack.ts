@@ -19,6 +19,8 @@ export interface StackOptions {
   logLevel?: string;
   /** Base URL clients use when sigil sits behind a proxy; the listen address otherwise. */
   publicUrl?: string;
+  /** Let anyone pull from the registry without credentials (`--anonymous-pull`); else config.json decides. */
+  anonymousPull?: boolean;
 }
 
 /** What `sigil up` writes to DIR/endpoints.json and prints: where everything is and how to point tools at it. */
@@ -154,7 +156,7 @@ export async function startStack(
   const logValidFrom = new Date((await keyValidFrom(logKeyPath)).getTime() - 60_000);
   const services: Service[] = [
     log,
-    await createRegistryService(ctx, {}),
+    await createRegistryService(ctx, { anonymousPull: options.anonymousPull || undefined }),
     await createCaService(ctx, { issuer: true, log: { publicKey: logPublicKey, validFrom: logValidFrom } }),
     clientFilesService(endpoints, login),
   ];

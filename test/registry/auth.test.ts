@@ -1,6 +1,7 @@
 // The bearer-token flow (distribution docs/spec/auth/token.md) and every rule it enforces, each with a negative
 // case: credentials, token signature/algorithm/issuer/audience/expiry, scope per repository and action, anonymous
-// pull policy, mounts needing pull on the source, catalog access, and the users file holding only hashes.
+// pull policy (off by default), mounts needing pull on the source, catalog access (users only), upload sessions
+// bound to the user who opened them, and the users file holding only hashes.
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,7 +90,7 @@ describe('token endpoint', () => {
     const body = await json(res);
     expect(body.token).toBe(body.access_token);
     expect(body.expires_in).toBeGreaterThanOrEqual(60);
-    // Anonymous pull is on by default, so "pull" on other/app would be granted, but push is not held there.
+    // bob holds nothing on other/app, and anonymous pull is off by default: that scope is left out, not an error.
     expect(body.scope).toBe('repository:bob/app:pull,push');
   });
 
@@ -286,12 +287,13 @@ describe('users file', () => {
   });
 });
 
-describe('a registry without anonymous pull', () => {
+describe('the default: no anonymous pull', () => {
   let priv: TestRegistry;
   let pbase: string;
 
   beforeAll(async () => {
-    priv = await startRegistry({ anonymousPull: false });
+    // No option and no config.json: what `sigil up` and `sigil serve registry` run without --anonymous-pull.
+    priv = await startRegistry({});
     pbase = priv.url;
     await addUser(registryRoot(priv.dataDir), 'alice', 'alice-password');
     await addUser(registryRoot(priv.dataDir), 'bob', 'bob-password!', [
@@ -312,15 +314,27 @@ describe('a registry without anonymous pull', () => {
   }
 
   it('challenges anonymous pulls and gives anonymous tokens no access', async () => {
-    const res = await fetch(`${pbase}/v2/team/app/manifests/latest`);
-    expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toContain('scope="repository:team/app:pull"');
-    const anon = await ptoken(undefined, 'repository:team/app:pull');
-    expect((await fetch(`${pbase}/v2/team/app/manifests/latest`, { headers: bearer(anon) })).status).toBe(
-      401,
+    const pushed = await pushBlob(
+      pbase,
+      'team/app',
+      Buffer.from('private layer'),
+      bearer(await ptoken(ALICE, 'repository:team/app:pull,push')),
     );
+    for (const path of ['manifests/latest', `blobs/${pushed}`, 'tags/list', `referrers/${pushed}`]) {
+      const res = await fetch(`${pbase}/v2/team/app/${path}`);
+      expect(res.status, path).toBe(401);
+      expect(await errorCode(res)).toBe('UNAUTHORIZED');
+      expect(res.headers.get('www-authenticate')).toContain('scope="repository:team/app:pull"');
+    }
+    const anon = await ptoken(undefined, 'repository:team/app:pull', 'registry:catalog:*');
+    const claims = JSON.parse(Buffer.from(anon.split('.')[1], 'base64url').toString());
+    expect(claims.access).toEqual([]);
+    expect((await fetch(`${pbase}/v2/team/app/blobs/${pushed}`, { headers: bearer(anon) })).status).toBe(401);
     const catalog = await fetch(`${pbase}/v2/_catalog`, { headers: bearer(anon) });
     expect(catalog.status).toBe(401);
+    // The same blob with a user's pull token (control).
+    const t = await ptoken(ALICE, 'repository:team/app:pull');
+    expect((await fetch(`${pbase}/v2/team/app/blobs/${pushed}`, { headers: bearer(t) })).status).toBe(200);
   });
 
   it('lets users list the catalog with a registry:catalog:* token', async () => {
@@ -348,19 +362,160 @@ describe('a registry without anonymous pull', () => {
   });
 });
 
+describe('with anonymous pull (--anonymous-pull)', () => {
+  let pub: TestRegistry;
+  let pubBase: string;
+  let layer: string;
+
+  beforeAll(async () => {
+    pub = await startRegistry({ anonymousPull: true });
+    pubBase = pub.url;
+    await addUser(registryRoot(pub.dataDir), 'alice', 'alice-password');
+    const t = await fetch(
+      `${pubBase}/v2/token?scope=repository:team/app:pull,push&scope=registry:catalog:*`,
+      { headers: { authorization: basic(ALICE) } },
+    );
+    layer = await pushBlob(pubBase, 'team/app', Buffer.from('public layer'), bearer((await json(t)).token));
+  });
+  afterAll(async () => {
+    await pub.stop();
+  });
+
+  it('lets anyone pull, with or without an anonymous token, but not push', async () => {
+    expect((await fetch(`${pubBase}/v2/team/app/blobs/${layer}`)).status).toBe(200);
+    const anon = await json(await fetch(`${pubBase}/v2/token?scope=repository:team/app:pull,push`));
+    expect(anon.scope).toBe('repository:team/app:pull');
+    const res = await fetch(`${pubBase}/v2/team/app/blobs/${layer}`, { headers: bearer(anon.token) });
+    expect(res.status).toBe(200);
+    const push = await fetch(`${pubBase}/v2/team/app/blobs/uploads/`, {
+      method: 'POST',
+      headers: bearer(anon.token),
+    });
+    expect(push.status).toBe(401);
+  });
+
+  it('still lists the catalog to users only', async () => {
+    const without = await fetch(`${pubBase}/v2/_catalog`);
+    expect(without.status).toBe(401);
+    expect(await errorCode(without)).toBe('UNAUTHORIZED');
+    expect(without.headers.get('www-authenticate')).toContain('scope="registry:catalog:*"');
+    const anon = await json(await fetch(`${pubBase}/v2/token?scope=registry:catalog:*`));
+    expect(anon.scope).toBe('');
+    expect((await fetch(`${pubBase}/v2/_catalog`, { headers: bearer(anon.token) })).status).toBe(401);
+    const user = await json(
+      await fetch(`${pubBase}/v2/token?scope=registry:catalog:*`, {
+        headers: { authorization: basic(ALICE) },
+      }),
+    );
+    const listed = await fetch(`${pubBase}/v2/_catalog`, { headers: bearer(user.token) });
+    expect(listed.status).toBe(200);
+    expect((await json(listed)).repositories).toEqual(['team/app']);
+  });
+});
+
+describe('upload sessions', () => {
+  // alice and carol may both push to team/shared; each session still belongs to the one who opened it.
+  const repo = 'team/shared';
+  const CAROL = 'carol:carol-password';
+  let aliceToken: string;
+  let carolToken: string;
+  let location: string;
+
+  beforeAll(async () => {
+    await addUser(root, 'carol', 'carol-password', [{ repository: 'team/*', actions: ['pull', 'push'] }]);
+    aliceToken = await token(ALICE, `repository:${repo}:pull,push`);
+    carolToken = await token(CAROL, `repository:${repo}:pull,push`);
+    const res = await pushWith(repo, aliceToken);
+    expect(res.status).toBe(202);
+    location = res.headers.get('location')!;
+    const patch = await fetch(`${base}${location}`, {
+      method: 'PATCH',
+      body: 'alice was here',
+      headers: bearer(aliceToken),
+    });
+    expect(patch.status).toBe(202);
+  });
+
+  it("answers another user's GET, PATCH, PUT and DELETE of a session with 404 BLOB_UPLOAD_UNKNOWN", async () => {
+    const digest = sha256('alice was here');
+    const attempts: [string, RequestInit][] = [
+      ['GET', {}],
+      ['PATCH', { body: ' and carol too' }],
+      ['PUT', { body: '' }],
+      ['DELETE', {}],
+    ];
+    for (const [method, init] of attempts) {
+      const url = method === 'PUT' ? `${base}${location}?digest=${digest}` : `${base}${location}`;
+      const res = await fetch(url, { method, ...init, headers: bearer(carolToken) });
+      expect(res.status, method).toBe(404);
+      expect(await errorCode(res)).toBe('BLOB_UPLOAD_UNKNOWN');
+      // Without any token: challenged before the session is even looked up.
+      const anon = await fetch(url, { method, ...init });
+      expect(anon.status, `anonymous ${method}`).toBe(401);
+    }
+    // Nothing carol did reached the session: alice finishes it with exactly her bytes.
+    const status = await fetch(`${base}${location}`, { headers: bearer(aliceToken) });
+    expect(status.status).toBe(204);
+    expect(status.headers.get('range')).toBe('0-13');
+    const put = await fetch(`${base}${location}?digest=${digest}`, {
+      method: 'PUT',
+      headers: bearer(aliceToken),
+    });
+    expect(put.status).toBe(201);
+  });
+
+  it('keeps the owner across a restart (the session is rebuilt from disk)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigil-upload-owner-'));
+    let r = await startRegistry({}, dir);
+    try {
+      const rroot = registryRoot(dir);
+      await addUser(rroot, 'alice', 'alice-password');
+      await addUser(rroot, 'carol', 'carol-password');
+      const tok = async (creds: string) =>
+        (
+          await json(
+            await fetch(`${r.url}/v2/token?scope=repository:${repo}:pull,push`, {
+              headers: { authorization: basic(creds) },
+            }),
+          )
+        ).token as string;
+      const started = await fetch(`${r.url}/v2/${repo}/blobs/uploads/`, {
+        method: 'POST',
+        headers: bearer(await tok(ALICE)),
+      });
+      const loc = started.headers.get('location')!;
+      await r.stop();
+      r = await startRegistry({}, dir);
+      expect((await fetch(`${r.url}${loc}`, { headers: bearer(await tok(CAROL)) })).status).toBe(404);
+      expect((await fetch(`${r.url}${loc}`, { headers: bearer(await tok(ALICE)) })).status).toBe(204);
+    } finally {
+      await r.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reserves the anonymous token subject as a user name', async () => {
+    await expect(addUser(root, 'anonymous', 'long enough')).rejects.toThrow(/reserved/);
+  });
+});
+
 describe('configuration', () => {
-  it('reads anonymousPull from <data-dir>/registry/config.json', async () => {
+  it('reads anonymousPull and service from <data-dir>/registry/config.json', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sigil-regcfg-'));
     await mkdir(join(dir, 'registry'), { recursive: true });
     await writeFile(
       join(dir, 'registry', 'config.json'),
-      JSON.stringify({ anonymousPull: false, service: 'my-reg' }),
+      JSON.stringify({ anonymousPull: true, service: 'my-reg' }),
     );
     const r = await startRegistry({}, dir);
     try {
+      // Anonymous pull is on: an unknown repository is a 404, not a challenge.
       const res = await fetch(`${r.url}/v2/x/manifests/latest`);
-      expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toContain('service="my-reg"');
+      expect(res.status).toBe(404);
+      expect(await errorCode(res)).toBe('NAME_UNKNOWN');
+      const push = await fetch(`${r.url}/v2/x/blobs/uploads/`, { method: 'POST' });
+      expect(push.status).toBe(401);
+      expect(push.headers.get('www-authenticate')).toContain('service="my-reg"');
     } finally {
       await r.stop();
       await rm(dir, { recursive: true, force: true });

@@ -13,6 +13,7 @@ export function registerServeCommands(program: Command): void {
     .option('--port <port>', 'port to listen on (0 picks a free one)', '3000')
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--anonymous-push', 'registry: allow pushes without credentials (local tests only)')
+    .option('--anonymous-pull', 'registry: let anyone pull without credentials (default: users only)')
     .option('--public-url <url>', 'base URL clients use, when behind a proxy')
     .action(async (name: string, opts: Record<string, string | boolean | undefined>) => {
       const factory = serviceFactories[name];

@@ -22,8 +22,16 @@ export function registerUpCommand(program: Command): void {
     )
     .option('--public-url <url>', 'base URL clients use, when behind a proxy')
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--anonymous-pull', 'let anyone pull from the registry without credentials (default: users only)')
     .action(
-      async (opts: { dataDir: string; host: string; port: string; publicUrl?: string; logLevel: string }) => {
+      async (opts: {
+        dataDir: string;
+        host: string;
+        port: string;
+        publicUrl?: string;
+        logLevel: string;
+        anonymousPull?: boolean;
+      }) => {
         if (!/^\d{1,5}$/.test(opts.port) || Number(opts.port) > 65535)
           throw new Error(`--port must be a TCP port number (0-65535), not "${opts.port}"`);
         await prepareDataDir(resolve(opts.dataDir));
@@ -33,6 +41,7 @@ export function registerUpCommand(program: Command): void {
           port: Number(opts.port),
           publicUrl: opts.publicUrl,
           logLevel: opts.logLevel,
+          anonymousPull: opts.anonymousPull,
         }).catch((err: NodeJS.ErrnoException) => {
           if (err.code !== 'EADDRINUSE') throw err;
           throw new Error(
