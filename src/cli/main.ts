@@ -7,6 +7,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerServeCommands } from './commands/serve.js';
+import { registerTufCommands } from './commands/tuf.js';
 import { registerUpCommand } from './commands/up.js';
 import { registerVerifyBlobCommand } from './commands/verify-blob.js';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerServeCommands(program);
   registerRegistryCommands(program);
   registerOidcCommands(program);
+  registerTufCommands(program);
   registerImageCommands(program);
   registerVerifyBlobCommand(program);
   registerClientCommands(program);

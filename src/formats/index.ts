@@ -33,6 +33,8 @@ export {
   tileCount,
   tilePath,
 } from './tiles.js';
+// tuf: theupdateframework/specification tuf-spec.md §4 (metadata formats), §6.2 (consistent snapshots)
+export * from './tuf.js';
 // x509: RFC 5280 (+ the DER walker under it)
 export * from './x509.js';
 export {

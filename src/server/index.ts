@@ -19,3 +19,4 @@ export {
   type StackOptions,
   startStack,
 } from './stack.js';
+export { trustTargets } from './trust-targets.js';

@@ -2,7 +2,9 @@
 // composes several. A factory opens the engine's storage in ctx.dataDir and returns a Service.
 import { caServiceFactory } from '../ca/index.js';
 import { createLogService } from '../log/index.js';
+import { createTufService } from '../tuf/index.js';
 import type { Service, ServiceContext } from './service.js';
+import { trustTargets } from './trust-targets.js';
 
 export type ServiceFactory = (ctx: ServiceContext, flags: Record<string, unknown>) => Promise<Service>;
 
@@ -10,6 +12,8 @@ export const serviceFactories: Record<string, ServiceFactory> = {
   registry: (ctx, flags) => import('../registry/index.js').then((m) => m.registryServiceFactory(ctx, flags)),
   ca: caServiceFactory,
   log: createLogService,
+  // Publishes the trust files a CA on the same data dir writes (`sigil serve ca` or `sigil up`).
+  tuf: (ctx) => createTufService(ctx, { targets: trustTargets(ctx.dataDir) }),
 };
 
 export type ServiceName = keyof typeof serviceFactories;

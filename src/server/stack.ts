@@ -1,6 +1,7 @@
 // `sigil up`: every service in one process on one port (their wire paths don't collide: /v2/ registry,
-// /api/v1|v2/ Fulcio and Rekor, /ct/ CT, /.well-known/ and /oidc/ the CI issuer), on the embedded defaults in one
-// data dir, plus the files a shell or CI needs to use it: trust files, registry credentials, endpoints.json.
+// /api/v1|v2/ Fulcio and Rekor, /ct/ CT, /.well-known/ and /oidc/ the CI issuer, /tuf/ the TUF repository), on
+// the embedded defaults in one data dir, plus the files a shell or CI needs to use it: trust files, registry
+// credentials, endpoints.json.
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -9,8 +10,10 @@ import { keyValidFrom, writeFileAtomic } from '../crypto/index.js';
 import { createLogService, LOG_DIR, LOG_KEY_FILE } from '../log/index.js';
 import { TOKEN_PATH } from '../oidc/index.js';
 import { addUser, createRegistryService, registryRoot } from '../registry/index.js';
+import { createTufService, TUF_PATH_PREFIX, tufRootPath } from '../tuf/index.js';
 import { lateUrl, type RunningServer, startServer } from './app.js';
 import type { Service, ServiceContext } from './service.js';
+import { trustTargets } from './trust-targets.js';
 
 export interface StackOptions {
   dataDir: string;
@@ -36,6 +39,10 @@ export interface Endpoints {
   dataDir: string;
   trustedRoot: string;
   signingConfig: string;
+  /** The TUF mirror URL for `cosign initialize --mirror` / `sigil initialize --mirror`. */
+  tufMirror: string;
+  /** The repository's current root.json, the file those clients are given with --root. */
+  tufRoot: string;
   registryAuthFile: string;
   registryUser: string;
   /** A file of `export NAME=value` lines: `. DIR/env` points a shell at this stack. */
@@ -93,6 +100,8 @@ export function endpointsFor(url: string, dataDir: string, login: RegistryLogin)
     dataDir,
     trustedRoot,
     signingConfig,
+    tufMirror: `${url}${TUF_PATH_PREFIX}`,
+    tufRoot: tufRootPath(dataDir),
     registryAuthFile,
     registryUser: login.user,
     envFile: join(dataDir, ENV_FILE),
@@ -158,6 +167,8 @@ export async function startStack(
     log,
     await createRegistryService(ctx, { anonymousPull: options.anonymousPull || undefined }),
     await createCaService(ctx, { issuer: true, log: { publicKey: logPublicKey, validFrom: logValidFrom } }),
+    // After the CA: its started hook writes the trust files this one publishes.
+    await createTufService(ctx, { targets: trustTargets(dataDir) }),
     clientFilesService(endpoints, login),
   ];
   const server = await startServer(services, {
@@ -181,6 +192,7 @@ export function describeEndpoints(e: Endpoints): string {
     `  CI token        ACTIONS_ID_TOKEN_REQUEST_URL=${e.tokenRequestUrl} (runners: sigil oidc add-runner)`,
     `  trusted root    ${e.trustedRoot}`,
     `  signing config  ${e.signingConfig}`,
+    `  TUF mirror      ${e.tufMirror} (root: ${e.tufRoot})`,
     '',
     `For a shell or CI job (or run:  . ${shellQuote(e.envFile)}):`,
     ...Object.entries(e.env).map(([k, v]) => `  export ${k}=${shellQuote(v)}`),
