@@ -1,6 +1,8 @@
-// Public interface of trust/: building, parsing and storing trusted_root.json and signing_config.json.
+// Public interface of trust/: building, parsing and storing trusted_root.json and signing_config.json, and the
+// TUF client that takes them from a repository (tuf-js, imported only when a mirror is used).
 
 export {
+  checkTransport,
   type FetchedTrust,
   fetchTrustConfig,
   LOG_STATE_FILE_NAME,
@@ -30,3 +32,11 @@ export {
   TRUSTED_ROOT_MEDIA_TYPE,
   type TrustedRootInput,
 } from './trusted-root.js';
+export {
+  fetchTrustFromMirror,
+  type MirrorOptions,
+  type MirrorTrust,
+  mirrorCacheName,
+  mirrorUrl,
+  TUF_CACHE_DIR,
+} from './tuf-client.js';

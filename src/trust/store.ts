@@ -171,15 +171,37 @@ export interface FetchedTrust {
 /** How long `sigil initialize` waits for each trust file. */
 const FETCH_TIMEOUT_MS = 30_000;
 
-async function getJson(url: string, optional: boolean): Promise<unknown | undefined> {
+/** Loopback names: plain http to them never leaves the machine. */
+function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/**
+ * Refuses plain http for a file whose contents are trusted as fetched (a trusted root, a signing config, a first
+ * TUF root without a checksum): anyone on the path could substitute their own. Loopback is exempt (nothing on
+ * the path; Docker treats localhost registries the same way), and --insecure lifts the rule. Files that are
+ * verified after the fetch (TUF metadata and targets) may come over http.
+ */
+export function checkTransport(url: string, o: { insecure?: boolean; what: string }): void {
+  const u = new URL(url);
+  if (u.protocol !== 'http:' || o.insecure || isLoopback(u.hostname)) return;
+  throw new Error(
+    `refusing to fetch ${o.what} over plain http from ${u.host}: use https, or pass --insecure if this network is trusted`,
+  );
+}
+
+async function getJson(url: string, optional: boolean, insecure?: boolean): Promise<unknown | undefined> {
   let res: HttpResponse;
   let text: string;
+  checkTransport(url, { insecure, what: url });
   try {
     res = await request(url, { headers: { accept: 'application/json' }, timeoutMs: FETCH_TIMEOUT_MS });
     text = await res.text();
   } catch (err) {
     throw new Error(`cannot fetch ${url}: ${(err as Error).message}`);
   }
+  checkTransport(res.url, { insecure, what: `${url} (redirected to ${res.url})` });
   if (optional && res.status === 404) return undefined;
   if (!res.ok) throw new Error(`${url} answered ${res.status}`);
   try {
@@ -193,7 +215,11 @@ async function getJson(url: string, optional: boolean): Promise<unknown | undefi
  * `sigil initialize --root X`: X is a trusted_root.json file, its URL, or a sigil base URL. Next to it (same
  * directory or base) a signing_config.json is picked up when there is one; `signingConfig` names it explicitly.
  */
-export async function fetchTrustConfig(root: string, signingConfig?: string): Promise<FetchedTrust> {
+export async function fetchTrustConfig(
+  root: string,
+  signingConfig?: string,
+  o: { insecure?: boolean } = {},
+): Promise<FetchedTrust> {
   const isUrl = /^https?:\/\//i.test(root);
   const sources: string[] = [];
   let trustedRoot: unknown;
@@ -203,11 +229,11 @@ export async function fetchTrustConfig(root: string, signingConfig?: string): Pr
     const rootUrl = u.pathname.endsWith('.json')
       ? u.toString()
       : new URL(`${u.pathname.replace(/\/?$/, '/')}${TRUST_ROOT_FILE_NAME}`, u).toString();
-    trustedRoot = await getJson(rootUrl, false);
+    trustedRoot = await getJson(rootUrl, false, o.insecure);
     sources.push(rootUrl);
     if (!signingConfig) {
       const scUrl = new URL(SIGNING_CONFIG_FILE_NAME, rootUrl).toString();
-      sc = await getJson(scUrl, true);
+      sc = await getJson(scUrl, true, o.insecure);
       if (sc !== undefined) sources.push(scUrl);
     }
   } else {
@@ -222,7 +248,7 @@ export async function fetchTrustConfig(root: string, signingConfig?: string): Pr
   }
   if (signingConfig) {
     sc = /^https?:\/\//i.test(signingConfig)
-      ? await getJson(signingConfig, false)
+      ? await getJson(signingConfig, false, o.insecure)
       : await readJson(signingConfig);
     if (sc === undefined) throw new Error(`${signingConfig} does not exist`);
     sources.push(signingConfig);
