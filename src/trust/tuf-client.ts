@@ -20,8 +20,11 @@ import { checkTransport, type FetchedTrust, trustDir } from './store.js';
 
 /** How long one metadata or target download may take. */
 const FETCH_TIMEOUT_MS = 30_000;
-/** Where the TUF client keeps each mirror's metadata, under the trust dir. */
-export const TUF_CACHE_DIR = 'tuf';
+/**
+ * Where the TUF client keeps each mirror's metadata, under the trust dir; not `tuf`, which is the repository's own
+ * directory when the trust dir is a `sigil up` data dir (what `. .sigil/env` sets).
+ */
+export const TUF_CACHE_DIR = 'tuf-client';
 
 export interface MirrorOptions {
   /** The repository's base URL (metadata there, targets under /targets), a file:// URL or a directory. */

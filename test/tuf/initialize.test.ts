@@ -66,7 +66,7 @@ describe('sigil initialize --mirror', () => {
     const legacy = await temp();
     expect((await init(legacy, ['--root', endpoints.url])).code).toBe(0);
     expect(await stored(legacy)).toEqual(s);
-    expect((await readdir(home)).sort()).toEqual(['signing_config.json', 'trusted_root.json', 'tuf']);
+    expect((await readdir(home)).sort()).toEqual(['signing_config.json', 'trusted_root.json', 'tuf-client']);
   });
 
   it('pins a root fetched by URL with --root-checksum', async () => {
