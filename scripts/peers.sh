@@ -50,11 +50,17 @@ export GOMODCACHE="$PEERS_DIR/gomod" GOCACHE="$PEERS_DIR/gobuild" GOTOOLCHAIN=lo
 # Builds share two cores with each other; a peer build need not be fast, only cached.
 export GOFLAGS="-trimpath"
 
+# bin/<name> points at the cached version; `cosign` is cosign v3, the one the tutorial installs.
+link_peer() {
+  ln -sfn "$1-$2" "$BIN/$1"
+  if [ "$1" = cosign3 ]; then ln -sfn cosign3 "$BIN/cosign"; fi
+}
+
 install_one() {
   local name=$1 version=$2 pkg=$3 tags=$4
   local out="$BIN/$name-$version" log="$LOGS/$name-$version.log" start=$SECONDS
   if [ -x "$out" ]; then
-    ln -sfn "$name-$version" "$BIN/$name"
+    link_peer "$name" "$version"
     echo "peer $name $version: cached"
     return 0
   fi
@@ -94,7 +100,7 @@ install_one() {
       return 1
     fi
   fi
-  ln -sfn "$name-$version" "$BIN/$name"
+  link_peer "$name" "$version"
   echo "peer $name $version: installed in $((SECONDS - start)) s"
 }
 

