@@ -16,6 +16,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
 import { writeFileAtomic } from '../crypto/index.js';
+import { TooManyRequestsError } from './errors.js';
+import { DEFAULT_TOKEN_RATE_LIMIT, type RateLimit, RateLimiter } from './rate-limit.js';
 
 export type Action = 'pull' | 'push' | 'delete';
 export const ACTIONS: readonly Action[] = ['pull', 'push', 'delete'];
@@ -168,6 +170,8 @@ export class Authority {
   private readonly verified = new Map<string, Principal & { exp: number }>();
   /** HMAC(credentials, stored hash) → expiry (ms) of successful password checks. */
   private readonly passwordChecks = new Map<string, number>();
+  /** Password checks that run scrypt, per client address. */
+  private readonly checks: RateLimiter;
 
   private constructor(
     private readonly root: string,
@@ -175,11 +179,14 @@ export class Authority {
     readonly service: string,
     readonly policy: AuthPolicy,
     readonly ttlSeconds: number,
-  ) {}
+    rateLimit: RateLimit,
+  ) {
+    this.checks = new RateLimiter(rateLimit);
+  }
 
   static async open(
     root: string,
-    opts: { service: string; policy: AuthPolicy; ttlSeconds?: number },
+    opts: { service: string; policy: AuthPolicy; ttlSeconds?: number; rateLimit?: RateLimit },
   ): Promise<Authority> {
     const keyPath = join(root, TOKEN_KEY_FILE);
     let key: Buffer;
@@ -191,18 +198,27 @@ export class Authority {
       await writeFileAtomic(keyPath, key, { mode: 0o600 });
     }
     if (key.length < 32) throw new Error(`${keyPath}: token key must be at least 32 bytes`);
-    return new Authority(root, key, opts.service, opts.policy, opts.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS);
+    return new Authority(
+      root,
+      key,
+      opts.service,
+      opts.policy,
+      opts.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS,
+      opts.rateLimit ?? DEFAULT_TOKEN_RATE_LIMIT,
+    );
   }
 
   /**
    * Checks Basic credentials against users.json (read on each call, so `add-user` takes effect without a
-   * restart). Returns the user's grants, or undefined for a wrong user or password.
+   * restart). Returns the user's grants, or undefined for a wrong user or password. Every check that has to run
+   * scrypt takes a token from `client`'s bucket first; with none left it throws TooManyRequestsError (429).
    */
-  async authenticate(user: string, password: string): Promise<UserGrant[] | undefined> {
+  async authenticate(user: string, password: string, client = ''): Promise<UserGrant[] | undefined> {
     const { users } = await readUsers(this.root);
     // A users.json edited by hand could hold the reserved name; it must not log in as everyone's identity.
     const entry = user !== ANONYMOUS && Object.hasOwn(users, user) ? users[user] : undefined;
     if (!entry) {
+      this.charge(client);
       // Same work as a real check, so response time does not reveal which user names exist.
       await verifyPassword(
         password,
@@ -219,10 +235,24 @@ export class Authority {
     const now = Date.now();
     const seen = this.passwordChecks.get(memo);
     if (seen !== undefined && seen > now) return entry.access;
+    this.charge(client);
     if (!(await verifyPassword(password, entry.password))) return undefined;
     if (this.passwordChecks.size >= PASSWORD_CHECK_CACHE_SIZE) this.passwordChecks.clear();
     this.passwordChecks.set(memo, now + PASSWORD_CHECK_TTL_MS);
     return entry.access;
+  }
+
+  /** Takes a password-check token for `client`, or refuses with the limit and when to retry. */
+  private charge(client: string): void {
+    const wait = this.checks.take(client);
+    if (wait === 0) return;
+    const { perMinute, burst } = this.checks.limit;
+    throw new TooManyRequestsError(
+      `too many token requests with a password check from this client: the limit is ${perMinute} a minute ` +
+        `(bursts of ${burst}); retry in ${wait} s`,
+      wait,
+      { limit: { perMinute, burst }, retryAfterSeconds: wait },
+    );
   }
 
   /**

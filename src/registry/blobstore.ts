@@ -60,6 +60,15 @@ export interface ChunkRange {
   end: number;
 }
 
+/**
+ * How many more bytes a session may take (the registry's blob size limit, the repository's quota), and the error
+ * that refuses a chunk going past it, given the size the session would have reached.
+ */
+export interface Allowance {
+  bytes: number;
+  refuse(size: number): RegistryError;
+}
+
 export interface OpenBlob {
   fh: FileHandle;
   size: number;
@@ -69,6 +78,8 @@ export class BlobStore {
   private readonly blobsDir: string;
   private readonly uploadsDir: string;
   private readonly live = new Map<string, LiveUpload>();
+  /** Set by the engine: what each chunk may add, asked before a chunk's first byte is read. */
+  allowance?: (upload: UploadState) => Allowance;
 
   constructor(root: string) {
     this.blobsDir = join(root, 'blobs');
@@ -164,6 +175,13 @@ export class BlobStore {
     return publicState(await this.load(ref));
   }
 
+  /** Bytes received by the repository's other sessions this process knows of (they count against its quota). */
+  pendingBytes(repo: string, except: string): number {
+    let total = 0;
+    for (const u of this.live.values()) if (u.repo === repo && u.id !== except) total += u.size;
+    return total;
+  }
+
   /**
    * Appends a chunk. When `range` is given its start must equal the bytes received so far (else 416) and the
    * body must be exactly range.end - range.start + 1 bytes. A failed or short chunk leaves the session as it was.
@@ -254,12 +272,23 @@ export class BlobStore {
         range: `${range.start}-${range.end}`,
       });
     }
+    // A declared size past the limit is refused before a byte is read (the client gets its answer at once); an
+    // undeclared one (chunked transfer) is cut off by appendHashed at the first byte past it.
+    const allowance = this.allowance?.(publicState(upload));
+    if (allowance && expected !== undefined && expected > allowance.bytes) {
+      throw allowance.refuse(upload.size + expected);
+    }
     const before = upload.size;
     const saved = upload.hash.copy();
     const data = join(this.uploadsDir, upload.id, 'data');
     let written: number;
     try {
-      written = await appendHashed(data, body, upload.hash, expected ?? Number.POSITIVE_INFINITY);
+      written = await appendHashed(
+        data,
+        body,
+        upload.hash,
+        expected ?? allowance?.bytes ?? Number.POSITIVE_INFINITY,
+      );
       if (expected !== undefined && written !== expected) {
         throw new RegistryError('SIZE_INVALID', `chunk has ${written} bytes, expected ${expected}`, {
           received: written,
@@ -272,6 +301,8 @@ export class BlobStore {
       await truncate(data, before).catch(() => {});
       upload.hash = saved;
       if (err instanceof TooLargeError) {
+        // Without a declared size the only cap was the allowance; with one, the declared size (≤ the allowance).
+        if (expected === undefined && allowance) throw allowance.refuse(before + err.limit + 1);
         throw new RegistryError('SIZE_INVALID', `chunk is larger than the ${err.limit} bytes declared`, {
           expected: err.limit,
         });

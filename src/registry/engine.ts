@@ -6,7 +6,14 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BlobStore, type ChunkRange, type OpenBlob, type UploadRef, type UploadState } from './blobstore.js';
+import {
+  type Allowance,
+  BlobStore,
+  type ChunkRange,
+  type OpenBlob,
+  type UploadRef,
+  type UploadState,
+} from './blobstore.js';
 import { RegistryError } from './errors.js';
 import { type Descriptor, MAX_MANIFEST_BYTES, parseManifest } from './manifests.js';
 import { Metadata, type ReferrerRow } from './metadata.js';
@@ -17,6 +24,20 @@ const MANIFEST_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** Abandoned uploads and unreferenced blobs younger than this are left alone by gc (pushes in flight). */
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
+
+/**
+ * 10 GiB: well above the largest layers in common use (multi-GB ML and CUDA layers), and low enough that one
+ * client cannot fill a disk with a single upload.
+ */
+export const DEFAULT_MAX_BLOB_BYTES = 10 * 1024 ** 3;
+
+/** What one upload and one repository may take; the HTTP answer to going past either is 413 DENIED. */
+export interface RegistryLimits {
+  /** Largest blob accepted (default DEFAULT_MAX_BLOB_BYTES). */
+  maxBlobBytes: number;
+  /** Bytes of blobs one repository may hold, uploads in progress included (default: no quota). */
+  repositoryQuotaBytes?: number;
+}
 
 export interface StoredManifest {
   digest: string;
@@ -62,15 +83,50 @@ export class Registry {
     readonly root: string,
     private readonly blobs: BlobStore,
     private readonly meta: Metadata,
-  ) {}
+    readonly limits: RegistryLimits,
+  ) {
+    blobs.allowance = (upload) => this.allowance(upload);
+  }
 
   /** Opens (creating if needed) the registry stored under `<dataDir>/registry`. */
-  static async open(dataDir: string): Promise<Registry> {
+  static async open(dataDir: string, limits: Partial<RegistryLimits> = {}): Promise<Registry> {
     const root = registryRoot(dataDir);
     await mkdir(root, { recursive: true });
     const blobs = new BlobStore(root);
     await blobs.init();
-    return new Registry(root, blobs, new Metadata(join(root, 'metadata.sqlite')));
+    return new Registry(root, blobs, new Metadata(join(root, 'metadata.sqlite')), {
+      maxBlobBytes: limits.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES,
+      repositoryQuotaBytes: limits.repositoryQuotaBytes,
+    });
+  }
+
+  /**
+   * What the session's next chunk may add: the smaller of what the blob size limit and the repository's quota
+   * leave. The quota counts the blobs the repository holds plus what its other sessions have received; chunks
+   * streaming into two sessions at the same moment can each pass that check, so the quota may be overrun by at
+   * most what they carry together.
+   */
+  private allowance(upload: UploadState): Allowance {
+    const { maxBlobBytes, repositoryQuotaBytes: quota } = this.limits;
+    const blobLeft = maxBlobBytes - upload.size;
+    const used =
+      quota === undefined
+        ? 0
+        : this.meta.repositoryBytes(upload.repo) + this.blobs.pendingBytes(upload.repo, upload.id);
+    const quotaLeft = quota === undefined ? Number.POSITIVE_INFINITY : quota - used - upload.size;
+    if (blobLeft <= quotaLeft) {
+      return {
+        bytes: blobLeft,
+        refuse: (size) =>
+          new RegistryError(
+            'DENIED',
+            `blob is larger than this registry's ${maxBlobBytes}-byte limit (maxBlobBytes)`,
+            { limit: maxBlobBytes, size },
+            413,
+          ),
+      };
+    }
+    return { bytes: quotaLeft, refuse: (size) => quotaExceeded(upload.repo, quota as number, used, size) };
   }
 
   close(): void {
@@ -192,6 +248,11 @@ export class Registry {
     const size = this.meta.blobSize(from, digest.digest);
     if (size === undefined) return undefined;
     if ((await this.blobs.size(digest)) === undefined) return undefined;
+    const quota = this.limits.repositoryQuotaBytes;
+    if (quota !== undefined && this.meta.blobSize(repo, digest.digest) === undefined) {
+      const used = this.meta.repositoryBytes(repo) + this.blobs.pendingBytes(repo, '');
+      if (used + size > quota) throw quotaExceeded(repo, quota, used, size);
+    }
     this.meta.linkBlob(repo, digest.digest, size);
     return { size };
   }
@@ -345,6 +406,19 @@ export class Registry {
     if (!options.dryRun) report.manifestContentDeleted = this.meta.dropOrphanContent();
     return report;
   }
+}
+
+/**
+ * 413 DENIED naming the quota. distribution-spec has no code for a storage limit (SIZE_INVALID means a length
+ * that does not match the content); DENIED is "access to the resource is denied", which a full quota is.
+ */
+function quotaExceeded(repo: string, quota: number, used: number, size: number): RegistryError {
+  return new RegistryError(
+    'DENIED',
+    `repository ${repo} would exceed its ${quota}-byte quota (repositoryQuotaBytes): ${used} bytes are in use`,
+    { quota, used, size },
+    413,
+  );
 }
 
 function toDescriptor(r: ReferrerRow): Descriptor {

@@ -58,6 +58,17 @@ export class RegistryError extends Error {
   }
 }
 
+/** 429 TOOMANYREQUESTS, with the seconds the client should wait before retrying (RFC 9110 §10.2.3 Retry-After). */
+export class TooManyRequestsError extends RegistryError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    detail?: unknown,
+  ) {
+    super('TOOMANYREQUESTS', message, detail, 429);
+  }
+}
+
 export function isRegistryError(err: unknown): err is RegistryError {
   return err instanceof RegistryError;
 }

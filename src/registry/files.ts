@@ -36,6 +36,15 @@ export class TooLargeError extends Error {
   }
 }
 
+/**
+ * A request body's chunks, without destroying the stream when the loop stops early (a limit reached, a write
+ * failed): destroying an unfinished request destroys its socket, and with it the answer that says why.
+ */
+export function bodyChunks(source: Readable | AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  const stream = source as Readable;
+  return typeof stream.iterator === 'function' ? stream.iterator({ destroyOnReturn: false }) : source;
+}
+
 /** writev may write less than asked (disk full): that must fail the upload, not truncate it silently. */
 async function writeAll(fh: FileHandle, buffers: Buffer[], total: number): Promise<void> {
   const { bytesWritten } = await fh.writev(buffers);
@@ -64,7 +73,7 @@ export async function appendHashed(
   let unsynced = 0;
   let syncing: Promise<void> | undefined;
   try {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
+    for await (const chunk of bodyChunks(source)) {
       written += chunk.length;
       if (written > limit) throw new TooLargeError(limit);
       hash.update(chunk);

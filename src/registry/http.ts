@@ -19,7 +19,9 @@ import {
 } from './auth.js';
 import type { ChunkRange } from './blobstore.js';
 import type { Page, Registry } from './engine.js';
-import { RegistryError } from './errors.js';
+import { RegistryError, TooManyRequestsError } from './errors.js';
+import { bodyChunks } from './files.js';
+import { closeAfterResponse } from './linger.js';
 import { MAX_MANIFEST_BYTES, OCI_INDEX } from './manifests.js';
 import {
   assertName,
@@ -171,7 +173,7 @@ async function readLimited(req: FastifyRequest, limit: number, what: string): Pr
   if (declared !== undefined && declared > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of bodyStream(req) as AsyncIterable<Buffer>) {
+  for await (const chunk of bodyChunks(bodyStream(req))) {
     total += chunk.length;
     if (total > limit) throw tooLarge();
     chunks.push(chunk);
@@ -221,9 +223,12 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
     scope.setErrorHandler((err, req, reply) => {
       if (err instanceof RegistryError) {
         if (err instanceof ChallengeError) reply.header('www-authenticate', err.challenge);
-        if (err.status === 413 || err.status === 416 || (hasBody(req) && !req.raw.complete)) {
-          // The body was not (fully) read: close the connection rather than read the rest of it.
+        if (err instanceof TooManyRequestsError) reply.header('retry-after', String(err.retryAfterSeconds));
+        if (hasBody(req) && !req.raw.complete) {
+          // The body was not (fully) read: answer, then close the connection in stages rather than read the rest
+          // of it (a body past a limit may be gigabytes), so that the answer reaches the client (linger.ts).
           reply.header('connection', 'close');
+          closeAfterResponse(req.raw);
         }
         return reply.code(err.status).send(err.toJSON());
       }
@@ -366,7 +371,7 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
         }
         let grants: UserGrant[] | undefined;
         if (user !== undefined) {
-          grants = await authority.authenticate(user, password ?? '');
+          grants = await authority.authenticate(user, password ?? '', req.ip);
           if (!grants) {
             reply.header('www-authenticate', `Basic realm="${authority.service}"`);
             throw new RegistryError('UNAUTHORIZED', 'invalid username or password');

@@ -72,6 +72,7 @@ export class Metadata {
       addRepo: db.prepare('INSERT OR IGNORE INTO repositories (name) VALUES (?)'),
       repos: db.prepare('SELECT name FROM repositories WHERE name > ? ORDER BY name LIMIT ?').pluck(),
       blobSize: db.prepare('SELECT size FROM repo_blobs WHERE repo = ? AND digest = ?').pluck(),
+      repoBytes: db.prepare('SELECT COALESCE(SUM(size), 0) FROM repo_blobs WHERE repo = ?').pluck(),
       linkBlob: db.prepare(
         'INSERT INTO repo_blobs (repo, digest, size, linked_at) VALUES (?, ?, ?, ?) ' +
           'ON CONFLICT (repo, digest) DO UPDATE SET linked_at = excluded.linked_at',
@@ -138,6 +139,11 @@ export class Metadata {
   /** Size of a blob the repository may serve, or undefined. */
   blobSize(repo: string, digest: string): number | undefined {
     return this.q.blobSize.get(repo, digest) as number | undefined;
+  }
+
+  /** Bytes of the blobs a repository holds (what its quota counts). */
+  repositoryBytes(repo: string): number {
+    return this.q.repoBytes.get(repo) as number;
   }
 
   linkBlob(repo: string, digest: string, size: number): void {

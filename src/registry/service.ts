@@ -6,6 +6,7 @@ import type { Service, ServiceContext } from '../server/index.js';
 import { Authority, DEFAULT_TOKEN_TTL_SECONDS } from './auth.js';
 import { Registry, registryRoot } from './engine.js';
 import { registerRegistryRoutes } from './http.js';
+import { assertRateLimit, DEFAULT_TOKEN_RATE_LIMIT, type RateLimit } from './rate-limit.js';
 
 /** `<dataDir>/registry/config.json`; every field optional. */
 export interface RegistryConfig {
@@ -17,18 +18,33 @@ export interface RegistryConfig {
   /** The token `service` / audience (default "sigil-registry"). */
   service?: string;
   tokenTtlSeconds?: number;
+  /** Largest blob accepted, in bytes (default 10 GiB); a larger upload is refused with 413 as it streams in. */
+  maxBlobBytes?: number;
+  /** Bytes of blobs each repository may hold (default, or null: no quota); going past it is refused with 413. */
+  repositoryQuotaBytes?: number | null;
+  /** Token requests that check a password, per client address (default 60 a minute, bursts of 20); else 429. */
+  tokenRateLimit?: Partial<RateLimit>;
 }
 
 export const CONFIG_FILE = 'config.json';
 const DEFAULT_SERVICE = 'sigil-registry';
 
 export async function readRegistryConfig(dataDir: string): Promise<RegistryConfig> {
+  let config: RegistryConfig;
   try {
-    return JSON.parse(await readFile(join(registryRoot(dataDir), CONFIG_FILE), 'utf8')) as RegistryConfig;
+    config = JSON.parse(await readFile(join(registryRoot(dataDir), CONFIG_FILE), 'utf8')) as RegistryConfig;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new Error(`${CONFIG_FILE}: ${(err as Error).message}`);
   }
+  // A limit mistyped as a string or a negative number would silently mean "no limit" or "refuse everything".
+  for (const field of ['maxBlobBytes', 'repositoryQuotaBytes', 'tokenTtlSeconds'] as const) {
+    const v = config[field];
+    if (v !== undefined && v !== null && (!Number.isSafeInteger(v) || v <= 0)) {
+      throw new Error(`${CONFIG_FILE}: ${field} must be a positive integer, not ${JSON.stringify(v)}`);
+    }
+  }
+  return config;
 }
 
 export interface RegistryServiceOptions {
@@ -42,14 +58,22 @@ export async function createRegistryService(
   ctx: ServiceContext,
   options: RegistryServiceOptions = {},
 ): Promise<Service & { registry: Registry }> {
-  const registry = await Registry.open(ctx.dataDir);
   const config = await readRegistryConfig(ctx.dataDir);
+  const rateLimit = assertRateLimit(
+    { ...DEFAULT_TOKEN_RATE_LIMIT, ...config.tokenRateLimit },
+    `${CONFIG_FILE}: tokenRateLimit`,
+  );
+  const registry = await Registry.open(ctx.dataDir, {
+    maxBlobBytes: config.maxBlobBytes,
+    repositoryQuotaBytes: config.repositoryQuotaBytes ?? undefined,
+  });
   const authority = options.anonymousPush
     ? undefined
     : await Authority.open(registry.root, {
         service: config.service ?? DEFAULT_SERVICE,
         policy: { anonymousPull: options.anonymousPull ?? config.anonymousPull ?? false },
         ttlSeconds: config.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS,
+        rateLimit,
       });
   return {
     name: 'registry',

@@ -184,3 +184,90 @@ export function truncatedRequest(
 export async function json(res: Response): Promise<any> {
   return res.json();
 }
+
+export interface StreamedExchange {
+  /** 0 when no status line arrived. */
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** Body bytes the client managed to write before it stopped or the connection failed. */
+  sent: number;
+  /** How the connection ended on the client's side: a clean close, or the socket error it saw. */
+  ended: string;
+}
+
+/**
+ * A client on a raw socket sending a large body (`total` bytes, with Content-Length or chunked) while reading the
+ * answer, as docker or Go's net/http do: it writes until the body is done or a write fails, or, with `pauseAfter`,
+ * stops after that many bytes and only waits (a slow client whose body never finishes). With `writeThenRead` it
+ * reads nothing until it has written the whole body (simple clients do). Resolves when the connection closes,
+ * with whatever response arrived: a refusal must reach a client still sending.
+ */
+export function streamingRequest(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  o: { total: number; chunked?: boolean; pauseAfter?: number; writeThenRead?: boolean; timeoutMs?: number },
+): Promise<StreamedExchange> {
+  const { hostname, port } = new URL(base);
+  const piece = Buffer.alloc(64 * 1024, 0x61);
+  return new Promise((resolve) => {
+    const received: Buffer[] = [];
+    let sent = 0;
+    let ended = 'close';
+    let stopped = false;
+    const socket = connect(Number(port), hostname);
+    const timer = setTimeout(() => {
+      ended = 'timeout';
+      socket.destroy();
+    }, o.timeoutMs ?? 15_000);
+    const framing = o.chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(o.total) };
+    const head = Object.entries({ host: `${hostname}:${port}`, ...headers, ...framing })
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    const write = () => {
+      while (!stopped && !socket.destroyed) {
+        const limit = Math.min(o.total, o.pauseAfter ?? o.total);
+        if (sent >= limit) {
+          if (sent >= o.total && o.chunked) socket.write('0\r\n\r\n');
+          stopped = true;
+          if (o.writeThenRead) socket.resume();
+          return;
+        }
+        const chunk = piece.subarray(0, Math.min(piece.length, limit - sent));
+        sent += chunk.length;
+        const ok = socket.write(
+          o.chunked
+            ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')])
+            : chunk,
+        );
+        if (!ok) {
+          socket.once('drain', write);
+          return;
+        }
+      }
+    };
+    socket.on('connect', () => {
+      if (o.writeThenRead) socket.pause();
+      socket.write(`${method} ${path} HTTP/1.1\r\n${head}\r\n`);
+      write();
+    });
+    socket.on('data', (d: Buffer) => received.push(d));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      ended = err.code ?? err.message;
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      stopped = true;
+      const text = Buffer.concat(received).toString('utf8');
+      const split = text.indexOf('\r\n\r\n');
+      const [statusLine, ...lines] = (split < 0 ? text : text.slice(0, split)).split('\r\n');
+      const status = Number(statusLine.match(/^HTTP\/1\.1 (\d{3})/)?.[1] ?? 0);
+      const hdrs = Object.fromEntries(
+        lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+      );
+      resolve({ status, headers: hdrs, body: split < 0 ? '' : text.slice(split + 4), sent, ended });
+    });
+  });
+}
