@@ -56,27 +56,53 @@ type Route =
   | { kind: 'tags'; name: string }
   | { kind: 'referrers'; name: string; digest: string };
 
-/** Ordered: `<name>/blobs/uploads/` must win over a blob whose "digest" is `uploads`. */
+/**
+ * Ordered: `<name>/blobs/uploads/` must win over a blob whose "digest" is `uploads`. Matched against the raw path
+ * (each part is percent-decoded after), so that a malformed escape is blamed on the part it is in.
+ */
 const ROUTES: [RegExp, (m: RegExpMatchArray) => Route][] = [
   [/^_catalog$/, () => ({ kind: 'catalog' })],
-  [/^(.+)\/tags\/list$/, (m) => ({ kind: 'tags', name: m[1] })],
-  [/^(.+)\/manifests\/([^/]+)$/, (m) => ({ kind: 'manifest', name: m[1], ref: m[2] })],
-  [/^(.+)\/blobs\/uploads\/?$/, (m) => ({ kind: 'uploads', name: m[1] })],
-  [/^(.+)\/blobs\/uploads\/([^/]+)$/, (m) => ({ kind: 'upload', name: m[1], id: m[2] })],
-  [/^(.+)\/blobs\/([^/]+)$/, (m) => ({ kind: 'blob', name: m[1], digest: m[2] })],
-  [/^(.+)\/referrers\/([^/]+)$/, (m) => ({ kind: 'referrers', name: m[1], digest: m[2] })],
+  [/^(.+)\/tags\/list$/, (m) => ({ kind: 'tags', name: name(m[1]) })],
+  [
+    /^(.+)\/manifests\/([^/]+)$/,
+    (m) => ({ kind: 'manifest', name: name(m[1]), ref: part(m[2], 'MANIFEST_INVALID') }),
+  ],
+  [/^(.+)\/blobs\/uploads\/?$/, (m) => ({ kind: 'uploads', name: name(m[1]) })],
+  [
+    /^(.+)\/blobs\/uploads\/([^/]+)$/,
+    (m) => ({ kind: 'upload', name: name(m[1]), id: part(m[2], 'BLOB_UPLOAD_UNKNOWN') }),
+  ],
+  [
+    /^(.+)\/blobs\/([^/]+)$/,
+    (m) => ({ kind: 'blob', name: name(m[1]), digest: part(m[2], 'DIGEST_INVALID') }),
+  ],
+  [
+    /^(.+)\/referrers\/([^/]+)$/,
+    (m) => ({ kind: 'referrers', name: name(m[1]), digest: part(m[2], 'DIGEST_INVALID') }),
+  ],
 ];
 
-/** Parses the path after `/v2/` into a route; names are validated by the handlers (NAME_INVALID). */
-export function parseRoute(rawPath: string): Route | undefined {
-  let path: string;
+/** Percent-decodes one part of the path; a malformed escape is that part's error (400, or 404 for an upload id). */
+function part(
+  raw: string,
+  code: 'NAME_INVALID' | 'MANIFEST_INVALID' | 'DIGEST_INVALID' | 'BLOB_UPLOAD_UNKNOWN',
+): string {
   try {
-    path = decodeURIComponent(rawPath);
+    return decodeURIComponent(raw);
   } catch {
-    throw new RegistryError('NAME_INVALID', 'malformed percent-encoding in path');
+    throw new RegistryError(code, 'malformed percent-encoding in path', { part: raw.slice(0, 300) });
   }
+}
+
+const name = (raw: string) => part(raw, 'NAME_INVALID');
+
+/**
+ * Parses the path after `/v2/` into a route; names are validated by the handlers (NAME_INVALID). A path naming no
+ * endpoint is undefined. Encoded slashes (`%2F`) in a name are decoded like the rest: `a%2Fb` is `a/b`.
+ */
+export function parseRoute(rawPath: string): Route | undefined {
   for (const [re, build] of ROUTES) {
-    const m = path.match(re);
+    const m = rawPath.match(re);
     if (m) return build(m);
   }
   return undefined;
@@ -124,9 +150,14 @@ export function parseContentRange(value: string | undefined): ChunkRange | undef
   if (value === undefined) return undefined;
   const m = value.trim().match(/^(?:bytes[ =])?(\d{1,15})-(\d{1,15})(?:\/(?:\d{1,15}|\*))?$/);
   if (!m) {
-    throw new RegistryError('BLOB_UPLOAD_INVALID', 'Content-Range must be <start>-<end>', {
-      contentRange: value,
-    });
+    // 416 as for a chunk out of order (spec "Pushing a blob in chunks"): the range cannot be satisfied, and the
+    // client's way on is the same, `GET <location>` for what the session holds.
+    throw new RegistryError(
+      'BLOB_UPLOAD_INVALID',
+      'Content-Range must be <start>-<end>',
+      { contentRange: value.slice(0, 200) },
+      416,
+    );
   }
   const range = { start: Number(m[1]), end: Number(m[2]) };
   if (range.end < range.start) {
@@ -207,430 +238,488 @@ function parseN(value: unknown): number | undefined {
   return Number(s);
 }
 
+/** Sends a registry error in the spec's format; a request whose body is still unread is closed in stages after. */
+function sendError(req: FastifyRequest, reply: FastifyReply, err: RegistryError): FastifyReply {
+  if (err instanceof ChallengeError) reply.header('www-authenticate', err.challenge);
+  if (err instanceof TooManyRequestsError) reply.header('retry-after', String(err.retryAfterSeconds));
+  if (hasBody(req) && !req.raw.complete) {
+    // The body was not (fully) read: answer, then close the connection in stages rather than read the rest of
+    // it (a body past a limit may be gigabytes), so that the answer reaches the client (linger.ts).
+    reply.header('connection', 'close');
+    closeAfterResponse(req.raw);
+  }
+  return reply.code(err.status).headers(API_VERSION_HEADER).send(err.toJSON());
+}
+
+/** Whether a path (with its query) is the registry's: `/v2` and everything under `/v2/`. */
+export function isRegistryPath(url: string): boolean {
+  const path = url.split('?')[0];
+  return path === '/v2' || path.startsWith('/v2/');
+}
+
+/**
+ * The registry's answer to a request the router refused before any route ran (fastify's `frameworkErrors`: a path
+ * whose percent-encoding does not decode). Returns false for paths that are not the registry's.
+ */
+export function answerFrameworkError(req: FastifyRequest, reply: FastifyReply): boolean {
+  if (!isRegistryPath(req.raw.url ?? '')) return false;
+  let err = new RegistryError('NAME_INVALID', 'malformed percent-encoding in path');
+  try {
+    parseRoute((req.raw.url ?? '').slice('/v2/'.length).split('?')[0]);
+  } catch (e) {
+    if (e instanceof RegistryError) err = e;
+  }
+  sendError(req, reply, err);
+  return true;
+}
+
 export async function registerRegistryRoutes(app: FastifyInstance, opts: RegistryHttpOptions): Promise<void> {
-  await app.register(async (scope) => {
-    const { registry, authority } = opts;
+  // Everything under the /v2 prefix, so that the not-found handler below answers only the registry's paths.
+  await app.register(
+    async (scope) => {
+      const { registry, authority } = opts;
 
-    // Request bodies are handed to handlers as the raw stream, whatever their Content-Type: manifests must be
-    // stored byte for byte, blobs streamed to disk.
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+      // Request bodies are handed to handlers as the raw stream, whatever their Content-Type: manifests must be
+      // stored byte for byte, blobs streamed to disk.
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 
-    scope.addHook('onRequest', async (_req, reply) => {
-      reply.headers(API_VERSION_HEADER);
-    });
+      scope.addHook('onRequest', async (_req, reply) => {
+        reply.headers(API_VERSION_HEADER);
+      });
 
-    scope.setErrorHandler((err, req, reply) => {
-      if (err instanceof RegistryError) {
-        if (err instanceof ChallengeError) reply.header('www-authenticate', err.challenge);
-        if (err instanceof TooManyRequestsError) reply.header('retry-after', String(err.retryAfterSeconds));
-        if (hasBody(req) && !req.raw.complete) {
-          // The body was not (fully) read: answer, then close the connection in stages rather than read the rest
-          // of it (a body past a limit may be gigabytes), so that the answer reaches the client (linger.ts).
-          reply.header('connection', 'close');
-          closeAfterResponse(req.raw);
-        }
-        return reply.code(err.status).send(err.toJSON());
-      }
-      const status = (err as { statusCode?: number }).statusCode;
-      if (status !== undefined && status >= 400 && status < 500) {
-        return reply
-          .code(status)
-          .send({ errors: [{ code: 'UNSUPPORTED', message: (err as Error).message }] });
-      }
-      req.log.error({ err }, 'registry request failed');
-      return reply.code(500).send({ errors: [{ code: 'UNKNOWN', message: 'internal error' }] });
-    });
-
-    // ── auth ──
-
-    const realm = () => `${opts.publicUrl()}/v2/token`;
-    const challenge = (scopeStr?: string, error?: string) =>
-      `Bearer realm="${realm()}",service="${authority?.service}"` +
-      (scopeStr ? `,scope="${scopeStr}"` : '') +
-      (error ? `,error="${error}"` : '');
-
-    /**
-     * Checks that the request may perform `actions` on `type:name`. Anonymous requests pass for pulls when the
-     * policy allows; everything else needs a bearer token from /v2/token that carries the actions. Returns whom
-     * the token speaks for (undefined without auth or for an anonymous pull).
-     */
-    async function authorize(
-      req: FastifyRequest,
-      type: Access['type'],
-      name: string,
-      actions: string[],
-      asked?: string[],
-    ): Promise<Principal | undefined> {
-      if (!authority) return undefined;
-      const scopeStr = formatScope({ type, name, actions: asked ?? actions });
-      const header = req.headers.authorization;
-      if (!header) {
-        if (type === 'repository' && authority.policy.anonymousPull && actions.every((a) => a === 'pull')) {
-          return undefined;
-        }
-        throw new ChallengeError('authentication required', challenge(scopeStr), [{ type, name, actions }]);
-      }
-      const m = header.match(/^Bearer\s+(\S+)$/i);
-      if (!m) {
-        throw new ChallengeError(
-          'use a bearer token from the token endpoint',
-          challenge(scopeStr, 'invalid_request'),
-        );
-      }
-      const principal = await authority.verify(m[1]);
-      if (!principal) {
-        throw new ChallengeError('invalid or expired token', challenge(scopeStr, 'invalid_token'));
-      }
-      if (!allows(principal.access, type, name, actions)) {
-        throw new ChallengeError(
-          'token does not grant the requested access',
-          challenge(scopeStr, 'insufficient_scope'),
-          [{ type, name, actions }],
-        );
-      }
-      return principal;
-    }
-
-    /** Whether a request's own token (already verified) also allows pulling `from` (for mounts). */
-    async function mayPull(req: FastifyRequest, from: string): Promise<boolean> {
-      if (!authority) return true;
-      const header = req.headers.authorization;
-      const m = header?.match(/^Bearer\s+(\S+)$/i);
-      if (!m) return authority.policy.anonymousPull;
-      const principal = await authority.verify(m[1]);
-      return (
-        principal !== undefined &&
-        (allows(principal.access, 'repository', from, ['pull']) || authority.policy.anonymousPull)
-      );
-    }
-
-    // ── end-1: API version check ──
-
-    const base = async (req: FastifyRequest, reply: FastifyReply) => {
-      if (authority) {
-        const m = req.headers.authorization?.match(/^Bearer\s+(\S+)$/i);
-        if (!m || !(await authority.verify(m[1]))) {
-          throw new ChallengeError('authentication required', challenge());
-        }
-      }
-      return reply.send({});
-    };
-    scope.route({ method: ['GET', 'HEAD'], url: '/v2/', handler: base });
-    scope.route({ method: ['GET', 'HEAD'], url: '/v2', handler: base });
-
-    // ── token endpoint (token.md "Requesting a Token"; oauth.md for the POST form) ──
-
-    scope.route({
-      method: ['GET', 'POST'],
-      url: '/v2/token',
-      handler: async (req, reply) => {
-        if (!authority) {
-          // Without auth any token works; docker still asks for one if it sees a challenge elsewhere.
-          return reply.send({ token: 'anonymous', access_token: 'anonymous', expires_in: 3600 });
-        }
-        let user: string | undefined;
-        let password: string | undefined;
-        let scopes: string[];
-        let service: string | undefined;
-        if (req.method === 'POST') {
-          const form = new URLSearchParams(
-            (await readLimited(req, SMALL_BODY_LIMIT, 'token request')).toString('utf8'),
+      scope.setErrorHandler((err, req, reply) => {
+        if (err instanceof RegistryError) return sendError(req, reply, err);
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status !== undefined && status >= 400 && status < 500) {
+          return sendError(
+            req,
+            reply,
+            new RegistryError('UNSUPPORTED', (err as Error).message, undefined, status),
           );
-          const grantType = form.get('grant_type');
-          if (grantType !== 'password') {
+        }
+        req.log.error({ err }, 'registry request failed');
+        return reply.code(500).send({ errors: [{ code: 'UNKNOWN', message: 'internal error' }] });
+      });
+
+      // ── auth ──
+
+      const realm = () => `${opts.publicUrl()}/v2/token`;
+      const challenge = (scopeStr?: string, error?: string) =>
+        `Bearer realm="${realm()}",service="${authority?.service}"` +
+        (scopeStr ? `,scope="${scopeStr}"` : '') +
+        (error ? `,error="${error}"` : '');
+
+      /**
+       * Checks that the request may perform `actions` on `type:name`. Anonymous requests pass for pulls when the
+       * policy allows; everything else needs a bearer token from /v2/token that carries the actions. Returns whom
+       * the token speaks for (undefined without auth or for an anonymous pull).
+       */
+      async function authorize(
+        req: FastifyRequest,
+        type: Access['type'],
+        name: string,
+        actions: string[],
+        asked?: string[],
+      ): Promise<Principal | undefined> {
+        if (!authority) return undefined;
+        const scopeStr = formatScope({ type, name, actions: asked ?? actions });
+        const header = req.headers.authorization;
+        if (!header) {
+          if (type === 'repository' && authority.policy.anonymousPull && actions.every((a) => a === 'pull')) {
+            return undefined;
+          }
+          throw new ChallengeError('authentication required', challenge(scopeStr), [{ type, name, actions }]);
+        }
+        const m = header.match(/^Bearer\s+(\S+)$/i);
+        if (!m) {
+          throw new ChallengeError(
+            'use a bearer token from the token endpoint',
+            challenge(scopeStr, 'invalid_request'),
+          );
+        }
+        const principal = await authority.verify(m[1]);
+        if (!principal) {
+          throw new ChallengeError('invalid or expired token', challenge(scopeStr, 'invalid_token'));
+        }
+        if (!allows(principal.access, type, name, actions)) {
+          throw new ChallengeError(
+            'token does not grant the requested access',
+            challenge(scopeStr, 'insufficient_scope'),
+            [{ type, name, actions }],
+          );
+        }
+        return principal;
+      }
+
+      /** Whether a request's own token (already verified) also allows pulling `from` (for mounts). */
+      async function mayPull(req: FastifyRequest, from: string): Promise<boolean> {
+        if (!authority) return true;
+        const header = req.headers.authorization;
+        const m = header?.match(/^Bearer\s+(\S+)$/i);
+        if (!m) return authority.policy.anonymousPull;
+        const principal = await authority.verify(m[1]);
+        return (
+          principal !== undefined &&
+          (allows(principal.access, 'repository', from, ['pull']) || authority.policy.anonymousPull)
+        );
+      }
+
+      // ── end-1: API version check ──
+
+      const base = async (req: FastifyRequest, reply: FastifyReply) => {
+        if (authority) {
+          const m = req.headers.authorization?.match(/^Bearer\s+(\S+)$/i);
+          if (!m || !(await authority.verify(m[1]))) {
+            throw new ChallengeError('authentication required', challenge());
+          }
+        }
+        return reply.send({});
+      };
+      // `/` under the prefix is both /v2 and /v2/ (fastify's prefixTrailingSlash "both").
+      scope.route({ method: ['GET', 'HEAD'], url: '/', handler: base });
+
+      // Methods no route has (OPTIONS, TRACE, WebDAV…) on any registry path: the spec's error format, not fastify's.
+      scope.setNotFoundHandler((req, reply) =>
+        sendError(
+          req,
+          reply,
+          new RegistryError(
+            'UNSUPPORTED',
+            `${req.method} is not supported here`,
+            { method: req.method },
+            405,
+          ),
+        ),
+      );
+
+      // ── token endpoint (token.md "Requesting a Token"; oauth.md for the POST form) ──
+
+      scope.route({
+        method: ['GET', 'POST'],
+        url: '/token',
+        handler: async (req, reply) => {
+          if (!authority) {
+            // Without auth any token works; docker still asks for one if it sees a challenge elsewhere.
+            return reply.send({ token: 'anonymous', access_token: 'anonymous', expires_in: 3600 });
+          }
+          let user: string | undefined;
+          let password: string | undefined;
+          let scopes: string[];
+          let service: string | undefined;
+          if (req.method === 'POST') {
+            const form = new URLSearchParams(
+              (await readLimited(req, SMALL_BODY_LIMIT, 'token request')).toString('utf8'),
+            );
+            const grantType = form.get('grant_type');
+            if (grantType !== 'password') {
+              throw new RegistryError(
+                'UNSUPPORTED',
+                'only grant_type=password is supported',
+                { grantType },
+                400,
+              );
+            }
+            user = form.get('username') ?? undefined;
+            password = form.get('password') ?? undefined;
+            scopes = (form.get('scope') ?? '').split(' ');
+            service = form.get('service') ?? undefined;
+          } else {
+            const q = req.query as Record<string, unknown>;
+            scopes = many(q.scope).flatMap((s) => s.split(' '));
+            service = one(q.service);
+            const basic = req.headers.authorization?.match(/^Basic\s+(\S+)$/i);
+            if (req.headers.authorization && !basic) {
+              throw new RegistryError('UNAUTHORIZED', 'the token endpoint takes Basic credentials');
+            }
+            if (basic) {
+              const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+              const colon = decoded.indexOf(':');
+              if (colon < 0) throw new RegistryError('UNAUTHORIZED', 'malformed Basic credentials');
+              user = decoded.slice(0, colon);
+              password = decoded.slice(colon + 1);
+            }
+          }
+          if (service !== undefined && service !== authority.service) {
             throw new RegistryError(
-              'UNSUPPORTED',
-              'only grant_type=password is supported',
-              { grantType },
+              'DENIED',
+              `this token service is "${authority.service}"`,
+              { service },
               400,
             );
           }
-          user = form.get('username') ?? undefined;
-          password = form.get('password') ?? undefined;
-          scopes = (form.get('scope') ?? '').split(' ');
-          service = form.get('service') ?? undefined;
-        } else {
+          let grants: UserGrant[] | undefined;
+          if (user !== undefined) {
+            grants = await authority.authenticate(user, password ?? '', req.ip);
+            if (!grants) {
+              reply.header('www-authenticate', `Basic realm="${authority.service}"`);
+              throw new RegistryError('UNAUTHORIZED', 'invalid username or password');
+            }
+          }
+          const requested = scopes
+            .filter(Boolean)
+            .map(parseScope)
+            .filter((a): a is Access => a !== undefined);
+          const access = authority.grant(requested, grants);
+          const { token, expiresIn, issuedAt } = await authority.issue(user ?? ANONYMOUS, access);
+          reply.header('cache-control', 'no-store');
+          return reply.send({
+            token,
+            access_token: token,
+            expires_in: expiresIn,
+            issued_at: issuedAt,
+            scope: access.map(formatScope).join(' '),
+          });
+        },
+      });
+
+      // ── everything else under /v2/ ──
+
+      scope.route({
+        method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        url: '/*',
+        handler: async (req, reply) => {
+          const rawPath = req.url.slice('/v2/'.length).split('?')[0];
+          const route = parseRoute(rawPath);
+          if (!route) {
+            // Nothing is known at a path that names no endpoint: the spec's code for "not here" is NAME_UNKNOWN.
+            throw new RegistryError('NAME_UNKNOWN', 'no such registry endpoint', {
+              path: req.url.split('?')[0].slice(0, 300),
+            });
+          }
+          const method = req.method;
           const q = req.query as Record<string, unknown>;
-          scopes = many(q.scope).flatMap((s) => s.split(' '));
-          service = one(q.service);
-          const basic = req.headers.authorization?.match(/^Basic\s+(\S+)$/i);
-          if (req.headers.authorization && !basic) {
-            throw new RegistryError('UNAUTHORIZED', 'the token endpoint takes Basic credentials');
+          const unsupported = () =>
+            new RegistryError('UNSUPPORTED', `${method} is not supported here`, undefined, 405);
+
+          if (route.kind === 'catalog') {
+            if (method !== 'GET') throw unsupported();
+            await authorize(req, 'registry', 'catalog', ['*']);
+            const n = parseN(q.n);
+            const last = one(q.last) ?? '';
+            const page = registry.catalog(n, last);
+            const link = pageLink('/v2/_catalog', n, page);
+            if (link) reply.header('link', link);
+            return reply.send({ repositories: page.items });
           }
-          if (basic) {
-            const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-            const colon = decoded.indexOf(':');
-            if (colon < 0) throw new RegistryError('UNAUTHORIZED', 'malformed Basic credentials');
-            user = decoded.slice(0, colon);
-            password = decoded.slice(colon + 1);
-          }
-        }
-        if (service !== undefined && service !== authority.service) {
-          throw new RegistryError('DENIED', `this token service is "${authority.service}"`, { service }, 400);
-        }
-        let grants: UserGrant[] | undefined;
-        if (user !== undefined) {
-          grants = await authority.authenticate(user, password ?? '', req.ip);
-          if (!grants) {
-            reply.header('www-authenticate', `Basic realm="${authority.service}"`);
-            throw new RegistryError('UNAUTHORIZED', 'invalid username or password');
-          }
-        }
-        const requested = scopes
-          .filter(Boolean)
-          .map(parseScope)
-          .filter((a): a is Access => a !== undefined);
-        const access = authority.grant(requested, grants);
-        const { token, expiresIn, issuedAt } = await authority.issue(user ?? ANONYMOUS, access);
-        reply.header('cache-control', 'no-store');
-        return reply.send({
-          token,
-          access_token: token,
-          expires_in: expiresIn,
-          issued_at: issuedAt,
-          scope: access.map(formatScope).join(' '),
-        });
-      },
-    });
 
-    // ── everything else under /v2/ ──
-
-    scope.route({
-      method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      url: '/v2/*',
-      handler: async (req, reply) => {
-        const rawPath = req.url.slice('/v2/'.length).split('?')[0];
-        const route = parseRoute(rawPath);
-        if (!route)
-          throw new RegistryError(
-            'UNSUPPORTED',
-            'no such registry endpoint',
-            { path: req.url.split('?')[0] },
-            404,
-          );
-        const method = req.method;
-        const q = req.query as Record<string, unknown>;
-        const unsupported = () =>
-          new RegistryError('UNSUPPORTED', `${method} is not supported here`, undefined, 405);
-
-        if (route.kind === 'catalog') {
-          if (method !== 'GET') throw unsupported();
-          await authorize(req, 'registry', 'catalog', ['*']);
-          const n = parseN(q.n);
-          const last = one(q.last) ?? '';
-          const page = registry.catalog(n, last);
-          const link = pageLink('/v2/_catalog', n, page);
-          if (link) reply.header('link', link);
-          return reply.send({ repositories: page.items });
-        }
-
-        const name = assertName(route.name);
-        switch (route.kind) {
-          case 'manifest': {
-            const ref = parseReference(route.ref);
-            if (method === 'GET' || method === 'HEAD') {
-              await authorize(req, 'repository', name, ['pull']);
-              const m = registry.getManifest(name, ref);
-              const etag = `"${m.digest}"`;
-              const headers = {
-                ...API_VERSION_HEADER,
-                'content-type': m.mediaType,
-                'content-length': String(m.content.length),
-                'docker-content-digest': m.digest,
-                etag,
-              };
-              // Hot path: write straight to the socket, skipping fastify's serialization.
-              reply.hijack();
-              if (req.headers['if-none-match'] === etag) {
-                reply.raw
-                  .writeHead(304, { etag, 'docker-content-digest': m.digest, ...API_VERSION_HEADER })
-                  .end();
-              } else {
-                reply.raw.writeHead(200, headers).end(method === 'HEAD' ? undefined : m.content);
+          const name = assertName(route.name);
+          switch (route.kind) {
+            case 'manifest': {
+              const ref = parseReference(route.ref);
+              if (method === 'GET' || method === 'HEAD') {
+                await authorize(req, 'repository', name, ['pull']);
+                const m = registry.getManifest(name, ref);
+                const etag = `"${m.digest}"`;
+                const headers = {
+                  ...API_VERSION_HEADER,
+                  'content-type': m.mediaType,
+                  'content-length': String(m.content.length),
+                  'docker-content-digest': m.digest,
+                  etag,
+                };
+                // Hot path: write straight to the socket, skipping fastify's serialization.
+                reply.hijack();
+                if (req.headers['if-none-match'] === etag) {
+                  reply.raw
+                    .writeHead(304, { etag, 'docker-content-digest': m.digest, ...API_VERSION_HEADER })
+                    .end();
+                } else {
+                  reply.raw.writeHead(200, headers).end(method === 'HEAD' ? undefined : m.content);
+                }
+                return;
               }
-              return;
+              if (method === 'PUT') {
+                await authorize(req, 'repository', name, ['push'], ['pull', 'push']);
+                const content = await readLimited(req, MAX_MANIFEST_BYTES, 'manifest');
+                const extraTags = many(q.tag);
+                const result = registry.putManifest(
+                  name,
+                  ref,
+                  content,
+                  req.headers['content-type'],
+                  extraTags,
+                );
+                reply.code(201).headers({
+                  location: `/v2/${name}/manifests/${result.digest}`,
+                  'docker-content-digest': result.digest,
+                  'content-length': '0',
+                });
+                if (result.subject) reply.header('oci-subject', result.subject);
+                if (extraTags.length > 0) reply.header('oci-tag', result.tags.join(', '));
+                return reply.send();
+              }
+              if (method === 'DELETE') {
+                await authorize(req, 'repository', name, ['delete']);
+                registry.deleteManifest(name, ref);
+                return reply.code(202).header('content-length', '0').send();
+              }
+              throw unsupported();
             }
-            if (method === 'PUT') {
-              await authorize(req, 'repository', name, ['push'], ['pull', 'push']);
-              const content = await readLimited(req, MAX_MANIFEST_BYTES, 'manifest');
-              const extraTags = many(q.tag);
-              const result = registry.putManifest(name, ref, content, req.headers['content-type'], extraTags);
-              reply.code(201).headers({
-                location: `/v2/${name}/manifests/${result.digest}`,
-                'docker-content-digest': result.digest,
-                'content-length': '0',
-              });
-              if (result.subject) reply.header('oci-subject', result.subject);
-              if (extraTags.length > 0) reply.header('oci-tag', result.tags.join(', '));
-              return reply.send();
-            }
-            if (method === 'DELETE') {
-              await authorize(req, 'repository', name, ['delete']);
-              registry.deleteManifest(name, ref);
-              return reply.code(202).header('content-length', '0').send();
-            }
-            throw unsupported();
-          }
 
-          case 'blob': {
-            const digest = parseDigest(route.digest);
-            if (method === 'GET' || method === 'HEAD') {
-              await authorize(req, 'repository', name, ['pull']);
-              return sendBlob(req, reply, registry, name, digest);
+            case 'blob': {
+              const digest = parseDigest(route.digest);
+              if (method === 'GET' || method === 'HEAD') {
+                await authorize(req, 'repository', name, ['pull']);
+                return sendBlob(req, reply, registry, name, digest);
+              }
+              if (method === 'DELETE') {
+                await authorize(req, 'repository', name, ['delete']);
+                registry.deleteBlob(name, digest);
+                return reply.code(202).header('content-length', '0').send();
+              }
+              throw unsupported();
             }
-            if (method === 'DELETE') {
-              await authorize(req, 'repository', name, ['delete']);
-              registry.deleteBlob(name, digest);
-              return reply.code(202).header('content-length', '0').send();
-            }
-            throw unsupported();
-          }
 
-          case 'uploads': {
-            if (method !== 'POST') throw unsupported();
-            const principal = await authorize(req, 'repository', name, ['push'], ['pull', 'push']);
-            const mount = one(q.mount);
-            const from = one(q.from);
-            if (mount !== undefined && from !== undefined) {
-              const digest = parseDigest(mount);
-              // Mounting reveals `from`'s content, so the caller must be able to pull it; if not, or if `from`
-              // lacks the blob, the spec's fallback is an ordinary upload session (202).
-              if ((await mayPull(req, assertName(from))) && (await registry.mountBlob(name, from, digest))) {
+            case 'uploads': {
+              if (method !== 'POST') throw unsupported();
+              const principal = await authorize(req, 'repository', name, ['push'], ['pull', 'push']);
+              const mount = one(q.mount);
+              const from = one(q.from);
+              if (mount !== undefined && from !== undefined) {
+                const digest = parseDigest(mount);
+                // Mounting reveals `from`'s content, so the caller must be able to pull it; if not, or if `from`
+                // lacks the blob, the spec's fallback is an ordinary upload session (202).
+                if (
+                  (await mayPull(req, assertName(from))) &&
+                  (await registry.mountBlob(name, from, digest))
+                ) {
+                  return reply
+                    .code(201)
+                    .headers({
+                      location: `/v2/${name}/blobs/${digest.digest}`,
+                      'docker-content-digest': digest.digest,
+                      'content-length': '0',
+                    })
+                    .send();
+                }
+              }
+              const digestParam = one(q.digest);
+              const algorithmParam = one(q['digest-algorithm']);
+              let algorithm: 'sha256' | 'sha512' = 'sha256';
+              if (algorithmParam !== undefined) {
+                if (!isDigestAlgorithm(algorithmParam)) {
+                  throw new RegistryError(
+                    'DIGEST_INVALID',
+                    `unsupported digest algorithm "${algorithmParam}"`,
+                    { algorithm: algorithmParam },
+                  );
+                }
+                algorithm = algorithmParam;
+              }
+              const digest = digestParam === undefined ? undefined : parseDigest(digestParam);
+              if (digest) algorithm = digest.algorithm;
+              const owner = principal?.subject;
+              const upload = await registry.startUpload(name, algorithm, owner);
+              if (digest) {
+                // Single-POST monolithic upload (end-4b).
+                const done = await registry.completeUpload(
+                  { repo: name, id: upload.id, owner },
+                  digest,
+                  bodyStream(req),
+                  undefined,
+                  contentLength(req),
+                );
                 return reply
                   .code(201)
                   .headers({
-                    location: `/v2/${name}/blobs/${digest.digest}`,
-                    'docker-content-digest': digest.digest,
+                    location: `/v2/${name}/blobs/${done.digest}`,
+                    'docker-content-digest': done.digest,
                     'content-length': '0',
                   })
                   .send();
               }
-            }
-            const digestParam = one(q.digest);
-            const algorithmParam = one(q['digest-algorithm']);
-            let algorithm: 'sha256' | 'sha512' = 'sha256';
-            if (algorithmParam !== undefined) {
-              if (!isDigestAlgorithm(algorithmParam)) {
-                throw new RegistryError(
-                  'DIGEST_INVALID',
-                  `unsupported digest algorithm "${algorithmParam}"`,
-                  { algorithm: algorithmParam },
-                );
-              }
-              algorithm = algorithmParam;
-            }
-            const digest = digestParam === undefined ? undefined : parseDigest(digestParam);
-            if (digest) algorithm = digest.algorithm;
-            const owner = principal?.subject;
-            const upload = await registry.startUpload(name, algorithm, owner);
-            if (digest) {
-              // Single-POST monolithic upload (end-4b).
-              const done = await registry.completeUpload(
-                { repo: name, id: upload.id, owner },
-                digest,
-                bodyStream(req),
-                undefined,
-                contentLength(req),
-              );
-              return reply
-                .code(201)
-                .headers({
-                  location: `/v2/${name}/blobs/${done.digest}`,
-                  'docker-content-digest': done.digest,
-                  'content-length': '0',
-                })
-                .send();
-            }
-            return reply
-              .code(202)
-              .headers({ ...uploadHeaders(name, upload.id, 0), 'content-length': '0' })
-              .send();
-          }
-
-          case 'upload': {
-            const principal = await authorize(req, 'repository', name, ['push'], ['pull', 'push']);
-            const id = route.id;
-            const upload = { repo: name, id, owner: principal?.subject };
-            if (method === 'GET') {
-              const state = await registry.uploadStatus(upload);
-              return reply
-                .code(204)
-                .headers(uploadHeaders(name, id, state.size))
-                .send();
-            }
-            if (method === 'PATCH') {
-              const range = parseContentRange(req.headers['content-range']);
-              const state = await registry.appendUpload(upload, bodyStream(req), range, contentLength(req));
               return reply
                 .code(202)
-                .headers({ ...uploadHeaders(name, id, state.size), 'content-length': '0' })
+                .headers({ ...uploadHeaders(name, upload.id, 0), 'content-length': '0' })
                 .send();
             }
-            if (method === 'PUT') {
-              const digestParam = one(q.digest);
-              if (digestParam === undefined) {
-                throw new RegistryError(
-                  'DIGEST_INVALID',
-                  'the closing PUT needs ?digest=<digest of the whole blob>',
-                );
+
+            case 'upload': {
+              const principal = await authorize(req, 'repository', name, ['push'], ['pull', 'push']);
+              const id = route.id;
+              const upload = { repo: name, id, owner: principal?.subject };
+              if (method === 'GET') {
+                const state = await registry.uploadStatus(upload);
+                return reply
+                  .code(204)
+                  .headers(uploadHeaders(name, id, state.size))
+                  .send();
               }
-              const digest = parseDigest(digestParam);
-              const range = parseContentRange(req.headers['content-range']);
-              const body = hasBody(req) ? bodyStream(req) : undefined;
-              const done = await registry.completeUpload(
-                upload,
-                digest,
-                body,
-                range,
-                body ? contentLength(req) : undefined,
-              );
+              if (method === 'PATCH') {
+                const range = parseContentRange(req.headers['content-range']);
+                const state = await registry.appendUpload(upload, bodyStream(req), range, contentLength(req));
+                return reply
+                  .code(202)
+                  .headers({ ...uploadHeaders(name, id, state.size), 'content-length': '0' })
+                  .send();
+              }
+              if (method === 'PUT') {
+                const digestParam = one(q.digest);
+                if (digestParam === undefined) {
+                  throw new RegistryError(
+                    'DIGEST_INVALID',
+                    'the closing PUT needs ?digest=<digest of the whole blob>',
+                  );
+                }
+                const digest = parseDigest(digestParam);
+                const range = parseContentRange(req.headers['content-range']);
+                const body = hasBody(req) ? bodyStream(req) : undefined;
+                const done = await registry.completeUpload(
+                  upload,
+                  digest,
+                  body,
+                  range,
+                  body ? contentLength(req) : undefined,
+                );
+                return reply
+                  .code(201)
+                  .headers({
+                    location: `/v2/${name}/blobs/${done.digest}`,
+                    'docker-content-digest': done.digest,
+                    'content-length': '0',
+                  })
+                  .send();
+              }
+              if (method === 'DELETE') {
+                await registry.cancelUpload(upload);
+                return reply.code(204).send();
+              }
+              throw unsupported();
+            }
+
+            case 'tags': {
+              if (method !== 'GET') throw unsupported();
+              await authorize(req, 'repository', name, ['pull']);
+              const n = parseN(q.n);
+              const last = one(q.last) ?? '';
+              if (last !== '' && !isValidTag(last)) {
+                throw new RegistryError('UNSUPPORTED', 'last must be a tag', { last }, 400);
+              }
+              const page = registry.listTags(name, n, last);
+              const link = pageLink(`/v2/${name}/tags/list`, n, page);
+              if (link) reply.header('link', link);
+              return reply.send({ name, tags: page.items });
+            }
+
+            case 'referrers': {
+              if (method !== 'GET') throw unsupported();
+              await authorize(req, 'repository', name, ['pull']);
+              const digest = parseDigest(route.digest);
+              const artifactType = one(q.artifactType);
+              const manifests = registry.referrers(name, digest, artifactType);
+              if (artifactType !== undefined) reply.header('oci-filters-applied', 'artifactType');
+              // Sent as bytes so that no charset parameter is appended: the spec wants exactly this media type.
               return reply
-                .code(201)
-                .headers({
-                  location: `/v2/${name}/blobs/${done.digest}`,
-                  'docker-content-digest': done.digest,
-                  'content-length': '0',
-                })
-                .send();
+                .header('content-type', OCI_INDEX)
+                .send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests })));
             }
-            if (method === 'DELETE') {
-              await registry.cancelUpload(upload);
-              return reply.code(204).send();
-            }
-            throw unsupported();
           }
-
-          case 'tags': {
-            if (method !== 'GET') throw unsupported();
-            await authorize(req, 'repository', name, ['pull']);
-            const n = parseN(q.n);
-            const last = one(q.last) ?? '';
-            if (last !== '' && !isValidTag(last)) {
-              throw new RegistryError('UNSUPPORTED', 'last must be a tag', { last }, 400);
-            }
-            const page = registry.listTags(name, n, last);
-            const link = pageLink(`/v2/${name}/tags/list`, n, page);
-            if (link) reply.header('link', link);
-            return reply.send({ name, tags: page.items });
-          }
-
-          case 'referrers': {
-            if (method !== 'GET') throw unsupported();
-            await authorize(req, 'repository', name, ['pull']);
-            const digest = parseDigest(route.digest);
-            const artifactType = one(q.artifactType);
-            const manifests = registry.referrers(name, digest, artifactType);
-            if (artifactType !== undefined) reply.header('oci-filters-applied', 'artifactType');
-            // Sent as bytes so that no charset parameter is appended: the spec wants exactly this media type.
-            return reply
-              .header('content-type', OCI_INDEX)
-              .send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests })));
-          }
-        }
-      },
-    });
-  });
+        },
+      });
+    },
+    { prefix: '/v2' },
+  );
 }
 
 /**

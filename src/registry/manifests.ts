@@ -21,9 +21,6 @@ export const MANIFEST_MEDIA_TYPES: readonly string[] = [
   DOCKER_LIST,
 ];
 
-/** Content-Types that say nothing about the manifest kind, so the body's `mediaType` decides. */
-const GENERIC_TYPES = new Set(['', 'application/json', 'application/octet-stream']);
-
 /** Layer types a registry is not given (image-spec layer.md "non-distributable", Docker foreign layers). */
 const FOREIGN_LAYER_TYPES = new Set([
   'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
@@ -103,20 +100,22 @@ export function parseDescriptor(value: unknown, where: string): Descriptor {
 }
 
 /**
- * Decides the manifest's media type from the request's Content-Type and the body's `mediaType`: when both are
- * present they must agree (spec: "clients MUST set the Content-Type header to the value specified by the
- * mediaType field"); a generic Content-Type defers to the body.
+ * Decides the manifest's media type from the request's Content-Type and the body's `mediaType`. When the body has
+ * one, the Content-Type must be exactly it (spec "Pushing Manifests": "If a manifest includes a mediaType field,
+ * clients MUST set the Content-Type header to the value specified by the mediaType field"); a generic type such as
+ * application/json is a mismatch too, since the manifest is later served under its stored type and clients are told
+ * to reject a body whose mediaType differs from the Content-Type ("Pulling manifests"). Without one, the
+ * Content-Type alone says what the manifest is.
  */
 function resolveMediaType(contentType: string, bodyType: unknown): string {
   if (bodyType !== undefined && typeof bodyType !== 'string') throw invalid('mediaType must be a string');
-  const declared = GENERIC_TYPES.has(contentType) ? undefined : contentType;
-  if (declared && bodyType && declared !== bodyType) {
-    throw invalid('Content-Type does not match the manifest mediaType', {
-      contentType: declared,
+  if (bodyType !== undefined && bodyType !== contentType) {
+    throw invalid(`Content-Type does not match the manifest mediaType "${bodyType}"`, {
+      contentType,
       mediaType: bodyType,
     });
   }
-  const type = declared ?? (bodyType as string | undefined);
+  const type = (bodyType as string | undefined) ?? contentType;
   if (!type) throw invalid('manifest media type unknown: set Content-Type or mediaType');
   if (!IMAGE_TYPES.has(type) && !INDEX_TYPES.has(type)) {
     throw invalid(`unsupported manifest media type "${type}"`, {

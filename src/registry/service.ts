@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Service, ServiceContext } from '../server/index.js';
 import { Authority, DEFAULT_TOKEN_TTL_SECONDS } from './auth.js';
 import { Registry, registryRoot } from './engine.js';
-import { registerRegistryRoutes } from './http.js';
+import { answerFrameworkError, registerRegistryRoutes } from './http.js';
 import { assertRateLimit, DEFAULT_TOKEN_RATE_LIMIT, type RateLimit } from './rate-limit.js';
 
 /** `<dataDir>/registry/config.json`; every field optional. */
@@ -81,6 +81,7 @@ export async function createRegistryService(
     async register(app) {
       await registerRegistryRoutes(app, { registry, authority, publicUrl: ctx.publicUrl });
     },
+    frameworkError: answerFrameworkError,
     async close() {
       registry.close();
     },

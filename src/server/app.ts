@@ -1,6 +1,6 @@
 // Builds the one HTTP server that hosts any set of services, with /healthz answering only once all are ready.
 // Fastify is the HTTP layer; pino (fastify's logger) writes structured logs.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Service } from './service.js';
 
 export interface ServerOptions {
@@ -10,6 +10,8 @@ export interface ServerOptions {
   logLevel?: string;
   /** Largest request body any route accepts unless it sets its own limit. */
   bodyLimit?: number;
+  /** Answers requests the router refuses before any route runs (fastify's default answer when unset). */
+  frameworkErrors?: FastifyServerOptions['frameworkErrors'];
 }
 
 export interface RunningServer {
@@ -28,6 +30,7 @@ export function createApp(options: ServerOptions = {}): FastifyInstance {
     routerOptions: { maxParamLength: 1024 },
     return503OnClosing: true,
     forceCloseConnections: true,
+    frameworkErrors: options.frameworkErrors,
   });
 }
 
@@ -50,7 +53,18 @@ export async function startServer(
   services: Service[],
   options: ServerOptions & { onUrl?: (url: string) => void } = {},
 ): Promise<RunningServer> {
-  const app = createApp(options);
+  const app = createApp({
+    ...options,
+    // A malformed path is answered by the service whose path it is, in its own error format.
+    frameworkErrors: (error, request, reply) => {
+      for (const s of services) if (s.frameworkError?.(request, reply)) return;
+      // What fastify answers by itself when no frameworkErrors is given.
+      const statusCode = error.statusCode ?? 400;
+      (reply as FastifyReply)
+        .code(statusCode)
+        .send({ error: 'Bad Request', code: error.code, message: error.message, statusCode });
+    },
+  });
   let ready = false;
   app.get('/healthz', async (_req, reply) => {
     if (!ready) return reply.code(503).send({ status: 'starting' });

@@ -1,13 +1,18 @@
 // The contract every sigil service (log, ct, ca, oidc, registry) fulfils so that `sigil serve <name>` and
 // `sigil up` can compose them on one HTTP server. An engine knows nothing of HTTP; its http.ts turns it into a
 // Service by registering routes on the shared fastify instance.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface Service {
   /** Short name used in logs and in /healthz, e.g. "log". */
   readonly name: string;
   /** Adds this service's routes (and scoped hooks/parsers) to the app. Called once before listen. */
   register(app: FastifyInstance): Promise<void>;
+  /**
+   * Answers a request the router refused before any route ran (a path whose percent-encoding does not decode) in
+   * this service's error format, if the path is this service's; returns false to leave it to the default answer.
+   */
+  frameworkError?(request: FastifyRequest, reply: FastifyReply): boolean;
   /** Called once the server listens, with its base URL; for work that needs the public address (trust files). */
   started?(url: string): Promise<void>;
   /** Flushes and releases storage; after it resolves, acknowledged data is durable. */

@@ -1,6 +1,7 @@
-// Bad input gets a distribution-spec error code and status, and leaves nothing half-written: wrong digests,
-// truncated uploads, bad Content-Range, invalid names and references, oversize manifests, unknown media types,
-// manifests pointing at missing blobs.
+// Bad input gets a distribution-spec error code and status in the spec's error format, and leaves nothing
+// half-written: wrong digests, truncated uploads, bad or non-contiguous Content-Range (416), invalid names and
+// references (also those the router refuses before any registry code runs), unknown methods, oversize manifests
+// (413 that reaches a client still sending), unknown or mismatched media types, manifests pointing at missing blobs.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import {
   rawRequest,
   sha256,
   startRegistry,
+  streamingRequest,
   type TestRegistry,
   truncatedRequest,
 } from './helpers.js';
@@ -128,22 +130,45 @@ describe('blob uploads', () => {
     expect(await uploadedBytes(location)).toBe('0-0');
   });
 
-  it('refuses bad Content-Range headers', async () => {
+  it('answers malformed and non-contiguous Content-Range with 416 in the error format', async () => {
     const location = await startUpload('bad/range');
     const patch = (range: string, body: Buffer) =>
       fetch(`${base}${location}`, { method: 'PATCH', body, headers: { 'content-range': range } });
-    const garbage = await patch('bytes=abc', Buffer.from('x'));
-    expect(garbage.status).toBe(400);
-    expect(await errorCode(garbage)).toBe('BLOB_UPLOAD_INVALID');
-    const inverted = await patch('10-5', Buffer.from('x'));
-    expect(inverted.status).toBe(416);
-    const notFromZero = await patch('1-1', Buffer.from('x'));
-    expect(notFromZero.status).toBe(416);
+    for (const range of [
+      'bytes=abc',
+      '5',
+      '-5',
+      '0-',
+      'a-b',
+      '0-1-2',
+      `0-${'9'.repeat(20)}`,
+      '10-5',
+      '1-1',
+    ]) {
+      const res = await patch(range, Buffer.from('x'));
+      expect(res.status, range).toBe(416);
+      expect(await errorCode(res), range).toBe('BLOB_UPLOAD_INVALID');
+    }
     // The range claims 100 bytes but 10 are sent.
     const mismatch = await patch('0-99', Buffer.alloc(10));
     expect(mismatch.status).toBe(400);
     expect(await errorCode(mismatch)).toBe('SIZE_INVALID');
     expect(await uploadedBytes(location)).toBe('0-0');
+    // After 10 bytes, a chunk must start at 10: a gap or an overlap is out of order.
+    expect((await patch('0-9', Buffer.alloc(10))).status).toBe(202);
+    for (const range of ['20-29', '5-14', '0-9']) {
+      const res = await patch(range, Buffer.alloc(10));
+      expect(res.status, range).toBe(416);
+      expect((await json(res)).errors[0].detail.expectedStart).toBe(10);
+    }
+    // The closing PUT checks its range the same way.
+    const put = await fetch(`${base}${location}?digest=${sha256(Buffer.alloc(20))}`, {
+      method: 'PUT',
+      body: Buffer.alloc(10),
+      headers: { 'content-range': 'ten-nineteen' },
+    });
+    expect(put.status).toBe(416);
+    expect(await uploadedBytes(location)).toBe('0-9');
   });
 
   it('keeps upload sessions private to their repository', async () => {
@@ -159,20 +184,29 @@ describe('blob uploads', () => {
 });
 
 describe('names and references', () => {
-  it('refuses invalid repository names with NAME_INVALID, including traversal attempts', async () => {
+  it('refuses invalid repository names with 400 NAME_INVALID in the error format, including traversal attempts', async () => {
     const paths = [
       '/v2/../etc/manifests/latest',
       '/v2/foo/../../x/manifests/latest',
       '/v2/%2e%2e/foo/manifests/latest',
+      '/v2/foo/%2E%2E/manifests/latest',
+      '/v2/..%2fetc/manifests/latest',
+      '/v2/a\\b/manifests/latest',
+      '/v2/a%5cb/manifests/latest',
       '/v2/Upper/case/manifests/latest',
       '/v2/a//b/manifests/latest',
+      '/v2//a/manifests/latest',
       '/v2/-lead/manifests/latest',
       '/v2/trail-/manifests/latest',
       '/v2/a..b/manifests/latest',
+      '/v2/a%00b/manifests/latest',
+      '/v2/bad%zz/manifests/latest',
+      '/v2/bad%/manifests/latest',
       `/v2/${'a'.repeat(256)}/manifests/latest`,
+      `/v2/${'a/'.repeat(3000)}b/manifests/latest`,
     ];
     for (const path of paths) {
-      for (const method of ['GET', 'PUT', 'POST'] as const) {
+      for (const method of ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'] as const) {
         const p = method === 'POST' ? path.replace('/manifests/latest', '/blobs/uploads/') : path;
         const res = await rawRequest(
           base,
@@ -181,19 +215,52 @@ describe('names and references', () => {
           { 'content-type': 'application/octet-stream' },
           Buffer.from('{}'),
         );
-        expect([400, 404], `${method} ${p}`).toContain(res.status);
-        const code = JSON.parse(res.body).errors?.[0]?.code ?? res.body;
-        expect(['NAME_INVALID', 'UNSUPPORTED'], `${method} ${p}`).toContain(code);
-        if (res.status === 400) expect(code).toBe('NAME_INVALID');
+        expect(res.status, `${method} ${p}`).toBe(400);
+        expect(res.headers['docker-distribution-api-version']).toBe('registry/2.0');
+        if (method === 'HEAD') continue;
+        expect(JSON.parse(res.body).errors[0].code, `${method} ${p}`).toBe('NAME_INVALID');
       }
     }
-    // Malformed percent-encoding is refused by the router itself, before any registry code runs.
-    expect((await rawRequest(base, 'GET', '/v2/bad%zz/manifests/latest')).status).toBe(400);
     const long = await rawRequest(base, 'GET', `/v2/${'a'.repeat(256)}/manifests/latest`);
     expect(JSON.parse(long.body).errors[0].detail.limit).toBe(255);
     // Nothing was created for any of them.
     const catalog = await json(await fetch(`${base}/v2/_catalog`));
     expect(catalog.repositories.filter((r: string) => !r.startsWith('bad/'))).toEqual([]);
+  });
+
+  it('blames a malformed escape on the part it is in', async () => {
+    const cases: [string, number, string][] = [
+      ['/v2/ok/manifests/bad%zz', 400, 'MANIFEST_INVALID'],
+      ['/v2/ok/blobs/sha256:%zz', 400, 'DIGEST_INVALID'],
+      ['/v2/ok/referrers/sha256:%', 400, 'DIGEST_INVALID'],
+      ['/v2/ok/blobs/uploads/%zz', 404, 'BLOB_UPLOAD_UNKNOWN'],
+    ];
+    for (const [path, status, code] of cases) {
+      const res = await rawRequest(base, 'GET', path);
+      expect(res.status, path).toBe(status);
+      expect(JSON.parse(res.body).errors[0].code, path).toBe(code);
+    }
+  });
+
+  it('answers paths that name no endpoint with 404 NAME_UNKNOWN, and unknown methods with 405', async () => {
+    for (const path of [
+      '/v2/ok/nothing',
+      '/v2/ok/manifests/latest/',
+      '/v2/ok/blobs',
+      '/v2/..',
+      '/v2/%2e%2e',
+    ]) {
+      const res = await rawRequest(base, 'GET', path);
+      expect(res.status, path).toBe(404);
+      expect(JSON.parse(res.body).errors[0].code, path).toBe('NAME_UNKNOWN');
+    }
+    for (const method of ['OPTIONS', 'TRACE', 'PROPFIND', 'LOCK']) {
+      for (const path of ['/v2/ok/manifests/latest', '/v2/', '/v2', '/v2/token']) {
+        const res = await rawRequest(base, method, path);
+        expect(res.status, `${method} ${path}`).toBe(405);
+        expect(JSON.parse(res.body).errors[0].code).toBe('UNSUPPORTED');
+      }
+    }
   });
 
   it('refuses invalid tags', async () => {
@@ -245,6 +312,38 @@ describe('manifests', () => {
     expect(chunked.status).toBe(413);
   });
 
+  it('gets the 413 to a client still sending a large manifest, with Content-Length and chunked', async () => {
+    const url = `/v2/${repo}/manifests/huge`;
+    const headers = { 'content-type': 'application/vnd.oci.image.manifest.v1+json' };
+    const MiB = 1024 * 1024;
+    const exchanges = {
+      // 64 MiB announced, 1 MiB sent, then the client waits: refused without reading the rest.
+      declared: await streamingRequest(base, 'PUT', url, headers, { total: 64 * MiB, pauseAfter: MiB }),
+      // A client that reads nothing before its whole 8 MiB body is out: the rest is read and discarded.
+      patient: await streamingRequest(base, 'PUT', url, headers, { total: 8 * MiB, writeThenRead: true }),
+      // No length: cut off just past the limit, while the client keeps writing.
+      chunked: await streamingRequest(base, 'PUT', url, headers, { total: 64 * MiB, chunked: true }),
+      chunkedPatient: await streamingRequest(base, 'PUT', url, headers, {
+        total: 8 * MiB,
+        chunked: true,
+        writeThenRead: true,
+      }),
+    };
+    for (const [what, r] of Object.entries(exchanges)) {
+      expect(r.status, `${what}: ${r.ended}`).toBe(413);
+      expect(r.ended, what).toBe('close');
+      expect(r.headers.connection, what).toBe('close');
+      const body = JSON.parse(r.body);
+      expect(body.errors[0].code, what).toBe('SIZE_INVALID');
+      expect(body.errors[0].message, what).toContain(String(MAX_MANIFEST_BYTES));
+    }
+    expect(exchanges.declared.sent).toBe(MiB);
+    expect(exchanges.chunked.sent).toBeLessThan(64 * MiB);
+    expect((await fetch(`${base}${url}`)).status).toBe(404);
+    // The server is fine afterwards.
+    expect((await fetch(`${base}/v2/`)).status).toBe(200);
+  });
+
   it('refuses unknown and mismatched media types with MANIFEST_INVALID', async () => {
     const m = imageManifest({ digest: config, size: 2 }, []);
     const unknown = await putManifest(base, repo, 'u1', m, 'application/vnd.example.thing+json');
@@ -263,7 +362,35 @@ describe('manifests', () => {
     const mismatch = await putManifest(base, repo, 'u3', m, 'application/vnd.oci.image.index.v1+json');
     expect(mismatch.status).toBe(400);
     expect((await json(mismatch)).errors[0].message).toMatch(/does not match/);
+    // The spec: a manifest with a mediaType MUST be sent with exactly that Content-Type; a generic one or none
+    // would let the manifest be served under a type its body contradicts.
+    for (const type of ['application/json', 'application/octet-stream', 'text/plain', '']) {
+      const res = await fetch(`${base}/v2/${repo}/manifests/u4`, {
+        method: 'PUT',
+        body: m,
+        headers: type ? { 'content-type': type } : {},
+      });
+      expect(res.status, type).toBe(400);
+      const body = await json(res);
+      expect(body.errors[0].code, type).toBe('MANIFEST_INVALID');
+      expect(body.errors[0].message, type).toMatch(/does not match/);
+    }
     await expectNotStored('u1', m);
+    await expectNotStored('u4', m);
+    // Parameters are ignored (spec: "The registry SHOULD ignore parameters on the Content-Type header").
+    const withCharset = await putManifest(
+      base,
+      repo,
+      'u5',
+      imageManifest({ digest: config, size: 2 }, [], { annotations: { case: 'charset' } }),
+      'application/vnd.oci.image.manifest.v1+json; charset=utf-8',
+    );
+    expect(withCharset.status).toBe(201);
+    // Without a mediaType in the body, the Content-Type says what it is.
+    const { mediaType: _omitted, ...untyped } = JSON.parse(m.toString());
+    const bare = Buffer.from(JSON.stringify(untyped));
+    expect((await putManifest(base, repo, 'u6', bare)).status).toBe(201);
+    expect((await putManifest(base, repo, 'u7', bare, 'application/json')).status).toBe(400);
   });
 
   it('refuses malformed manifests with MANIFEST_INVALID', async () => {

@@ -1,8 +1,9 @@
 // The registry shares one fastify instance with other services under `sigil up`: its catch-all body parser and
-// error handler stay inside its own scope, so a neighbour's JSON routes and 404s behave as usual.
+// error handler stay inside its own scope (/v2), so a neighbour's JSON routes, 404s and malformed URLs behave as
+// usual.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/server/index.js';
-import { json, pushImage, startRegistry, type TestRegistry } from './helpers.js';
+import { json, pushImage, rawRequest, startRegistry, type TestRegistry } from './helpers.js';
 
 const neighbour: Service = {
   name: 'neighbour',
@@ -39,6 +40,20 @@ describe('registry on a shared server', () => {
     const missing = await fetch(`${reg.url}/nowhere`);
     expect(missing.status).toBe(404);
     expect((await json(missing)).errors).toBeUndefined();
+    // The registry answers the router's refusals (and unknown methods, and /v2x) only on its own paths.
+    const malformed = await rawRequest(reg.url, 'GET', '/api/v1/echo%zz');
+    expect(malformed.status).toBe(400);
+    expect(JSON.parse(malformed.body)).toMatchObject({ code: 'FST_ERR_BAD_URL', statusCode: 400 });
+    const ours = await rawRequest(reg.url, 'GET', '/v2/echo%zz/tags/list');
+    expect(JSON.parse(ours.body).errors[0].code).toBe('NAME_INVALID');
+    for (const [method, path] of [
+      ['OPTIONS', '/api/v1/echo'],
+      ['GET', '/v2x/tags/list'],
+    ]) {
+      const other = await rawRequest(reg.url, method, path);
+      expect(other.status, `${method} ${path}`).toBe(404);
+      expect(JSON.parse(other.body).errors, `${method} ${path}`).toBeUndefined();
+    }
   });
 
   it('still stores manifests byte for byte and reports health for both', async () => {
