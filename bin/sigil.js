@@ -4,6 +4,10 @@
 // bundled into one file (scripts/bundle-client.mjs) because start-up time is most of a CLI run.
 import { existsSync } from 'node:fs';
 
+// A reader that stops early (`sigil … | head`) is not an error: exit quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (err) => process.exit(err.code === 'EPIPE' ? 0 : 1));
+
 const bundled = new URL('../dist/sigil-client.mjs', import.meta.url);
 const { CLIENT_VERBS, clientMain } = await import(
   existsSync(bundled) ? bundled.href : new URL('../dist/cli/client.js', import.meta.url).href

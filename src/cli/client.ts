@@ -3,6 +3,7 @@
 // own command modules — not the servers behind `sigil up` / `serve` (fastify, SQLite, …), which would add most of
 // a second to every signature. Heavy modules are imported inside each action.
 import { Command } from 'commander';
+import { registerAboutCommands, sigilVersion } from './commands/about.js';
 import { registerAttestCommands } from './commands/attest.js';
 import { registerBlobCommands } from './commands/blob.js';
 import { registerDownloadCommands } from './commands/download.js';
@@ -30,6 +31,8 @@ export const CLIENT_VERBS = new Set([
   'tree',
   'triangulate',
   'download',
+  'version',
+  'env',
 ]);
 
 /** Adds the client verbs (all but verify-blob, which main.ts registers from its own module). */
@@ -44,12 +47,13 @@ export function registerClientCommands(program: Command): void {
   registerTreeCommands(program);
   registerTriangulateCommands(program);
   registerDownloadCommands(program);
+  registerAboutCommands(program);
 }
 
 /** `sigil <client verb> …` without the server side of the program. */
 export async function clientMain(argv: string[]): Promise<void> {
   const program = new Command();
-  program.name('sigil').version('0.1.0');
+  program.name('sigil').version(sigilVersion());
   registerClientCommands(program);
   if (argv[2] === 'verify-blob') {
     const { registerVerifyBlobCommand } = await import('./commands/verify-blob.js');

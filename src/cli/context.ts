@@ -1,8 +1,10 @@
 // What the sign/verify/log verbs share: cosign-style flag parsing helpers, the trust configuration (stored by
 // `sigil initialize`, or --trusted-root / --signing-config), service URLs defaulting from the signing config,
 // and a registry client that warns on stderr. Heavy modules are imported lazily so `sigil --help` stays fast.
+
 import type { RegistryClient } from '../oci/index.js';
 import type { TrustMaterial } from '../verify/index.js';
+import { envFlag } from './commands/about.js';
 
 export interface TrustFlags {
   trustedRoot?: string;
@@ -156,9 +158,9 @@ export async function password(confirm = false): Promise<string> {
   return first;
 }
 
-/** cosign's transparency-log notice, and its [y/N] question on a terminal unless --yes. */
+/** cosign's transparency-log notice, and its [y/N] question on a terminal unless --yes or COSIGN_YES. */
 export async function confirmUpload(yes: boolean, uploading: boolean): Promise<void> {
-  if (yes || !uploading) return;
+  if (yes || envFlag(process.env.COSIGN_YES) || !uploading) return;
   info(
     'Note that there may be personally identifiable information associated with this signed artifact.\n' +
       'This may include the email address associated with the account with which you authenticate.\n' +

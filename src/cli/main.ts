@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerOidcCommands } from '../oidc/index.js';
 import { registerClientCommands } from './client.js';
+import { sigilVersion } from './commands/about.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerRegistryCommands } from './commands/registry.js';
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
   program
     .name('sigil')
     .description('Self-hostable keyless signing: CA, transparency log, registry and a cosign-compatible CLI')
-    .version('0.1.0');
+    .version(sigilVersion());
   registerUpCommand(program);
   registerServeCommands(program);
   registerRegistryCommands(program);
