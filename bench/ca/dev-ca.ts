@@ -5,8 +5,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SigningInput } from '../../src/ca/answer.js';
-import { createCaService, DEFAULT_AUDIENCE } from '../../src/ca/index.js';
+import { createCaService, DEFAULT_AUDIENCE, type SigningInput } from '../../src/ca/index.js';
 import { lateUrl, startServer } from '../../src/server/index.js';
 
 export interface DevCa {

@@ -1,34 +1,12 @@
 // A signing request from its raw HTTP body to the HTTP answer, everything but the durable CT append: parse the
 // JSON (once, where the work happens: in an issue worker, or on the main thread without workers), read the
-// request (http.ts), run CertificateAuthority.prepare, and render the response body (fulcio.proto
+// request (request.ts), run CertificateAuthority.prepare, and render the response body (fulcio.proto
 // SigningCertificate as protojson for v2, a PEM chain for the legacy v1 API). The main thread then only
 // appends the CT record and writes the bytes out.
 import type { CertificateAuthority } from './authority.js';
 import { pemJsonString, toPem } from './certificate.js';
 import { CaError } from './errors.js';
-import { parseV1Request, parseV2Request } from './http.js';
-
-export type SigningApi = 'v1' | 'v2';
-
-/** What the HTTP layer passes on: which API, the body as received (undefined: no body), the bearer token. */
-export interface SigningInput {
-  api: SigningApi;
-  body?: string;
-  bearer?: string;
-}
-
-/**
- * A ready HTTP answer. With a ctRecord it is a certificate that must not be sent before the record is durable
- * in the CT log (RFC 6962 §3: the SCT inside promises inclusion).
- */
-export interface PreparedAnswer {
-  status: number;
-  contentType: string;
-  body: string;
-  ctRecord?: Buffer;
-  /** Retry-After, in seconds, for a 503. */
-  retryAfter?: number;
-}
+import { type PreparedAnswer, parseV1Request, parseV2Request, type SigningInput } from './request.js';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 export const PEM_CHAIN = 'application/pem-certificate-chain';

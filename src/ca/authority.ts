@@ -4,7 +4,6 @@
 // embedded (RFC 6962 §3.3). The SCT is returned once the log's entry is durable.
 import type { CtLog, SctSigner } from '../ct/index.js';
 import { sctListExtensionValue } from '../ct/index.js';
-import type { PreparedAnswer, SigningInput } from './answer.js';
 import { buildLeafTbs, signTbs, toPem } from './certificate.js';
 import { CaError } from './errors.js';
 import type { CaHierarchy } from './hierarchy.js';
@@ -15,16 +14,8 @@ import {
   clientKeyFromContent,
   clientKeyFromCsr,
 } from './public-key.js';
+import type { PreparedAnswer, SigningInput, SigningRequest } from './request.js';
 import type { TokenVerifier } from './tokens.js';
-
-export interface SigningRequest {
-  token: string;
-  /** PublicKeyRequest: the key (PEM, or base64 DER) and a signature over the token's challenge claim. */
-  publicKey?: string;
-  proofOfPossession?: Buffer;
-  /** Or a PKCS#10 CSR (PEM or DER); its self-signature is the proof. */
-  csr?: Buffer;
-}
 
 export interface IssuedCertificate {
   /** PEM: leaf, intermediate, root, as fulcio.proto CertificateChain returns them. */

@@ -5,82 +5,17 @@
 // The signing routes take the body as text and leave parsing to whoever answers it (answer.ts), usually an issue
 // worker thread: the main thread, which serves every connection, does no JSON work for them.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  answerSigningRequest,
-  errorAnswer,
-  PEM_CHAIN,
-  type PreparedAnswer,
-  type SigningApi,
-} from './answer.js';
-import type { CertificateAuthority, SigningRequest } from './authority.js';
+import { answerSigningRequest, errorAnswer, PEM_CHAIN } from './answer.js';
+import type { CertificateAuthority } from './authority.js';
 import { CaError } from './errors.js';
 import { challengeClaim, type IssuerConfig } from './identity.js';
+import type { PreparedAnswer, SigningApi, SigningRequest } from './request.js';
 
 /** A signing request is a token, a key and a signature: a few KiB. */
 const SIGNING_BODY_LIMIT = 64 * 1024;
 
 function bearer(req: FastifyRequest): string | undefined {
   return req.headers.authorization?.match(/^bearer\s+(\S+)\s*$/i)?.[1];
-}
-
-function obj(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-/** protojson accepts both the lowerCamelCase JSON name and the original proto field name. */
-function field(o: Record<string, unknown>, camel: string, snake: string): unknown {
-  return o[camel] !== undefined ? o[camel] : o[snake];
-}
-
-function bytesField(v: unknown, what: string): Buffer | undefined {
-  if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(v.replace(/\s/g, '')))
-    throw new CaError(400, `${what} must be base64`);
-  return Buffer.from(v, 'base64');
-}
-
-/** fulcio.proto CreateSigningCertificateRequest in its JSON form. */
-export function parseV2Request(body: unknown, headerToken: string | undefined): SigningRequest {
-  const o = obj(body);
-  const token = field(obj(o.credentials), 'oidcIdentityToken', 'oidc_identity_token') ?? headerToken;
-  if (typeof token !== 'string' || token === '')
-    throw new CaError(401, 'credentials.oidcIdentityToken (or an Authorization: Bearer header) is required');
-  const csr = bytesField(
-    field(o, 'certificateSigningRequest', 'certificate_signing_request'),
-    'certificateSigningRequest',
-  );
-  const pkr = field(o, 'publicKeyRequest', 'public_key_request');
-  if (csr && pkr !== undefined)
-    throw new CaError(400, 'send either publicKeyRequest or certificateSigningRequest, not both');
-  if (csr) return { token, csr };
-  if (pkr === undefined) throw new CaError(400, 'publicKeyRequest or certificateSigningRequest is required');
-  const key = obj(field(obj(pkr), 'publicKey', 'public_key'));
-  const content = key.content;
-  if (typeof content !== 'string' || content === '')
-    throw new CaError(400, 'publicKeyRequest.publicKey.content is required');
-  const proof = bytesField(field(obj(pkr), 'proofOfPossession', 'proof_of_possession'), 'proofOfPossession');
-  if (!proof) throw new CaError(400, 'publicKeyRequest.proofOfPossession is required');
-  return { token, publicKey: content, proofOfPossession: proof };
-}
-
-/** The legacy v1 request: token in the Authorization header, key content and signedEmailAddress as bytes. */
-export function parseV1Request(body: unknown, headerToken: string | undefined): SigningRequest {
-  const o = obj(body);
-  if (!headerToken) throw new CaError(401, 'an Authorization: Bearer <identity token> header is required');
-  const csr = bytesField(o.certificateSigningRequest, 'certificateSigningRequest');
-  if (csr) return { token: headerToken, csr };
-  const key = obj(o.publicKey);
-  const content = bytesField(key.content, 'publicKey.content');
-  if (!content) throw new CaError(400, 'publicKey.content is required');
-  const proof = bytesField(o.signedEmailAddress, 'signedEmailAddress');
-  if (!proof) throw new CaError(400, 'signedEmailAddress (the proof of possession) is required');
-  // v1 carries the key as bytes that may hold PEM or DER; hand PEM over as text, DER as base64.
-  const text = content.toString('latin1');
-  return {
-    token: headerToken,
-    publicKey: text.includes('-----BEGIN') ? text : content.toString('base64'),
-    proofOfPossession: proof,
-  };
 }
 
 /** fulcio.proto Configuration / OIDCIssuer. */

@@ -1,6 +1,6 @@
 // Public interface of ca/: the Fulcio-compatible certificate authority (engine, HTTP routes, the composed `ca`
 // service with its CT log and CI issuer) and the identity mapping other components may want to reuse.
-export { CertificateAuthority, type IssuedCertificate, type SigningRequest } from './authority.js';
+export { CertificateAuthority, type IssuedCertificate } from './authority.js';
 export { LEAF_VALIDITY_MS, toPem } from './certificate.js';
 export {
   CA_CONFIG_FILE,
@@ -21,6 +21,7 @@ export {
   type Principal,
   principalFromClaims,
 } from './identity.js';
+export type { SigningInput, SigningRequest } from './request.js';
 export {
   type CaServiceOptions,
   CT_PATH_PREFIX,

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadOrCreatePrivateKey, localSigner } from '../crypto/index.js';
 import { SctSigner } from '../ct/index.js';
-import { answerSigningRequest, type PreparedAnswer, type SigningInput } from './answer.js';
+import { answerSigningRequest } from './answer.js';
 import { CertificateAuthority } from './authority.js';
 import { openHierarchy } from './hierarchy.js';
 import type { IssuerConfig } from './identity.js';
+import type { PreparedAnswer, SigningInput } from './request.js';
 import { TokenVerifier } from './tokens.js';
 
 interface WorkerInit {

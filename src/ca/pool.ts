@@ -9,10 +9,10 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from '../ct/index.js';
-import type { PreparedAnswer, SigningInput } from './answer.js';
 import type { Preparer } from './authority.js';
 import type { IssuerConfig } from './identity.js';
 import type { WorkerReply, WorkerRequest } from './issue-worker.js';
+import type { PreparedAnswer, SigningInput } from './request.js';
 
 /** More workers than cores only adds contention; the main thread needs a share too. */
 export function defaultWorkerCount(): number {
