@@ -9,7 +9,7 @@ import { answerSigningRequest, errorAnswer, PEM_CHAIN } from './answer.js';
 import type { CertificateAuthority } from './authority.js';
 import { CaError } from './errors.js';
 import { challengeClaim, type IssuerConfig } from './identity.js';
-import type { PreparedAnswer, SigningApi, SigningRequest } from './request.js';
+import type { PreparedAnswer, SigningApi } from './request.js';
 
 /** A signing request is a token, a key and a signature: a few KiB. */
 const SIGNING_BODY_LIMIT = 64 * 1024;
