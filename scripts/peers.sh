@@ -4,7 +4,7 @@
 #
 #   scripts/peers.sh            install every peer (in parallel), print how long each took
 #   scripts/peers.sh cosign3    install one (names: cosign3 cosign2 rekor-cli crane sigstore-go sigstore-python
-#                               containers-policy)
+#                               containers-policy oci-conformance)
 #   scripts/peers.sh --path     print the directory the binaries are in (tests read it through test/peers.ts)
 #
 # The cache lives in $SIGIL_PEERS_DIR (default ~/.cache/sigil-peers): bin/<tool>-<version> and one Go module and
@@ -23,6 +23,10 @@ LOGS="$PEERS_DIR/logs"
 # v5.42 needs Go 1.26) built from its checked-in go.mod/go.sum; its version is the containers/image version there
 # plus a hash of go.mod, go.sum and main.go, so any edit rebuilds it. openpgp: no gpgme (cgo) for simple signing.
 # rekor-cli v1.5.5 and later need Go 1.27; v1.5.4 is the newest that builds with this machine's Go 1.26.
+# oci-conformance is the OCI distribution-spec conformance suite, a Go test package: its test binary (`go test -c`
+# in the module cache) is the suite. The module has no tagged versions (the v1.1.x tags are on the root module,
+# whose zip leaves the nested conformance/ out) and the proxy serves only this pseudo-version of main, the
+# rewritten suite; it tests spec v1.1 by default (OCI_VERSION=1.1) and still reads the v1.1.x variables.
 PEERS=(
   "cosign3|v3.1.2|github.com/sigstore/cosign/v3/cmd/cosign|"
   "cosign2|v2.6.4|github.com/sigstore/cosign/v2/cmd/cosign|"
@@ -31,6 +35,7 @@ PEERS=(
   "sigstore-go|v1.2.1|github.com/sigstore/sigstore-go/test/conformance|"
   "sigstore-python|4.5.1|sigstore|"
   "containers-policy|local|test/peers/containers-policy|containers_image_openpgp"
+  "oci-conformance|v0.0.0-20260831232431-97274622c111|github.com/opencontainers/distribution-spec/conformance|"
 )
 
 if [ "${1:-}" = "--path" ]; then echo "$BIN"; exit 0; fi
@@ -72,6 +77,18 @@ install_one() {
       ln -sfn "$venv/bin/sigstore" "$out"
     else
       echo "peer $name $version: FAILED after $((SECONDS - start)) s: $cmd" >&2
+      tail -n 20 "$log" >&2
+      return 1
+    fi
+  elif [ "$name" = "oci-conformance" ]; then
+    local tmp
+    tmp=$(mktemp -d "$PEERS_DIR/.build.XXXXXX")
+    cmd="go mod download $pkg@$version && cd $GOMODCACHE/$pkg@$version && go test -c -o $tmp/$name ."
+    if bash -c "$cmd" >"$log" 2>&1; then
+      mv "$tmp/$name" "$out" && rmdir "$tmp"
+    else
+      rm -rf "$tmp"
+      echo "peer $name $version: FAILED after $((SECONDS - start)) s: CGO_ENABLED=0 GOTOOLCHAIN=local $cmd" >&2
       tail -n 20 "$log" >&2
       return 1
     fi

@@ -242,6 +242,14 @@ export class Authority {
     return entry.access;
   }
 
+  /** Whether a user's grants in users.json (read now) hold `action` on `repo`; never true for ANONYMOUS. */
+  async holds(subject: string, repo: string, action: Action): Promise<boolean> {
+    if (subject === ANONYMOUS) return false;
+    const { users } = await readUsers(this.root);
+    const entry = Object.hasOwn(users, subject) ? users[subject] : undefined;
+    return entry?.access.some((g) => grantCovers(g, repo) && g.actions.includes(action)) ?? false;
+  }
+
   /** Takes a password-check token for `client`, or refuses with the limit and when to retry. */
   private charge(client: string): void {
     const wait = this.checks.take(client);

@@ -30,6 +30,7 @@ import {
   type ParsedDigest,
   parseDigest,
   parseReference,
+  type Reference,
 } from './names.js';
 
 export interface RegistryHttpOptions {
@@ -321,9 +322,10 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
         name: string,
         actions: string[],
         asked?: string[],
+        alsoAsked: string[] = [],
       ): Promise<Principal | undefined> {
         if (!authority) return undefined;
-        const scopeStr = formatScope({ type, name, actions: asked ?? actions });
+        const scopeStr = [formatScope({ type, name, actions: asked ?? actions }), ...alsoAsked].join(' ');
         const header = req.headers.authorization;
         if (!header) {
           if (type === 'repository' && authority.policy.anonymousPull && actions.every((a) => a === 'pull')) {
@@ -506,7 +508,19 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
           const name = assertName(route.name);
           switch (route.kind) {
             case 'manifest': {
-              const ref = parseReference(route.ref);
+              let ref: Reference;
+              try {
+                ref = parseReference(route.ref);
+              } catch (err) {
+                // A tag outside the grammar names nothing, so pulling or deleting it is "not found" (spec "Pulling
+                // manifests": 404, the only failure end-3 lists); only a push is told its tag is invalid.
+                if (method !== 'PUT' && err instanceof RegistryError && err.code === 'MANIFEST_INVALID') {
+                  throw new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown to registry', {
+                    reference: route.ref.slice(0, 200),
+                  });
+                }
+                throw err;
+              }
               if (method === 'GET' || method === 'HEAD') {
                 await authorize(req, 'repository', name, ['pull']);
                 const m = registry.getManifest(name, ref);
@@ -573,17 +587,48 @@ export async function registerRegistryRoutes(app: FastifyInstance, opts: Registr
 
             case 'uploads': {
               if (method !== 'POST') throw unsupported();
-              const principal = await authorize(req, 'repository', name, ['push'], ['pull', 'push']);
               const mount = one(q.mount);
               const from = one(q.from);
-              if (mount !== undefined && from !== undefined) {
+              const source = mount !== undefined && from !== undefined ? assertName(from) : undefined;
+              // A mount also reads the source: the challenge asks for pull there too (as distribution's does), so
+              // that a client which asks only for what a challenge names (and retries once) can mount.
+              const sourceScope =
+                source === undefined
+                  ? []
+                  : [formatScope({ type: 'repository', name: source, actions: ['pull'] })];
+              const principal = await authorize(
+                req,
+                'repository',
+                name,
+                ['push'],
+                ['pull', 'push'],
+                sourceScope,
+              );
+              if (mount !== undefined && source !== undefined) {
                 const digest = parseDigest(mount);
+                const canPull = await mayPull(req, source);
+                if (
+                  !canPull &&
+                  authority &&
+                  principal &&
+                  (await authority.holds(principal.subject, source, 'pull'))
+                ) {
+                  // The user may pull the source but this token does not say so (clients that ask only for what a
+                  // challenge names): ask for both, as distribution does for a mount, rather than have them upload
+                  // what they could mount. A user without pull on the source never sees this challenge.
+                  const scopes = [
+                    formatScope({ type: 'repository', name, actions: ['pull', 'push'] }),
+                    ...sourceScope,
+                  ];
+                  throw new ChallengeError(
+                    'mounting needs pull access to the source repository',
+                    challenge(scopes.join(' '), 'insufficient_scope'),
+                    [{ type: 'repository', name: source, actions: ['pull'] }],
+                  );
+                }
                 // Mounting reveals `from`'s content, so the caller must be able to pull it; if not, or if `from`
                 // lacks the blob, the spec's fallback is an ordinary upload session (202).
-                if (
-                  (await mayPull(req, assertName(from))) &&
-                  (await registry.mountBlob(name, from, digest))
-                ) {
+                if (canPull && (await registry.mountBlob(name, source, digest))) {
                   return reply
                     .code(201)
                     .headers({

@@ -31,7 +31,8 @@ export type PeerName =
   | 'crane'
   | 'sigstore-go'
   | 'sigstore-python'
-  | 'containers-policy';
+  | 'containers-policy'
+  | 'oci-conformance';
 
 /** The directory scripts/peers.sh installs into (it prints it with --path). */
 export const PEERS_BIN = execFileSync('bash', [join(ROOT, 'scripts', 'peers.sh'), '--path'], {

@@ -1,6 +1,6 @@
 // distribution-spec v1.1 over real HTTP (anonymous push): pull, push (monolithic, single POST, chunked, mount),
 // content discovery (tags with n/last, catalog), referrers with artifactType filtering, deletion, HEAD, Range.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   EMPTY_CONFIG,
@@ -191,6 +191,34 @@ describe('push', () => {
     expect(patch.headers.get('range')).toBe(`0-${data.length - 1}`);
     const put = await fetch(`${base}${location}?digest=${digest}`, { method: 'PUT' });
     expect(put.status).toBe(201);
+  });
+
+  it('takes a sha512 digest at the closing PUT of a session opened without digest-algorithm', async () => {
+    const data = randomBytes(70_000);
+    const digest = `sha512:${createHash('sha512').update(data).digest('hex')}`;
+    const session = async () =>
+      (await fetch(`${base}/v2/push/sha512/blobs/uploads/`, { method: 'POST' })).headers.get('location')!;
+    // The digest-algorithm parameter is only a SHOULD (spec "Pushing a blob"); the conformance suite omits it.
+    const location = await session();
+    expect(
+      (await fetch(`${base}${location}`, { method: 'PATCH', body: data.subarray(0, 30_000) })).status,
+    ).toBe(202);
+    const put = await fetch(`${base}${location}?digest=${digest}`, {
+      method: 'PUT',
+      body: data.subarray(30_000),
+    });
+    expect(put.status).toBe(201);
+    expect(put.headers.get('docker-content-digest')).toBe(digest);
+    const got = await fetch(`${base}/v2/push/sha512/blobs/${digest}`);
+    expect(Buffer.from(await got.arrayBuffer()).equals(data)).toBe(true);
+    // A sha512 that does not match is still refused, naming what the content's sha512 is.
+    const other = await session();
+    const wrong = `sha512:${'0'.repeat(128)}`;
+    const bad = await fetch(`${base}${other}?digest=${wrong}`, { method: 'PUT', body: data });
+    expect(bad.status).toBe(400);
+    const body = await json(bad);
+    expect(body.errors[0].code).toBe('DIGEST_INVALID');
+    expect(body.errors[0].detail.actual).toBe(digest);
   });
 
   it('cancels an upload session (end-14)', async () => {

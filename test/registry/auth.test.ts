@@ -343,6 +343,28 @@ describe('the default: no anonymous pull', () => {
     expect(res.status).toBe(200);
   });
 
+  it('asks a user who may pull the source of a mount for a token that says so, then mounts', async () => {
+    const layer = await pushBlob(
+      pbase,
+      'team/source',
+      Buffer.from('mountable layer'),
+      bearer(await ptoken(ALICE, 'repository:team/source:pull,push')),
+    );
+    const mountUrl = `${pbase}/v2/team/target/blobs/uploads/?mount=${layer}&from=team/source`;
+    const narrow = await ptoken(ALICE, 'repository:team/target:pull,push');
+    const first = await fetch(mountUrl, { method: 'POST', headers: bearer(narrow) });
+    expect(first.status).toBe(401);
+    expect(await errorCode(first)).toBe('UNAUTHORIZED');
+    const wanted = first.headers.get('www-authenticate')!.match(/scope="([^"]+)"/)![1];
+    expect(wanted).toBe('repository:team/target:pull,push repository:team/source:pull');
+    expect(first.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+    // What a client does with that challenge: one token for both scopes.
+    const wide = await ptoken(ALICE, ...wanted.split(' '));
+    const second = await fetch(mountUrl, { method: 'POST', headers: bearer(wide) });
+    expect(second.status).toBe(201);
+    expect(second.headers.get('location')).toBe(`/v2/team/target/blobs/${layer}`);
+  });
+
   it('does not mount from a repository the token cannot pull', async () => {
     const secret = await pushBlob(
       pbase,

@@ -263,11 +263,18 @@ describe('names and references', () => {
     }
   });
 
-  it('refuses invalid tags', async () => {
-    for (const tag of ['t'.repeat(129), '.dot', '-dash']) {
-      const res = await fetch(`${base}/v2/bad/tags/manifests/${tag}`);
-      expect(res.status, tag).toBe(400);
-      expect(await errorCode(res)).toBe('MANIFEST_INVALID');
+  it('refuses to push invalid tags (400), and finds nothing at them (404)', async () => {
+    for (const tag of ['t'.repeat(129), '.dot', '-dash', '.INVALID_MANIFEST_NAME']) {
+      const put = await putManifest(base, 'bad/tags', tag, Buffer.from('{}'));
+      expect(put.status, tag).toBe(400);
+      expect(await errorCode(put)).toBe('MANIFEST_INVALID');
+      // What the v1.1 conformance suite asks: a GET of a nonexistent (here: impossible) tag is 404.
+      for (const method of ['GET', 'DELETE']) {
+        const res = await fetch(`${base}/v2/bad/tags/manifests/${tag}`, { method });
+        expect(res.status, `${method} ${tag}`).toBe(404);
+        expect(await errorCode(res)).toBe('MANIFEST_UNKNOWN');
+      }
+      expect((await fetch(`${base}/v2/bad/tags/manifests/${tag}`, { method: 'HEAD' })).status).toBe(404);
     }
   });
 });
