@@ -19,7 +19,10 @@ export interface DevCa {
 
 export async function startDevCa(count: number): Promise<DevCa> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sigil-bench-ca-inproc-'));
-  await writeFile(join(dataDir, 'ca-config.json'), JSON.stringify({ issuers: [], oidcDevMode: true }));
+  await writeFile(
+    join(dataDir, 'ca-config.json'),
+    JSON.stringify({ issuers: [], oidcDevMode: true, rateLimit: false }),
+  );
   const url = lateUrl();
   const service = await createCaService({ dataDir, publicUrl: url.get }, { issueWorkers: 0 });
   const server = await startServer([service], { logLevel: 'warn', onUrl: url.set });

@@ -33,7 +33,10 @@ function p256VerifyUs(): number {
 async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), 'sigil-bench-ca-'));
   // Dev mode lets the load generator mint tokens for many identities.
-  await writeFile(join(dataDir, 'ca-config.json'), JSON.stringify({ issuers: [], oidcDevMode: true }));
+  await writeFile(
+    join(dataDir, 'ca-config.json'),
+    JSON.stringify({ issuers: [], oidcDevMode: true, rateLimit: false }),
+  );
   const profileDir = process.env.SIGIL_BENCH_PROFILE;
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const { child: server, url } = await serve('ca', dataDir, { nodeFlags: profile });

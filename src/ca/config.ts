@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../crypto/index.js';
+import { assertRateLimit, type RateLimit } from '../limits/index.js';
 import { ISSUER_TYPES, type IssuerConfig, type IssuerType } from './identity.js';
 
 export const CA_CONFIG_FILE = 'ca-config.json';
@@ -32,7 +33,15 @@ export interface CaConfig {
   oidcDevMode: boolean;
   /** Where clients reach the transparency log (signing_config.json); defaults to the server's own URL. */
   logUrl?: string;
+  /** Per-client limit on signing requests (429 past it); `false` turns it off (benchmarks, a trusted proxy). */
+  rateLimit: RateLimit | false;
 }
+
+/**
+ * 10 certificates a second per client, 200 at once: a CI job signs a few artifacts per run, and a busy build farm
+ * behind one address stays below it, while one client cannot take the CA's whole capacity (~2,000/s on 2 cores).
+ */
+export const DEFAULT_SIGNING_RATE_LIMIT: RateLimit = { perMinute: 600, burst: 200 };
 
 /** By default only sigil's own CI issuer: public issuers are the operator's choice, each with an allow list. */
 export function defaultCaConfig(): CaConfig {
@@ -40,6 +49,7 @@ export function defaultCaConfig(): CaConfig {
     issuers: [],
     allowOwnIssuer: true,
     oidcDevMode: false,
+    rateLimit: DEFAULT_SIGNING_RATE_LIMIT,
   };
 }
 
@@ -92,11 +102,21 @@ export function parseCaConfig(json: unknown): CaConfig {
   }
   const logUrl = o.logUrl;
   if (logUrl !== undefined && typeof logUrl !== 'string') fail('logUrl must be a string');
+  let rateLimit: RateLimit | false = DEFAULT_SIGNING_RATE_LIMIT;
+  if (o.rateLimit === false) rateLimit = false;
+  else if (o.rateLimit !== undefined) {
+    try {
+      rateLimit = assertRateLimit({ ...DEFAULT_SIGNING_RATE_LIMIT, ...(o.rateLimit as object) }, 'rateLimit');
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
   return {
     issuers,
     allowOwnIssuer: o.allowOwnIssuer !== false,
     oidcDevMode: o.oidcDevMode === true,
     logUrl,
+    rateLimit,
   };
 }
 

@@ -5,6 +5,7 @@
 // The signing routes take the body as text and leave parsing to whoever answers it (answer.ts), usually an issue
 // worker thread: the main thread, which serves every connection, does no JSON work for them.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type RateLimit, RateLimiter } from '../limits/index.js';
 import { answerSigningRequest, errorAnswer, PEM_CHAIN } from './answer.js';
 import type { CertificateAuthority } from './authority.js';
 import { CaError } from './errors.js';
@@ -36,9 +37,20 @@ export function configurationJson(issuers: IssuerConfig[]) {
 async function signingRoute(
   ca: CertificateAuthority,
   api: SigningApi,
+  limiter: RateLimiter | undefined,
   req: FastifyRequest,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
+  // Each request costs a token verification and two signatures: a client past its limit is refused first.
+  const wait = limiter?.take(req.ip) ?? 0;
+  if (wait > 0) {
+    const { perMinute, burst } = (limiter as RateLimiter).limit;
+    const refused = errorAnswer(
+      429,
+      `too many signing requests from ${req.ip}: the limit is ${perMinute} a minute (${burst} at once); retry in ${wait} s`,
+    );
+    return reply.code(429).header('retry-after', String(wait)).type(refused.contentType).send(refused.body);
+  }
   const input = { api, body: req.body as string | undefined, bearer: bearer(req) };
   let answer: PreparedAnswer = await (ca.preparer?.answer(input) ?? answerSigningRequest(ca, input));
   if (answer.ctRecord) {
@@ -58,7 +70,9 @@ export async function registerCaRoutes(
   app: FastifyInstance,
   ca: CertificateAuthority,
   issuers: () => IssuerConfig[],
+  rateLimit?: RateLimit,
 ): Promise<void> {
+  const limiter = rateLimit ? new RateLimiter(rateLimit) : undefined;
   // Its own encapsulated scope: the raw-text JSON parser must not apply to other services' routes.
   await app.register(async (scope) => {
     scope.removeContentTypeParser('application/json');
@@ -66,10 +80,10 @@ export async function registerCaRoutes(
       done(null, body),
     );
     scope.post('/api/v2/signingCert', { bodyLimit: SIGNING_BODY_LIMIT }, (req, reply) =>
-      signingRoute(ca, 'v2', req, reply),
+      signingRoute(ca, 'v2', limiter, req, reply),
     );
     scope.post('/api/v1/signingCert', { bodyLimit: SIGNING_BODY_LIMIT }, (req, reply) =>
-      signingRoute(ca, 'v1', req, reply),
+      signingRoute(ca, 'v1', limiter, req, reply),
     );
   });
 

@@ -6,6 +6,7 @@ export {
   CA_CONFIG_FILE,
   type CaConfig,
   DEFAULT_AUDIENCE,
+  DEFAULT_SIGNING_RATE_LIMIT,
   defaultCaConfig,
   GITHUB_ACTIONS_ISSUER,
   loadCaConfig,

@@ -154,7 +154,7 @@ export async function createCaService(ctx: ServiceContext, options: CaServiceOpt
   return {
     name: 'ca',
     async register(app: FastifyInstance) {
-      await registerCaRoutes(app, ca, issuers);
+      await registerCaRoutes(app, ca, issuers, config.rateLimit || undefined);
       await app.register(async (scope) => registerCtRoutes(scope, ct), { prefix: CT_PATH_PREFIX });
       if (oidc) await registerOidcRoutes(app, oidc);
       app.get(`/${TRUSTED_ROOT_FILE}`, async () => (await currentTrust()).root);

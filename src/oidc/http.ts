@@ -1,7 +1,8 @@
 // The CI issuer's wire API: OIDC discovery at `<base>/.well-known/openid-configuration`, the JWKS, and GitHub
 // Actions' token request (GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=X with `Authorization: bearer
 // $ACTIONS_ID_TOKEN_REQUEST_TOKEN` -> {"value": jwt}), so a client written for Actions works unchanged.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type RateLimit, RateLimiter } from '../limits/index.js';
 import type { Service } from '../server/index.js';
 import {
   type CiIssuer,
@@ -35,17 +36,43 @@ function runContext(q: Record<string, unknown>): RunContext {
 }
 
 function sendError(reply: FastifyReply, err: unknown) {
-  if (err instanceof OidcError) return reply.code(err.status).send({ message: err.message });
+  if (err instanceof OidcError) {
+    if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
+    return reply.code(err.status).send({ message: err.message });
+  }
   throw err;
 }
 
-export async function registerOidcRoutes(app: FastifyInstance, issuer: CiIssuer): Promise<void> {
+/**
+ * Token and run requests per client: 10 a second, 200 at once. A job asks for a token or two per signature; a
+ * loop guessing runner secrets, or minting tokens to flood the CA, is refused with 429 and Retry-After.
+ */
+export const DEFAULT_TOKEN_RATE_LIMIT: RateLimit = { perMinute: 600, burst: 200 };
+
+export async function registerOidcRoutes(
+  app: FastifyInstance,
+  issuer: CiIssuer,
+  rateLimit: RateLimit = DEFAULT_TOKEN_RATE_LIMIT,
+): Promise<void> {
+  const limiter = new RateLimiter(rateLimit);
+  const limited = (req: FastifyRequest) => {
+    const wait = limiter.take(req.ip);
+    if (wait > 0) {
+      const { perMinute, burst } = rateLimit;
+      throw new OidcError(
+        429,
+        `too many token requests from ${req.ip}: the limit is ${perMinute} a minute (${burst} at once)`,
+        wait,
+      );
+    }
+  };
   app.get('/.well-known/openid-configuration', async () => issuer.discovery());
   app.get(JWKS_PATH, async () => issuer.jwks());
 
   app.get(TOKEN_PATH, async (req, reply) => {
     const q = req.query as Record<string, unknown>;
     try {
+      limited(req);
       const value = await issuer.tokenForRunner(
         bearer(req.headers.authorization),
         str(q.audience) ?? DEFAULT_TOKEN_AUDIENCE,
@@ -64,6 +91,7 @@ export async function registerOidcRoutes(app: FastifyInstance, issuer: CiIssuer)
       (k) => !['sha', 'run_id', 'run_number', 'run_attempt', 'event_name', 'ttl_seconds'].includes(k),
     );
     try {
+      limited(req);
       if (unknown.length) throw new OidcError(400, `unknown field(s): ${unknown.join(', ')}`);
       for (const k of ['sha', 'run_id', 'run_number', 'run_attempt', 'event_name'])
         if (body[k] !== undefined && typeof body[k] !== 'string')

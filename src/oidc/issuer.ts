@@ -21,6 +21,8 @@ export class OidcError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** With a 429: when to try again (sent as Retry-After). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

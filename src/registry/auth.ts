@@ -16,8 +16,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
 import { writeFileAtomic } from '../crypto/index.js';
+import { type RateLimit, RateLimiter } from '../limits/index.js';
 import { TooManyRequestsError } from './errors.js';
-import { DEFAULT_TOKEN_RATE_LIMIT, type RateLimit, RateLimiter } from './rate-limit.js';
+import { DEFAULT_TOKEN_RATE_LIMIT } from './rate-limit.js';
 
 export type Action = 'pull' | 'push' | 'delete';
 export const ACTIONS: readonly Action[] = ['pull', 'push', 'delete'];

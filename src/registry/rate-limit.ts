@@ -1,15 +1,9 @@
-// Per-client token buckets for the registry's expensive requests: a token request that has to check a password
-// runs scrypt (tens of ms of CPU and 32 MiB of memory, auth.ts), so one client sending wrong passwords in a loop
-// could keep every core busy. Each client (by address) holds a bucket of `burst` tokens refilled at `perMinute`;
-// a check takes one, and an empty bucket is answered 429 TOOMANYREQUESTS with Retry-After (distribution-spec
-// "Error Codes" code-14). Successful logins are remembered by auth.ts, so a repeat login costs no token.
-
-export interface RateLimit {
-  /** Tokens refilled per minute (the sustained rate). */
-  perMinute: number;
-  /** Bucket size: how many checks a client may make at once after being idle. */
-  burst: number;
-}
+// The registry's rate limit: a token request that has to check a password runs scrypt (tens of ms of CPU and
+// 32 MiB of memory, auth.ts), so one client sending wrong passwords in a loop could keep every core busy. Each check
+// takes a token from the client's bucket (src/limits); an empty bucket is answered 429 TOOMANYREQUESTS with
+// Retry-After (distribution-spec "Error Codes" code-14). Successful logins are remembered by auth.ts, so a repeat
+// login costs no token.
+import type { RateLimit } from '../limits/index.js';
 
 /**
  * 20 at once, then one a second: a CI job logging in once per repository and scope stays far below it (and
@@ -17,61 +11,3 @@ export interface RateLimit {
  * a minute, about 3% of one core.
  */
 export const DEFAULT_TOKEN_RATE_LIMIT: RateLimit = { perMinute: 60, burst: 20 };
-
-/** Buckets kept at most; full buckets are dropped first, then the least recently used. */
-const MAX_CLIENTS = 10_000;
-
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
-export function assertRateLimit(limit: RateLimit, where: string): RateLimit {
-  const ok = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n > 0;
-  if (!ok(limit.perMinute) || !ok(limit.burst) || limit.burst < 1) {
-    throw new Error(`${where}: perMinute must be > 0 and burst >= 1`);
-  }
-  return limit;
-}
-
-export class RateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
-
-  constructor(
-    readonly limit: RateLimit,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Takes a token for `client`: 0 when allowed, else the whole seconds until the next token (at least 1). */
-  take(client: string): number {
-    const now = this.now();
-    const perMs = this.limit.perMinute / 60_000;
-    let bucket = this.buckets.get(client);
-    if (bucket) {
-      bucket.tokens = Math.min(this.limit.burst, bucket.tokens + (now - bucket.at) * perMs);
-      bucket.at = now;
-      // Re-inserted so that Map order is least recently used first.
-      this.buckets.delete(client);
-    } else {
-      if (this.buckets.size >= MAX_CLIENTS) this.prune(now);
-      bucket = { tokens: this.limit.burst, at: now };
-    }
-    this.buckets.set(client, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
-    }
-    return Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
-  }
-
-  private prune(now: number): void {
-    const perMs = this.limit.perMinute / 60_000;
-    for (const [client, b] of this.buckets) {
-      if (b.tokens + (now - b.at) * perMs >= this.limit.burst) this.buckets.delete(client);
-    }
-    for (const client of this.buckets.keys()) {
-      if (this.buckets.size < MAX_CLIENTS) break;
-      this.buckets.delete(client);
-    }
-  }
-}

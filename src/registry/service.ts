@@ -2,11 +2,12 @@
 // distribution API under /v2/ on the shared server. Used by `sigil serve registry` and `sigil up`.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { assertRateLimit, type RateLimit } from '../limits/index.js';
 import type { Service, ServiceContext } from '../server/index.js';
 import { Authority, DEFAULT_TOKEN_TTL_SECONDS } from './auth.js';
 import { Registry, registryRoot } from './engine.js';
 import { answerFrameworkError, registerRegistryRoutes } from './http.js';
-import { assertRateLimit, DEFAULT_TOKEN_RATE_LIMIT, type RateLimit } from './rate-limit.js';
+import { DEFAULT_TOKEN_RATE_LIMIT } from './rate-limit.js';
 
 /** `<dataDir>/registry/config.json`; every field optional. */
 export interface RegistryConfig {

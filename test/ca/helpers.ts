@@ -26,7 +26,8 @@ export async function startCa(
   const service = await createCaService(
     { dataDir: dir, publicUrl: url.get },
     // Worker threads cost startup time; tests use them only where they say so (the interop test does).
-    { issueWorkers: 0, ...options, config: { oidcDevMode: true, ...options.config } },
+    // No per-client limit unless a test asks for one: the tests issue many certificates from one address.
+    { issueWorkers: 0, ...options, config: { oidcDevMode: true, rateLimit: false, ...options.config } },
   );
   const server = await startServer([...log, service], { logLevel: 'silent', onUrl: url.set });
   return {

@@ -6,8 +6,8 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RateLimiter } from '../../src/limits/index.js';
 import { addUser, registryRoot } from '../../src/registry/index.js';
-import { RateLimiter } from '../../src/registry/rate-limit.js';
 import {
   json,
   listFiles,
