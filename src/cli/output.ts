@@ -4,7 +4,7 @@
 // and by OID) and the Rekor Bundle. Pure functions of verification results.
 import type { CosignRekorBundle } from '../formats/cosign-annotations.js';
 import type { TransparencyLogEntry } from '../formats/index.js';
-import type { VerifiedSignature } from '../sign/index.js';
+import type { VerifiedSignature } from '../verify/index.js';
 
 const GITHUB_FIELDS: [string, string][] = [
   ['1.3.6.1.4.1.57264.1.2', 'githubWorkflowTrigger'],

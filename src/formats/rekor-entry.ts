@@ -117,12 +117,28 @@ export interface InclusionProofJson {
   checkpoint: string;
 }
 
-export interface LogEntryJson {
+/** openapi.yaml LogEntry value (answers key it by entry ID); optional where a log may leave a field out. */
+export interface RekorLogEntry {
   body: string;
   integratedTime: number;
   logID: string;
   logIndex: number;
+  verification?: { signedEntryTimestamp?: string; inclusionProof?: InclusionProofJson };
+  attestation?: { data?: string };
+}
+
+/** A LogEntry as this log writes it: always with its SET. */
+export interface LogEntryJson extends RekorLogEntry {
   verification: { signedEntryTimestamp: string; inclusionProof?: InclusionProofJson };
+}
+
+/** openapi.yaml LogInfo. */
+export interface RekorLogInfo {
+  rootHash: string;
+  treeSize: number;
+  signedTreeHead: string;
+  treeID?: string;
+  inactiveShards?: unknown[];
 }
 
 /** The latest checkpoint as a JSON string in UTF-8: a batch's answers all carry the same one. */

@@ -11,10 +11,7 @@ import {
 } from '../formats/index.js';
 import {
   type CosignSignatureFields,
-  type Descriptor,
-  formatReference,
-  type ImageReference,
-  parseReference,
+  type ImageTarget,
   type RegistryClient,
   repositoryName,
 } from '../oci/index.js';
@@ -24,32 +21,6 @@ import { SignError } from './errors.js';
 import { buildStatement } from './predicate.js';
 import { cosignRekorBundle, type RekorEntry } from './rekor.js';
 import type { SigningIdentity } from './signer.js';
-
-export interface ImageTarget {
-  /** The image as named, pinned to its digest. */
-  ref: ImageReference;
-  /** Descriptor of the signed manifest. */
-  descriptor: Descriptor;
-  /** Where signatures go: the image's repository, or COSIGN_REPOSITORY. */
-  signatureRepo: ImageReference;
-}
-
-/** Parses and resolves `image` (tag → digest, with the client's warning) and picks the signature repository. */
-export async function resolveImage(
-  client: RegistryClient,
-  image: string,
-  signatureRepository?: string,
-): Promise<ImageTarget> {
-  const ref = parseReference(image);
-  const descriptor = await client.resolve(ref);
-  const pinned = { ...ref, digest: descriptor.digest };
-  const signatureRepo = signatureRepository ? parseReference(signatureRepository) : pinned;
-  return {
-    ref: pinned,
-    descriptor,
-    signatureRepo: { registry: signatureRepo.registry, repository: signatureRepo.repository },
-  };
-}
 
 export interface ImageSigningOptions extends SigningContext {
   client: RegistryClient;
@@ -190,5 +161,3 @@ export async function attestImage(
 export function sha256Digest(bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
-
-export { formatReference };

@@ -3,39 +3,12 @@
 // checkpoint), consistency proofs and the search index. Entries are turned into the bundle's
 // TransparencyLogEntry JSON (sigstore_rekor.proto) here, once.
 import { createHash } from 'node:crypto';
+import type { RekorLogEntry, RekorLogInfo } from '../formats/rekor-entry.js';
 import { SignError } from './errors.js';
 import { type HttpOptions, joinUrl, requestJson, requestText } from './http.js';
 
-/** openapi.yaml LogEntry value: one entry keyed by its UUID. */
-export interface RekorLogEntry {
-  body: string;
-  integratedTime: number;
-  logID: string;
-  logIndex: number;
-  verification?: {
-    signedEntryTimestamp?: string;
-    inclusionProof?: {
-      checkpoint?: string;
-      hashes?: string[];
-      logIndex: number;
-      rootHash: string;
-      treeSize: number;
-    };
-  };
-  attestation?: { data?: string };
-}
-
 export interface RekorEntry extends RekorLogEntry {
   uuid: string;
-}
-
-/** openapi.yaml LogInfo. */
-export interface RekorLogInfo {
-  rootHash: string;
-  treeSize: number;
-  signedTreeHead: string;
-  treeID?: string;
-  inactiveShards?: unknown[];
 }
 
 export interface ProposedEntry {
