@@ -3,8 +3,18 @@
 
 // bundle: sigstore/protobuf-specs sigstore_bundle.proto
 export * from './bundle.js';
-// checkpoint / signed note: C2SP tlog-checkpoint.md, signed-note.md; tiles: C2SP tlog-tiles.md
-export { type Checkpoint, formatCheckpoint, parseCheckpoint } from './checkpoint.js';
+// checkpoint / signed note: C2SP tlog-checkpoint.md, signed-note.md
+export {
+  type Checkpoint,
+  EM_DASH,
+  formatCheckpoint,
+  formatSignedNote,
+  isValidKeyName,
+  type NoteSignature,
+  parseCheckpoint,
+  parseSignedNote,
+  type SignedNote,
+} from './checkpoint.js';
 // cosign-bundle: cosign's Rekor bundle annotation and pre-Sigstore-bundle blob bundle files
 export { parseAnyBundle, tlogEntryFromRekorBundle } from './cosign-bundle.js';
 // dsse-envelope: secure-systems-lab/dsse envelope.md, protocol.md
@@ -13,16 +23,11 @@ export * from './dsse-envelope.js';
 export * from './oci-media-types.js';
 // sct: RFC 6962 §3.2-3.3
 export * from './sct.js';
-export {
-  EM_DASH,
-  formatSignedNote,
-  isValidKeyName,
-  type NoteSignature,
-  parseSignedNote,
-  type SignedNote,
-} from './signed-note.js';
+// set-payload: Rekor v1's signed entry timestamp (sigstore/rekor pkg/api/entries.go)
+export { type SetPayload, setPayloadText } from './set-payload.js';
 // simple-signing: sigstore/cosign specs/SIGNATURE_SPEC.md
 export * from './simple-signing.js';
+// tiles: C2SP tlog-tiles.md
 export {
   encodeTileIndex,
   parseTilePath,

@@ -1,7 +1,6 @@
 // Rekor v1 REST shapes (sigstore/rekor openapi.yaml): the ProposedEntry envelope {kind, apiVersion, spec}, the
-// LogEntry response keyed by entry ID, the signed entry timestamp payload (RFC 8785 canonical JSON of
-// {body, integratedTime, logID, logIndex}), entry UUIDs (hex leaf hash) and entry IDs (16 hex tree ID + UUID),
-// plus the small strict-JSON helpers the entry type modules use to say exactly which field is wrong.
+// LogEntry response keyed by entry ID, entry UUIDs (hex leaf hash) and entry IDs (16 hex tree ID + UUID), plus the
+// small strict-JSON helpers the entry type modules use to say exactly which field is wrong.
 
 /** A client error in a proposed entry or query: the message names the field and the problem. */
 export class FormatError extends Error {}
@@ -83,30 +82,6 @@ function sortKeys(v: unknown): unknown {
  */
 export function canonicalJson(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(sortKeys(value)), 'utf8');
-}
-
-export interface SetPayload {
-  /** base64 of the canonical entry body. */
-  body: string;
-  integratedTime: number;
-  /** hex SHA-256 of the log's DER public key. */
-  logID: string;
-  logIndex: number;
-}
-
-/**
- * The text a signed entry timestamp signs: canonical JSON of {body, integratedTime, logID, logIndex}. Written out
- * directly: the keys are already in RFC 8785 order and base64, hex and integers never need escaping, so this is
- * the canonical form without a sort or an escape scan (test/log/api.test.ts cross-checks it with canonicalize).
- */
-export function setPayloadText(p: SetPayload): string {
-  if (!/^[A-Za-z0-9+/=]*$/.test(p.body) || !/^[0-9a-f]*$/.test(p.logID)) {
-    throw new Error('SET payload body must be base64 and logID hex');
-  }
-  if (!Number.isSafeInteger(p.integratedTime) || !Number.isSafeInteger(p.logIndex)) {
-    throw new Error('SET payload integratedTime and logIndex must be safe integers');
-  }
-  return `{"body":"${p.body}","integratedTime":${p.integratedTime},"logID":"${p.logID}","logIndex":${p.logIndex}}`;
 }
 
 export interface InclusionProofJson {

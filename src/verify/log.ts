@@ -1,14 +1,12 @@
 // What `sigil log` (rekor-cli get / verify / loginfo) checks on a log's answers, against the trusted root's log
-// keys: a checkpoint (C2SP signed-note + tlog-checkpoint) carries the trusted log's signature; an
-// entry's SET (the log's signature over the canonical JSON {body, integratedTime, logID, logIndex}) and its RFC 6962
+// keys: a checkpoint carries the trusted log's signature (checkpoint.ts); an entry's SET (tlog.ts) and its RFC 6962
 // inclusion proof up to a signed checkpoint hold; and a fresh checkpoint is consistent (RFC 9162 §2.1.4) with the
 // one the proof was made against and with the last one this client saw.
-import { verify } from 'node:crypto';
-import canonicalize from 'canonicalize';
-import { parseCheckpoint, parseSignedNote } from '../formats/index.js';
 import type { RekorLogEntry, RekorLogInfo } from '../formats/rekor-entry.js';
 import { leafHash as merkleLeafHash, nodeHash, verifyConsistency, verifyInclusion } from '../merkle/index.js';
+import { checkpointSigner, parseCheckpoint } from './checkpoint.js';
 import { fail } from './errors.js';
+import { setSigner } from './tlog.js';
 import type { TrustedLog, TrustMaterial } from './trust-material.js';
 
 /** What the online checks ask of the log (sign/'s RekorClient is one): its signed tree head, consistency proofs. */
@@ -24,41 +22,19 @@ export interface VerifiedCheckpoint {
   log: TrustedLog;
 }
 
-function allLogs(trust: TrustMaterial): TrustedLog[] {
-  return [...new Set([...trust.tlogs.values()].flat())];
-}
-
-function verifyWith(log: TrustedLog, data: Uint8Array, sig: Uint8Array): boolean {
-  try {
-    return verify(log.hash, data, log.key, sig);
-  } catch {
-    return false;
-  }
-}
-
-/** Checks a signed checkpoint against the trusted logs; returns what it commits to. */
+/** Checks a signed checkpoint against the trusted logs (checkpoint.ts); returns what it commits to. */
 export function verifyCheckpointNote(note: string, trust: TrustMaterial): VerifiedCheckpoint {
-  let parsed: ReturnType<typeof parseSignedNote>;
-  let cp: ReturnType<typeof parseCheckpoint>;
-  try {
-    parsed = parseSignedNote(note);
-    cp = parseCheckpoint(parsed.text);
-  } catch (err) {
-    fail('CHECKPOINT_INVALID', `malformed checkpoint: ${(err as Error).message}`);
+  const cp = parseCheckpoint(note);
+  if (typeof cp === 'string') fail('CHECKPOINT_INVALID', `malformed checkpoint: ${cp}`);
+  const logs = [...new Set([...trust.tlogs.values()].flat())].filter((l) => !l.unusable);
+  const log = checkpointSigner(cp, logs);
+  if (!log) {
+    fail(
+      'CHECKPOINT_INVALID',
+      `checkpoint "${cp.origin}" (size ${cp.treeSize}) carries no valid signature by a log in the trusted root`,
+    );
   }
-  const text = Buffer.from(parsed.text, 'utf8');
-  for (const sig of parsed.signatures) {
-    for (const log of allLogs(trust)) {
-      if (log.unusable || !Buffer.from(sig.keyId).equals(log.logId.subarray(0, 4))) continue;
-      if (verifyWith(log, text, sig.signature)) {
-        return { origin: cp.origin, treeSize: cp.size, rootHash: Buffer.from(cp.rootHash), log };
-      }
-    }
-  }
-  fail(
-    'CHECKPOINT_INVALID',
-    `checkpoint "${cp.origin}" (size ${cp.size}) carries no valid signature by a log in the trusted root`,
-  );
+  return { origin: cp.origin, treeSize: cp.treeSize, rootHash: cp.rootHash, log };
 }
 
 /** The SET: the log's promise to include the entry, checked with the log key named by the entry's logID. */
@@ -67,16 +43,11 @@ export function verifySignedEntryTimestamp(entry: RekorLogEntry, trust: TrustMat
   if (!set) fail('TLOG_MISSING', `entry ${entry.logIndex} has no signed entry timestamp`);
   const logs = trust.tlogs.get(entry.logID);
   if (!logs?.length) fail('TLOG_UNTRUSTED', `transparency log ${entry.logID} is not in the trusted root`);
-  const data = Buffer.from(
-    canonicalize({
-      body: entry.body,
-      integratedTime: entry.integratedTime,
-      logID: entry.logID,
-      logIndex: entry.logIndex,
-    }) as string,
-    'utf8',
+  const log = setSigner(
+    logs.filter((l) => !l.unusable),
+    entry,
+    Buffer.from(set, 'base64'),
   );
-  const log = logs.find((l) => !l.unusable && verifyWith(l, data, Buffer.from(set, 'base64')));
   if (!log)
     fail(
       'SET_INVALID',
