@@ -5,7 +5,13 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loadOrCreatePrivateKey, localSigner } from '../crypto/index.js';
-import { expectArray, expectObject, FormatError, logEntryResponse } from '../formats/rekor-entry.js';
+import {
+  expectArray,
+  expectObject,
+  FormatError,
+  logEntryResponse,
+  type RekorLogInfo,
+} from '../formats/rekor-entry.js';
 import { parseTilePath } from '../formats/tiles.js';
 import type { Service, ServiceContext } from '../server/service.js';
 import { KeyError } from './rekor/keys.js';
@@ -216,7 +222,7 @@ export async function registerLogRoutes(
         signedTreeHead: head.checkpoint,
         treeID: l.treeId,
         inactiveShards: [],
-      };
+      } satisfies RekorLogInfo;
     });
 
     scope.get('/api/v1/log/publicKey', async (req, reply) => {

@@ -2,15 +2,9 @@
 // hashedrekord v0.0.1 over the blob's SHA-256) and a DSSE envelope over any payload, usually an in-toto statement
 // (cosign attest-blob; the log entry is dsse v0.0.1). Without a log client, no entry is made (--tlog-upload=false).
 import { createHash } from 'node:crypto';
-import { preAuthEncoding } from '../formats/index.js';
+import { dsseProposal, hashedRekordProposal, preAuthEncoding, toBundleTlogEntry } from '../formats/index.js';
 import { buildBundle, type DsseEnvelopeJson } from './bundle.js';
-import {
-  dsseProposal,
-  hashedRekordProposal,
-  type RekorClient,
-  type RekorEntry,
-  toBundleTlogEntry,
-} from './rekor.js';
+import type { RekorClient, RekorEntry } from './rekor.js';
 import type { SigningIdentity } from './signer.js';
 
 export interface SigningContext {

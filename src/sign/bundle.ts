@@ -8,7 +8,7 @@ export interface BundleInput {
   certificate?: Buffer;
   /** Key-based: a hint naming the key (cosign leaves it empty; sigil puts the key's SHA-256 there). */
   publicKeyHint?: string;
-  /** sigstore_rekor.proto TransparencyLogEntry JSON values (rekor.ts toBundleTlogEntry). */
+  /** sigstore_rekor.proto TransparencyLogEntry JSON values (formats/ toBundleTlogEntry). */
   tlogEntries: Record<string, unknown>[];
   messageSignature?: { digest: Buffer; signature: Buffer };
   dsseEnvelope?: DsseEnvelopeJson;

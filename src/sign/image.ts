@@ -6,7 +6,9 @@ import { createHash } from 'node:crypto';
 import { DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION } from '../formats/cosign-annotations.js';
 import {
   buildSimpleSigningPayload,
+  cosignRekorBundle,
   IN_TOTO_PAYLOAD_TYPE,
+  type RekorLogEntry,
   SIMPLE_SIGNING_MEDIA_TYPE,
 } from '../formats/index.js';
 import {
@@ -19,7 +21,7 @@ import { attachBundleReferrer, attachCosignLayer } from './attach.js';
 import { type SigningContext, signBlob, signDsse } from './blob.js';
 import { SignError } from './errors.js';
 import { buildStatement } from './predicate.js';
-import { cosignRekorBundle, type RekorEntry } from './rekor.js';
+import type { RekorEntry } from './rekor.js';
 import type { SigningIdentity } from './signer.js';
 
 export interface ImageSigningOptions extends SigningContext {
@@ -47,6 +49,17 @@ function certificateFields(identity: SigningIdentity): Pick<CosignSignatureField
   const pems = identity.certificate?.chainPem;
   if (!pems) return {};
   return { certificate: pems[0], chain: pems.slice(1).join('') || undefined };
+}
+
+/** cosign's Rekor bundle annotation for the entry: its SET and what the SET signs. */
+function rekorBundle(entry: RekorLogEntry) {
+  const set = entry.verification?.signedEntryTimestamp;
+  if (!set)
+    throw new SignError(
+      'LOG_ERROR',
+      `log entry ${entry.logIndex} came back without a signed entry timestamp`,
+    );
+  return cosignRekorBundle(set, entry);
 }
 
 /** cosign sign: one signature, one log entry, two layouts. */
@@ -77,7 +90,7 @@ export async function signImage(target: ImageTarget, opts: ImageSigningOptions):
         fields: {
           signature: signed.signature.toString('base64'),
           ...certificateFields(opts.identity),
-          ...(signed.entry ? { bundle: cosignRekorBundle(signed.entry) } : {}),
+          ...(signed.entry ? { bundle: rekorBundle(signed.entry) } : {}),
         },
       })
     : undefined);
@@ -140,7 +153,7 @@ export async function attestImage(
         fields: {
           signature: '',
           ...certificateFields(opts.identity),
-          ...(signed.entry ? { bundle: cosignRekorBundle(signed.entry) } : {}),
+          ...(signed.entry ? { bundle: rekorBundle(signed.entry) } : {}),
         },
         extra: { [PREDICATE_TYPE_ANNOTATION]: predicateType },
       })

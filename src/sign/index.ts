@@ -40,16 +40,5 @@ export {
   PUBLIC_KEY_FILE,
 } from './keys.js';
 export { buildStatement, PREDICATE_TYPES, predicateTypeUri, type StatementInput } from './predicate.js';
-export {
-  cosignRekorBundle,
-  dsseProposal,
-  entryBody,
-  hashedRekordProposal,
-  leafHash,
-  leafHashOfUuid,
-  type ProposedEntry,
-  RekorClient,
-  type RekorEntry,
-  toBundleTlogEntry,
-} from './rekor.js';
+export { RekorClient, type RekorEntry } from './rekor.js';
 export { keyIdentity, keylessIdentity, type SigningIdentity } from './signer.js';

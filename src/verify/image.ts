@@ -14,6 +14,7 @@ import {
 } from '../formats/cosign-annotations.js';
 import {
   type Bundle,
+  cosignRekorBundle,
   type DsseEnvelope,
   parseBundle,
   parseInTotoStatement,
@@ -47,7 +48,7 @@ export interface Candidate {
   bundle?: Bundle;
   /** The signed payload: simple-signing JSON, or the DSSE payload. */
   payload?: Buffer;
-  /** cosign's Rekor bundle annotation, for the output. */
+  /** cosign's Rekor bundle annotation (SET + entry), or the same made from a referrer's first log entry. */
   rekorBundle?: CosignRekorBundle;
   predicateType?: string;
   error?: Error;
@@ -240,11 +241,20 @@ async function referrerCandidates(
           );
         });
       }
+      const entry = bundle.verificationMaterial.tlogEntries[0];
       out.push({
         layout: 'referrer',
         where,
         bundle,
         payload,
+        rekorBundle: entry?.signedEntryTimestamp
+          ? cosignRekorBundle(entry.signedEntryTimestamp.toString('base64'), {
+              body: entry.canonicalizedBody.toString('base64'),
+              integratedTime: entry.integratedTime,
+              logIndex: entry.logIndex,
+              logID: entry.logId.toString('hex'),
+            })
+          : undefined,
         predicateType: d.annotations?.[BUNDLE_PREDICATE_TYPE_ANNOTATION],
       });
     } catch (err) {

@@ -85,7 +85,7 @@ export function registerLogCommands(program: Command): void {
       .option('--log-index <n>', 'the entry at this index')
       .option('--uuid <uuid>', 'the entry with this UUID'),
   ).action(async (flags: LogFlags & { logIndex?: string; uuid?: string }) => {
-    const { entryBody } = await import('../../sign/index.js');
+    const { entryBody } = await import('../../formats/index.js');
     const { verifySignedEntryTimestamp, verifyEntryInclusion } = await import('../../verify/index.js');
     const [rekor, trust] = await Promise.all([rekorFor(flags), loadTrust(flags)]);
     const entry = await getEntry(rekor, flags);
