@@ -5,7 +5,7 @@
 export { toPem } from '../formats/index.js';
 export { bundleReferrerManifest, OCI_CREATED_ANNOTATION } from './attach.js';
 export { type SignedBlob, type SignedEnvelope, type SigningContext, signBlob, signDsse } from './blob.js';
-export { type BundleInput, buildBundle, type DsseEnvelopeJson } from './bundle.js';
+export { type BundleInput, buildBundle, type DsseEnvelopeJson, type SignedContent } from './bundle.js';
 export { SignError, type SignErrorCode } from './errors.js';
 export { type CertificateChain, proofOfPossession, requestSigningCertificate } from './fulcio.js';
 export { DEFAULT_TIMEOUT_MS, type HttpOptions } from './http.js';
@@ -42,3 +42,4 @@ export {
 export { buildStatement, PREDICATE_TYPES, predicateTypeUri, type StatementInput } from './predicate.js';
 export { RekorClient, type RekorEntry } from './rekor.js';
 export { keyIdentity, keylessIdentity, type SigningIdentity } from './signer.js';
+export { rekorWitness, type Testimony, type Witness } from './witness.js';

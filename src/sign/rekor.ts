@@ -3,7 +3,7 @@
 // signed checkpoint), consistency proofs and the search index.
 import type { ProposedEntry, RekorLogEntry, RekorLogInfo } from '../formats/index.js';
 import { SignError } from './errors.js';
-import { type HttpOptions, joinUrl, requestJson, requestText } from './http.js';
+import { type HttpOptions, joinUrl, requestJson } from './http.js';
 
 export interface RekorEntry extends RekorLogEntry {
   uuid: string;
@@ -132,9 +132,5 @@ export class RekorClient {
       this.options,
     );
     return Array.isArray(res.body) ? res.body.map(String) : [];
-  }
-
-  async publicKeyPem(): Promise<string> {
-    return requestText('LOG_ERROR', 'log public key', this.url('/api/v1/log/publicKey'), this.options);
   }
 }
