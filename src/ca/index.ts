@@ -28,7 +28,6 @@ export {
   CT_PATH_PREFIX,
   caServiceFactory,
   createCaService,
-  LOG_KEY_PATH,
   SIGNING_CONFIG_FILE,
   TRUSTED_ROOT_FILE,
   type TransparencyLogRef,

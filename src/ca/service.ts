@@ -2,8 +2,8 @@
 // server, plus the trust files clients are pointed at (`/trusted_root.json`, `/signing_config.json`, also
 // written to the data dir). `sigil serve ca` runs it alone; `sigil up` composes it with the transparency log,
 // passing the log's key and URL in.
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import type { KeyObject } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import {
@@ -14,7 +14,7 @@ import {
   writeFileAtomic,
 } from '../crypto/index.js';
 import { CtLog, CtTree, openFileEntryStore, recordLeaf, registerCtRoutes } from '../ct/index.js';
-import { LOG_DIR, LOG_KEY_FILE } from '../log/index.js';
+import { readLogKey } from '../log/index.js';
 import { CiIssuer, registerOidcRoutes } from '../oidc/index.js';
 import type { Service, ServiceContext } from '../server/index.js';
 import { buildSigningConfig, buildTrustedRoot } from '../trust/index.js';
@@ -26,8 +26,6 @@ import type { IssuerConfig } from './identity.js';
 import { defaultWorkerCount, IssuePool } from './pool.js';
 import { TokenVerifier } from './tokens.js';
 
-/** Where the transparency log service keeps its key (src/log); read when the log is not passed in. */
-export const LOG_KEY_PATH = join(LOG_DIR, LOG_KEY_FILE);
 export const TRUSTED_ROOT_FILE = 'trusted_root.json';
 export const SIGNING_CONFIG_FILE = 'signing_config.json';
 export const CT_PATH_PREFIX = '/ct';
@@ -42,7 +40,7 @@ export interface TransparencyLogRef {
 export interface CaServiceOptions {
   /** Serve the CI issuer on this server too (default: true). */
   issuer?: boolean;
-  /** The transparency log for the trust files; read from `<dataDir>/log/log-key.pem` when absent. */
+  /** The transparency log for the trust files; the log service's key in the data dir when absent (readLogKey). */
   log?: TransparencyLogRef;
   /** KMS/HSM-backed signers instead of key files in the data dir. */
   signers?: HierarchySigners & { ct?: Signer };
@@ -57,17 +55,6 @@ export interface CaServiceOptions {
 
 /** A key's validity starts a little before it was made, for clients with slow clocks. */
 const backdate = (d: Date) => new Date(d.getTime() - 60_000);
-
-async function readLogKey(dataDir: string): Promise<TransparencyLogRef | undefined> {
-  const path = join(dataDir, LOG_KEY_PATH);
-  try {
-    const publicKey = createPublicKey(await readFile(path, 'utf8'));
-    return { publicKey, validFrom: backdate(await keyValidFrom(path)) };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
 
 export async function createCaService(ctx: ServiceContext, options: CaServiceOptions = {}): Promise<Service> {
   const config: CaConfig = { ...(await loadCaConfig(ctx.dataDir)), ...options.config };

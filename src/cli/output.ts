@@ -2,9 +2,7 @@
 // PrintVerification): the list of checks on stderr, and on stdout a JSON array of the verified simple-signing
 // payloads with `optional` extended by the certificate's Subject, Issuer, GitHub workflow claims (both by name
 // and by OID) and the Rekor Bundle. Pure functions of verification results.
-import type { CosignRekorBundle } from '../formats/cosign-annotations.js';
-import type { TransparencyLogEntry } from '../formats/index.js';
-import type { VerifiedSignature } from '../sign/index.js';
+import type { VerifiedSignature } from '../verify/index.js';
 
 const GITHUB_FIELDS: [string, string][] = [
   ['1.3.6.1.4.1.57264.1.2', 'githubWorkflowTrigger'],
@@ -37,20 +35,6 @@ export function checksHeader(
   return `${lines.join('\n')}\n`;
 }
 
-/** The Rekor bundle (SET + entry) cosign shows as optional.Bundle, from a bundle's first log entry. */
-export function rekorBundleOf(entry: TransparencyLogEntry | undefined): CosignRekorBundle | undefined {
-  if (!entry?.signedEntryTimestamp) return undefined;
-  return {
-    SignedEntryTimestamp: entry.signedEntryTimestamp.toString('base64'),
-    Payload: {
-      body: entry.canonicalizedBody.toString('base64'),
-      integratedTime: entry.integratedTime,
-      logIndex: entry.logIndex,
-      logID: entry.logId.toString('hex'),
-    },
-  };
-}
-
 /** One element of cosign verify's JSON array. */
 export function cosignPayloadJson(v: VerifiedSignature): Record<string, unknown> {
   const payload = JSON.parse(v.candidate.payload.toString('utf8')) as Record<string, unknown>;
@@ -72,9 +56,7 @@ export function cosignPayloadJson(v: VerifiedSignature): Record<string, unknown>
       }
     }
   }
-  const bundle =
-    v.candidate.rekorBundle ?? rekorBundleOf(v.candidate.bundle.verificationMaterial.tlogEntries[0]);
-  if (bundle) optional.Bundle = bundle;
+  if (v.candidate.rekorBundle) optional.Bundle = v.candidate.rekorBundle;
   return { ...payload, optional: Object.keys(optional).length ? optional : null };
 }
 

@@ -1,6 +1,6 @@
 // Turning the signing flags every signing verb shares (cosign's KeyOpts: --key, --identity-token,
 // --oidc-client-id, --fulcio-url, --rekor-url, --tlog-upload) into a SigningContext: a key file, or an identity
-// token and a fresh CA certificate; and the log client unless logging is turned off.
+// token and a fresh CA certificate; and the Rekor log as witness unless logging is turned off.
 import type { Command } from 'commander';
 import type { SigningContext } from '../sign/index.js';
 import { info, parseBool, password, requireUrl, resolveServices, type ServiceFlags } from './context.js';
@@ -33,16 +33,20 @@ export function addSigningFlags(cmd: Command): Command {
 export async function signingContext(flags: SigningFlags): Promise<SigningContext> {
   const sign = await import('../sign/index.js');
   const services = await resolveServices(flags);
-  const rekor =
+  const witnesses =
     flags.tlogUpload === false
-      ? undefined
-      : new sign.RekorClient(requireUrl(services.rekorUrl, '--rekor-url', 'transparency log'));
+      ? []
+      : [
+          sign.rekorWitness(
+            new sign.RekorClient(requireUrl(services.rekorUrl, '--rekor-url', 'transparency log')),
+          ),
+        ];
   if (flags.key) {
     const { readFile } = await import('node:fs/promises');
     const text = await readFile(flags.key, 'utf8').catch(() => '');
     const pass = sign.keyNeedsPassword(text) ? await password() : undefined;
     const key = await sign.loadPrivateKey(flags.key, pass);
-    return { identity: sign.keyIdentity(key), rekor };
+    return { identity: sign.keyIdentity(key), witnesses };
   }
   const fulcioUrl = requireUrl(services.fulcioUrl, '--fulcio-url', 'CA');
   const token = await sign.getIdentityToken({
@@ -52,11 +56,11 @@ export async function signingContext(flags: SigningFlags): Promise<SigningContex
   });
   if (token.source !== 'flag') info(`Using an identity token from ${token.source}`);
   const identity = await sign.keylessIdentity(fulcioUrl, token);
-  return { identity, rekor };
+  return { identity, witnesses };
 }
 
 /** The log entry line cosign prints after uploading. */
 export function reportEntry(ctx: SigningContext, entry: { logIndex: number } | undefined): void {
   if (entry) info(`tlog entry created with index: ${entry.logIndex}`);
-  else if (!ctx.rekor) info('Skipping the transparency log upload (--tlog-upload=false)');
+  else if (ctx.witnesses.length === 0) info('Skipping the transparency log upload (--tlog-upload=false)');
 }

@@ -5,9 +5,18 @@
 // base64 of a PEM certificate). Both read as a v0.1-shaped Sigstore bundle, whose SET is its proof of inclusion.
 import { type Bundle, BundleFormatError, parseBundle, type TransparencyLogEntry } from './bundle.js';
 import type { CosignRekorBundle } from './cosign-annotations.js';
+import type { SetPayload } from './set-payload.js';
 import { pemToDer } from './x509.js';
 
 const V01_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
+
+/** The Rekor bundle annotation for a SET (base64) and what it signs, in cosign's field order. */
+export function cosignRekorBundle(set: string, p: SetPayload): CosignRekorBundle {
+  return {
+    SignedEntryTimestamp: set,
+    Payload: { body: p.body, integratedTime: p.integratedTime, logIndex: p.logIndex, logID: p.logID },
+  };
+}
 
 /** The log entry a Rekor bundle annotation describes. */
 export function tlogEntryFromRekorBundle(rb: CosignRekorBundle): TransparencyLogEntry {

@@ -12,6 +12,7 @@ import {
   FormatError,
   type JsonObject,
   onlyKeys,
+  type ProposedEntry,
 } from './rekor-entry.js';
 
 export const DSSE_KIND = 'dsse';
@@ -51,6 +52,20 @@ export interface DsseV001Proposal {
   envelope: DsseEnvelope;
   /** PEM bytes of each verifier. */
   verifiers: Buffer[];
+}
+
+/** The proposal a client sends: the envelope as JSON text and the signer's PEM (key or certificate). */
+export function dsseProposal(envelopeJson: string, signerPem: string): ProposedEntry {
+  return {
+    kind: DSSE_KIND,
+    apiVersion: DSSE_V001,
+    spec: {
+      proposedContent: {
+        envelope: envelopeJson,
+        verifiers: [Buffer.from(signerPem, 'utf8').toString('base64')],
+      },
+    },
+  };
 }
 
 /** Rekor's Go models send server-computed fields as `null` or `[]` when unset; those count as absent. */

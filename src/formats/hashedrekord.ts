@@ -8,6 +8,7 @@ import {
   expectString,
   FormatError,
   type JsonObject,
+  type ProposedEntry,
 } from './rekor-entry.js';
 
 export const HASHEDREKORD_KIND = 'hashedrekord';
@@ -23,6 +24,26 @@ export interface HashedRekordV001 {
   signature: Buffer;
   /** The PEM bytes of the public key or certificate, as sent. */
   publicKey: Buffer;
+}
+
+/** The proposal a client sends: the signature over the artifact's digest and the signer's PEM (key or certificate). */
+export function hashedRekordProposal(
+  digestHex: string,
+  signature: Buffer,
+  signerPem: string,
+  algorithm: DigestAlgorithm = 'sha256',
+): ProposedEntry {
+  return {
+    kind: HASHEDREKORD_KIND,
+    apiVersion: HASHEDREKORD_V001,
+    spec: {
+      signature: {
+        content: signature.toString('base64'),
+        publicKey: { content: Buffer.from(signerPem, 'utf8').toString('base64') },
+      },
+      data: { hash: { algorithm, value: digestHex } },
+    },
+  };
 }
 
 /** Checks a hashedrekord v0.0.1 spec against the schema and the insertability rules. */

@@ -3,26 +3,44 @@
 
 // bundle: sigstore/protobuf-specs sigstore_bundle.proto
 export * from './bundle.js';
-// checkpoint / signed note: C2SP tlog-checkpoint.md, signed-note.md; tiles: C2SP tlog-tiles.md
-export { type Checkpoint, formatCheckpoint, parseCheckpoint } from './checkpoint.js';
-// cosign-bundle: cosign's Rekor bundle annotation and pre-Sigstore-bundle blob bundle files
-export { parseAnyBundle, tlogEntryFromRekorBundle } from './cosign-bundle.js';
-// dsse-envelope: secure-systems-lab/dsse envelope.md, protocol.md
-export * from './dsse-envelope.js';
-// oci-media-types: opencontainers/image-spec descriptor.md, manifest.md, image-index.md
-export * from './oci-media-types.js';
-// sct: RFC 6962 §3.2-3.3
-export * from './sct.js';
+// checkpoint / signed note: C2SP tlog-checkpoint.md, signed-note.md
 export {
+  type Checkpoint,
   EM_DASH,
+  formatCheckpoint,
   formatSignedNote,
   isValidKeyName,
   type NoteSignature,
+  parseCheckpoint,
   parseSignedNote,
   type SignedNote,
-} from './signed-note.js';
+} from './checkpoint.js';
+// cosign-bundle: cosign's Rekor bundle annotation and pre-Sigstore-bundle blob bundle files
+export { cosignRekorBundle, parseAnyBundle, tlogEntryFromRekorBundle } from './cosign-bundle.js';
+// Rekor v1 entries: sigstore/rekor openapi.yaml and pkg/types (hashedrekord, dsse, intoto; the log's side of them
+// is imported from the modules themselves)
+export { dsseProposal } from './dsse.js';
+// dsse-envelope: secure-systems-lab/dsse envelope.md, protocol.md
+export * from './dsse-envelope.js';
+export { hashedRekordProposal } from './hashedrekord.js';
+// oci-media-types: opencontainers/image-spec descriptor.md, manifest.md, image-index.md
+export * from './oci-media-types.js';
+export {
+  entryBody,
+  type InclusionProofJson,
+  type LogEntryJson,
+  type ProposedEntry,
+  type RekorLogEntry,
+  type RekorLogInfo,
+  toBundleTlogEntry,
+} from './rekor-entry.js';
+// sct: RFC 6962 §3.2-3.3
+export * from './sct.js';
+// set-payload: Rekor v1's signed entry timestamp (sigstore/rekor pkg/api/entries.go)
+export { type SetPayload, setPayloadText } from './set-payload.js';
 // simple-signing: sigstore/cosign specs/SIGNATURE_SPEC.md
 export * from './simple-signing.js';
+// tiles: C2SP tlog-tiles.md
 export {
   encodeTileIndex,
   parseTilePath,

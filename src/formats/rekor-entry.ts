@@ -1,7 +1,8 @@
-// Rekor v1 REST shapes (sigstore/rekor openapi.yaml): the ProposedEntry envelope {kind, apiVersion, spec}, the
-// LogEntry response keyed by entry ID, the signed entry timestamp payload (RFC 8785 canonical JSON of
-// {body, integratedTime, logID, logIndex}), entry UUIDs (hex leaf hash) and entry IDs (16 hex tree ID + UUID),
-// plus the small strict-JSON helpers the entry type modules use to say exactly which field is wrong.
+// Rekor v1 REST shapes (sigstore/rekor openapi.yaml), for the log and its clients alike: the ProposedEntry envelope
+// {kind, apiVersion, spec} (each entry type's proposal and canonical body are in hashedrekord.ts, dsse.ts,
+// intoto.ts), the LogEntry response keyed by entry ID and its form in a bundle, LogInfo, entry UUIDs (hex leaf
+// hash) and entry IDs (16 hex tree ID + UUID), plus the small strict-JSON helpers the entry type modules use to say
+// exactly which field is wrong.
 
 /** A client error in a proposed entry or query: the message names the field and the problem. */
 export class FormatError extends Error {}
@@ -85,30 +86,6 @@ export function canonicalJson(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(sortKeys(value)), 'utf8');
 }
 
-export interface SetPayload {
-  /** base64 of the canonical entry body. */
-  body: string;
-  integratedTime: number;
-  /** hex SHA-256 of the log's DER public key. */
-  logID: string;
-  logIndex: number;
-}
-
-/**
- * The text a signed entry timestamp signs: canonical JSON of {body, integratedTime, logID, logIndex}. Written out
- * directly: the keys are already in RFC 8785 order and base64, hex and integers never need escaping, so this is
- * the canonical form without a sort or an escape scan (test/log/api.test.ts cross-checks it with canonicalize).
- */
-export function setPayloadText(p: SetPayload): string {
-  if (!/^[A-Za-z0-9+/=]*$/.test(p.body) || !/^[0-9a-f]*$/.test(p.logID)) {
-    throw new Error('SET payload body must be base64 and logID hex');
-  }
-  if (!Number.isSafeInteger(p.integratedTime) || !Number.isSafeInteger(p.logIndex)) {
-    throw new Error('SET payload integratedTime and logIndex must be safe integers');
-  }
-  return `{"body":"${p.body}","integratedTime":${p.integratedTime},"logID":"${p.logID}","logIndex":${p.logIndex}}`;
-}
-
 export interface InclusionProofJson {
   logIndex: number;
   rootHash: string;
@@ -117,12 +94,28 @@ export interface InclusionProofJson {
   checkpoint: string;
 }
 
-export interface LogEntryJson {
+/** openapi.yaml LogEntry value (answers key it by entry ID); optional where a log may leave a field out. */
+export interface RekorLogEntry {
   body: string;
   integratedTime: number;
   logID: string;
   logIndex: number;
+  verification?: { signedEntryTimestamp?: string; inclusionProof?: InclusionProofJson };
+  attestation?: { data?: string };
+}
+
+/** A LogEntry as this log writes it: always with its SET. */
+export interface LogEntryJson extends RekorLogEntry {
   verification: { signedEntryTimestamp: string; inclusionProof?: InclusionProofJson };
+}
+
+/** openapi.yaml LogInfo. */
+export interface RekorLogInfo {
+  rootHash: string;
+  treeSize: number;
+  signedTreeHead: string;
+  treeID?: string;
+  inactiveShards?: unknown[];
 }
 
 /** The latest checkpoint as a JSON string in UTF-8: a batch's answers all carry the same one. */
@@ -152,6 +145,46 @@ export function logEntryResponse(id: string, entry: LogEntryJson): Buffer {
   json.copy(out, ascii.length);
   out.write('}}}}', ascii.length + json.length, 'latin1');
   return out;
+}
+
+/** The decoded entry body: kind and apiVersion decide the bundle's kindVersion. */
+export function entryBody(entry: RekorLogEntry): { kind: string; apiVersion: string; spec: unknown } {
+  let body: { kind?: unknown; apiVersion?: unknown; spec?: unknown };
+  try {
+    body = JSON.parse(Buffer.from(entry.body, 'base64').toString('utf8'));
+  } catch {
+    throw new Error(`log entry ${entry.logIndex}: body is not base64 JSON`);
+  }
+  if (typeof body?.kind !== 'string' || typeof body.apiVersion !== 'string') {
+    throw new Error(`log entry ${entry.logIndex}: body lacks kind or apiVersion`);
+  }
+  return { kind: body.kind, apiVersion: body.apiVersion, spec: body.spec };
+}
+
+/** The entry as a bundle's TransparencyLogEntry (sigstore_rekor.proto) in its JSON mapping. */
+export function toBundleTlogEntry(entry: RekorLogEntry): Record<string, unknown> {
+  const { kind, apiVersion } = entryBody(entry);
+  const proof = entry.verification?.inclusionProof;
+  const set = entry.verification?.signedEntryTimestamp;
+  return {
+    logIndex: String(entry.logIndex),
+    logId: { keyId: Buffer.from(entry.logID, 'hex').toString('base64') },
+    kindVersion: { kind, version: apiVersion },
+    integratedTime: String(entry.integratedTime),
+    ...(set ? { inclusionPromise: { signedEntryTimestamp: set } } : {}),
+    ...(proof
+      ? {
+          inclusionProof: {
+            logIndex: String(proof.logIndex),
+            rootHash: Buffer.from(proof.rootHash, 'hex').toString('base64'),
+            treeSize: String(proof.treeSize),
+            hashes: (proof.hashes ?? []).map((h) => Buffer.from(h, 'hex').toString('base64')),
+            checkpoint: { envelope: proof.checkpoint ?? '' },
+          },
+        }
+      : {}),
+    canonicalizedBody: entry.body,
+  };
 }
 
 /** Rekor tree IDs are int64s; entry IDs carry them as 16 hex digits. */

@@ -1,11 +1,18 @@
 // The log as a sigil service: the Rekor v1 REST API (sigstore/rekor openapi.yaml) and the C2SP tlog-tiles
 // resources under TILES_PREFIX, on the shared fastify server. Errors are Rekor-shaped JSON ({code, message}) and
 // every client mistake is a 4xx that says what was wrong. See docs/design/log-api.md.
-import { mkdir } from 'node:fs/promises';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { loadOrCreatePrivateKey, localSigner } from '../crypto/index.js';
-import { expectArray, expectObject, FormatError, logEntryResponse } from '../formats/rekor-entry.js';
+import { keyValidFrom, loadOrCreatePrivateKey, localSigner } from '../crypto/index.js';
+import {
+  expectArray,
+  expectObject,
+  FormatError,
+  logEntryResponse,
+  type RekorLogInfo,
+} from '../formats/rekor-entry.js';
 import { parseTilePath } from '../formats/tiles.js';
 import type { Service, ServiceContext } from '../server/service.js';
 import { KeyError } from './rekor/keys.js';
@@ -25,6 +32,23 @@ const MAX_RETRIEVE = 10;
 
 export const LOG_DIR = 'log';
 export const LOG_KEY_FILE = 'signing-key.pem';
+
+/**
+ * The log's public key in a data dir, valid from when it was made (recorded then, never a file time) less a minute
+ * for slow client clocks: what trusted_root.json names. Undefined while the log has made no key there.
+ */
+export async function readLogKey(
+  dataDir: string,
+): Promise<{ publicKey: KeyObject; validFrom: Date } | undefined> {
+  const path = join(dataDir, LOG_DIR, LOG_KEY_FILE);
+  try {
+    const publicKey = createPublicKey(await readFile(path, 'utf8'));
+    return { publicKey, validFrom: new Date((await keyValidFrom(path)).getTime() - 60_000) };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
 
 class HttpError extends Error {
   constructor(
@@ -216,7 +240,7 @@ export async function registerLogRoutes(
         signedTreeHead: head.checkpoint,
         treeID: l.treeId,
         inactiveShards: [],
-      };
+      } satisfies RekorLogInfo;
     });
 
     scope.get('/api/v1/log/publicKey', async (req, reply) => {

@@ -5,6 +5,7 @@ export {
   ENTRY_BODY_LIMIT,
   LOG_DIR,
   LOG_KEY_FILE,
+  readLogKey,
   registerLogRoutes,
   TILES_PREFIX,
 } from './http.js';

@@ -4,8 +4,7 @@
 // then are its appends resolved. Rekor entries (log/rekor) and the CT log are layers on top of this engine.
 // Batching defaults and their trade-offs: docs/design/log-batching.md.
 
-import { formatCheckpoint } from '../formats/checkpoint.js';
-import { formatSignedNote } from '../formats/signed-note.js';
+import { formatCheckpoint, formatSignedNote } from '../formats/index.js';
 import { partialTileWidth, TILE_WIDTH } from '../formats/tiles.js';
 import { leafHash } from '../merkle/hash.js';
 import {

@@ -2,7 +2,7 @@
 // a signer returns the signature bytes that go after its 4-byte key ID on the note's signature line. Rekor v1
 // style (what sigstore-js verifies): ECDSA/SHA-256 over the text, key ID = first 4 bytes of the log ID.
 import { keyId, type Signer } from '../crypto/index.js';
-import { isValidKeyName } from '../formats/signed-note.js';
+import { isValidKeyName } from '../formats/index.js';
 
 export interface NoteSigner {
   /** Key name on the signature line; sigstore-js requires it to match the log's base URL (a hostname works). */

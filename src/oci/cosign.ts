@@ -17,9 +17,35 @@ import { type Descriptor, type ImageManifest, OCI_CONFIG, OCI_MANIFEST } from '.
 import type { PushedManifest, RegistryClient } from './client.js';
 import { digestOf } from './digest.js';
 import { OciError } from './errors.js';
-import { type ImageReference, repositoryName } from './reference.js';
+import { type ImageReference, parseReference, repositoryName } from './reference.js';
 
 export type CosignKind = 'sig' | 'att' | 'sbom';
+
+/** An image as named, pinned to its manifest digest, and the repository its signatures live in. */
+export interface ImageTarget {
+  ref: ImageReference;
+  /** Descriptor of the signed manifest. */
+  descriptor: Descriptor;
+  /** Where signatures go: the image's repository, or COSIGN_REPOSITORY. */
+  signatureRepo: ImageReference;
+}
+
+/** Parses and resolves `image` (tag → digest, with the client's warning) and picks the signature repository. */
+export async function resolveImage(
+  client: RegistryClient,
+  image: string,
+  signatureRepository?: string,
+): Promise<ImageTarget> {
+  const ref = parseReference(image);
+  const descriptor = await client.resolve(ref);
+  const pinned = { ...ref, digest: descriptor.digest };
+  const signatureRepo = signatureRepository ? parseReference(signatureRepository) : pinned;
+  return {
+    ref: pinned,
+    descriptor,
+    signatureRepo: { registry: signatureRepo.registry, repository: signatureRepo.repository },
+  };
+}
 
 /** `sha256:H` → `sha256-H.sig`. */
 export function signatureTag(digest: string): string {

@@ -46,9 +46,11 @@ export {
   type CosignSignatureFields,
   cosignAnnotations,
   cosignConfig,
+  type ImageTarget,
   type NewCosignLayer,
   parseCosignAnnotations,
   readCosignLayers,
+  resolveImage,
   signatureTag,
 } from './cosign.js';
 export { digestOf, isDigest, parseDigest, verifyDigest, verifyingStream } from './digest.js';

@@ -2,12 +2,12 @@
 // /api/v1|v2/ Fulcio and Rekor, /ct/ CT, /.well-known/ and /oidc/ the CI issuer, /tuf/ the TUF repository), on
 // the embedded defaults in one data dir, plus the files a shell or CI needs to use it: trust files, registry
 // credentials, endpoints.json.
-import { createPublicKey, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createCaService, SIGNING_CONFIG_FILE, TRUSTED_ROOT_FILE } from '../ca/index.js';
-import { keyValidFrom, writeFileAtomic } from '../crypto/index.js';
-import { createLogService, LOG_DIR, LOG_KEY_FILE } from '../log/index.js';
+import { writeFileAtomic } from '../crypto/index.js';
+import { createLogService, readLogKey } from '../log/index.js';
 import { TOKEN_PATH } from '../oidc/index.js';
 import { addUser, createRegistryService, registryRoot } from '../registry/index.js';
 import { createTufService, TUF_PATH_PREFIX, tufRootPath } from '../tuf/index.js';
@@ -159,14 +159,10 @@ export async function startStack(
   const endpoints = () => endpointsFor(url.get(), dataDir, login);
   // The log first: it creates its key, which the CA names in trusted_root.json.
   const log = await createLogService(ctx);
-  const logKeyPath = join(dataDir, LOG_DIR, LOG_KEY_FILE);
-  const logPublicKey = createPublicKey(await readFile(logKeyPath, 'utf8'));
-  // Recorded when the key was made (keyValidFrom), a minute early for slow client clocks; never a file time.
-  const logValidFrom = new Date((await keyValidFrom(logKeyPath)).getTime() - 60_000);
   const services: Service[] = [
     log,
     await createRegistryService(ctx, { anonymousPull: options.anonymousPull || undefined }),
-    await createCaService(ctx, { issuer: true, log: { publicKey: logPublicKey, validFrom: logValidFrom } }),
+    await createCaService(ctx, { issuer: true, log: await readLogKey(dataDir) }),
     // After the CA: its started hook writes the trust files this one publishes.
     await createTufService(ctx, { targets: trustTargets(dataDir) }),
     clientFilesService(endpoints, login),

@@ -1,22 +1,18 @@
-// Signing artifacts into Sigstore bundles: a message signature over a blob (cosign sign-blob; the log entry is
-// hashedrekord v0.0.1 over the blob's SHA-256) and a DSSE envelope over any payload, usually an in-toto statement
-// (cosign attest-blob; the log entry is dsse v0.0.1). Without a log client, no entry is made (--tlog-upload=false).
+// Signing artifacts into Sigstore bundles: a message signature over a blob (cosign sign-blob) and a DSSE envelope
+// over any payload, usually an in-toto statement (cosign attest-blob). The signing identity signs; then every
+// witness testifies (witness.ts: the Rekor v1 log, unless --tlog-upload=false leaves none), and the bundle holds
+// the signature with what they said.
 import { createHash } from 'node:crypto';
 import { preAuthEncoding } from '../formats/index.js';
-import { buildBundle, type DsseEnvelopeJson } from './bundle.js';
-import {
-  dsseProposal,
-  hashedRekordProposal,
-  type RekorClient,
-  type RekorEntry,
-  toBundleTlogEntry,
-} from './rekor.js';
+import { buildBundle, type DsseEnvelopeJson, type SignedContent } from './bundle.js';
+import type { RekorEntry } from './rekor.js';
 import type { SigningIdentity } from './signer.js';
+import type { Witness } from './witness.js';
 
 export interface SigningContext {
   identity: SigningIdentity;
-  /** The transparency log; undefined to skip logging. */
-  rekor?: RekorClient;
+  /** Who testifies to the signature; none to sign only. */
+  witnesses: Witness[];
 }
 
 export interface SignedBlob {
@@ -32,30 +28,28 @@ export interface SignedEnvelope {
   entry?: RekorEntry;
 }
 
-function material(identity: SigningIdentity) {
-  return identity.certificate
-    ? { certificate: identity.certificate.chain[0] }
-    : { publicKeyHint: identity.keyHint };
+/** The bundle for a signature the identity made, with every witness's testimony, and the Rekor entry if any. */
+async function witnessed(content: SignedContent, ctx: SigningContext) {
+  const { identity } = ctx;
+  const said = await Promise.all(ctx.witnesses.map((w) => w.testify(content, identity.logVerifierPem)));
+  const bundle = buildBundle({
+    ...content,
+    ...(identity.certificate
+      ? { certificate: identity.certificate.chain[0] }
+      : { publicKeyHint: identity.keyHint }),
+    tlogEntries: said.flatMap((t) => t.tlogEntries),
+  });
+  return { bundle, entry: said.find((t) => t.rekorEntry)?.rekorEntry };
 }
 
-/** Signs `artifact` (SHA-256, ECDSA over the bytes), logs it, and returns the v0.3 bundle. */
+/** Signs `artifact` (SHA-256, ECDSA over the bytes), has it witnessed, and returns the v0.3 bundle. */
 export async function signBlob(artifact: Uint8Array, ctx: SigningContext): Promise<SignedBlob> {
   const digest = createHash('sha256').update(artifact).digest();
   const signature = await ctx.identity.signer.sign(artifact);
-  const entry = ctx.rekor
-    ? await ctx.rekor.createEntry(
-        hashedRekordProposal(digest.toString('hex'), signature, ctx.identity.logVerifierPem),
-      )
-    : undefined;
-  const bundle = buildBundle({
-    ...material(ctx.identity),
-    tlogEntries: entry ? [toBundleTlogEntry(entry)] : [],
-    messageSignature: { digest, signature },
-  });
-  return { bundle, signature, digest, entry };
+  return { ...(await witnessed({ messageSignature: { digest, signature } }, ctx)), signature, digest };
 }
 
-/** Wraps `payload` in a DSSE envelope signed over its PAE, logs it as a dsse entry, returns the bundle. */
+/** Wraps `payload` in a DSSE envelope signed over its PAE, has it witnessed, and returns the bundle. */
 export async function signDsse(
   payloadType: string,
   payload: Uint8Array,
@@ -67,13 +61,5 @@ export async function signDsse(
     payload: Buffer.from(payload).toString('base64'),
     signatures: [{ keyid: '', sig: sig.toString('base64') }],
   };
-  const entry = ctx.rekor
-    ? await ctx.rekor.createEntry(dsseProposal(JSON.stringify(envelope), ctx.identity.logVerifierPem))
-    : undefined;
-  const bundle = buildBundle({
-    ...material(ctx.identity),
-    tlogEntries: entry ? [toBundleTlogEntry(entry)] : [],
-    dsseEnvelope: envelope,
-  });
-  return { bundle, envelope, entry };
+  return { ...(await witnessed({ dsseEnvelope: envelope }, ctx)), envelope };
 }

@@ -3,16 +3,19 @@
 // either a message signature over an artifact digest or a DSSE envelope. The reader is formats/bundle.ts.
 import { BUNDLE_V03_MEDIA_TYPE } from '../formats/index.js';
 
-export interface BundleInput {
+/** What was signed, as the bundle holds it and witnesses see it: a message signature or a DSSE envelope. */
+export type SignedContent =
+  | { messageSignature: { digest: Buffer; signature: Buffer }; dsseEnvelope?: undefined }
+  | { dsseEnvelope: DsseEnvelopeJson; messageSignature?: undefined };
+
+export type BundleInput = SignedContent & {
   /** DER of the signing certificate (keyless); v0.3 carries the leaf only, the chain comes from the trusted root. */
   certificate?: Buffer;
   /** Key-based: a hint naming the key (cosign leaves it empty; sigil puts the key's SHA-256 there). */
   publicKeyHint?: string;
-  /** sigstore_rekor.proto TransparencyLogEntry JSON values (rekor.ts toBundleTlogEntry). */
+  /** sigstore_rekor.proto TransparencyLogEntry JSON values, from the witnesses. */
   tlogEntries: Record<string, unknown>[];
-  messageSignature?: { digest: Buffer; signature: Buffer };
-  dsseEnvelope?: DsseEnvelopeJson;
-}
+};
 
 /** DSSE envelope in its JSON form (secure-systems-lab/dsse envelope.md), as the bundle and cosign's `.att` hold it. */
 export interface DsseEnvelopeJson {
@@ -22,9 +25,6 @@ export interface DsseEnvelopeJson {
 }
 
 export function buildBundle(input: BundleInput): Record<string, unknown> {
-  if ((input.messageSignature === undefined) === (input.dsseEnvelope === undefined)) {
-    throw new Error('a bundle holds exactly one of a message signature or a DSSE envelope');
-  }
   const material = input.certificate
     ? { certificate: { rawBytes: input.certificate.toString('base64') } }
     : { publicKey: { hint: input.publicKeyHint ?? '' } };

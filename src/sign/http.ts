@@ -65,25 +65,6 @@ export async function requestJson<T>(
   return { status: res.status, headers: res.headers, body };
 }
 
-/** GET a text resource (a PEM key): its body, or a SignError saying who answered what. */
-export async function requestText(
-  code: SignErrorCode,
-  what: string,
-  url: string,
-  options: HttpOptions = {},
-): Promise<string> {
-  let res: HttpResponse;
-  let text: string;
-  try {
-    res = await request(url, { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
-    text = await res.text();
-  } catch (err) {
-    throw new SignError(code, `${what}: cannot reach ${url} (${(err as Error).message})`, { cause: err });
-  }
-  if (!res.ok) throw new SignError(code, `${what}: ${url} answered ${res.status}: ${serviceMessage(text)}`);
-  return text;
-}
-
 /** `base` without trailing slashes, then `path`. */
 export function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path}`;

@@ -6,15 +6,14 @@ import { createHash } from 'node:crypto';
 import { DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION } from '../formats/cosign-annotations.js';
 import {
   buildSimpleSigningPayload,
+  cosignRekorBundle,
   IN_TOTO_PAYLOAD_TYPE,
+  type RekorLogEntry,
   SIMPLE_SIGNING_MEDIA_TYPE,
 } from '../formats/index.js';
 import {
   type CosignSignatureFields,
-  type Descriptor,
-  formatReference,
-  type ImageReference,
-  parseReference,
+  type ImageTarget,
   type RegistryClient,
   repositoryName,
 } from '../oci/index.js';
@@ -22,34 +21,8 @@ import { attachBundleReferrer, attachCosignLayer } from './attach.js';
 import { type SigningContext, signBlob, signDsse } from './blob.js';
 import { SignError } from './errors.js';
 import { buildStatement } from './predicate.js';
-import { cosignRekorBundle, type RekorEntry } from './rekor.js';
+import type { RekorEntry } from './rekor.js';
 import type { SigningIdentity } from './signer.js';
-
-export interface ImageTarget {
-  /** The image as named, pinned to its digest. */
-  ref: ImageReference;
-  /** Descriptor of the signed manifest. */
-  descriptor: Descriptor;
-  /** Where signatures go: the image's repository, or COSIGN_REPOSITORY. */
-  signatureRepo: ImageReference;
-}
-
-/** Parses and resolves `image` (tag → digest, with the client's warning) and picks the signature repository. */
-export async function resolveImage(
-  client: RegistryClient,
-  image: string,
-  signatureRepository?: string,
-): Promise<ImageTarget> {
-  const ref = parseReference(image);
-  const descriptor = await client.resolve(ref);
-  const pinned = { ...ref, digest: descriptor.digest };
-  const signatureRepo = signatureRepository ? parseReference(signatureRepository) : pinned;
-  return {
-    ref: pinned,
-    descriptor,
-    signatureRepo: { registry: signatureRepo.registry, repository: signatureRepo.repository },
-  };
-}
 
 export interface ImageSigningOptions extends SigningContext {
   client: RegistryClient;
@@ -76,6 +49,17 @@ function certificateFields(identity: SigningIdentity): Pick<CosignSignatureField
   const pems = identity.certificate?.chainPem;
   if (!pems) return {};
   return { certificate: pems[0], chain: pems.slice(1).join('') || undefined };
+}
+
+/** cosign's Rekor bundle annotation for the entry: its SET and what the SET signs. */
+function rekorBundle(entry: RekorLogEntry) {
+  const set = entry.verification?.signedEntryTimestamp;
+  if (!set)
+    throw new SignError(
+      'LOG_ERROR',
+      `log entry ${entry.logIndex} came back without a signed entry timestamp`,
+    );
+  return cosignRekorBundle(set, entry);
 }
 
 /** cosign sign: one signature, one log entry, two layouts. */
@@ -106,7 +90,7 @@ export async function signImage(target: ImageTarget, opts: ImageSigningOptions):
         fields: {
           signature: signed.signature.toString('base64'),
           ...certificateFields(opts.identity),
-          ...(signed.entry ? { bundle: cosignRekorBundle(signed.entry) } : {}),
+          ...(signed.entry ? { bundle: rekorBundle(signed.entry) } : {}),
         },
       })
     : undefined);
@@ -169,7 +153,7 @@ export async function attestImage(
         fields: {
           signature: '',
           ...certificateFields(opts.identity),
-          ...(signed.entry ? { bundle: cosignRekorBundle(signed.entry) } : {}),
+          ...(signed.entry ? { bundle: rekorBundle(signed.entry) } : {}),
         },
         extra: { [PREDICATE_TYPE_ANNOTATION]: predicateType },
       })
@@ -190,5 +174,3 @@ export async function attestImage(
 export function sha256Digest(bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
-
-export { formatReference };

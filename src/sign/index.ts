@@ -1,11 +1,11 @@
 // Public interface of sign/: the signing flows (keyless: token → ephemeral key → CA certificate → log entry →
-// bundle / registry; key-based with key files), their service clients (Fulcio v2, Rekor v1), and the image
-// verification flow that reads both registry layouts and hands each signature to the verifier core (src/verify).
+// bundle / registry; key-based with key files) and their service clients (Fulcio v2, Rekor v1). It only signs:
+// every check of what was signed or logged is verify/'s, which `sigil sign` never loads.
 
 export { toPem } from '../formats/index.js';
 export { bundleReferrerManifest, OCI_CREATED_ANNOTATION } from './attach.js';
 export { type SignedBlob, type SignedEnvelope, type SigningContext, signBlob, signDsse } from './blob.js';
-export { type BundleInput, buildBundle, type DsseEnvelopeJson } from './bundle.js';
+export { type BundleInput, buildBundle, type DsseEnvelopeJson, type SignedContent } from './bundle.js';
 export { SignError, type SignErrorCode } from './errors.js';
 export { type CertificateChain, proofOfPossession, requestSigningCertificate } from './fulcio.js';
 export { DEFAULT_TIMEOUT_MS, type HttpOptions } from './http.js';
@@ -25,21 +25,9 @@ export {
   type ImageAttestationOptions,
   type ImageSignature,
   type ImageSigningOptions,
-  type ImageTarget,
-  resolveImage,
   sha256Digest,
   signImage,
 } from './image.js';
-export {
-  type Candidate,
-  findSignatures,
-  type ImageVerification,
-  ImageVerificationError,
-  type ImageVerifyOptions,
-  type SignatureLayout,
-  type VerifiedSignature,
-  verifyImage,
-} from './image-verify.js';
 export {
   encryptPrivateKey,
   ephemeralKey,
@@ -51,30 +39,7 @@ export {
   PRIVATE_KEY_FILE,
   PUBLIC_KEY_FILE,
 } from './keys.js';
-export {
-  checkConsistent,
-  type EntryProofReport,
-  freshCheckpoint,
-  type ProofStep,
-  proofSteps,
-  type VerifiedCheckpoint,
-  verifyCheckpointNote,
-  verifyEntryInclusion,
-  verifySignedEntryTimestamp,
-} from './log-verify.js';
 export { buildStatement, PREDICATE_TYPES, predicateTypeUri, type StatementInput } from './predicate.js';
-export {
-  cosignRekorBundle,
-  dsseProposal,
-  entryBody,
-  hashedRekordProposal,
-  leafHash,
-  leafHashOfUuid,
-  type ProposedEntry,
-  RekorClient,
-  type RekorEntry,
-  type RekorLogEntry,
-  type RekorLogInfo,
-  toBundleTlogEntry,
-} from './rekor.js';
+export { RekorClient, type RekorEntry } from './rekor.js';
 export { keyIdentity, keylessIdentity, type SigningIdentity } from './signer.js';
+export { rekorWitness, type Testimony, type Witness } from './witness.js';

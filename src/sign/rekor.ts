@@ -1,81 +1,12 @@
 // Client of a Rekor-compatible transparency log (sigstore/rekor openapi.yaml, the v1 REST API): propose entries
-// (hashedrekord v0.0.1, dsse v0.0.1), read them back by index or UUID, the log info (tree size, root, signed
-// checkpoint), consistency proofs and the search index. Entries are turned into the bundle's
-// TransparencyLogEntry JSON (sigstore_rekor.proto) here, once.
-import { createHash } from 'node:crypto';
+// (formats/: hashedrekord v0.0.1, dsse v0.0.1), read them back by index or UUID, the log info (tree size, root,
+// signed checkpoint), consistency proofs and the search index.
+import type { ProposedEntry, RekorLogEntry, RekorLogInfo } from '../formats/index.js';
 import { SignError } from './errors.js';
-import { type HttpOptions, joinUrl, requestJson, requestText } from './http.js';
-
-/** openapi.yaml LogEntry value: one entry keyed by its UUID. */
-export interface RekorLogEntry {
-  body: string;
-  integratedTime: number;
-  logID: string;
-  logIndex: number;
-  verification?: {
-    signedEntryTimestamp?: string;
-    inclusionProof?: {
-      checkpoint?: string;
-      hashes?: string[];
-      logIndex: number;
-      rootHash: string;
-      treeSize: number;
-    };
-  };
-  attestation?: { data?: string };
-}
+import { type HttpOptions, joinUrl, requestJson } from './http.js';
 
 export interface RekorEntry extends RekorLogEntry {
   uuid: string;
-}
-
-/** openapi.yaml LogInfo. */
-export interface RekorLogInfo {
-  rootHash: string;
-  treeSize: number;
-  signedTreeHead: string;
-  treeID?: string;
-  inactiveShards?: unknown[];
-}
-
-export interface ProposedEntry {
-  kind: string;
-  apiVersion: string;
-  spec: Record<string, unknown>;
-}
-
-/** hashedrekord v0.0.1 (pkg/types/hashedrekord/v0.0.1/hashedrekord_v0_0_1_schema.json). */
-export function hashedRekordProposal(
-  digestHex: string,
-  signature: Buffer,
-  signerPem: string,
-  algorithm = 'sha256',
-): ProposedEntry {
-  return {
-    kind: 'hashedrekord',
-    apiVersion: '0.0.1',
-    spec: {
-      signature: {
-        content: signature.toString('base64'),
-        publicKey: { content: Buffer.from(signerPem, 'utf8').toString('base64') },
-      },
-      data: { hash: { algorithm, value: digestHex } },
-    },
-  };
-}
-
-/** dsse v0.0.1 (pkg/types/dsse/v0.0.1/dsse_v0_0_1_schema.json): the envelope as JSON text and the verifiers. */
-export function dsseProposal(envelopeJson: string, signerPem: string): ProposedEntry {
-  return {
-    kind: 'dsse',
-    apiVersion: '0.0.1',
-    spec: {
-      proposedContent: {
-        envelope: envelopeJson,
-        verifiers: [Buffer.from(signerPem, 'utf8').toString('base64')],
-      },
-    },
-  };
 }
 
 function onlyEntry(body: Record<string, RekorLogEntry> | undefined, what: string): RekorEntry {
@@ -89,7 +20,7 @@ function onlyEntry(body: Record<string, RekorLogEntry> | undefined, what: string
 }
 
 /** Rekor's UUID is the leaf hash (64 hex), optionally prefixed by a 16-hex tree ID. */
-export function leafHashOfUuid(uuid: string): string {
+function leafHashOfUuid(uuid: string): string {
   if (!/^([0-9a-f]{16})?[0-9a-f]{64}$/.test(uuid)) {
     throw new SignError('INPUT_ERROR', `"${uuid}" is not a Rekor entry UUID (64 or 80 hex characters)`);
   }
@@ -202,75 +133,4 @@ export class RekorClient {
     );
     return Array.isArray(res.body) ? res.body.map(String) : [];
   }
-
-  async publicKeyPem(): Promise<string> {
-    return requestText('LOG_ERROR', 'log public key', this.url('/api/v1/log/publicKey'), this.options);
-  }
-}
-
-/** The decoded entry body: kind and apiVersion decide the bundle's kindVersion. */
-export function entryBody(entry: RekorLogEntry): { kind: string; apiVersion: string; spec: unknown } {
-  let body: { kind?: unknown; apiVersion?: unknown; spec?: unknown };
-  try {
-    body = JSON.parse(Buffer.from(entry.body, 'base64').toString('utf8'));
-  } catch {
-    throw new SignError('LOG_ERROR', `log entry ${entry.logIndex}: body is not base64 JSON`);
-  }
-  if (typeof body?.kind !== 'string' || typeof body.apiVersion !== 'string') {
-    throw new SignError('LOG_ERROR', `log entry ${entry.logIndex}: body lacks kind or apiVersion`);
-  }
-  return { kind: body.kind, apiVersion: body.apiVersion, spec: body.spec };
-}
-
-/** RFC 6962 leaf hash of the entry body: the UUID's last 64 hex characters. */
-export function leafHash(entry: RekorLogEntry): string {
-  return createHash('sha256')
-    .update(Buffer.from([0]))
-    .update(Buffer.from(entry.body, 'base64'))
-    .digest('hex');
-}
-
-/** sigstore_rekor.proto TransparencyLogEntry in its JSON mapping, for a bundle. */
-export function toBundleTlogEntry(entry: RekorLogEntry): Record<string, unknown> {
-  const { kind, apiVersion } = entryBody(entry);
-  const proof = entry.verification?.inclusionProof;
-  const set = entry.verification?.signedEntryTimestamp;
-  return {
-    logIndex: String(entry.logIndex),
-    logId: { keyId: Buffer.from(entry.logID, 'hex').toString('base64') },
-    kindVersion: { kind, version: apiVersion },
-    integratedTime: String(entry.integratedTime),
-    ...(set ? { inclusionPromise: { signedEntryTimestamp: set } } : {}),
-    ...(proof
-      ? {
-          inclusionProof: {
-            logIndex: String(proof.logIndex),
-            rootHash: Buffer.from(proof.rootHash, 'hex').toString('base64'),
-            treeSize: String(proof.treeSize),
-            hashes: (proof.hashes ?? []).map((h) => Buffer.from(h, 'hex').toString('base64')),
-            checkpoint: { envelope: proof.checkpoint ?? '' },
-          },
-        }
-      : {}),
-    canonicalizedBody: entry.body,
-  };
-}
-
-/** cosign's `dev.sigstore.cosign/bundle` annotation (SIGNATURE_SPEC.md): the SET and what it signs. */
-export function cosignRekorBundle(entry: RekorLogEntry) {
-  const set = entry.verification?.signedEntryTimestamp;
-  if (!set)
-    throw new SignError(
-      'LOG_ERROR',
-      `log entry ${entry.logIndex} came back without a signed entry timestamp`,
-    );
-  return {
-    SignedEntryTimestamp: set,
-    Payload: {
-      body: entry.body,
-      integratedTime: entry.integratedTime,
-      logIndex: entry.logIndex,
-      logID: entry.logID,
-    },
-  };
 }

@@ -12,8 +12,6 @@ import { ephemeralKey } from './keys.js';
 
 export interface SigningIdentity {
   signer: Signer;
-  /** SPKI PEM of the signing key. */
-  publicKeyPem: string;
   /** Keyless: the chain the CA returned, leaf first. */
   certificate?: CertificateChain;
   /** The PEM a log entry names the signer by: the leaf certificate, or the public key. */
@@ -34,11 +32,9 @@ function hintOf(key: KeyObject): string {
 
 /** Key-based signing with a key the caller holds. */
 export function keyIdentity(privateKey: KeyObject): SigningIdentity {
-  const publicKeyPem = spkiPem(privateKey);
   return {
     signer: localSigner(privateKey),
-    publicKeyPem,
-    logVerifierPem: publicKeyPem,
+    logVerifierPem: spkiPem(privateKey),
     keyHint: hintOf(privateKey),
   };
 }
@@ -58,7 +54,6 @@ export async function keylessIdentity(
   }
   return {
     signer: localSigner(key),
-    publicKeyPem: spkiPem(key),
     certificate,
     logVerifierPem: certificate.chainPem[0],
     keyHint: hintOf(key),

@@ -1,13 +1,15 @@
-// Signed checkpoints as carried in a bundle's inclusion proof. formats/ parses the C2SP signed note
-// (signed-note.md) and the checkpoint text (tlog-checkpoint.md); this adds what the verifier needs on top: the
-// exact signed bytes, a parse failure as a reason string, and the key names a log signs with. Rekor v1 names its
-// key after the origin's host part ("rekor.sigstore.dev - <tree id>") and its key hint is the first 4 bytes of
-// the log ID (SHA-256 of the key's DER SubjectPublicKeyInfo).
+// Signed checkpoints (C2SP signed-note + tlog-checkpoint, parsed by formats/), checked one way for every verifier:
+// a bundle's inclusion proof (tlog.ts) and a log's own answers (log.ts, `sigil log`). A signature counts when its
+// key name is the origin, or its host part (Rekor v1 names its key "rekor.sigstore.dev" for the origin
+// "rekor.sigstore.dev - <tree id>"); its key hint is the first 4 bytes of a trusted log's ID (SHA-256 of the key's
+// DER SubjectPublicKeyInfo) or checkpoint key ID (Rekor v2); and that log's key verifies it. Witnesses' signatures
+// (other names) are ignored.
 import {
   type NoteSignature,
   parseCheckpoint as parseCheckpointText,
   parseSignedNote,
 } from '../formats/index.js';
+import { signedBy, type TrustedLog } from './trust-material.js';
 
 export interface Checkpoint {
   origin: string;
@@ -39,4 +41,19 @@ export function parseCheckpoint(envelope: string): Checkpoint | string {
 export function keyNamesForOrigin(origin: string): string[] {
   const host = origin.split(' ')[0];
   return host === origin ? [origin] : [origin, host];
+}
+
+/** The log among `logs` whose signature the checkpoint carries, if any. */
+export function checkpointSigner(cp: Checkpoint, logs: TrustedLog[]): TrustedLog | undefined {
+  const names = keyNamesForOrigin(cp.origin);
+  for (const sig of cp.signatures) {
+    if (!names.includes(sig.name)) continue;
+    const hinted = logs.filter(
+      (log) =>
+        log.logId.subarray(0, 4).equals(sig.keyId) || log.checkpointKeyId?.subarray(0, 4).equals(sig.keyId),
+    );
+    const signer = hinted.find((log) => signedBy(log, cp.text, sig.signature));
+    if (signer) return signer;
+  }
+  return undefined;
 }

@@ -1,4 +1,5 @@
-// Public interface of verify/: offline verification of Sigstore bundles against trust material and a policy.
+// Public interface of verify/: all verification — Sigstore bundles offline against trust material and a policy,
+// image signatures in both registry layouts, and a log's own answers (SETs, inclusion, checkpoints, consistency).
 // Usage: const trust = loadTrustMaterial(trustedRootJson);
 //        const result = verifyBundle(bundleJson, artifactBytes, { identity: { subjectAlternativeName, issuer } }, trust);
 export {
@@ -10,6 +11,28 @@ export {
   verifyEmbeddedScts,
 } from './certificate.js';
 export { fail, VerificationError, type VerificationErrorCode } from './errors.js';
+export {
+  type Candidate,
+  findSignatures,
+  type ImageVerification,
+  ImageVerificationError,
+  type ImageVerifyOptions,
+  type SignatureLayout,
+  type VerifiedSignature,
+  verifyImage,
+} from './image.js';
+export {
+  checkConsistent,
+  type EntryProofReport,
+  freshCheckpoint,
+  type LogClient,
+  type ProofStep,
+  proofSteps,
+  type VerifiedCheckpoint,
+  verifyCheckpointNote,
+  verifyEntryInclusion,
+  verifySignedEntryTimestamp,
+} from './log.js';
 export {
   type CertificateIdentity,
   certificateIdentity,

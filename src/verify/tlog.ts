@@ -1,15 +1,12 @@
 // Transparency log evidence for one bundle entry, checked offline against the trusted root's log keys:
-// - the signed entry timestamp (Rekor v1 SET: the log's signature over the RFC 8785 canonical JSON of
-//   {body, integratedTime, logID, logIndex}, sigstore/rekor pkg/api), which also vouches for integratedTime;
+// - the signed entry timestamp (Rekor v1 SET, formats/set-payload.ts), which also vouches for integratedTime;
 // - the RFC 6962 inclusion proof up to rootHash, and the signed checkpoint (C2SP signed-note) that commits the
 //   log to that root at that tree size.
-import { verify } from 'node:crypto';
-import canonicalize from 'canonicalize';
-import type { TransparencyLogEntry } from '../formats/index.js';
+import { type SetPayload, setPayloadText, type TransparencyLogEntry } from '../formats/index.js';
 import { leafHash, rootFromInclusionProofOrReason } from '../merkle/index.js';
-import { type Checkpoint, keyNamesForOrigin, parseCheckpoint } from './checkpoint.js';
+import { type Checkpoint, checkpointSigner, parseCheckpoint } from './checkpoint.js';
 import { fail } from './errors.js';
-import { inRange, type TrustedLog, type TrustMaterial } from './trust-material.js';
+import { inRange, signedBy, type TrustedLog, type TrustMaterial } from './trust-material.js';
 
 export interface TlogEvidence {
   log: TrustedLog;
@@ -19,12 +16,15 @@ export interface TlogEvidence {
   proofVerified: boolean;
 }
 
-function verifySig(log: TrustedLog, data: Uint8Array, sig: Uint8Array): boolean {
+/** The log among `logs` whose key signed this SET; none when the payload is not one a log signs. */
+export function setSigner(logs: TrustedLog[], payload: SetPayload, set: Uint8Array): TrustedLog | undefined {
+  let data: Buffer;
   try {
-    return verify(log.hash, data, log.key, sig);
+    data = Buffer.from(setPayloadText(payload), 'utf8');
   } catch {
-    return false;
+    return undefined;
   }
+  return logs.find((l) => signedBy(l, data, set));
 }
 
 export function verifyTlogEntry(entry: TransparencyLogEntry, trust: TrustMaterial): TlogEvidence {
@@ -47,14 +47,13 @@ export function verifyTlogEntry(entry: TransparencyLogEntry, trust: TrustMateria
         `log key ${logIdHex} was not valid at integrated time ${new Date(timeMs).toISOString()}`,
       );
     }
-    const payload = canonicalize({
+    const payload = {
       body: entry.canonicalizedBody.toString('base64'),
       integratedTime: entry.integratedTime,
       logID: logIdHex,
       logIndex: entry.logIndex,
-    });
-    const data = Buffer.from(payload!, 'utf8');
-    const signer = valid.find((l) => verifySig(l, data, entry.signedEntryTimestamp!));
+    };
+    const signer = setSigner(valid, payload, entry.signedEntryTimestamp);
     if (!signer) fail('SET_INVALID', `signed entry timestamp of log entry ${entry.logIndex} does not verify`);
     log = signer;
     verifiedTime = timeMs;
@@ -106,18 +105,11 @@ function finish(
   return { log, verifiedTime, setVerified: verifiedTime !== undefined, proofVerified };
 }
 
-/** Verifies the checkpoint carries a valid signature by this log (key hint, name and signature). */
+/** Verifies the checkpoint carries a valid signature by this log (checkpoint.ts). */
 function verifyCheckpoint(envelope: string, logs: TrustedLog[], logIdHex: string): Checkpoint {
   const cp = parseCheckpoint(envelope);
   if (typeof cp === 'string') fail('CHECKPOINT_INVALID', cp);
-  const names = keyNamesForOrigin(cp.origin);
-  for (const sig of cp.signatures) {
-    if (!names.includes(sig.name)) continue;
-    for (const log of logs) {
-      const hintOk =
-        log.logId.subarray(0, 4).equals(sig.keyId) || log.checkpointKeyId?.subarray(0, 4).equals(sig.keyId);
-      if (hintOk && verifySig(log, cp.text, sig.signature)) return cp;
-    }
-  }
-  fail('CHECKPOINT_INVALID', `checkpoint "${cp.origin}" carries no valid signature by log ${logIdHex}`);
+  if (!checkpointSigner(cp, logs))
+    fail('CHECKPOINT_INVALID', `checkpoint "${cp.origin}" carries no valid signature by log ${logIdHex}`);
+  return cp;
 }

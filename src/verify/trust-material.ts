@@ -1,7 +1,7 @@
 // Trust material: trusted_root.json (sigstore/protobuf-specs sigstore_trustroot.proto) turned once into what the
 // checks need at hand — parsed CA chains with their keys (the chains' own signatures checked here, once), log keys
 // as KeyObjects indexed by log ID, and validity windows as epoch milliseconds. Verifications reuse it untouched.
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { PublicKeyDetails, type TransparencyLogInstance, type TrustedRoot } from '@sigstore/protobuf-specs';
 import {
   type Certificate,
@@ -177,6 +177,15 @@ export function loadTrustMaterial(trustedRootJson: string | Uint8Array | unknown
     tlogs: index(root.tlogs.map((l, i) => loadLog(l, 'tlogs', i))),
     ctlogs: index(root.ctlogs.map((l, i) => loadLog(l, 'ctlogs', i))),
   };
+}
+
+/** Whether `sig` is the log's signature over `data` (a SET payload, a checkpoint). */
+export function signedBy(log: TrustedLog, data: Uint8Array, sig: Uint8Array): boolean {
+  try {
+    return verify(log.hash, data, log.key, sig);
+  } catch {
+    return false;
+  }
 }
 
 export function inRange(r: TimeRange, ms: number): boolean {

@@ -218,7 +218,7 @@ describe('canonical JSON', () => {
   });
 
   it('writes SET payloads in canonical form, and refuses values that would need escaping', async () => {
-    const { setPayloadText } = await import('../../src/formats/rekor-entry.js');
+    const { setPayloadText } = await import('../../src/formats/index.js');
     for (const p of [
       { body: 'eyJhIjoxfQ==', integratedTime: 1_700_000_000, logID: 'c0d23d6ad406973f', logIndex: 0 },
       { body: '', integratedTime: 0, logID: '', logIndex: Number.MAX_SAFE_INTEGER },

@@ -14,10 +14,10 @@ import {
   keyNeedsPassword,
   loadPrivateKey,
   predicateTypeUri,
-  proofSteps,
   tokenClaims,
 } from '../../src/sign/index.js';
 import { serviceUrls } from '../../src/trust/index.js';
+import { proofSteps } from '../../src/verify/index.js';
 import { tempDir } from './helpers.js';
 
 const jwt = (claims: object) =>

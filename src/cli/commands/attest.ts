@@ -45,7 +45,8 @@ export function registerAttestCommands(program: Command): void {
     const mode = flags.registryReferrersMode ?? 'both';
     if (!['both', 'legacy', 'oci-1-1'].includes(mode))
       throw new Error('--registry-referrers-mode must be both, legacy or oci-1-1');
-    const { attestImage, resolveImage, predicateTypeUri } = await import('../../sign/index.js');
+    const { attestImage, predicateTypeUri } = await import('../../sign/index.js');
+    const { resolveImage } = await import('../../oci/index.js');
     predicateTypeUri(flags.type ?? 'custom');
     const predicate = await readInput(flags.predicate!);
     const client = await registryClient(flags);

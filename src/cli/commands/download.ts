@@ -8,9 +8,8 @@ import { addRegistryFlags } from './sign.js';
 
 async function download(image: string, flags: RegistryFlags, kind: 'sig' | 'att'): Promise<void> {
   const oci = await import('../../oci/index.js');
-  const { resolveImage } = await import('../../sign/index.js');
   const client = await registryClient(flags);
-  const target = await resolveImage(client, image, process.env.COSIGN_REPOSITORY);
+  const target = await oci.resolveImage(client, image, process.env.COSIGN_REPOSITORY);
   const repo = target.signatureRepo;
   const wanted = kind === 'sig' ? 'message-signature' : 'dsse-envelope';
   const referrers = await client.referrers(

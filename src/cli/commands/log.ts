@@ -3,8 +3,8 @@
 // --rekor-url or the signing config. Everything the log answers is checked against the trusted root's log key:
 // SETs, inclusion proofs, signed checkpoints, and consistency with the last checkpoint this client saw.
 import type { Command } from 'commander';
-import type { RekorClient, RekorEntry, VerifiedCheckpoint } from '../../sign/index.js';
-
+import type { RekorClient, RekorEntry } from '../../sign/index.js';
+import type { VerifiedCheckpoint } from '../../verify/index.js';
 import { info, loadTrust, readInput, resolveServices, warn } from '../context.js';
 
 interface LogFlags {
@@ -57,7 +57,7 @@ async function getEntry(rekor: RekorClient, o: { logIndex?: string; uuid?: strin
 /** Records the fresh checkpoint after checking it is consistent with the last one remembered for that log. */
 async function rememberCheckpoint(rekor: RekorClient, cp: VerifiedCheckpoint): Promise<void> {
   const { readLogState, writeLogState } = await import('../../trust/index.js');
-  const { checkConsistent } = await import('../../sign/index.js');
+  const { checkConsistent } = await import('../../verify/index.js');
   const state = await readLogState();
   const id = cp.log.logId.toString('hex');
   const last = state[id];
@@ -85,9 +85,8 @@ export function registerLogCommands(program: Command): void {
       .option('--log-index <n>', 'the entry at this index')
       .option('--uuid <uuid>', 'the entry with this UUID'),
   ).action(async (flags: LogFlags & { logIndex?: string; uuid?: string }) => {
-    const { entryBody, verifySignedEntryTimestamp, verifyEntryInclusion } = await import(
-      '../../sign/index.js'
-    );
+    const { entryBody } = await import('../../formats/index.js');
+    const { verifySignedEntryTimestamp, verifyEntryInclusion } = await import('../../verify/index.js');
     const [rekor, trust] = await Promise.all([rekorFor(flags), loadTrust(flags)]);
     const entry = await getEntry(rekor, flags);
     verifySignedEntryTimestamp(entry, trust);
@@ -118,7 +117,7 @@ export function registerLogCommands(program: Command): void {
       .option('--uuid <uuid>', 'the entry with this UUID'),
   ).action(async (flags: LogFlags & { logIndex?: string; uuid?: string }) => {
     const { verifySignedEntryTimestamp, verifyEntryInclusion, verifyCheckpointNote } = await import(
-      '../../sign/index.js'
+      '../../verify/index.js'
     );
     const [rekor, trust] = await Promise.all([rekorFor(flags), loadTrust(flags)]);
     const entry = await getEntry(rekor, flags);
@@ -196,7 +195,7 @@ export function registerLogCommands(program: Command): void {
       .alias('loginfo')
       .description("print and verify the log's signed tree head (rekor-cli loginfo)"),
   ).action(async (flags: LogFlags) => {
-    const { verifyCheckpointNote } = await import('../../sign/index.js');
+    const { verifyCheckpointNote } = await import('../../verify/index.js');
     const [rekor, trust] = await Promise.all([rekorFor(flags), loadTrust(flags)]);
     const li = await rekor.logInfo();
     const cp = verifyCheckpointNote(li.signedTreeHead, trust);

@@ -57,7 +57,8 @@ export function registerSignCommands(program: Command): void {
     const mode = flags.registryReferrersMode ?? 'both';
     if (!['both', 'legacy', 'oci-1-1'].includes(mode))
       throw new Error(`--registry-referrers-mode must be both, legacy or oci-1-1`);
-    const { resolveImage, signImage } = await import('../../sign/index.js');
+    const { signImage } = await import('../../sign/index.js');
+    const { resolveImage } = await import('../../oci/index.js');
     const client = await registryClient(flags);
     const targets = await Promise.all(
       images.map((image) => resolveImage(client, image, process.env.COSIGN_REPOSITORY)),

@@ -22,9 +22,8 @@ export function registerTreeCommands(program: Command): void {
     .argument('<image>', 'the image');
   addRegistryFlags(cmd).action(async (image: string, flags: RegistryFlags) => {
     const oci = await import('../../oci/index.js');
-    const { resolveImage } = await import('../../sign/index.js');
     const client = await registryClient(flags);
-    const target = await resolveImage(client, image, process.env.COSIGN_REPOSITORY);
+    const target = await oci.resolveImage(client, image, process.env.COSIGN_REPOSITORY);
     const repo = target.signatureRepo;
     let out = `📦 Supply Chain Security Related artifacts for an image: ${oci.formatReference(target.ref)}\n`;
     let found = false;

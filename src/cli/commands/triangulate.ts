@@ -16,8 +16,7 @@ export function registerTriangulateCommands(program: Command): void {
     if (flags.type !== 'digest' && !SUFFIX[flags.type]) {
       throw new Error(`--type must be signature, attestation, sbom or digest, not "${flags.type}"`);
     }
-    const { repositoryName } = await import('../../oci/index.js');
-    const { resolveImage } = await import('../../sign/index.js');
+    const { repositoryName, resolveImage } = await import('../../oci/index.js');
     const target = await resolveImage(await registryClient(flags), image, process.env.COSIGN_REPOSITORY);
     const line =
       flags.type === 'digest'

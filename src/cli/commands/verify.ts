@@ -60,7 +60,9 @@ export async function policyFromFlags(flags: VerifyFlags): Promise<VerificationP
 }
 
 async function run(images: string[], flags: VerifyFlags, kind: 'sig' | 'att'): Promise<void> {
-  const { resolveImage, verifyImage, predicateTypeUri } = await import('../../sign/index.js');
+  const { predicateTypeUri } = await import('../../sign/index.js');
+  const { resolveImage } = await import('../../oci/index.js');
+  const { verifyImage } = await import('../../verify/index.js');
   const [policy, trust, client] = await Promise.all([
     policyFromFlags(flags),
     flags.key && flags.insecureIgnoreTlog ? undefined : loadTrust(flags),

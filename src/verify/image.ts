@@ -14,6 +14,7 @@ import {
 } from '../formats/cosign-annotations.js';
 import {
   type Bundle,
+  cosignRekorBundle,
   type DsseEnvelope,
   parseBundle,
   parseInTotoStatement,
@@ -26,38 +27,16 @@ import {
 import {
   type CosignLayer,
   type ImageManifest,
+  type ImageTarget,
   OciError,
   type RegistryClient,
   readCosignLayers,
   repositoryName,
 } from '../oci/index.js';
-import type {
-  TrustMaterial,
-  VerificationErrorCode,
-  VerificationPolicy,
-  VerificationResult,
-} from '../verify/index.js';
-import type { ImageTarget } from './image.js';
-
-type VerifyModule = typeof import('../verify/index.js');
-let verifyModule: VerifyModule | undefined;
-
-/**
- * The verifier core is loaded on first use, not with this module: `sigil sign` imports sign/ but never verifies,
- * and the verifier's trust-root parser (@sigstore/protobuf-specs) takes ~100 ms to load.
- */
-async function loadVerify(): Promise<VerifyModule> {
-  verifyModule ??= await import('../verify/index.js');
-  return verifyModule;
-}
-
-function fail(code: VerificationErrorCode, message: string, cause?: unknown): never {
-  return (verifyModule as VerifyModule).fail(code, message, cause);
-}
-
-function verificationError(code: VerificationErrorCode, message: string): Error {
-  return new (verifyModule as VerifyModule).VerificationError(code, message);
-}
+import { fail, VerificationError } from './errors.js';
+import type { VerificationPolicy } from './policy.js';
+import type { TrustMaterial } from './trust-material.js';
+import { type VerificationResult, verifyBundle } from './verifier.js';
 
 export type SignatureLayout = 'cosign-tag' | 'referrer';
 
@@ -69,7 +48,7 @@ export interface Candidate {
   bundle?: Bundle;
   /** The signed payload: simple-signing JSON, or the DSSE payload. */
   payload?: Buffer;
-  /** cosign's Rekor bundle annotation, for the output. */
+  /** cosign's Rekor bundle annotation (SET + entry), or the same made from a referrer's first log entry. */
   rekorBundle?: CosignRekorBundle;
   predicateType?: string;
   error?: Error;
@@ -229,7 +208,7 @@ async function referrerCandidates(
       const m = await client.getManifest({ ...repo, digest: d.digest });
       const layer = (m.json as ImageManifest).layers?.[0];
       if (!layer || layer.mediaType !== SIGSTORE_BUNDLE_ARTIFACT_TYPE) {
-        throw verificationError('BUNDLE_INVALID', 'the referrer does not hold a Sigstore bundle layer');
+        throw new VerificationError('BUNDLE_INVALID', 'the referrer does not hold a Sigstore bundle layer');
       }
       const bundle = parseBundle(await client.getBlobBytes(repo, layer.digest));
       const statementType =
@@ -251,22 +230,31 @@ async function referrerCandidates(
         // second layer; otherwise it is the `.sig` layer blob stored in the same repository under that digest.
         const md = bundle.content.messageDigest;
         if (md?.algorithm !== 'SHA2_256')
-          throw verificationError('BUNDLE_INVALID', 'the bundle has no SHA-256 message digest');
+          throw new VerificationError('BUNDLE_INVALID', 'the bundle has no SHA-256 message digest');
         const payloadDigest = `sha256:${md.digest.toString('hex')}`;
         const layers = (m.json as ImageManifest).layers;
         const inReferrer = layers.slice(1).some((l) => l.digest === payloadDigest);
         payload = await client.getBlobBytes(repo, payloadDigest).catch((err) => {
-          throw verificationError(
+          throw new VerificationError(
             'ARTIFACT_MISSING',
             `the signed payload ${payloadDigest} is ${inReferrer ? 'listed in the referrer but missing from' : 'neither in the referrer nor in'} ${repositoryName(repo)}: ${(err as Error).message}`,
           );
         });
       }
+      const entry = bundle.verificationMaterial.tlogEntries[0];
       out.push({
         layout: 'referrer',
         where,
         bundle,
         payload,
+        rekorBundle: entry?.signedEntryTimestamp
+          ? cosignRekorBundle(entry.signedEntryTimestamp.toString('base64'), {
+              body: entry.canonicalizedBody.toString('base64'),
+              integratedTime: entry.integratedTime,
+              logIndex: entry.logIndex,
+              logID: entry.logId.toString('hex'),
+            })
+          : undefined,
         predicateType: d.annotations?.[BUNDLE_PREDICATE_TYPE_ANNOTATION],
       });
     } catch (err) {
@@ -295,7 +283,6 @@ export async function findSignatures(
   target: ImageTarget,
   kind: 'sig' | 'att',
 ): Promise<Candidate[]> {
-  await loadVerify();
   const [tagged, referred] = await Promise.all([
     cosignTagCandidates(client, target, kind),
     referrerCandidates(client, target, kind),
@@ -364,7 +351,6 @@ function toKey(k: KeyObject | string): KeyObject {
 /** Verifies every signature of the image; throws ImageVerificationError unless at least one verifies. */
 export async function verifyImage(target: ImageTarget, opts: ImageVerifyOptions): Promise<ImageVerification> {
   const kind = opts.kind ?? 'sig';
-  const { verifyBundle } = await loadVerify();
   const candidates = await findSignatures(opts.client, target, kind);
   const verified: VerifiedSignature[] = [];
   const failures: { where: string; error: Error }[] = [];

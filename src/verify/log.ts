@@ -1,15 +1,19 @@
-// What `sigil log` (rekor-cli get / verify / loginfo) checks on a log's answers, offline against the trusted
-// root's log keys: a checkpoint (C2SP signed-note + tlog-checkpoint) carries the trusted log's signature; an
-// entry's SET (the log's signature over the canonical JSON {body, integratedTime, logID, logIndex}) and its RFC 6962
+// What `sigil log` (rekor-cli get / verify / loginfo) checks on a log's answers, against the trusted root's log
+// keys: a checkpoint carries the trusted log's signature (checkpoint.ts); an entry's SET (tlog.ts) and its RFC 6962
 // inclusion proof up to a signed checkpoint hold; and a fresh checkpoint is consistent (RFC 9162 §2.1.4) with the
 // one the proof was made against and with the last one this client saw.
-import { verify } from 'node:crypto';
-import canonicalize from 'canonicalize';
-import { parseCheckpoint, parseSignedNote } from '../formats/index.js';
+import type { RekorLogEntry, RekorLogInfo } from '../formats/rekor-entry.js';
 import { leafHash as merkleLeafHash, nodeHash, verifyConsistency, verifyInclusion } from '../merkle/index.js';
-import type { TrustedLog, TrustMaterial } from '../verify/index.js';
-import { SignError } from './errors.js';
-import type { RekorClient, RekorLogEntry } from './rekor.js';
+import { checkpointSigner, parseCheckpoint } from './checkpoint.js';
+import { fail } from './errors.js';
+import { setSigner } from './tlog.js';
+import type { TrustedLog, TrustMaterial } from './trust-material.js';
+
+/** What the online checks ask of the log (sign/'s RekorClient is one): its signed tree head, consistency proofs. */
+export interface LogClient {
+  logInfo(): Promise<RekorLogInfo>;
+  consistencyProof(firstSize: number, lastSize: number): Promise<{ hashes: string[] }>;
+}
 
 export interface VerifiedCheckpoint {
   origin: string;
@@ -18,61 +22,37 @@ export interface VerifiedCheckpoint {
   log: TrustedLog;
 }
 
-function fail(message: string): never {
-  throw new SignError('LOG_ERROR', message);
-}
-
-function allLogs(trust: TrustMaterial): TrustedLog[] {
-  return [...new Set([...trust.tlogs.values()].flat())];
-}
-
-function verifyWith(log: TrustedLog, data: Uint8Array, sig: Uint8Array): boolean {
-  try {
-    return verify(log.hash, data, log.key, sig);
-  } catch {
-    return false;
-  }
-}
-
-/** Checks a signed checkpoint against the trusted logs; returns what it commits to. */
+/** Checks a signed checkpoint against the trusted logs (checkpoint.ts); returns what it commits to. */
 export function verifyCheckpointNote(note: string, trust: TrustMaterial): VerifiedCheckpoint {
-  let parsed: ReturnType<typeof parseSignedNote>;
-  let cp: ReturnType<typeof parseCheckpoint>;
-  try {
-    parsed = parseSignedNote(note);
-    cp = parseCheckpoint(parsed.text);
-  } catch (err) {
-    fail(`malformed checkpoint: ${(err as Error).message}`);
+  const cp = parseCheckpoint(note);
+  if (typeof cp === 'string') fail('CHECKPOINT_INVALID', `malformed checkpoint: ${cp}`);
+  const logs = [...new Set([...trust.tlogs.values()].flat())].filter((l) => !l.unusable);
+  const log = checkpointSigner(cp, logs);
+  if (!log) {
+    fail(
+      'CHECKPOINT_INVALID',
+      `checkpoint "${cp.origin}" (size ${cp.treeSize}) carries no valid signature by a log in the trusted root`,
+    );
   }
-  const text = Buffer.from(parsed.text, 'utf8');
-  for (const sig of parsed.signatures) {
-    for (const log of allLogs(trust)) {
-      if (log.unusable || !Buffer.from(sig.keyId).equals(log.logId.subarray(0, 4))) continue;
-      if (verifyWith(log, text, sig.signature)) {
-        return { origin: cp.origin, treeSize: cp.size, rootHash: Buffer.from(cp.rootHash), log };
-      }
-    }
-  }
-  fail(`checkpoint "${cp.origin}" (size ${cp.size}) carries no valid signature by a log in the trusted root`);
+  return { origin: cp.origin, treeSize: cp.treeSize, rootHash: cp.rootHash, log };
 }
 
 /** The SET: the log's promise to include the entry, checked with the log key named by the entry's logID. */
 export function verifySignedEntryTimestamp(entry: RekorLogEntry, trust: TrustMaterial): TrustedLog {
   const set = entry.verification?.signedEntryTimestamp;
-  if (!set) fail(`entry ${entry.logIndex} has no signed entry timestamp`);
+  if (!set) fail('TLOG_MISSING', `entry ${entry.logIndex} has no signed entry timestamp`);
   const logs = trust.tlogs.get(entry.logID);
-  if (!logs?.length) fail(`transparency log ${entry.logID} is not in the trusted root`);
-  const data = Buffer.from(
-    canonicalize({
-      body: entry.body,
-      integratedTime: entry.integratedTime,
-      logID: entry.logID,
-      logIndex: entry.logIndex,
-    }) as string,
-    'utf8',
+  if (!logs?.length) fail('TLOG_UNTRUSTED', `transparency log ${entry.logID} is not in the trusted root`);
+  const log = setSigner(
+    logs.filter((l) => !l.unusable),
+    entry,
+    Buffer.from(set, 'base64'),
   );
-  const log = logs.find((l) => !l.unusable && verifyWith(l, data, Buffer.from(set, 'base64')));
-  if (!log) fail(`signed entry timestamp of entry ${entry.logIndex} does not verify with the log's key`);
+  if (!log)
+    fail(
+      'SET_INVALID',
+      `signed entry timestamp of entry ${entry.logIndex} does not verify with the log's key`,
+    );
   return log;
 }
 
@@ -115,22 +95,29 @@ export function proofSteps(leafHex: string, index: number, size: number, hashes:
  * trusted log, and a fresh checkpoint from the log is signed too and consistent with it.
  */
 export async function verifyEntryInclusion(
-  rekor: RekorClient,
+  rekor: LogClient,
   entry: RekorLogEntry,
   trust: TrustMaterial,
 ): Promise<EntryProofReport> {
   const proof = entry.verification?.inclusionProof;
-  if (!proof) fail(`entry ${entry.logIndex} came without an inclusion proof`);
+  if (!proof) fail('TLOG_MISSING', `entry ${entry.logIndex} came without an inclusion proof`);
   const leaf = merkleLeafHash(Buffer.from(entry.body, 'base64'));
   const hashes = (proof.hashes ?? []).map((h) => Buffer.from(h, 'hex'));
   const root = Buffer.from(proof.rootHash, 'hex');
   if (!verifyInclusion(proof.logIndex, proof.treeSize, leaf, hashes, root)) {
-    fail(`inclusion proof of entry ${entry.logIndex} does not lead to root ${proof.rootHash}`);
+    fail(
+      'INCLUSION_PROOF_INVALID',
+      `inclusion proof of entry ${entry.logIndex} does not lead to root ${proof.rootHash}`,
+    );
   }
-  if (!proof.checkpoint) fail(`entry ${entry.logIndex}'s inclusion proof has no checkpoint`);
+  if (!proof.checkpoint)
+    fail('CHECKPOINT_INVALID', `entry ${entry.logIndex}'s inclusion proof has no checkpoint`);
   const cp = verifyCheckpointNote(proof.checkpoint, trust);
   if (cp.treeSize !== proof.treeSize || !cp.rootHash.equals(root)) {
-    fail(`the proof's checkpoint (size ${cp.treeSize}) does not commit to its root (size ${proof.treeSize})`);
+    fail(
+      'CHECKPOINT_MISMATCH',
+      `the proof's checkpoint (size ${cp.treeSize}) does not commit to its root (size ${proof.treeSize})`,
+    );
   }
   const fresh = await freshCheckpoint(rekor, trust);
   await checkConsistent(rekor, { treeSize: cp.treeSize, rootHash: cp.rootHash }, fresh);
@@ -149,13 +136,14 @@ export async function verifyEntryInclusion(
 
 /** The log's current signed tree head, verified. */
 export async function freshCheckpoint(
-  rekor: RekorClient,
+  rekor: LogClient,
   trust: TrustMaterial,
 ): Promise<VerifiedCheckpoint & { treeId?: string }> {
   const info = await rekor.logInfo();
   const cp = verifyCheckpointNote(info.signedTreeHead, trust);
   if (cp.treeSize !== info.treeSize || cp.rootHash.toString('hex') !== info.rootHash.toLowerCase()) {
     fail(
+      'CHECKPOINT_MISMATCH',
       `log info (size ${info.treeSize}, root ${info.rootHash}) differs from its signed tree head (size ${cp.treeSize})`,
     );
   }
@@ -164,18 +152,19 @@ export async function freshCheckpoint(
 
 /** Asks the log for a consistency proof from `older` to `newer` and checks it (older may be the same size). */
 export async function checkConsistent(
-  rekor: RekorClient,
+  rekor: LogClient,
   older: { treeSize: number; rootHash: Buffer },
   newer: { treeSize: number; rootHash: Buffer },
 ): Promise<void> {
   if (older.treeSize > newer.treeSize) {
     fail(
+      'LOG_INCONSISTENT',
       `the log's fresh checkpoint (size ${newer.treeSize}) is smaller than one it signed before (size ${older.treeSize})`,
     );
   }
   if (older.treeSize === newer.treeSize) {
     if (!older.rootHash.equals(newer.rootHash))
-      fail(`the log signed two different roots for tree size ${older.treeSize}`);
+      fail('LOG_INCONSISTENT', `the log signed two different roots for tree size ${older.treeSize}`);
     return;
   }
   const proof =
@@ -188,5 +177,8 @@ export async function checkConsistent(
     proof.hashes.map((h) => Buffer.from(h, 'hex')),
   );
   if (!ok)
-    fail(`the log is not consistent: tree ${older.treeSize} is not a prefix of tree ${newer.treeSize}`);
+    fail(
+      'LOG_INCONSISTENT',
+      `the log is not consistent: tree ${older.treeSize} is not a prefix of tree ${newer.treeSize}`,
+    );
 }
