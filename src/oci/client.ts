@@ -12,7 +12,7 @@ import {
   MANIFEST_ACCEPT,
   OCI_INDEX,
 } from '../formats/index.js';
-import type { HttpResponse } from '../http/index.js';
+import type { HttpResponse } from '../net/index.js';
 import { credentialsFromAuthFiles } from './auth.js';
 import { digestOf, parseDigest, verifyDigest, verifyingStream } from './digest.js';
 import { errorForStatus, OciError } from './errors.js';

@@ -4,7 +4,7 @@
 // until they expire). Redirects are followed for reads, without the Authorization header when the origin
 // changes (distribution-spec "API": clients MUST NOT forward Authorization across host boundaries).
 import type { Readable } from 'node:stream';
-import { type HttpResponse, request } from '../http/index.js';
+import { type HttpResponse, request } from '../net/index.js';
 import { basicAuthorization, type Challenge, type Credentials, parseWwwAuthenticate } from './auth.js';
 import { describeErrorBody, OciError } from './errors.js';
 

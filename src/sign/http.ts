@@ -1,7 +1,7 @@
 // The small JSON-over-HTTP helper the service clients (CA, log, OIDC) share: a timeout on every request, and an
 // error that carries the service's own JSON message (sigil and Sigstore services answer {"message": ...}).
 // Requests go through src/http (node:http), not fetch: loading fetch costs a CLI run more than signing does.
-import { type HttpResponse, type ResponseHeaders, request } from '../http/index.js';
+import { type HttpResponse, type ResponseHeaders, request } from '../net/index.js';
 import { SignError, type SignErrorCode } from './errors.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;

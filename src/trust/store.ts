@@ -6,7 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../crypto/index.js';
-import { type HttpResponse, request } from '../http/index.js';
+import { type HttpResponse, request } from '../net/index.js';
 
 /**
  * The protobuf-specs based validators load in ~100 ms, more than a whole `sigil sign` should spend starting up:

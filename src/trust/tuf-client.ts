@@ -15,7 +15,7 @@ import {
   SIGSTORE_SIGNING_CONFIG_TARGET,
   SIGSTORE_TRUSTED_ROOT_TARGET,
 } from '../formats/index.js';
-import { request } from '../http/index.js';
+import { request } from '../net/index.js';
 import { checkTransport, type FetchedTrust, trustDir } from './store.js';
 
 /** How long one metadata or target download may take. */

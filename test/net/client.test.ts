@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpRequestError, MAX_REDIRECTS, request } from '../../src/http/index.js';
+import { HttpRequestError, MAX_REDIRECTS, request } from '../../src/net/index.js';
 import { RegistryClient } from '../../src/oci/index.js';
 
 interface Seen {

@@ -1,4 +1,4 @@
-// Public interface of http/: the one outgoing HTTP client of the CLI side (OCI registries, CA, log, OIDC token
+// Public interface of net/: the one outgoing HTTP client of the CLI side (OCI registries, CA, log, OIDC token
 // and trust-root servers), over node:http/https so that client verbs never load fetch (undici).
 export {
   HttpRequestError,
