@@ -8,12 +8,12 @@ import {
   children,
   DerError,
   expectTag,
-  type DerNode as Node,
+  type Node,
   parseDer,
   readBitString,
   readOid,
   TAG,
-} from '../ct/index.js';
+} from '../formats/index.js';
 import { CaError } from './errors.js';
 
 /** nativeId: the curve's number in the native ECDSA verifier (src/crypto/native.ts), which has P-256/384 only. */

@@ -7,6 +7,44 @@ export * from './bundle.js';
 export { type Checkpoint, formatCheckpoint, parseCheckpoint } from './checkpoint.js';
 // cosign-bundle: cosign's Rekor bundle annotation and pre-Sigstore-bundle blob bundle files
 export { parseAnyBundle, tlogEntryFromRekorBundle } from './cosign-bundle.js';
+// der: ITU-T X.690 (the one DER reader, with every strict-DER rule, and writer)
+export {
+  bitString,
+  boolean,
+  children,
+  DerError,
+  expectTag,
+  explicit,
+  ia5,
+  implicit,
+  inside,
+  isOid,
+  lengthSize,
+  Node,
+  NULL,
+  octetString,
+  oid,
+  parseDer,
+  printable,
+  readBitString,
+  readBits,
+  readBoolean,
+  readIntegerBytes,
+  readNode,
+  readOid,
+  readPositiveInteger,
+  readSmallInt,
+  readTime,
+  seq,
+  set,
+  smallInteger,
+  TAG,
+  time,
+  tlv,
+  unsignedInteger,
+  utf8,
+  writeHeader,
+} from './der.js';
 // dsse-envelope: secure-systems-lab/dsse envelope.md, protocol.md
 export * from './dsse-envelope.js';
 // oci-media-types: opencontainers/image-spec descriptor.md, manifest.md, image-index.md
@@ -35,18 +73,5 @@ export {
 } from './tiles.js';
 // tuf: theupdateframework/specification tuf-spec.md §4 (metadata formats), §6.2 (consistent snapshots)
 export * from './tuf.js';
-// x509: RFC 5280 (+ the DER walker under it)
+// x509: RFC 5280
 export * from './x509.js';
-export {
-  children,
-  content,
-  encodeLength,
-  encodeTlv,
-  expectTag,
-  readOid,
-  readTime,
-  readTlv,
-  TAG,
-  type Tlv,
-  whole,
-} from './x509-der.js';
