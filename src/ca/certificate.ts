@@ -8,14 +8,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Signer } from '../crypto/index.js';
 import { spkiDer } from '../crypto/index.js';
 
-export { toPem } from '../formats/index.js';
-
 import {
   bitString,
   boolean,
   children,
   explicit,
   implicit,
+  lengthSize,
   NULL,
   octetString,
   oid,
@@ -27,7 +26,10 @@ import {
   time,
   unsignedInteger,
   utf8,
-} from '../ct/index.js';
+  writeHeader,
+} from '../formats/index.js';
+
+export { toPem } from '../formats/index.js';
 
 export const OID = {
   basicConstraints: '2.5.29.19',
@@ -221,23 +223,6 @@ export interface IssuingCa {
   };
 }
 
-/** Bytes a DER length field takes (X.690 §8.1.3). */
-function lengthBytes(n: number): number {
-  return n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 4;
-}
-
-function putHeader(out: Buffer, pos: number, tag: number, len: number): number {
-  out[pos++] = tag;
-  if (len < 0x80) {
-    out[pos++] = len;
-    return pos;
-  }
-  const size = lengthBytes(len) - 1;
-  out[pos++] = 0x80 | size;
-  for (let i = size - 1; i >= 0; i--) out[pos++] = (len >>> (8 * i)) & 0xff;
-  return pos;
-}
-
 const BOOLEAN_TRUE = Buffer.from([0x01, 0x01, 0xff]);
 
 /**
@@ -248,16 +233,16 @@ export function encodeExtensions(exts: readonly Extension[]): Buffer {
   let total = 0;
   const sizes: number[] = [];
   for (const e of exts) {
-    const octet = 1 + lengthBytes(e.value.length) + e.value.length;
+    const octet = 1 + lengthSize(e.value.length) + e.value.length;
     const body = oid(e.oid).length + (e.critical ? BOOLEAN_TRUE.length : 0) + octet;
     sizes.push(body);
-    total += 1 + lengthBytes(body) + body;
+    total += 1 + lengthSize(body) + body;
   }
   const out = Buffer.allocUnsafe(total);
   let pos = 0;
   for (let i = 0; i < exts.length; i++) {
     const e = exts[i];
-    pos = putHeader(out, pos, 0x30, sizes[i]);
+    pos = writeHeader(out, pos, 0x30, sizes[i]);
     const id = oid(e.oid);
     id.copy(out, pos);
     pos += id.length;
@@ -265,7 +250,7 @@ export function encodeExtensions(exts: readonly Extension[]): Buffer {
       BOOLEAN_TRUE.copy(out, pos);
       pos += BOOLEAN_TRUE.length;
     }
-    pos = putHeader(out, pos, 0x04, e.value.length);
+    pos = writeHeader(out, pos, 0x04, e.value.length);
     e.value.copy(out, pos);
     pos += e.value.length;
   }
@@ -275,14 +260,14 @@ export function encodeExtensions(exts: readonly Extension[]): Buffer {
 /** TBSCertificate ::= SEQUENCE { <head fields> [3] EXPLICIT SEQUENCE { <extensions> [last] } }, one allocation. */
 function tbsFrom(head: Buffer, extensions: Buffer, last?: Buffer): Buffer {
   const extLen = extensions.length + (last?.length ?? 0);
-  const explicitLen = 1 + lengthBytes(extLen) + extLen;
-  const bodyLen = head.length + 1 + lengthBytes(explicitLen) + explicitLen;
-  const out = Buffer.allocUnsafe(1 + lengthBytes(bodyLen) + bodyLen);
-  let pos = putHeader(out, 0, 0x30, bodyLen);
+  const explicitLen = 1 + lengthSize(extLen) + extLen;
+  const bodyLen = head.length + 1 + lengthSize(explicitLen) + explicitLen;
+  const out = Buffer.allocUnsafe(1 + lengthSize(bodyLen) + bodyLen);
+  let pos = writeHeader(out, 0, 0x30, bodyLen);
   head.copy(out, pos);
   pos += head.length;
-  pos = putHeader(out, pos, 0xa3, explicitLen);
-  pos = putHeader(out, pos, 0x30, extLen);
+  pos = writeHeader(out, pos, 0xa3, explicitLen);
+  pos = writeHeader(out, pos, 0x30, extLen);
   extensions.copy(out, pos);
   if (last) last.copy(out, pos + extensions.length);
   return out;

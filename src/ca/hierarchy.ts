@@ -1,7 +1,6 @@
 // The CA's key hierarchy in the data dir, generated on first start and reused after: a self-signed ECDSA P-384
 // root and an ECDSA P-256 intermediate (fast to sign with) that issues the leaves. Keys sit behind the Signer
 // interface (src/crypto), so a KMS or HSM signer can be passed in instead of the local files.
-import { X509Certificate } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -11,6 +10,7 @@ import {
   spkiDer,
   writeFileAtomic,
 } from '../crypto/index.js';
+import { certificatePublicKey, certificateSignedBy, parseCertificate, pemToDer } from '../formats/index.js';
 import { buildCaCertificate, type IssuingCa, issuingCa, name, subjectKeyId, toPem } from './certificate.js';
 
 export const CA_ORGANIZATION = 'sigil';
@@ -31,19 +31,23 @@ function years(from: Date, n: number): Date {
   return d;
 }
 
-function pemToDer(pem: string): Buffer {
-  return Buffer.from(new X509Certificate(pem).raw);
+/** The certificate in a PEM file, checked to parse. */
+function certificateDer(path: string, pem: string): Buffer {
+  const [der] = pemToDer(pem);
+  if (!der) throw new Error(`${path} holds no CERTIFICATE block`);
+  parseCertificate(der);
+  return der;
 }
 
 /** Reads `path`, or creates it with `make()` (atomically, never replacing an existing file). */
 async function loadOrCreateCert(path: string, make: () => Promise<Buffer>): Promise<Buffer> {
   try {
-    return pemToDer(await readFile(path, 'utf8'));
+    return certificateDer(path, await readFile(path, 'utf8'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   await writeFileAtomic(path, toPem(await make()), { exclusive: true });
-  return pemToDer(await readFile(path, 'utf8'));
+  return certificateDer(path, await readFile(path, 'utf8'));
 }
 
 export interface HierarchySigners {
@@ -99,16 +103,18 @@ export async function openHierarchy(dataDir: string, signers?: HierarchySigners)
     issuing: issuingCa(intermediate, intermediateName),
     rootDer,
     intermediateDer,
-    validFrom: new Date(new X509Certificate(rootDer).validFrom),
+    validFrom: parseCertificate(rootDer).notBefore,
   };
 }
 
 /** Refuses to start with a certificate that does not belong to its key (e.g. a key file replaced by hand). */
 function checkHierarchy(rootDer: Buffer, intermediateDer: Buffer, intermediate: Signer): void {
-  const rootCert = new X509Certificate(rootDer);
-  const interCert = new X509Certificate(intermediateDer);
-  if (!rootCert.verify(rootCert.publicKey)) throw new Error('ca/root.pem is not self-signed by its key');
-  if (!interCert.verify(rootCert.publicKey)) throw new Error('ca/intermediate.pem is not signed by the root');
-  if (!interCert.publicKey.equals(intermediate.publicKey))
+  const rootCert = parseCertificate(rootDer);
+  const interCert = parseCertificate(intermediateDer);
+  const rootKey = certificatePublicKey(rootCert);
+  if (!certificateSignedBy(rootCert, rootKey)) throw new Error('ca/root.pem is not self-signed by its key');
+  if (!certificateSignedBy(interCert, rootKey))
+    throw new Error('ca/intermediate.pem is not signed by the root');
+  if (!certificatePublicKey(interCert).equals(intermediate.publicKey))
     throw new Error('ca/intermediate.pem does not match the intermediate signing key');
 }

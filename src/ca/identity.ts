@@ -2,7 +2,7 @@
 // of possession must sign, and the Fulcio extensions, exactly as fulcio maps them (docs/oid-info.md;
 // config/identity/config.yaml ci-issuer-metadata for github-workflow and gitlab-pipeline; pkg/identity/{email,
 // uri,kubernetes,username}/principal.go; pkg/certificate/extensions.go for order and encoding).
-import { utf8 } from '../ct/index.js';
+import { utf8 } from '../formats/index.js';
 import type { Extension, SubjectAltName } from './certificate.js';
 import { CaError } from './errors.js';
 

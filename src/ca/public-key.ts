@@ -8,12 +8,13 @@ import {
   children,
   DerError,
   expectTag,
-  type DerNode as Node,
+  type Node,
   parseDer,
   readBitString,
   readOid,
+  signatureAlgorithmHash,
   TAG,
-} from '../ct/index.js';
+} from '../formats/index.js';
 import { CaError } from './errors.js';
 
 /** nativeId: the curve's number in the native ECDSA verifier (src/crypto/native.ts), which has P-256/384 only. */
@@ -171,16 +172,6 @@ export async function checkProofOfPossession(
     throw new CaError(400, 'the proof of possession could not be verified: it must sign the token subject');
 }
 
-const CSR_SIGNATURE_HASHES: Record<string, string | null> = {
-  '1.2.840.10045.4.3.2': 'sha256',
-  '1.2.840.10045.4.3.3': 'sha384',
-  '1.2.840.10045.4.3.4': 'sha512',
-  '1.2.840.113549.1.1.11': 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
-  '1.3.101.112': null,
-};
-
 /**
  * Parses a PKCS#10 CSR (RFC 2986 §4), PEM or DER, and checks its self-signature. Only the key is used;
  * fulcio.proto says every other CSR field is ignored.
@@ -205,7 +196,7 @@ export async function clientKeyFromCsr(input: Buffer): Promise<ClientKey> {
     throw err;
   }
   const key = await parseClientKey(Buffer.from(spkiNode.raw));
-  const hash = CSR_SIGNATURE_HASHES[sigAlg];
+  const hash = signatureAlgorithmHash(sigAlg);
   if (hash === undefined) throw new CaError(400, `unsupported CSR signature algorithm ${sigAlg}`);
   // The CSR's own signature algorithm names the hash (an EC key could sign its CSR with any of them).
   // An EC point with the Ed25519 algorithm (no hash) cannot verify.

@@ -12,7 +12,7 @@
 // hashes; turning the digest check into one needs a public key Q' = Q + (e − e')·r⁻¹·G imported as a KeyObject,
 // and that import alone (JWK: ~90 µs, SPKI DER: ~300 µs, as OpenSSL 3 checks the point) costs what it saves.
 import { createECDH, type ECDH } from 'node:crypto';
-import { children, DerError, positiveInteger, readOnly, TAG } from '../formats/der-strict.js';
+import { children, DerError, parseDer, readPositiveInteger, TAG } from '../formats/index.js';
 import { type NativeCrypto, nativeCrypto } from './native.js';
 
 export interface Curve {
@@ -132,10 +132,9 @@ export function decodePoint(curve: Curve, bytes: Uint8Array): Point | undefined 
 /** Splits a DER ECDSA-Sig-Value into r and s; undefined when it is not strict DER. */
 export function parseEcdsaSignature(der: Uint8Array): { r: bigint; s: bigint } | undefined {
   try {
-    const seq = readOnly(Buffer.from(der), TAG.SEQUENCE);
-    const parts = children(seq.value);
+    const parts = children(parseDer(der, TAG.SEQUENCE));
     if (parts.length !== 2) return undefined;
-    return { r: positiveInteger(parts[0]), s: positiveInteger(parts[1]) };
+    return { r: readPositiveInteger(parts[0]), s: readPositiveInteger(parts[1]) };
   } catch (err) {
     if (err instanceof DerError) return undefined;
     throw err;

@@ -1,32 +1,5 @@
-// Public interface of ct/: the RFC 6962 certificate transparency log the CA logs precertificates to, its
-// SCT encoding, and the small DER codec the CA shares to build certificates synchronously.
-export {
-  bitString,
-  boolean,
-  children,
-  DerError,
-  expectTag,
-  explicit,
-  ia5,
-  implicit,
-  type Node as DerNode,
-  NULL,
-  octetString,
-  oid,
-  parseDer,
-  printable,
-  readBitString,
-  readNode,
-  readOid,
-  seq,
-  set,
-  smallInteger,
-  TAG,
-  time,
-  tlv,
-  unsignedInteger,
-  utf8,
-} from './der.js';
+// Public interface of ct/: the RFC 6962 certificate transparency log the CA logs precertificates to, and its
+// SCT encoding. Certificates are read and written with formats/ (der.ts, x509.ts).
 export { MAX_ENTRIES_PER_GET, registerCtRoutes } from './http.js';
 export {
   type CtEntry,
@@ -39,17 +12,6 @@ export {
   SctSigner,
 } from './log.js';
 export {
-  isPrecertificate,
-  issuerKeyHash,
-  type ParsedCertificate,
-  parseCertificate,
-  publicKeyOf,
-  signedBy,
-  tbsWithoutPoison,
-} from './precert.js';
-export {
-  OID_CT_POISON,
-  OID_SCT_LIST,
   precertSignedData,
   type Sct,
   sctListExtensionValue,

@@ -5,14 +5,14 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { keyId, type Signer, spkiDer, verifySignature } from '../crypto/index.js';
 import {
+  type Certificate,
+  certificatePublicKey,
+  certificateSignedBy,
   isPrecertificate,
-  issuerKeyHash,
-  type ParsedCertificate,
+  OID,
   parseCertificate,
-  publicKeyOf,
-  signedBy,
-  tbsWithoutPoison,
-} from './precert.js';
+  tbsWithoutExtension,
+} from '../formats/index.js';
 import { precertSignedData, type Sct } from './sct.js';
 import type { CtEntryStore } from './store.js';
 import type { CtTree } from './tree.js';
@@ -196,7 +196,7 @@ export class CtLog {
    */
   async addPreChain(chain: Buffer[]): Promise<Sct> {
     if (chain.length < 2) throw new CtError('chain must hold the precertificate and at least its issuer');
-    let parsed: ParsedCertificate[];
+    let parsed: Certificate[];
     try {
       parsed = chain.map(parseCertificate);
     } catch (err) {
@@ -206,7 +206,7 @@ export class CtLog {
     if (!isPrecertificate(pre))
       throw new CtError('chain[0] is not a precertificate (no critical poison extension)');
     for (let i = 0; i + 1 < parsed.length; i++) {
-      if (!signedBy(parsed[i], publicKeyOf(parsed[i + 1])))
+      if (!certificateSignedBy(parsed[i], certificatePublicKey(parsed[i + 1])))
         throw new CtError(`chain[${i}] is not signed by chain[${i + 1}]`);
     }
     // The chain must end at an accepted root, or at a certificate an accepted root signed (root omitted).
@@ -216,12 +216,13 @@ export class CtLog {
       this.rootFingerprints.has(fingerprint) ||
       this.roots.some((r) => {
         const root = parseCertificate(r);
-        return root.subject.equals(last.issuer) && signedBy(last, publicKeyOf(root));
+        return root.subject.equals(last.issuer) && certificateSignedBy(last, certificatePublicKey(root));
       });
     if (!rootOk) throw new CtError('chain does not end at a root this log accepts');
     const logged = await this.logPrecertificate({
-      tbs: tbsWithoutPoison(pre),
-      issuerKeyHash: issuerKeyHash(issuer.spki),
+      // RFC 6962 §3.2: the TBS without the poison extension; issuer_key_hash is SHA-256 of the issuer's SPKI.
+      tbs: tbsWithoutExtension(pre, OID.ctPoison),
+      issuerKeyHash: createHash('sha256').update(issuer.spki).digest(),
       precertificate: chain[0],
       chain: chain.slice(1),
     });

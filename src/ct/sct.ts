@@ -2,11 +2,7 @@
 // encoding of an SCT, the SignedCertificateTimestampList X.509 extension the CA embeds, and the JSON form the
 // add-pre-chain endpoint returns (§4.1). Clients (sigstore-js verifySCTs) rebuild the signed data from the final
 // certificate minus this extension, so the bytes here must match RFC 6962 exactly.
-import { octetString } from './der.js';
-
-/** RFC 6962 §3.3 / X.509 extension OIDs. */
-export const OID_SCT_LIST = '1.3.6.1.4.1.11129.2.4.2';
-export const OID_CT_POISON = '1.3.6.1.4.1.11129.2.4.3';
+import { octetString } from '../formats/index.js';
 
 const SCT_VERSION_V1 = 0;
 const SIGNATURE_TYPE_CERTIFICATE_TIMESTAMP = 0;

@@ -17,6 +17,44 @@ export {
 } from './checkpoint.js';
 // cosign-bundle: cosign's Rekor bundle annotation and pre-Sigstore-bundle blob bundle files
 export { cosignRekorBundle, parseAnyBundle, tlogEntryFromRekorBundle } from './cosign-bundle.js';
+// der: ITU-T X.690 (the one DER reader, with every strict-DER rule, and writer)
+export {
+  bitString,
+  boolean,
+  children,
+  DerError,
+  expectTag,
+  explicit,
+  ia5,
+  implicit,
+  inside,
+  isOid,
+  lengthSize,
+  Node,
+  NULL,
+  octetString,
+  oid,
+  parseDer,
+  printable,
+  readBitString,
+  readBits,
+  readBoolean,
+  readIntegerBytes,
+  readNode,
+  readOid,
+  readPositiveInteger,
+  readSmallInt,
+  readTime,
+  seq,
+  set,
+  smallInteger,
+  TAG,
+  time,
+  tlv,
+  unsignedInteger,
+  utf8,
+  writeHeader,
+} from './der.js';
 // Rekor v1 entries: sigstore/rekor openapi.yaml and pkg/types (hashedrekord, dsse, intoto; the log's side of them
 // is imported from the modules themselves)
 export { dsseProposal } from './dsse.js';
@@ -53,18 +91,5 @@ export {
 } from './tiles.js';
 // tuf: theupdateframework/specification tuf-spec.md §4 (metadata formats), §6.2 (consistent snapshots)
 export * from './tuf.js';
-// x509: RFC 5280 (+ the DER walker under it)
+// x509: RFC 5280
 export * from './x509.js';
-export {
-  children,
-  content,
-  encodeLength,
-  encodeTlv,
-  expectTag,
-  readOid,
-  readTime,
-  readTlv,
-  TAG,
-  type Tlv,
-  whole,
-} from './x509-der.js';

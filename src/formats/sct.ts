@@ -1,7 +1,7 @@
 // Signed certificate timestamps embedded in certificates (RFC 6962 §3.2, §3.3): the TLS-encoded
 // SignedCertificateTimestampList inside extension 1.3.6.1.4.1.11129.2.4.2, and the `digitally-signed` input a CT
 // log signs for a precertificate entry.
-import { content, DerError, expectTag, readTlv, TAG } from './x509-der.js';
+import { DerError, parseDer, TAG } from './der.js';
 
 export interface SignedCertificateTimestamp {
   version: number;
@@ -16,7 +16,7 @@ export interface SignedCertificateTimestamp {
 
 /** Parses the extension value: an OCTET STRING wrapping the TLS list (RFC 6962 §3.3). */
 export function parseSctList(extensionValue: Buffer): SignedCertificateTimestamp[] {
-  const list = content(extensionValue, expectTag(readTlv(extensionValue, 0), TAG.OCTET_STRING, 'SCT list'));
+  const list = parseDer(extensionValue, TAG.OCTET_STRING, 'SCT list').content;
   const reader = new TlsReader(list);
   const body = new TlsReader(reader.vector(2));
   reader.end('SCT list');

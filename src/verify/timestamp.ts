@@ -6,15 +6,13 @@
 import { createHash, verify } from 'node:crypto';
 import {
   children,
-  content,
   expectTag,
+  type Node,
+  parseDer,
   readOid,
   readTime,
-  readTlv,
   signatureAlgorithmHash,
   TAG,
-  type Tlv,
-  whole,
 } from '../formats/index.js';
 import { fail } from './errors.js';
 import { inRange, type TrustMaterial } from './trust-material.js';
@@ -43,8 +41,8 @@ interface ParsedTimestamp {
   signature: Buffer;
 }
 
-function algOf(buf: Buffer, t: Tlv): string {
-  return readOid(buf, children(buf, expectTag(t, TAG.SEQUENCE, 'AlgorithmIdentifier'))[0]);
+function algOf(t: Node | undefined): string {
+  return readOid(children(expectTag(t, TAG.SEQUENCE, 'AlgorithmIdentifier'))[0]);
 }
 
 /** The hash a digest algorithm names; a signature algorithm OID in its place is taken for the hash it implies. */
@@ -56,61 +54,59 @@ function hashOf(oid: string, what: string): string {
 
 /** Parses a TimeStampResp (RFC 3161 §2.4.2) or a bare TimeStampToken (ContentInfo). */
 function parseTimestamp(der: Buffer): ParsedTimestamp {
-  let top = readTlv(der, 0);
-  let parts = children(der, expectTag(top, TAG.SEQUENCE, 'timestamp'));
+  let parts = children(parseDer(der, TAG.SEQUENCE, 'timestamp'));
   if (parts[0]?.tag === TAG.SEQUENCE) {
     // TimeStampResp: status must be granted (0) or grantedWithMods (1).
-    const status = content(der, children(der, parts[0])[0]);
+    const status = children(parts[0])[0].content;
     if (status.length !== 1 || status[0] > 1) throw new Error('timestamp response status is not granted');
-    top = expectTag(parts[1], TAG.SEQUENCE, 'TimeStampToken');
-    parts = children(der, top);
+    parts = children(expectTag(parts[1], TAG.SEQUENCE, 'TimeStampToken'));
   }
-  if (readOid(der, parts[0]) !== OID_SIGNED_DATA) throw new Error('timestamp token is not CMS SignedData');
-  const sd = children(der, expectTag(children(der, parts[1])[0], TAG.SEQUENCE, 'SignedData'));
-  const encap = children(der, expectTag(sd[2], TAG.SEQUENCE, 'encapContentInfo'));
-  if (readOid(der, encap[0]) !== OID_TST_INFO) throw new Error('timestamp content is not a TSTInfo');
-  const eContent = content(der, expectTag(children(der, encap[1])[0], TAG.OCTET_STRING, 'eContent'));
-  const signerInfos = children(der, expectTag(sd[sd.length - 1], TAG.SET, 'signerInfos'));
+  if (readOid(parts[0]) !== OID_SIGNED_DATA) throw new Error('timestamp token is not CMS SignedData');
+  const sd = children(expectTag(children(parts[1])[0], TAG.SEQUENCE, 'SignedData'));
+  const encap = children(expectTag(sd[2], TAG.SEQUENCE, 'encapContentInfo'));
+  if (readOid(encap[0]) !== OID_TST_INFO) throw new Error('timestamp content is not a TSTInfo');
+  const eContent = expectTag(children(encap[1])[0], TAG.OCTET_STRING, 'eContent').content;
+  const signerInfos = children(expectTag(sd[sd.length - 1], TAG.SET, 'signerInfos'));
   if (signerInfos.length !== 1) throw new Error(`timestamp has ${signerInfos.length} signers, expected 1`);
-  const si = children(der, signerInfos[0]);
+  const si = children(signerInfos[0]);
   let i = 1;
   const sidT = si[i++];
   const signer =
     sidT.tag === TAG.SEQUENCE
       ? (() => {
-          const [issuerT, serialT] = children(der, sidT);
-          return { issuer: whole(der, issuerT), serial: content(der, serialT) };
+          const [issuerT, serialT] = children(sidT);
+          return { issuer: issuerT.raw, serial: serialT.content };
         })()
-      : { keyId: content(der, sidT) };
-  const digestAlgorithm = hashOf(algOf(der, si[i++]), 'timestamp digest');
+      : { keyId: sidT.content };
+  const digestAlgorithm = hashOf(algOf(si[i++]), 'timestamp digest');
   let signedAttrs: Buffer | undefined;
   let attrDigest: Buffer | undefined;
   let contentTypeOk = false;
   if (si[i]?.tag === 0xa0) {
     const attrsT = si[i++];
     // Signed attributes are signed as a DER SET (RFC 5652 §5.4): same bytes with the SET tag.
-    signedAttrs = Buffer.concat([Buffer.from([TAG.SET]), whole(der, attrsT).subarray(1)]);
-    for (const attr of children(der, attrsT)) {
-      const [oidT, valuesT] = children(der, attr);
-      const oid = readOid(der, oidT);
-      const value = children(der, valuesT)[0];
+    signedAttrs = Buffer.concat([Buffer.from([TAG.SET]), attrsT.raw.subarray(1)]);
+    for (const attr of children(attrsT)) {
+      const [oidT, valuesT] = children(attr);
+      const oid = readOid(oidT);
+      const value = children(valuesT)[0];
       if (oid === OID_MESSAGE_DIGEST)
-        attrDigest = content(der, expectTag(value, TAG.OCTET_STRING, 'messageDigest'));
-      if (oid === OID_CONTENT_TYPE) contentTypeOk = readOid(der, value) === OID_TST_INFO;
+        attrDigest = expectTag(value, TAG.OCTET_STRING, 'messageDigest').content;
+      if (oid === OID_CONTENT_TYPE) contentTypeOk = readOid(value) === OID_TST_INFO;
     }
     if (!attrDigest || !contentTypeOk)
       throw new Error('timestamp signed attributes lack messageDigest or contentType');
   }
-  const sigAlg = algOf(der, si[i++]);
+  const sigAlg = algOf(si[i++]);
   const signatureHash = signatureAlgorithmHash(sigAlg) ?? digestAlgorithm;
-  const signature = content(der, expectTag(si[i], TAG.OCTET_STRING, 'signature'));
+  const signature = expectTag(si[i], TAG.OCTET_STRING, 'signature').content;
 
-  const tst = children(eContent, expectTag(readTlv(eContent, 0), TAG.SEQUENCE, 'TSTInfo'));
-  const imprint = children(eContent, expectTag(tst[2], TAG.SEQUENCE, 'messageImprint'));
+  const tst = children(parseDer(eContent, TAG.SEQUENCE, 'TSTInfo'));
+  const imprint = children(expectTag(tst[2], TAG.SEQUENCE, 'messageImprint'));
   return {
-    genTime: readTime(eContent, expectTag(tst[4], TAG.GENERALIZED_TIME, 'genTime')),
-    imprintHash: hashOf(algOf(eContent, imprint[0]), 'message imprint'),
-    imprint: content(eContent, expectTag(imprint[1], TAG.OCTET_STRING, 'hashedMessage')),
+    genTime: readTime(expectTag(tst[4], TAG.GENERALIZED_TIME, 'genTime')),
+    imprintHash: hashOf(algOf(imprint[0]), 'message imprint'),
+    imprint: expectTag(imprint[1], TAG.OCTET_STRING, 'hashedMessage').content,
     eContent,
     signer,
     digestAlgorithm,

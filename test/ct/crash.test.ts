@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { children as derChildren, parseDer } from '../../src/ct/index.js';
+import { children as derChildren, parseDer } from '../../src/formats/index.js';
 import { devToken, requestCert } from '../ca/helpers.js';
 
 /** The serial number (hex) of a certificate's TBS, or of a TBS given directly. */

@@ -9,23 +9,25 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey, localSigner } from '../../src/crypto/index.js';
 import {
+  CtTree,
+  InlineTree,
+  openFileEntryStore,
+  precertSignedData,
+  recordLeaf,
+  treeHeadSignedData,
+} from '../../src/ct/index.js';
+import {
   bitString,
   boolean,
-  CtTree,
   children,
   explicit,
-  InlineTree,
   NULL,
   octetString,
   oid,
-  openFileEntryStore,
   parseCertificate,
   parseDer,
-  precertSignedData,
-  recordLeaf,
   seq,
-  treeHeadSignedData,
-} from '../../src/ct/index.js';
+} from '../../src/formats/index.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../src/merkle/index.js';
 import { devToken, type RunningCa, requestCert, startCa } from '../ca/helpers.js';
 

@@ -1,7 +1,8 @@
 // Verification material as Rekor entries carry it: a PEM public key (SubjectPublicKeyInfo) or a PEM X.509
 // certificate, whose key verifies the entry's signature and whose subject alternative names (email, URI) make the
-// entry searchable. Parsed with a small DER reader; node:crypto KeyObjects are built only for RSA and Ed25519,
-// because OpenSSL 3's key import costs as much as a signature check.
+// entry searchable. Read with formats/ (der.ts, x509.ts), which costs this per-entry path ~5 µs for a key and
+// ~25 µs for a Fulcio certificate (docs/design/formats-x509.md); node:crypto KeyObjects are built only for RSA
+// and Ed25519, because OpenSSL 3's key import costs as much as a signature check.
 import {
   createHash,
   createPublicKey,
@@ -11,22 +12,26 @@ import {
   verify,
 } from 'node:crypto';
 import { type Curve, decodePoint, P256, P384, type Point, verifyEcdsaDigest } from '../../crypto/index.js';
-import { children, DerError, readOnly, TAG, type Tlv } from '../../formats/der-strict.js';
-import { toPem } from '../../formats/index.js';
+import {
+  children,
+  DerError,
+  isOid,
+  parseCertificate,
+  parseDer,
+  readBitString,
+  TAG,
+  toPem,
+} from '../../formats/index.js';
 
 export class KeyError extends Error {}
 
-/** Object identifiers by their DER content bytes (compared as bytes: every entry's key is checked against them). */
 const OID = {
-  ecPublicKey: Buffer.from('2a8648ce3d0201', 'hex'),
-  prime256v1: Buffer.from('2a8648ce3d030107', 'hex'),
-  secp384r1: Buffer.from('2b81040022', 'hex'),
-  rsaEncryption: Buffer.from('2a864886f70d010101', 'hex'),
-  ed25519: Buffer.from('2b6570', 'hex'),
-  subjectAltName: Buffer.from('551d11', 'hex'),
+  ecPublicKey: '1.2.840.10045.2.1',
+  prime256v1: '1.2.840.10045.3.1.7',
+  secp384r1: '1.3.132.0.34',
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  ed25519: '1.3.101.112',
 };
-
-const isOid = (t: Tlv | undefined, oid: Buffer) => t?.tag === TAG.OID && t.value.equals(oid);
 
 export type HashName = 'sha256' | 'sha384' | 'sha512';
 
@@ -57,8 +62,11 @@ export function parseVerificationKey(pemBytes: Uint8Array): VerificationKey {
   try {
     if (m[1] === 'PUBLIC KEY') return fromSpki(der, [], toPem(der, 'PUBLIC KEY'), false);
     if (m[1] === 'CERTIFICATE') {
-      const { spki, subjects } = parseCertificate(der);
-      return fromSpki(spki, subjects, toPem(der, 'CERTIFICATE'), true);
+      const cert = parseCertificate(der);
+      const subjects: string[] = [];
+      for (const n of cert.subjectAltNames)
+        if (n.type === 'email' || n.type === 'uri') subjects.push(n.value);
+      return fromSpki(cert.spki, subjects, toPem(der, 'CERTIFICATE'), true);
     }
   } catch (err) {
     if (err instanceof DerError) throw new KeyError(`malformed ${m[1].toLowerCase()}: ${err.message}`);
@@ -67,55 +75,18 @@ export function parseVerificationKey(pemBytes: Uint8Array): VerificationKey {
   throw new KeyError(`unsupported PEM block "${m[1]}"; expected PUBLIC KEY or CERTIFICATE`);
 }
 
-function parseCertificate(der: Buffer): { spki: Buffer; subjects: string[] } {
-  const cert = children(readOnly(der, TAG.SEQUENCE).value);
-  if (cert.length !== 3 || cert[0].tag !== TAG.SEQUENCE) throw new DerError('not an X.509 certificate');
-  const tbs = children(cert[0].value);
-  let i = 0;
-  if (tbs[i]?.tag === 0xa0) i++; // [0] version
-  // serial, signature algorithm, issuer, validity, subject, then the key
-  const expected = [TAG.INTEGER, TAG.SEQUENCE, TAG.SEQUENCE, TAG.SEQUENCE, TAG.SEQUENCE, TAG.SEQUENCE];
-  for (const tag of expected) {
-    if (tbs[i]?.tag !== tag) throw new DerError('unexpected certificate structure');
-    i++;
-  }
-  const spki = tbs[i - 1].raw;
-  const subjects: string[] = [];
-  for (const field of tbs.slice(i)) {
-    if (field.tag !== 0xa3) continue; // [3] extensions
-    for (const ext of children(readOnly(field.value, TAG.SEQUENCE).value)) {
-      const parts = children(ext.value);
-      if (!isOid(parts[0], OID.subjectAltName)) continue;
-      const value = parts[parts.length - 1];
-      if (value.tag !== TAG.OCTET_STRING) throw new DerError('malformed subjectAltName extension');
-      subjects.push(...sanSubjects(readOnly(value.value, TAG.SEQUENCE)));
-    }
-  }
-  return { spki, subjects };
-}
-
-function sanSubjects(names: Tlv): string[] {
-  const out: string[] = [];
-  for (const name of children(names.value)) {
-    if (name.tag === 0x81 || name.tag === 0x86) out.push(name.value.toString('latin1')); // rfc822Name, URI
-  }
-  return out;
-}
-
 function fromSpki(
   spki: Buffer,
   subjects: string[],
   canonicalPem: string,
   certificate: boolean,
 ): VerificationKey {
-  const parts = children(readOnly(spki, TAG.SEQUENCE).value);
+  const parts = children(parseDer(spki, TAG.SEQUENCE, 'SubjectPublicKeyInfo'));
   if (parts.length !== 2 || parts[0].tag !== TAG.SEQUENCE || parts[1].tag !== TAG.BIT_STRING) {
     throw new DerError('malformed SubjectPublicKeyInfo');
   }
-  const alg = children(parts[0].value);
-  const bits = parts[1].value;
-  if (bits.length < 1 || bits[0] !== 0) throw new DerError('public key BIT STRING has unused bits');
-  const keyBytes = bits.subarray(1);
+  const alg = children(parts[0]);
+  const keyBytes = readBitString(parts[1]);
   if (isOid(alg[0], OID.ecPublicKey)) {
     const curve = isOid(alg[1], OID.prime256v1) ? P256 : isOid(alg[1], OID.secp384r1) ? P384 : undefined;
     if (!curve) throw new KeyError('unsupported elliptic curve (P-256 and P-384 are supported)');

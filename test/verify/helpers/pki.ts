@@ -5,7 +5,7 @@
 import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { spkiDer } from '../../../src/crypto/index.js';
-import { encodeTlv, preAuthEncoding } from '../../../src/formats/index.js';
+import { tlv as encodeTlv, preAuthEncoding } from '../../../src/formats/index.js';
 import { buildTrustedRoot } from '../../../src/trust/index.js';
 import { refPath, refRoot } from '../../merkle/reference.js';
 
