@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import type { Service, ServiceContext } from '../server/index.js';
 import { Authority, DEFAULT_TOKEN_TTL_SECONDS } from './auth.js';
 import { Registry, registryRoot } from './engine.js';
-import { answerFrameworkError, registerRegistryRoutes } from './http.js';
 import { assertRateLimit, DEFAULT_TOKEN_RATE_LIMIT, type RateLimit } from './rate-limit.js';
+import { answerFrameworkError, registerRegistryRoutes } from './routes/index.js';
 
 /** `<dataDir>/registry/config.json`; every field optional. */
 export interface RegistryConfig {
