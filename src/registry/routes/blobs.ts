@@ -1,9 +1,9 @@
 // Blobs (end-2 GET/HEAD, end-10 DELETE): streamed from storage with Range support, never read whole into memory.
-import type { FileHandle } from 'node:fs/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../engine.js';
 import { RegistryError } from '../errors.js';
 import { assertName, type ParsedDigest, parseDigest } from '../names.js';
+import type { BlobReader } from '../storage.js';
 import { API_VERSION_HEADER, type Endpoint, unsupported } from './common.js';
 
 /** Blob reads: READ_RING buffers of READ_CHUNK_BYTES, reused for the whole response (measured on loopback). */
@@ -22,7 +22,7 @@ export const blobs: Endpoint = {
     }
     if (req.method === 'DELETE') {
       await authorize(req, 'repository', name, ['delete']);
-      registry.deleteBlob(name, digest);
+      await registry.deleteBlob(name, digest);
       return reply.code(202).header('content-length', '0').send();
     }
     throw unsupported(req.method);
@@ -50,12 +50,12 @@ export function parseRange(
 }
 
 /**
- * Copies bytes [start, end] of a file to the response through a ring of reused buffers: several reads are in
+ * Copies bytes [start, end] of a blob to the response through a ring of reused buffers: several reads are in
  * flight on the thread pool while the socket takes the previous chunk, and no per-chunk allocation (or
  * page-faulting of fresh memory) happens. A buffer is refilled only after the socket has taken its previous
  * contents (the write callback), so a slow client holds at most READ_RING × READ_CHUNK_BYTES of memory.
  */
-async function pump(fh: FileHandle, res: FastifyReply['raw'], start: number, end: number): Promise<void> {
+async function pump(blob: BlobReader, res: FastifyReply['raw'], start: number, end: number): Promise<void> {
   const ring = Array.from({ length: READ_RING }, () => Buffer.allocUnsafeSlow(READ_CHUNK_BYTES));
   const reads: { done: Promise<{ bytesRead: number }>; buffer: Buffer; length: number }[] = [];
   let next = start;
@@ -63,7 +63,7 @@ async function pump(fh: FileHandle, res: FastifyReply['raw'], start: number, end
   const issue = () => {
     const buffer = ring[slot++ % READ_RING];
     const length = Math.min(READ_CHUNK_BYTES, end - next + 1);
-    reads.push({ done: fh.read(buffer, 0, length, next), buffer, length });
+    reads.push({ done: blob.read(buffer, 0, length, next), buffer, length });
     next += length;
   };
   // One buffer stays free for the write in flight.
@@ -86,7 +86,7 @@ async function pump(fh: FileHandle, res: FastifyReply['raw'], start: number, end
     }
     await written;
   } finally {
-    // Reads still in flight must settle before the caller closes the file.
+    // Reads still in flight must settle before the caller closes the blob.
     await Promise.allSettled(reads.map((r) => r.done));
   }
   await new Promise<void>((resolve) => res.end(resolve));
@@ -101,7 +101,7 @@ async function sendBlob(
   digest: ParsedDigest,
 ): Promise<void> {
   const blob = await registry.openBlob(name, digest);
-  // The handle is closed on every way out, a refused Range header included.
+  // The blob is closed on every way out, a refused Range header included.
   try {
     const headers: Record<string, string> = {
       ...API_VERSION_HEADER,
@@ -132,13 +132,13 @@ async function sendBlob(
       return;
     }
     try {
-      await pump(blob.fh, res, start, end);
+      await pump(blob, res, start, end);
     } catch {
       // The client went away mid-download (or the file vanished under gc): drop the connection so the short body
       // is seen as an error, never as a complete blob.
       res.destroy();
     }
   } finally {
-    await blob.fh.close().catch(() => {});
+    await blob.close().catch(() => {});
   }
 }

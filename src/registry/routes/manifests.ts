@@ -33,7 +33,7 @@ export const manifests: Endpoint = {
     }
     if (method === 'GET' || method === 'HEAD') {
       await authorize(req, 'repository', name, ['pull']);
-      const m = registry.getManifest(name, ref);
+      const m = await registry.getManifest(name, ref);
       const etag = `"${m.digest}"`;
       // Hot path: write straight to the socket, skipping fastify's serialization.
       reply.hijack();
@@ -55,7 +55,7 @@ export const manifests: Endpoint = {
       await authorize(req, 'repository', name, ['push'], ['pull', 'push']);
       const content = await readLimited(req, MAX_MANIFEST_BYTES, 'manifest');
       const extraTags = many(query(req).tag);
-      const result = registry.putManifest(name, ref, content, req.headers['content-type'], extraTags);
+      const result = await registry.putManifest(name, ref, content, req.headers['content-type'], extraTags);
       created(reply, name, 'manifests', result.digest);
       if (result.subject) reply.header('oci-subject', result.subject);
       if (extraTags.length > 0) reply.header('oci-tag', result.tags.join(', '));
@@ -63,7 +63,7 @@ export const manifests: Endpoint = {
     }
     if (method === 'DELETE') {
       await authorize(req, 'repository', name, ['delete']);
-      registry.deleteManifest(name, ref);
+      await registry.deleteManifest(name, ref);
       return reply.code(202).header('content-length', '0').send();
     }
     throw unsupported(method);

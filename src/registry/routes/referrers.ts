@@ -12,7 +12,7 @@ export const referrers: Endpoint = {
     await authorize(req, 'repository', name, ['pull']);
     const digest = parseDigest(rawDigest);
     const artifactType = one(query(req).artifactType);
-    const manifests = registry.referrers(name, digest, artifactType);
+    const manifests = await registry.referrers(name, digest, artifactType);
     if (artifactType !== undefined) reply.header('oci-filters-applied', 'artifactType');
     // Sent as bytes so that no charset parameter is appended: the spec wants exactly this media type.
     return reply

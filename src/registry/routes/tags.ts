@@ -29,7 +29,7 @@ export const catalog: Endpoint = {
     await authorize(req, 'registry', 'catalog', ['*']);
     const q = query(req);
     const n = parseN(q.n);
-    const page = registry.catalog(n, one(q.last) ?? '');
+    const page = await registry.catalog(n, one(q.last) ?? '');
     const link = pageLink('/v2/_catalog', n, page);
     if (link) reply.header('link', link);
     return reply.send({ repositories: page.items });
@@ -49,7 +49,7 @@ export const tags: Endpoint = {
     if (last !== '' && !isValidTag(last)) {
       throw new RegistryError('UNSUPPORTED', 'last must be a tag', { last }, 400);
     }
-    const page = registry.listTags(name, n, last);
+    const page = await registry.listTags(name, n, last);
     const link = pageLink(`/v2/${name}/tags/list`, n, page);
     if (link) reply.header('link', link);
     return reply.send({ name, tags: page.items });

@@ -1,9 +1,9 @@
 // Blob uploads (end-4a/4b POST, end-5 PATCH, end-6 PUT, end-11 mount, end-13 GET, DELETE): starting a session
 // (or a whole blob in one POST, or a mount from another repository) and the session's own URL.
 import { formatScope } from '../auth.js';
-import type { ChunkRange } from '../blobstore.js';
 import { RegistryError } from '../errors.js';
 import { assertName, type DigestAlgorithm, isDigestAlgorithm, parseDigest } from '../names.js';
+import type { ChunkRange } from '../uploads.js';
 import {
   bodyStream,
   ChallengeError,
