@@ -3,7 +3,6 @@
 // "Content Management", "Listing Referrers"). No HTTP here: routes/ maps the wire API onto these methods, and the
 // CLI's `sigil registry gc` calls collectGarbage directly.
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { RegistryError } from './errors.js';
 import { type Descriptor, MAX_MANIFEST_BYTES, parseManifest } from './manifests.js';
 import {
@@ -15,27 +14,13 @@ import {
   type Reference,
 } from './names.js';
 import type { BlobReader, BlobStorage, Referrer, RegistryMetadata, RegistryStorage } from './storage.js';
-import { type Allowance, type ChunkRange, type UploadRef, type UploadState, Uploads } from './uploads.js';
+import { type RegistryLimits, Uploads } from './uploads.js';
 
 /** Manifest bytes kept in memory for fast GETs; content-addressed, so entries never go stale. */
 const MANIFEST_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** Abandoned uploads and unreferenced blobs younger than this are left alone by gc (pushes in flight). */
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
-
-/**
- * 10 GiB: well above the largest layers in common use (multi-GB ML and CUDA layers), and low enough that one
- * client cannot fill a disk with a single upload.
- */
-export const DEFAULT_MAX_BLOB_BYTES = 10 * 1024 ** 3;
-
-/** What one upload and one repository may take; the HTTP answer to going past either is 413 DENIED. */
-export interface RegistryLimits {
-  /** Largest blob accepted (default DEFAULT_MAX_BLOB_BYTES). */
-  maxBlobBytes: number;
-  /** Bytes of blobs one repository may hold, uploads in progress included (default: no quota). */
-  repositoryQuotaBytes?: number;
-}
 
 export interface StoredManifest {
   digest: string;
@@ -73,46 +58,13 @@ export class Registry {
   private cacheBytes = 0;
   private readonly meta: RegistryMetadata;
   private readonly blobs: BlobStorage;
-  private readonly uploads: Uploads;
-  readonly limits: RegistryLimits;
+  /** Pushing blobs: upload sessions and mounts, within the limits. */
+  readonly uploads: Uploads;
 
   constructor(storage: RegistryStorage, limits: Partial<RegistryLimits> = {}) {
     this.meta = storage.metadata;
     this.blobs = storage.blobs;
-    this.uploads = new Uploads(storage.blobs, (upload) => this.allowance(upload));
-    this.limits = {
-      maxBlobBytes: limits.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES,
-      repositoryQuotaBytes: limits.repositoryQuotaBytes,
-    };
-  }
-
-  /**
-   * What the session's next chunk may add: the smaller of what the blob size limit and the repository's quota
-   * leave. The quota counts the blobs the repository holds plus what its other sessions have received; chunks
-   * streaming into two sessions at the same moment can each pass that check, so the quota may be overrun by at
-   * most what they carry together.
-   */
-  private async allowance(upload: UploadState): Promise<Allowance> {
-    const { maxBlobBytes, repositoryQuotaBytes: quota } = this.limits;
-    const blobLeft = maxBlobBytes - upload.size;
-    const used =
-      quota === undefined
-        ? 0
-        : (await this.meta.repositoryBytes(upload.repo)) + this.uploads.pendingBytes(upload.repo, upload.id);
-    const quotaLeft = quota === undefined ? Number.POSITIVE_INFINITY : quota - used - upload.size;
-    if (blobLeft <= quotaLeft) {
-      return {
-        bytes: blobLeft,
-        refuse: (size) =>
-          new RegistryError(
-            'DENIED',
-            `blob is larger than this registry's ${maxBlobBytes}-byte limit (maxBlobBytes)`,
-            { limit: maxBlobBytes, size },
-            413,
-          ),
-      };
-    }
-    return { bytes: quotaLeft, refuse: (size) => quotaExceeded(upload.repo, quota as number, used, size) };
+    this.uploads = new Uploads(storage, limits);
   }
 
   async close(): Promise<void> {
@@ -176,71 +128,6 @@ export class Registry {
     const blob = await this.blobs.openBlob(digest);
     if (!blob) throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: digest.digest });
     return blob;
-  }
-
-  // ── push: blobs ──
-
-  async startUpload(
-    repo: string,
-    algorithm: DigestAlgorithm = 'sha256',
-    owner?: string,
-  ): Promise<UploadState> {
-    assertName(repo);
-    return this.uploads.create(repo, algorithm, owner);
-  }
-
-  async uploadStatus(ref: UploadRef): Promise<UploadState> {
-    assertName(ref.repo);
-    return this.uploads.state(ref);
-  }
-
-  /** PATCH: appends a chunk (spec "Pushing a blob in chunks"). */
-  async appendUpload(
-    ref: UploadRef,
-    body: Readable,
-    range?: ChunkRange,
-    length?: number,
-  ): Promise<UploadState> {
-    assertName(ref.repo);
-    return this.uploads.append(ref, body, range, length);
-  }
-
-  /** Closing PUT: optional last chunk, digest check, publish, link into the repository. */
-  async completeUpload(
-    ref: UploadRef,
-    digest: ParsedDigest,
-    body?: Readable,
-    range?: ChunkRange,
-    length?: number,
-  ): Promise<{ digest: string; size: number }> {
-    assertName(ref.repo);
-    const { size } = await this.uploads.complete(ref, digest, body, range, length);
-    await this.meta.linkBlob(ref.repo, digest.digest, size);
-    return { digest: digest.digest, size };
-  }
-
-  async cancelUpload(ref: UploadRef): Promise<void> {
-    assertName(ref.repo);
-    await this.uploads.cancel(ref);
-  }
-
-  /**
-   * Cross-repository mount (spec "Mounting a blob from another repository"): true when the blob was linked,
-   * false when `from` does not hold it (the caller then starts an ordinary upload session).
-   */
-  async mountBlob(repo: string, from: string, digest: ParsedDigest): Promise<{ size: number } | undefined> {
-    assertName(repo);
-    assertName(from);
-    const size = await this.meta.blobSize(from, digest.digest);
-    if (size === undefined) return undefined;
-    if ((await this.blobs.blobSize(digest)) === undefined) return undefined;
-    const quota = this.limits.repositoryQuotaBytes;
-    if (quota !== undefined && (await this.meta.blobSize(repo, digest.digest)) === undefined) {
-      const used = (await this.meta.repositoryBytes(repo)) + this.uploads.pendingBytes(repo, '');
-      if (used + size > quota) throw quotaExceeded(repo, quota, used, size);
-    }
-    await this.meta.linkBlob(repo, digest.digest, size);
-    return { size };
   }
 
   // ── push: manifests ──
@@ -391,19 +278,6 @@ export class Registry {
     if (!options.dryRun) report.manifestContentDeleted = await this.meta.dropOrphanContent();
     return report;
   }
-}
-
-/**
- * 413 DENIED naming the quota. distribution-spec has no code for a storage limit (SIZE_INVALID means a length
- * that does not match the content); DENIED is "access to the resource is denied", which a full quota is.
- */
-function quotaExceeded(repo: string, quota: number, used: number, size: number): RegistryError {
-  return new RegistryError(
-    'DENIED',
-    `repository ${repo} would exceed its ${quota}-byte quota (repositoryQuotaBytes): ${used} bytes are in use`,
-    { quota, used, size },
-    413,
-  );
 }
 
 function toDescriptor(r: Referrer): Descriptor {

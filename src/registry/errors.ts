@@ -68,7 +68,3 @@ export class TooManyRequestsError extends RegistryError {
     super('TOOMANYREQUESTS', message, detail, 429);
   }
 }
-
-export function isRegistryError(err: unknown): err is RegistryError {
-  return err instanceof RegistryError;
-}

@@ -6,7 +6,6 @@ export {
   type GcOptions,
   type GcReport,
   Registry,
-  type RegistryLimits,
   type StoredManifest,
 } from './engine.js';
 export { type ErrorCode, RegistryError } from './errors.js';
@@ -36,3 +35,4 @@ export type {
   RegistryStorage,
   UploadInfo,
 } from './storage.js';
+export type { RegistryLimits } from './uploads.js';

@@ -1,13 +1,28 @@
-// Upload sessions (distribution-spec "Pushing blobs", "Pushing a blob in chunks"): chunks in order, each hashed as
-// it streams into storage, so a blob's digest is known when its last byte lands without reading it back. A session's
-// hash state lives in memory and is rebuilt from its bytes only if the process restarted mid-upload. A chunk that
-// fails midway is rolled back (storage truncated, hash restored from a copy taken before it), so the session stays
-// resumable and no byte of a failed chunk can reach a blob.
+// Pushing blobs (distribution-spec "Pushing blobs", "Pushing a blob in chunks", "Mounting a blob from another
+// repository"), within the blob size limit and the repository quota. Chunks come in order, each hashed as it streams
+// into storage, so a blob's digest is known when its last byte lands without reading it back. A session's hash state
+// lives in memory and is rebuilt from its bytes only if the process restarted mid-upload. A chunk that fails midway
+// is rolled back (storage truncated, hash restored from a copy taken before it), so the session stays resumable and
+// no byte of a failed chunk can reach a blob.
 import { createHash, type Hash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { RegistryError } from './errors.js';
 import { assertUploadId, type DigestAlgorithm, isDigestAlgorithm, type ParsedDigest } from './names.js';
-import type { BlobStorage, UploadInfo } from './storage.js';
+import type { BlobStorage, RegistryMetadata, RegistryStorage, UploadInfo } from './storage.js';
+
+/**
+ * 10 GiB: well above the largest layers in common use (multi-GB ML and CUDA layers), and low enough that one
+ * client cannot fill a disk with a single upload.
+ */
+export const DEFAULT_MAX_BLOB_BYTES = 10 * 1024 ** 3;
+
+/** What one upload and one repository may take; the HTTP answer to going past either is 413 DENIED. */
+export interface RegistryLimits {
+  /** Largest blob accepted (default DEFAULT_MAX_BLOB_BYTES). */
+  maxBlobBytes: number;
+  /** Bytes of blobs one repository may hold, uploads in progress included (default: no quota). */
+  repositoryQuotaBytes?: number;
+}
 
 export interface UploadState extends UploadInfo {
   id: string;
@@ -38,7 +53,7 @@ export interface ChunkRange {
  * How many more bytes a session may take (the registry's blob size limit, the repository's quota), and the error
  * that refuses a chunk going past it, given the size the session would have reached.
  */
-export interface Allowance {
+interface Allowance {
   bytes: number;
   refuse(size: number): RegistryError;
 }
@@ -75,17 +90,24 @@ const unknown = (id: string) =>
 
 export class Uploads {
   private readonly live = new Map<string, LiveUpload>();
+  private readonly blobs: BlobStorage;
+  private readonly meta: RegistryMetadata;
+  readonly limits: RegistryLimits;
 
-  constructor(
-    private readonly storage: BlobStorage,
-    /** What a session's next chunk may add, asked before the chunk's first byte is read. */
-    private readonly allowance: (upload: UploadState) => Promise<Allowance>,
-  ) {}
+  constructor(storage: RegistryStorage, limits: Partial<RegistryLimits>) {
+    this.blobs = storage.blobs;
+    this.meta = storage.metadata;
+    this.limits = {
+      maxBlobBytes: limits.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES,
+      repositoryQuotaBytes: limits.repositoryQuotaBytes,
+    };
+  }
 
+  /** Starts a session (the caller checked the repository name). */
   async create(repo: string, algorithm: DigestAlgorithm, owner?: string): Promise<UploadState> {
     const id = randomUUID();
     const info = { repo, owner, algorithm, startedAt: Date.now() };
-    await this.storage.createUpload(id, info);
+    await this.blobs.createUpload(id, info);
     const upload: LiveUpload = { id, ...info, size: 0, hash: createHash(algorithm), busy: false };
     this.live.set(id, upload);
     return publicState(upload);
@@ -96,10 +118,56 @@ export class Uploads {
   }
 
   /** Bytes received by the repository's other sessions this process knows of (they count against its quota). */
-  pendingBytes(repo: string, except: string): number {
+  private pendingBytes(repo: string, except: string): number {
     let total = 0;
     for (const u of this.live.values()) if (u.repo === repo && u.id !== except) total += u.size;
     return total;
+  }
+
+  /**
+   * What the session's next chunk may add: the smaller of what the blob size limit and the repository's quota
+   * leave. The quota counts the blobs the repository holds plus what its other sessions have received; chunks
+   * streaming into two sessions at the same moment can each pass that check, so the quota may be overrun by at
+   * most what they carry together.
+   */
+  private async allowance(upload: UploadState): Promise<Allowance> {
+    const { maxBlobBytes, repositoryQuotaBytes: quota } = this.limits;
+    const blobLeft = maxBlobBytes - upload.size;
+    const used =
+      quota === undefined
+        ? 0
+        : (await this.meta.repositoryBytes(upload.repo)) + this.pendingBytes(upload.repo, upload.id);
+    const quotaLeft = quota === undefined ? Number.POSITIVE_INFINITY : quota - used - upload.size;
+    if (blobLeft <= quotaLeft) {
+      return {
+        bytes: blobLeft,
+        refuse: (size) =>
+          new RegistryError(
+            'DENIED',
+            `blob is larger than this registry's ${maxBlobBytes}-byte limit (maxBlobBytes)`,
+            { limit: maxBlobBytes, size },
+            413,
+          ),
+      };
+    }
+    return { bytes: quotaLeft, refuse: (size) => quotaExceeded(upload.repo, quota as number, used, size) };
+  }
+
+  /**
+   * Cross-repository mount: links a blob `from` holds into `repo` (the caller checked both names); undefined when
+   * `from` does not hold it (the caller then starts an ordinary upload session).
+   */
+  async mount(repo: string, from: string, digest: ParsedDigest): Promise<{ size: number } | undefined> {
+    const size = await this.meta.blobSize(from, digest.digest);
+    if (size === undefined) return undefined;
+    if ((await this.blobs.blobSize(digest)) === undefined) return undefined;
+    const quota = this.limits.repositoryQuotaBytes;
+    if (quota !== undefined && (await this.meta.blobSize(repo, digest.digest)) === undefined) {
+      const used = (await this.meta.repositoryBytes(repo)) + this.pendingBytes(repo, '');
+      if (used + size > quota) throw quotaExceeded(repo, quota, used, size);
+    }
+    await this.meta.linkBlob(repo, digest.digest, size);
+    return { size };
   }
 
   /**
@@ -112,8 +180,9 @@ export class Uploads {
   }
 
   /**
-   * Completes a session: appends an optional final chunk, checks the whole blob against `digest` and publishes
-   * it under its digest. On any mismatch the session is discarded and nothing becomes visible.
+   * Completes a session: appends an optional final chunk, checks the whole blob against `digest`, publishes it
+   * under its digest and links it into the repository. On any mismatch the session is discarded and nothing
+   * becomes visible.
    */
   async complete(
     ref: UploadRef,
@@ -121,7 +190,7 @@ export class Uploads {
     body?: Readable,
     range?: ChunkRange,
     length?: number,
-  ): Promise<{ size: number }> {
+  ): Promise<{ digest: string; size: number }> {
     const upload = await this.load(ref);
     return this.withBusy(upload, async () => {
       if (body) await this.appendLocked(upload, body, range, length);
@@ -133,7 +202,7 @@ export class Uploads {
         actual = upload.hash.copy().digest('hex');
       } else {
         const hash = createHash(digest.algorithm);
-        for await (const chunk of this.storage.readUpload(upload.id)) hash.update(chunk);
+        for await (const chunk of this.blobs.readUpload(upload.id)) hash.update(chunk);
         actual = hash.digest('hex');
       }
       if (actual !== digest.hex) {
@@ -144,9 +213,10 @@ export class Uploads {
           size: upload.size,
         });
       }
-      await this.storage.publishUpload(upload.id, digest);
+      await this.blobs.publishUpload(upload.id, digest);
       this.live.delete(upload.id);
-      return { size: upload.size };
+      await this.meta.linkBlob(upload.repo, digest.digest, upload.size);
+      return { digest: digest.digest, size: upload.size };
     });
   }
 
@@ -158,14 +228,14 @@ export class Uploads {
 
   /** Sessions untouched since `cutoffMs` (epoch ms) and not streaming now, for garbage collection. */
   async *stale(cutoffMs: number): AsyncGenerator<string> {
-    for await (const { id, modifiedAt } of this.storage.listUploads()) {
+    for await (const { id, modifiedAt } of this.blobs.listUploads()) {
       if (!this.live.get(id)?.busy && modifiedAt < cutoffMs) yield id;
     }
   }
 
   async discard(id: string): Promise<void> {
     this.live.delete(id);
-    await this.storage.deleteUpload(id);
+    await this.blobs.deleteUpload(id);
   }
 
   private async appendLocked(
@@ -197,7 +267,7 @@ export class Uploads {
     const saved = upload.hash.copy();
     let written: number;
     try {
-      written = await this.storage.appendUpload(
+      written = await this.blobs.appendUpload(
         upload.id,
         hashed(body, upload.hash, expected ?? allowance.bytes),
       );
@@ -210,7 +280,7 @@ export class Uploads {
     } catch (err) {
       // Roll back to the state before this request: the session stays resumable and no byte of a failed chunk
       // can end up in a blob.
-      await this.storage.truncateUpload(upload.id, before).catch(() => {});
+      await this.blobs.truncateUpload(upload.id, before).catch(() => {});
       upload.hash = saved;
       if (err instanceof TooLargeError) {
         // Without a declared size the only cap was the allowance; with one, the declared size (≤ the allowance).
@@ -242,18 +312,18 @@ export class Uploads {
   private async load({ repo, id, owner }: UploadRef): Promise<LiveUpload> {
     assertUploadId(id);
     let upload = this.live.get(id);
-    if (upload && !upload.busy && (await this.storage.uploadSize(id)) === undefined) {
+    if (upload && !upload.busy && (await this.blobs.uploadSize(id)) === undefined) {
       // Collected by `sigil registry gc` (another process) while this one still remembered it.
       this.live.delete(id);
       upload = undefined;
     }
     if (!upload) {
-      const info = await this.storage.uploadInfo(id);
+      const info = await this.blobs.uploadInfo(id);
       if (!info || !isDigestAlgorithm(info.algorithm)) throw unknown(id);
       const hash = createHash(info.algorithm);
       let size = 0;
       try {
-        for await (const chunk of this.storage.readUpload(id)) {
+        for await (const chunk of this.blobs.readUpload(id)) {
           hash.update(chunk);
           size += chunk.length;
         }
@@ -272,13 +342,19 @@ export class Uploads {
   }
 }
 
-function publicState(u: LiveUpload): UploadState {
-  return {
-    id: u.id,
-    repo: u.repo,
-    owner: u.owner,
-    algorithm: u.algorithm,
-    size: u.size,
-    startedAt: u.startedAt,
-  };
+/**
+ * 413 DENIED naming the quota. distribution-spec has no code for a storage limit (SIZE_INVALID means a length
+ * that does not match the content); DENIED is "access to the resource is denied", which a full quota is.
+ */
+function quotaExceeded(repo: string, quota: number, used: number, size: number): RegistryError {
+  return new RegistryError(
+    'DENIED',
+    `repository ${repo} would exceed its ${quota}-byte quota (repositoryQuotaBytes): ${used} bytes are in use`,
+    { quota, used, size },
+    413,
+  );
+}
+
+function publicState({ hash, busy, ...state }: LiveUpload): UploadState {
+  return state;
 }

@@ -83,7 +83,7 @@ export const uploadStart: Endpoint = {
       }
       // Mounting reveals `from`'s content, so the caller must be able to pull it; if not, or if `from` lacks the
       // blob, the spec's fallback is an ordinary upload session (202).
-      if (canPull && (await registry.mountBlob(name, source, digest))) {
+      if (canPull && (await registry.uploads.mount(name, source, digest))) {
         return created(reply, name, 'blobs', digest.digest).send();
       }
     }
@@ -101,11 +101,17 @@ export const uploadStart: Endpoint = {
     const digest = digestParam === undefined ? undefined : parseDigest(digestParam);
     if (digest) algorithm = digest.algorithm;
     const owner = principal?.subject;
-    const upload = await registry.startUpload(name, algorithm, owner);
+    const upload = await registry.uploads.create(name, algorithm, owner);
     if (digest) {
       // Single-POST monolithic upload (end-4b).
       const ref = { repo: name, id: upload.id, owner };
-      const done = await registry.completeUpload(ref, digest, bodyStream(req), undefined, contentLength(req));
+      const done = await registry.uploads.complete(
+        ref,
+        digest,
+        bodyStream(req),
+        undefined,
+        contentLength(req),
+      );
       return created(reply, name, 'blobs', done.digest).send();
     }
     return reply
@@ -125,7 +131,7 @@ export const uploadSession: Endpoint = {
     const upload = { repo: name, id, owner: principal?.subject };
     switch (req.method) {
       case 'GET': {
-        const state = await registry.uploadStatus(upload);
+        const state = await registry.uploads.state(upload);
         return reply
           .code(204)
           .headers(uploadHeaders(name, id, state.size))
@@ -133,7 +139,7 @@ export const uploadSession: Endpoint = {
       }
       case 'PATCH': {
         const range = parseContentRange(req.headers['content-range']);
-        const state = await registry.appendUpload(upload, bodyStream(req), range, contentLength(req));
+        const state = await registry.uploads.append(upload, bodyStream(req), range, contentLength(req));
         return reply
           .code(202)
           .headers({ ...uploadHeaders(name, id, state.size), 'content-length': '0' })
@@ -151,11 +157,11 @@ export const uploadSession: Endpoint = {
         const range = parseContentRange(req.headers['content-range']);
         const body = hasBody(req) ? bodyStream(req) : undefined;
         const length = body ? contentLength(req) : undefined;
-        const done = await registry.completeUpload(upload, digest, body, range, length);
+        const done = await registry.uploads.complete(upload, digest, body, range, length);
         return created(reply, name, 'blobs', done.digest).send();
       }
       case 'DELETE':
-        await registry.cancelUpload(upload);
+        await registry.uploads.cancel(upload);
         return reply.code(204).send();
     }
     throw unsupported(req.method);
