@@ -92,7 +92,7 @@ export class Uploads {
   private readonly live = new Map<string, LiveUpload>();
   private readonly blobs: BlobStorage;
   private readonly meta: RegistryMetadata;
-  readonly limits: RegistryLimits;
+  private readonly limits: RegistryLimits;
 
   constructor(storage: RegistryStorage, limits: Partial<RegistryLimits>) {
     this.blobs = storage.blobs;

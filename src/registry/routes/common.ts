@@ -5,8 +5,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Access, Authority, Principal } from '../auth.js';
 import type { Registry } from '../engine.js';
 import { type ErrorCode, RegistryError, TooManyRequestsError } from '../errors.js';
-import { closeAfterResponse } from '../linger.js';
 import { bodyChunks } from '../uploads.js';
+import { closeAfterResponse } from './linger.js';
 
 export const API_VERSION_HEADER = { 'docker-distribution-api-version': 'registry/2.0' };
 
