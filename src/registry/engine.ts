@@ -113,19 +113,11 @@ export class Registry {
     }
   }
 
-  /** Size of a blob the repository holds (spec "Checking if content exists"). */
-  async blobSize(repo: string, digest: ParsedDigest): Promise<number> {
-    await this.requireRepo(repo);
-    const size = await this.meta.blobSize(repo, digest.digest);
-    if (size === undefined)
-      throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: digest.digest });
-    return size;
-  }
-
-  /** Opens a blob the repository holds; the caller streams and closes it (spec "Pulling blobs"). */
+  /** Opens a blob the repository holds (spec "Pulling blobs", "Checking if content exists"); the caller closes it. */
   async openBlob(repo: string, digest: ParsedDigest): Promise<BlobReader> {
-    await this.blobSize(repo, digest);
-    const blob = await this.blobs.openBlob(digest);
+    await this.requireRepo(repo);
+    const linked = (await this.meta.blobSize(repo, digest.digest)) !== undefined;
+    const blob = linked ? await this.blobs.openBlob(digest) : undefined;
     if (!blob) throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: digest.digest });
     return blob;
   }
