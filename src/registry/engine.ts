@@ -1,43 +1,26 @@
-// The registry engine: repositories of blobs, manifests, tags and referrers over the blob store (files) and the
-// metadata database, with the rules of distribution-spec (spec.md "Pull", "Push", "Content Discovery",
-// "Content Management", "Listing Referrers"). No HTTP here: http.ts maps routes onto these methods, and the CLI's
-// `sigil registry gc` calls collectGarbage directly.
+// The registry engine: repositories of blobs, manifests, tags and referrers over the storage it is given (storage.ts:
+// metadata and blobs), with the rules of distribution-spec (spec.md "Pull", "Push", "Content Discovery",
+// "Content Management", "Listing Referrers"). No HTTP here: routes/ maps the wire API onto these methods, and the
+// CLI's `sigil registry gc` calls collectGarbage directly.
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import {
-  type Allowance,
-  BlobStore,
-  type ChunkRange,
-  type OpenBlob,
-  type UploadRef,
-  type UploadState,
-} from './blobstore.js';
 import { RegistryError } from './errors.js';
 import { type Descriptor, MAX_MANIFEST_BYTES, parseManifest } from './manifests.js';
-import { Metadata, type ReferrerRow } from './metadata.js';
-import { assertName, assertTag, type DigestAlgorithm, type ParsedDigest, type Reference } from './names.js';
+import {
+  assertName,
+  assertTag,
+  type DigestAlgorithm,
+  type ParsedDigest,
+  parseDigest,
+  type Reference,
+} from './names.js';
+import type { BlobReader, BlobStorage, Referrer, RegistryMetadata, RegistryStorage } from './storage.js';
+import { type RegistryLimits, Uploads } from './uploads.js';
 
 /** Manifest bytes kept in memory for fast GETs; content-addressed, so entries never go stale. */
 const MANIFEST_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** Abandoned uploads and unreferenced blobs younger than this are left alone by gc (pushes in flight). */
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
-
-/**
- * 10 GiB: well above the largest layers in common use (multi-GB ML and CUDA layers), and low enough that one
- * client cannot fill a disk with a single upload.
- */
-export const DEFAULT_MAX_BLOB_BYTES = 10 * 1024 ** 3;
-
-/** What one upload and one repository may take; the HTTP answer to going past either is 413 DENIED. */
-export interface RegistryLimits {
-  /** Largest blob accepted (default DEFAULT_MAX_BLOB_BYTES). */
-  maxBlobBytes: number;
-  /** Bytes of blobs one repository may hold, uploads in progress included (default: no quota). */
-  repositoryQuotaBytes?: number;
-}
 
 export interface StoredManifest {
   digest: string;
@@ -70,82 +53,37 @@ export interface Page<T> {
   next?: string;
 }
 
-/** Where the registry keeps its state inside a sigil data dir. */
-export function registryRoot(dataDir: string): string {
-  return join(dataDir, 'registry');
-}
-
 export class Registry {
   private readonly cache = new Map<string, Buffer>();
   private cacheBytes = 0;
+  private readonly meta: RegistryMetadata;
+  private readonly blobs: BlobStorage;
+  /** Pushing blobs: upload sessions and mounts, within the limits. */
+  readonly uploads: Uploads;
 
-  private constructor(
-    readonly root: string,
-    private readonly blobs: BlobStore,
-    private readonly meta: Metadata,
-    readonly limits: RegistryLimits,
-  ) {
-    blobs.allowance = (upload) => this.allowance(upload);
+  constructor(storage: RegistryStorage, limits: Partial<RegistryLimits> = {}) {
+    this.meta = storage.metadata;
+    this.blobs = storage.blobs;
+    this.uploads = new Uploads(storage, limits);
   }
 
-  /** Opens (creating if needed) the registry stored under `<dataDir>/registry`. */
-  static async open(dataDir: string, limits: Partial<RegistryLimits> = {}): Promise<Registry> {
-    const root = registryRoot(dataDir);
-    await mkdir(root, { recursive: true });
-    const blobs = new BlobStore(root);
-    await blobs.init();
-    return new Registry(root, blobs, new Metadata(join(root, 'metadata.sqlite')), {
-      maxBlobBytes: limits.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES,
-      repositoryQuotaBytes: limits.repositoryQuotaBytes,
-    });
-  }
-
-  /**
-   * What the session's next chunk may add: the smaller of what the blob size limit and the repository's quota
-   * leave. The quota counts the blobs the repository holds plus what its other sessions have received; chunks
-   * streaming into two sessions at the same moment can each pass that check, so the quota may be overrun by at
-   * most what they carry together.
-   */
-  private allowance(upload: UploadState): Allowance {
-    const { maxBlobBytes, repositoryQuotaBytes: quota } = this.limits;
-    const blobLeft = maxBlobBytes - upload.size;
-    const used =
-      quota === undefined
-        ? 0
-        : this.meta.repositoryBytes(upload.repo) + this.blobs.pendingBytes(upload.repo, upload.id);
-    const quotaLeft = quota === undefined ? Number.POSITIVE_INFINITY : quota - used - upload.size;
-    if (blobLeft <= quotaLeft) {
-      return {
-        bytes: blobLeft,
-        refuse: (size) =>
-          new RegistryError(
-            'DENIED',
-            `blob is larger than this registry's ${maxBlobBytes}-byte limit (maxBlobBytes)`,
-            { limit: maxBlobBytes, size },
-            413,
-          ),
-      };
-    }
-    return { bytes: quotaLeft, refuse: (size) => quotaExceeded(upload.repo, quota as number, used, size) };
-  }
-
-  close(): void {
-    this.meta.close();
+  async close(): Promise<void> {
+    await this.meta.close();
   }
 
   // ── pull ──
 
-  private requireRepo(repo: string): void {
+  private async requireRepo(repo: string): Promise<void> {
     assertName(repo);
-    if (!this.meta.repositoryExists(repo)) {
+    if (!(await this.meta.repositoryExists(repo))) {
       throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: repo });
     }
   }
 
   /** Resolves a tag or digest to a stored manifest (spec "Pulling manifests"). */
-  getManifest(repo: string, ref: Reference): StoredManifest {
-    this.requireRepo(repo);
-    const row = this.meta.manifest(
+  async getManifest(repo: string, ref: Reference): Promise<StoredManifest> {
+    await this.requireRepo(repo);
+    const row = await this.meta.manifest(
       repo,
       ref.kind === 'digest' ? { digest: ref.digest.digest } : { tag: ref.tag },
     );
@@ -156,7 +94,7 @@ export class Registry {
     }
     let content = this.cache.get(row.digest);
     if (!content) {
-      content = this.meta.content(row.digest);
+      content = await this.meta.manifestContent(row.digest);
       if (!content) throw new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown to registry');
       this.remember(row.digest, content);
     }
@@ -175,86 +113,13 @@ export class Registry {
     }
   }
 
-  /** Size of a blob the repository holds (spec "Checking if content exists"). */
-  blobSize(repo: string, digest: ParsedDigest): number {
-    this.requireRepo(repo);
-    const size = this.meta.blobSize(repo, digest.digest);
-    if (size === undefined)
-      throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: digest.digest });
-    return size;
-  }
-
-  /** Opens a blob the repository holds; the caller streams and closes it (spec "Pulling blobs"). */
-  async openBlob(repo: string, digest: ParsedDigest): Promise<OpenBlob> {
-    this.blobSize(repo, digest);
-    const blob = await this.blobs.open(digest);
+  /** Opens a blob the repository holds (spec "Pulling blobs", "Checking if content exists"); the caller closes it. */
+  async openBlob(repo: string, digest: ParsedDigest): Promise<BlobReader> {
+    await this.requireRepo(repo);
+    const linked = (await this.meta.blobSize(repo, digest.digest)) !== undefined;
+    const blob = linked ? await this.blobs.openBlob(digest) : undefined;
     if (!blob) throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: digest.digest });
     return blob;
-  }
-
-  // ── push: blobs ──
-
-  async startUpload(
-    repo: string,
-    algorithm: DigestAlgorithm = 'sha256',
-    owner?: string,
-  ): Promise<UploadState> {
-    assertName(repo);
-    return this.blobs.createUpload(repo, algorithm, owner);
-  }
-
-  async uploadStatus(ref: UploadRef): Promise<UploadState> {
-    assertName(ref.repo);
-    return this.blobs.uploadState(ref);
-  }
-
-  /** PATCH: appends a chunk (spec "Pushing a blob in chunks"). */
-  async appendUpload(
-    ref: UploadRef,
-    body: Readable,
-    range?: ChunkRange,
-    length?: number,
-  ): Promise<UploadState> {
-    assertName(ref.repo);
-    return this.blobs.append(ref, body, range, length);
-  }
-
-  /** Closing PUT: optional last chunk, digest check, publish, link into the repository. */
-  async completeUpload(
-    ref: UploadRef,
-    digest: ParsedDigest,
-    body?: Readable,
-    range?: ChunkRange,
-    length?: number,
-  ): Promise<{ digest: string; size: number }> {
-    assertName(ref.repo);
-    const { size } = await this.blobs.complete(ref, digest, body, range, length);
-    this.meta.linkBlob(ref.repo, digest.digest, size);
-    return { digest: digest.digest, size };
-  }
-
-  async cancelUpload(ref: UploadRef): Promise<void> {
-    assertName(ref.repo);
-    await this.blobs.cancel(ref);
-  }
-
-  /**
-   * Cross-repository mount (spec "Mounting a blob from another repository"): true when the blob was linked,
-   * false when `from` does not hold it (the caller then starts an ordinary upload session).
-   */
-  async mountBlob(repo: string, from: string, digest: ParsedDigest): Promise<{ size: number } | undefined> {
-    assertName(repo);
-    assertName(from);
-    const size = this.meta.blobSize(from, digest.digest);
-    if (size === undefined) return undefined;
-    if ((await this.blobs.size(digest)) === undefined) return undefined;
-    const quota = this.limits.repositoryQuotaBytes;
-    if (quota !== undefined && this.meta.blobSize(repo, digest.digest) === undefined) {
-      const used = this.meta.repositoryBytes(repo) + this.blobs.pendingBytes(repo, '');
-      if (used + size > quota) throw quotaExceeded(repo, quota, used, size);
-    }
-    this.meta.linkBlob(repo, digest.digest, size);
-    return { size };
   }
 
   // ── push: manifests ──
@@ -264,13 +129,13 @@ export class Registry {
    * every blob and child manifest it references must already be in the repository (MANIFEST_BLOB_UNKNOWN),
    * except its `subject`, which may arrive later.
    */
-  putManifest(
+  async putManifest(
     repo: string,
     ref: Reference,
     content: Buffer,
     contentType: string | undefined,
     extraTags: string[] = [],
-  ): PutManifestResult {
+  ): Promise<PutManifestResult> {
     assertName(repo);
     if (content.length > MAX_MANIFEST_BYTES) {
       throw new RegistryError(
@@ -298,21 +163,7 @@ export class Registry {
     }
     const tags = [...new Set([...(ref.kind === 'tag' ? [ref.tag] : []), ...extraTags.map(assertTag)])];
     const parsed = parseManifest(content, contentType);
-    const missing: { digest: string; kind: string }[] = [];
-    for (const blob of parsed.blobs) {
-      if (this.meta.blobSize(repo, blob) === undefined) missing.push({ digest: blob, kind: 'blob' });
-    }
-    for (const child of parsed.manifests) {
-      if (!this.meta.manifest(repo, { digest: child })) missing.push({ digest: child, kind: 'manifest' });
-    }
-    if (missing.length > 0) {
-      throw new RegistryError(
-        'MANIFEST_BLOB_UNKNOWN',
-        `manifest references ${missing.length} blob(s) or manifest(s) unknown to this repository`,
-        { missing },
-      );
-    }
-    this.meta.putManifest({
+    const missing = await this.meta.putManifest({
       repo,
       digest,
       mediaType: parsed.mediaType,
@@ -321,19 +172,27 @@ export class Registry {
       artifactType: parsed.artifactType,
       annotations: parsed.annotations,
       blobs: parsed.blobs,
+      manifests: parsed.manifests,
       tags,
     });
+    if (missing.length > 0) {
+      throw new RegistryError(
+        'MANIFEST_BLOB_UNKNOWN',
+        `manifest references ${missing.length} blob(s) or manifest(s) unknown to this repository`,
+        { missing },
+      );
+    }
     return { digest, subject: parsed.subject?.digest, tags };
   }
 
   // ── content discovery ──
 
-  listTags(repo: string, n?: number, last = ''): Page<string> {
-    this.requireRepo(repo);
+  async listTags(repo: string, n?: number, last = ''): Promise<Page<string>> {
+    await this.requireRepo(repo);
     return paginate((after, limit) => this.meta.tags(repo, after, limit), n, last);
   }
 
-  catalog(n?: number, last = ''): Page<string> {
+  catalog(n?: number, last = ''): Promise<Page<string>> {
     return paginate((after, limit) => this.meta.repositories(after, limit), n, last);
   }
 
@@ -341,10 +200,9 @@ export class Registry {
    * The referrers of `subject` in the repository as descriptors (spec "Listing Referrers"); an unknown
    * repository or subject has none. artifactType falls back to the config's media type (stored at push).
    */
-  referrers(repo: string, subject: ParsedDigest, artifactType?: string): Descriptor[] {
+  async referrers(repo: string, subject: ParsedDigest, artifactType?: string): Promise<Descriptor[]> {
     assertName(repo);
-    return this.meta
-      .referrers(repo, subject.digest)
+    return (await this.meta.referrers(repo, subject.digest))
       .filter((r) => artifactType === undefined || r.artifactType === artifactType)
       .map(toDescriptor);
   }
@@ -352,12 +210,12 @@ export class Registry {
   // ── content management ──
 
   /** Deletes a tag (by tag) or a manifest and all its tags (by digest) (spec "Deleting tags/manifests"). */
-  deleteManifest(repo: string, ref: Reference): void {
-    this.requireRepo(repo);
+  async deleteManifest(repo: string, ref: Reference): Promise<void> {
+    await this.requireRepo(repo);
     const gone =
       ref.kind === 'tag'
-        ? this.meta.deleteTag(repo, ref.tag)
-        : this.meta.deleteManifest(repo, ref.digest.digest);
+        ? await this.meta.deleteTag(repo, ref.tag)
+        : await this.meta.deleteManifest(repo, ref.digest.digest);
     if (!gone) {
       throw new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown to registry', {
         reference: ref.kind === 'digest' ? ref.digest.digest : ref.tag,
@@ -366,9 +224,9 @@ export class Registry {
   }
 
   /** Removes the blob from the repository; its bytes go at the next gc if nothing else uses them. */
-  deleteBlob(repo: string, digest: ParsedDigest): void {
-    this.requireRepo(repo);
-    if (!this.meta.unlinkBlob(repo, digest.digest)) {
+  async deleteBlob(repo: string, digest: ParsedDigest): Promise<void> {
+    await this.requireRepo(repo);
+    if (!(await this.meta.unlinkBlob(repo, digest.digest))) {
       throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: digest.digest });
     }
   }
@@ -387,58 +245,51 @@ export class Registry {
       uploadsDeleted: [],
       manifestContentDeleted: 0,
     };
-    const referenced = this.meta.referencedBlobs();
-    for await (const blob of this.blobs.list()) {
-      if (referenced.has(blob.digest.digest) || blob.mtimeMs >= cutoff) continue;
-      const linked = this.meta.lastLinked(blob.digest.digest);
+    const referenced = await this.meta.referencedBlobs();
+    for await (const blob of this.blobs.listBlobs()) {
+      let digest: ParsedDigest;
+      try {
+        digest = parseDigest(blob.digest);
+      } catch {
+        continue; // not a blob (a stray file); left alone
+      }
+      if (referenced.has(digest.digest) || blob.modifiedAt >= cutoff) continue;
+      const linked = await this.meta.lastLinked(digest.digest);
       if (linked !== undefined && linked >= cutoff) continue;
       if (!options.dryRun) {
-        if (!this.meta.unlinkIfUnreferenced(blob.digest.digest)) continue;
-        await this.blobs.remove(blob.digest);
+        if (!(await this.meta.unlinkIfUnreferenced(digest.digest))) continue;
+        await this.blobs.deleteBlob(digest);
       }
-      report.blobsDeleted.push(blob.digest.digest);
+      report.blobsDeleted.push(digest.digest);
       report.bytesFreed += blob.size;
     }
-    for await (const id of this.blobs.staleUploads(cutoff)) {
-      if (!options.dryRun) await this.blobs.discard(id);
+    for await (const id of this.uploads.stale(cutoff)) {
+      if (!options.dryRun) await this.uploads.discard(id);
       report.uploadsDeleted.push(id);
     }
-    if (!options.dryRun) report.manifestContentDeleted = this.meta.dropOrphanContent();
+    if (!options.dryRun) report.manifestContentDeleted = await this.meta.dropOrphanContent();
     return report;
   }
 }
 
-/**
- * 413 DENIED naming the quota. distribution-spec has no code for a storage limit (SIZE_INVALID means a length
- * that does not match the content); DENIED is "access to the resource is denied", which a full quota is.
- */
-function quotaExceeded(repo: string, quota: number, used: number, size: number): RegistryError {
-  return new RegistryError(
-    'DENIED',
-    `repository ${repo} would exceed its ${quota}-byte quota (repositoryQuotaBytes): ${used} bytes are in use`,
-    { quota, used, size },
-    413,
-  );
-}
-
-function toDescriptor(r: ReferrerRow): Descriptor {
+function toDescriptor(r: Referrer): Descriptor {
   const d: Descriptor = { mediaType: r.mediaType, digest: r.digest, size: r.size };
   if (r.artifactType) d.artifactType = r.artifactType;
-  if (r.annotations) d.annotations = JSON.parse(r.annotations);
+  if (r.annotations) d.annotations = r.annotations;
   return d;
 }
 
 /** Largest page served when the client asks for everything (a Link header points at the rest). */
 export const MAX_PAGE = 10_000;
 
-function paginate(
-  fetch: (after: string, limit: number) => string[],
+async function paginate(
+  fetch: (after: string, limit: number) => Promise<string[]>,
   n: number | undefined,
   last: string,
-): Page<string> {
+): Promise<Page<string>> {
   const want = n === undefined ? MAX_PAGE : Math.min(n, MAX_PAGE);
   if (want === 0) return { items: [] };
-  const rows = fetch(last, want + 1);
+  const rows = await fetch(last, want + 1);
   if (rows.length > want) {
     const items = rows.slice(0, want);
     return { items, next: items[items.length - 1] };

@@ -1,5 +1,5 @@
 // The registry's typed error: one of distribution-spec's error codes (spec.md "Error Codes") plus the HTTP status
-// it is answered with. The engine throws these; http.ts turns them into `{"errors":[{code,message,detail}]}`.
+// it is answered with. The engine throws these; routes/ turns them into `{"errors":[{code,message,detail}]}`.
 
 export type ErrorCode =
   | 'BLOB_UNKNOWN'
@@ -67,8 +67,4 @@ export class TooManyRequestsError extends RegistryError {
   ) {
     super('TOOMANYREQUESTS', message, detail, 429);
   }
-}
-
-export function isRegistryError(err: unknown): err is RegistryError {
-  return err instanceof RegistryError;
 }

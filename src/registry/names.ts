@@ -29,10 +29,6 @@ export interface ParsedDigest {
   digest: string;
 }
 
-export function isValidName(name: string): boolean {
-  return name.length <= MAX_NAME_LENGTH && NAME_RE.test(name);
-}
-
 export function assertName(name: string): string {
   if (name.length > MAX_NAME_LENGTH) {
     throw new RegistryError('NAME_INVALID', `repository name longer than ${MAX_NAME_LENGTH} characters`, {

@@ -1,13 +1,15 @@
-// The registry as a sigil Service: opens the engine in <dataDir>/registry, reads its config, and mounts the
-// distribution API under /v2/ on the shared server. Used by `sigil serve registry` and `sigil up`.
+// The registry as a sigil Service: reads its config in <dataDir>/registry, runs the engine on the storage it is
+// given, and mounts the distribution API under /v2/ on the shared server. src/server/ composes it (with the storage
+// backend it chooses) for `sigil serve registry` and `sigil up`.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertRateLimit, type RateLimit } from '../limits/index.js';
 import type { Service, ServiceContext } from '../server/index.js';
 import { Authority, DEFAULT_TOKEN_TTL_SECONDS } from './auth.js';
-import { Registry, registryRoot } from './engine.js';
-import { answerFrameworkError, registerRegistryRoutes } from './http.js';
+import { Registry } from './engine.js';
 import { DEFAULT_TOKEN_RATE_LIMIT } from './rate-limit.js';
+import { answerFrameworkError, registerRegistryRoutes } from './routes/index.js';
+import type { RegistryStorage } from './storage.js';
 
 /** `<dataDir>/registry/config.json`; every field optional. */
 export interface RegistryConfig {
@@ -28,6 +30,12 @@ export interface RegistryConfig {
 }
 
 export const CONFIG_FILE = 'config.json';
+
+/** Where the registry keeps its config, users and token key (and, with the default backends, its data). */
+export function registryRoot(dataDir: string): string {
+  return join(dataDir, 'registry');
+}
+
 const DEFAULT_SERVICE = 'sigil-registry';
 
 export async function readRegistryConfig(dataDir: string): Promise<RegistryConfig> {
@@ -55,8 +63,10 @@ export interface RegistryServiceOptions {
   anonymousPull?: boolean;
 }
 
+/** The registry service; `openStorage` is called once the config has been checked. */
 export async function createRegistryService(
   ctx: ServiceContext,
+  openStorage: () => Promise<RegistryStorage>,
   options: RegistryServiceOptions = {},
 ): Promise<Service & { registry: Registry }> {
   const config = await readRegistryConfig(ctx.dataDir);
@@ -64,13 +74,13 @@ export async function createRegistryService(
     { ...DEFAULT_TOKEN_RATE_LIMIT, ...config.tokenRateLimit },
     `${CONFIG_FILE}: tokenRateLimit`,
   );
-  const registry = await Registry.open(ctx.dataDir, {
+  const registry = new Registry(await openStorage(), {
     maxBlobBytes: config.maxBlobBytes,
     repositoryQuotaBytes: config.repositoryQuotaBytes ?? undefined,
   });
   const authority = options.anonymousPush
     ? undefined
-    : await Authority.open(registry.root, {
+    : await Authority.open(registryRoot(ctx.dataDir), {
         service: config.service ?? DEFAULT_SERVICE,
         policy: { anonymousPull: options.anonymousPull ?? config.anonymousPull ?? false },
         ttlSeconds: config.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS,
@@ -84,18 +94,7 @@ export async function createRegistryService(
     },
     frameworkError: answerFrameworkError,
     async close() {
-      registry.close();
+      await registry.close();
     },
   };
-}
-
-/** The factory shape `src/server/registry-of-services.ts` expects (flags from `sigil serve`). */
-export function registryServiceFactory(
-  ctx: ServiceContext,
-  flags: Record<string, unknown>,
-): Promise<Service> {
-  return createRegistryService(ctx, {
-    anonymousPush: flags.anonymousPush === true,
-    anonymousPull: typeof flags.anonymousPull === 'boolean' ? flags.anonymousPull : undefined,
-  });
 }

@@ -19,4 +19,5 @@ export {
   type StackOptions,
   startStack,
 } from './stack.js';
+export { openRegistry, openRegistryStorage, registryService } from './storage.js';
 export { trustTargets } from './trust-targets.js';

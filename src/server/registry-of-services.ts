@@ -4,12 +4,17 @@ import { caServiceFactory } from '../ca/index.js';
 import { createLogService } from '../log/index.js';
 import { createTufService } from '../tuf/index.js';
 import type { Service, ServiceContext } from './service.js';
+import { registryService } from './storage.js';
 import { trustTargets } from './trust-targets.js';
 
 export type ServiceFactory = (ctx: ServiceContext, flags: Record<string, unknown>) => Promise<Service>;
 
 export const serviceFactories: Record<string, ServiceFactory> = {
-  registry: (ctx, flags) => import('../registry/index.js').then((m) => m.registryServiceFactory(ctx, flags)),
+  registry: (ctx, flags) =>
+    registryService(ctx, {
+      anonymousPush: flags.anonymousPush === true,
+      anonymousPull: typeof flags.anonymousPull === 'boolean' ? flags.anonymousPull : undefined,
+    }),
   ca: caServiceFactory,
   log: createLogService,
   // Publishes the trust files a CA on the same data dir writes (`sigil serve ca` or `sigil up`).

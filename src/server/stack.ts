@@ -9,10 +9,11 @@ import { createCaService, SIGNING_CONFIG_FILE, TRUSTED_ROOT_FILE } from '../ca/i
 import { writeFileAtomic } from '../crypto/index.js';
 import { createLogService, readLogKey } from '../log/index.js';
 import { TOKEN_PATH } from '../oidc/index.js';
-import { addUser, createRegistryService, registryRoot } from '../registry/index.js';
+import { addUser, registryRoot } from '../registry/index.js';
 import { createTufService, TUF_PATH_PREFIX, tufRootPath } from '../tuf/index.js';
 import { lateUrl, type RunningServer, startServer } from './app.js';
 import type { Service, ServiceContext } from './service.js';
+import { registryService } from './storage.js';
 import { trustTargets } from './trust-targets.js';
 
 export interface StackOptions {
@@ -161,7 +162,7 @@ export async function startStack(
   const log = await createLogService(ctx);
   const services: Service[] = [
     log,
-    await createRegistryService(ctx, { anonymousPull: options.anonymousPull || undefined }),
+    await registryService(ctx, { anonymousPull: options.anonymousPull || undefined }),
     await createCaService(ctx, { issuer: true, log: await readLogKey(dataDir) }),
     // After the CA: its started hook writes the trust files this one publishes.
     await createTufService(ctx, { targets: trustTargets(dataDir) }),

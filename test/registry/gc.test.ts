@@ -4,7 +4,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
-import { Registry } from '../../src/registry/index.js';
+import { openRegistry } from '../../src/server/index.js';
 import {
   EMPTY_CONFIG,
   imageManifest,
@@ -98,7 +98,7 @@ describe('garbage collection', () => {
   it('runs on a data dir with no server', async () => {
     const dir = join(reg.dataDir, 'empty-instance');
     await mkdir(dir, { recursive: true });
-    const r = await Registry.open(dir);
+    const r = await openRegistry(dir);
     try {
       expect(await r.collectGarbage({ graceMs: 0 })).toEqual({
         blobsDeleted: [],
@@ -107,7 +107,7 @@ describe('garbage collection', () => {
         manifestContentDeleted: 0,
       });
     } finally {
-      r.close();
+      await r.close();
     }
   });
 });

@@ -6,8 +6,14 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRegistryService, type RegistryServiceOptions } from '../../src/registry/index.js';
-import { lateUrl, type RunningServer, type Service, startServer } from '../../src/server/index.js';
+import type { RegistryServiceOptions } from '../../src/registry/index.js';
+import {
+  lateUrl,
+  type RunningServer,
+  registryService,
+  type Service,
+  startServer,
+} from '../../src/server/index.js';
 
 export interface TestRegistry {
   url: string;
@@ -23,7 +29,7 @@ export async function startRegistry(
 ): Promise<TestRegistry> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'sigil-registry-')));
   const url = lateUrl();
-  const service = await createRegistryService({ dataDir: dir, publicUrl: url.get }, options);
+  const service = await registryService({ dataDir: dir, publicUrl: url.get }, options);
   const server = await startServer([...extra, service], { logLevel: 'silent', onUrl: url.set });
   return {
     url: server.url,

@@ -10,8 +10,13 @@ import { join } from 'node:path';
 import { createCaService } from '../../src/ca/index.js';
 import { createLogService, LOG_DIR, LOG_KEY_FILE } from '../../src/log/index.js';
 import { OCI_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST, RegistryClient } from '../../src/oci/index.js';
-import { createRegistryService } from '../../src/registry/index.js';
-import { lateUrl, type RunningServer, type Service, startServer } from '../../src/server/index.js';
+import {
+  lateUrl,
+  type RunningServer,
+  registryService,
+  type Service,
+  startServer,
+} from '../../src/server/index.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const SHA = '0123456789abcdef0123456789abcdef01234567';
@@ -59,7 +64,7 @@ export async function startStack(withLog = true): Promise<Stack> {
     log = { publicKey: createPublicKey(pem) };
   }
   services.push(await createCaService(ctx, { config: { oidcDevMode: true }, log }));
-  services.push(await createRegistryService(ctx, { anonymousPush: true }));
+  services.push(await registryService(ctx, { anonymousPush: true }));
   const server = await startServer(services, { logLevel: 'silent', onUrl: url.set });
   return {
     url: server.url,

@@ -4,7 +4,8 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { type Action, addUser, DEFAULT_GC_GRACE_MS, Registry, registryRoot } from '../../registry/index.js';
+import { type Action, addUser, DEFAULT_GC_GRACE_MS, registryRoot } from '../../registry/index.js';
+import { openRegistry } from '../../server/index.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -61,7 +62,7 @@ export function registerRegistryCommands(program: Command): void {
     .option('--dry-run', 'only report what would be deleted')
     .option('--json', 'print the report as JSON')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
-      const reg = await Registry.open(resolve(String(opts.dataDir)));
+      const reg = await openRegistry(resolve(String(opts.dataDir)));
       try {
         const report = await reg.collectGarbage({
           graceMs: parseDuration(String(opts.grace)),
@@ -77,7 +78,7 @@ export function registerRegistryCommands(program: Command): void {
           );
         }
       } finally {
-        reg.close();
+        await reg.close();
       }
     });
 }

@@ -1,10 +1,11 @@
-// Registry metadata in one SQLite file (<root>/metadata.sqlite, WAL, synchronous=FULL): which blobs each
-// repository may serve, manifests (their bytes, media type, subject, artifactType), tags, and the blobs each
-// manifest references. One transaction per manifest push covers the manifest, its tags and its referrers entry,
-// so a crash never leaves a tag pointing at nothing. Blob bytes stay in files (blobstore.ts); manifest bytes are
-// small (≤ 4 MiB) and live here, addressed by digest and shared between repositories.
-// Behind this class a networked database could replace SQLite (ARCHITECTURE "Beyond one machine").
+// The registry's metadata in one SQLite file (the registry engine's RegistryMetadata; <root>/metadata.sqlite, WAL,
+// synchronous=FULL): which blobs each repository may serve, manifests (their bytes, media type, subject,
+// artifactType), tags, and the blobs each manifest references. One transaction per manifest push covers the
+// reference check, the manifest, its tags and its referrers entry, so a crash never leaves a tag pointing at
+// nothing. Manifest bytes are small (≤ 4 MiB) and live here, addressed by digest and shared between repositories.
+// better-sqlite3 is synchronous: each method is async for the interface's sake and resolves at once (a microtask).
 import Database from 'better-sqlite3';
+import type { ManifestRecord, NewManifest, Referrer, RegistryMetadata } from '../../registry/index.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS repositories (name TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -29,33 +30,7 @@ CREATE TABLE IF NOT EXISTS tags (
 CREATE INDEX IF NOT EXISTS tags_digest ON tags (repo, digest);
 `;
 
-export interface ManifestRow {
-  digest: string;
-  mediaType: string;
-  size: number;
-}
-
-export interface ReferrerRow {
-  digest: string;
-  mediaType: string;
-  size: number;
-  artifactType: string | null;
-  annotations: string | null;
-}
-
-export interface NewManifest {
-  repo: string;
-  digest: string;
-  mediaType: string;
-  content: Buffer;
-  subject?: string;
-  artifactType?: string;
-  annotations?: Record<string, string>;
-  blobs: string[];
-  tags: string[];
-}
-
-export class Metadata {
+export class SqliteRegistryMetadata implements RegistryMetadata {
   private readonly db: Database.Database;
   private readonly q;
 
@@ -79,10 +54,10 @@ export class Metadata {
       ),
       unlinkBlob: db.prepare('DELETE FROM repo_blobs WHERE repo = ? AND digest = ?'),
       manifestByDigest: db.prepare(
-        'SELECT digest, media_type AS mediaType, size FROM manifests WHERE repo = ? AND digest = ?',
+        'SELECT digest, media_type AS mediaType FROM manifests WHERE repo = ? AND digest = ?',
       ),
       manifestByTag: db.prepare(
-        'SELECT m.digest, m.media_type AS mediaType, m.size FROM tags t ' +
+        'SELECT m.digest, m.media_type AS mediaType FROM tags t ' +
           'JOIN manifests m ON m.repo = t.repo AND m.digest = t.digest WHERE t.repo = ? AND t.tag = ?',
       ),
       content: db.prepare('SELECT content FROM manifest_content WHERE digest = ?').pluck(),
@@ -110,6 +85,7 @@ export class Metadata {
           'FROM manifests WHERE repo = ? AND subject = ? ORDER BY pushed_at, digest',
       ),
       referencedBlobs: db.prepare('SELECT DISTINCT blob FROM manifest_blobs').pluck(),
+      stillUsed: db.prepare('SELECT 1 FROM manifest_blobs WHERE blob = ? LIMIT 1'),
       linkedAt: db.prepare('SELECT MAX(linked_at) FROM repo_blobs WHERE digest = ?').pluck(),
       unlinkEverywhere: db.prepare('DELETE FROM repo_blobs WHERE digest = ?'),
       orphanContent: db.prepare(
@@ -123,55 +99,62 @@ export class Metadata {
     return this.db.transaction(fn).immediate();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 
-  repositoryExists(repo: string): boolean {
+  async repositoryExists(repo: string): Promise<boolean> {
     return this.q.repoExists.get(repo) !== undefined;
   }
 
-  /** Repository names after `last` in byte order, at most `limit`. */
-  repositories(last: string, limit: number): string[] {
-    return this.q.repos.all(last, limit) as string[];
+  async repositories(after: string, limit: number): Promise<string[]> {
+    return this.q.repos.all(after, limit) as string[];
   }
 
-  /** Size of a blob the repository may serve, or undefined. */
-  blobSize(repo: string, digest: string): number | undefined {
+  async blobSize(repo: string, digest: string): Promise<number | undefined> {
     return this.q.blobSize.get(repo, digest) as number | undefined;
   }
 
-  /** Bytes of the blobs a repository holds (what its quota counts). */
-  repositoryBytes(repo: string): number {
+  async repositoryBytes(repo: string): Promise<number> {
     return this.q.repoBytes.get(repo) as number;
   }
 
-  linkBlob(repo: string, digest: string, size: number): void {
+  async linkBlob(repo: string, digest: string, size: number): Promise<void> {
     this.tx(() => {
       this.q.addRepo.run(repo);
       this.q.linkBlob.run(repo, digest, size, Date.now());
     });
   }
 
-  unlinkBlob(repo: string, digest: string): boolean {
+  async unlinkBlob(repo: string, digest: string): Promise<boolean> {
     return this.q.unlinkBlob.run(repo, digest).changes > 0;
   }
 
-  manifest(repo: string, ref: { digest: string } | { tag: string }): ManifestRow | undefined {
+  async manifest(
+    repo: string,
+    ref: { digest: string } | { tag: string },
+  ): Promise<ManifestRecord | undefined> {
     return (
       'digest' in ref
         ? this.q.manifestByDigest.get(repo, ref.digest)
         : this.q.manifestByTag.get(repo, ref.tag)
-    ) as ManifestRow | undefined;
+    ) as ManifestRecord | undefined;
   }
 
-  content(digest: string): Buffer | undefined {
+  async manifestContent(digest: string): Promise<Buffer | undefined> {
     return this.q.content.get(digest) as Buffer | undefined;
   }
 
-  /** Stores a manifest with its tags and blob references in one transaction. */
-  putManifest(m: NewManifest): void {
-    this.tx(() => {
+  async putManifest(m: NewManifest): Promise<{ digest: string; kind: 'blob' | 'manifest' }[]> {
+    return this.tx(() => {
+      const missing: { digest: string; kind: 'blob' | 'manifest' }[] = [];
+      for (const blob of m.blobs) {
+        if (this.q.blobSize.get(m.repo, blob) === undefined) missing.push({ digest: blob, kind: 'blob' });
+      }
+      for (const child of m.manifests) {
+        if (!this.q.manifestByDigest.get(m.repo, child)) missing.push({ digest: child, kind: 'manifest' });
+      }
+      if (missing.length > 0) return missing;
       this.q.addRepo.run(m.repo);
       this.q.putContent.run(m.digest, m.content);
       this.q.putManifest.run(
@@ -186,15 +169,15 @@ export class Metadata {
       );
       for (const blob of m.blobs) this.q.putManifestBlob.run(m.repo, m.digest, blob);
       for (const tag of m.tags) this.q.putTag.run(m.repo, tag, m.digest);
+      return missing;
     });
   }
 
-  deleteTag(repo: string, tag: string): boolean {
+  async deleteTag(repo: string, tag: string): Promise<boolean> {
     return this.q.deleteTag.run(repo, tag).changes > 0;
   }
 
-  /** Deletes a manifest, every tag pointing at it, and its bytes when no repository holds it any more. */
-  deleteManifest(repo: string, digest: string): boolean {
+  async deleteManifest(repo: string, digest: string): Promise<boolean> {
     return this.tx(() => {
       const gone = this.q.deleteManifest.run(repo, digest).changes > 0;
       if (!gone) return false;
@@ -205,36 +188,39 @@ export class Metadata {
     });
   }
 
-  /** Tags after `last` in byte ("ASCIIbetical") order, at most `limit`. */
-  tags(repo: string, last: string, limit: number): string[] {
-    return this.q.tags.all(repo, last, limit) as string[];
+  async tags(repo: string, after: string, limit: number): Promise<string[]> {
+    return this.q.tags.all(repo, after, limit) as string[];
   }
 
-  referrers(repo: string, subject: string): ReferrerRow[] {
-    return this.q.referrers.all(repo, subject) as ReferrerRow[];
+  async referrers(repo: string, subject: string): Promise<Referrer[]> {
+    type Row = Omit<Referrer, 'artifactType' | 'annotations'> & {
+      artifactType: string | null;
+      annotations: string | null;
+    };
+    return (this.q.referrers.all(repo, subject) as Row[]).map((r) => ({
+      ...r,
+      artifactType: r.artifactType ?? undefined,
+      annotations: r.annotations ? JSON.parse(r.annotations) : undefined,
+    }));
   }
 
-  /** Every blob digest some manifest references (the garbage collector's mark set). */
-  referencedBlobs(): Set<string> {
+  async referencedBlobs(): Promise<Set<string>> {
     return new Set(this.q.referencedBlobs.all() as string[]);
   }
 
-  /** When the blob was last linked into any repository (epoch ms), if it is linked at all. */
-  lastLinked(digest: string): number | undefined {
+  async lastLinked(digest: string): Promise<number | undefined> {
     return (this.q.linkedAt.get(digest) as number | null) ?? undefined;
   }
 
-  /** Removes a blob from every repository, unless a manifest started referencing it meanwhile. */
-  unlinkIfUnreferenced(digest: string): boolean {
+  async unlinkIfUnreferenced(digest: string): Promise<boolean> {
     return this.tx(() => {
-      const stillUsed = this.db.prepare('SELECT 1 FROM manifest_blobs WHERE blob = ? LIMIT 1').get(digest);
-      if (stillUsed) return false;
+      if (this.q.stillUsed.get(digest)) return false;
       this.q.unlinkEverywhere.run(digest);
       return true;
     });
   }
 
-  dropOrphanContent(): number {
+  async dropOrphanContent(): Promise<number> {
     return this.q.orphanContent.run().changes;
   }
 }
