@@ -16,7 +16,7 @@ import {
 import { CtLog, CtTree, openFileEntryStore, recordLeaf, registerCtRoutes } from '../ct/index.js';
 import { readLogKey } from '../log/index.js';
 import { CiIssuer, registerOidcRoutes } from '../oidc/index.js';
-import type { Service, ServiceContext } from '../server/index.js';
+import type { Service, ServiceContext } from '../service/index.js';
 import { buildSigningConfig, buildTrustedRoot } from '../trust/index.js';
 import { CertificateAuthority } from './authority.js';
 import { type CaConfig, DEFAULT_AUDIENCE, loadCaConfig } from './config.js';

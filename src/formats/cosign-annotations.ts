@@ -17,8 +17,6 @@ export const RFC3161_TIMESTAMP_ANNOTATION = 'dev.sigstore.cosign/rfc3161timestam
 /** Layer annotation on attestation layers naming the in-toto predicate type. */
 export const PREDICATE_TYPE_ANNOTATION = 'predicateType';
 
-/** Media type of the simple-signing payload layer in a `.sig` manifest. */
-export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
 /** Media type of a DSSE envelope layer in a `.att` manifest. */
 export const DSSE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
 /** The simple-signing payload's critical.type for cosign signatures. */

@@ -15,6 +15,8 @@ export {
   parseSignedNote,
   type SignedNote,
 } from './checkpoint.js';
+// cosign-annotations: sigstore/cosign specs/SIGNATURE_SPEC.md (the registry layout of signatures)
+export * from './cosign-annotations.js';
 // cosign-bundle: cosign's Rekor bundle annotation and pre-Sigstore-bundle blob bundle files
 export { cosignRekorBundle, parseAnyBundle, tlogEntryFromRekorBundle } from './cosign-bundle.js';
 // der: ITU-T X.690 (the one DER reader, with every strict-DER rule, and writer)
@@ -55,19 +57,42 @@ export {
   utf8,
   writeHeader,
 } from './der.js';
-// Rekor v1 entries: sigstore/rekor openapi.yaml and pkg/types (hashedrekord, dsse, intoto; the log's side of them
-// is imported from the modules themselves)
-export { dsseProposal } from './dsse.js';
+// Rekor v1 entries: sigstore/rekor openapi.yaml and pkg/types (hashedrekord, dsse, intoto): the client's proposals
+// and the log's parsers and canonical bodies
+export {
+  DSSE_KIND,
+  DSSE_V001,
+  dsseProposal,
+  dsseV001Body,
+  inTotoDigests,
+  pae,
+  parseDsseV001,
+} from './dsse.js';
 // dsse-envelope: secure-systems-lab/dsse envelope.md, protocol.md
 export * from './dsse-envelope.js';
-export { hashedRekordProposal } from './hashedrekord.js';
+export {
+  HASHEDREKORD_KIND,
+  HASHEDREKORD_V001,
+  hashedRekordProposal,
+  hashedRekordV001Body,
+  parseHashedRekordV001,
+} from './hashedrekord.js';
+export { INTOTO_KIND, INTOTO_V002, intotoV002Body, parseIntotoV002 } from './intoto.js';
 // oci-media-types: opencontainers/image-spec descriptor.md, manifest.md, image-index.md
 export * from './oci-media-types.js';
 export {
   entryBody,
+  entryId,
+  expectArray,
+  expectObject,
+  expectString,
+  FormatError,
   type InclusionProofJson,
   type LogEntryJson,
+  logEntryResponse,
   type ProposedEntry,
+  parseEntryUuid,
+  parseProposedEntry,
   type RekorLogEntry,
   type RekorLogInfo,
   toBundleTlogEntry,

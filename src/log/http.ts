@@ -11,10 +11,10 @@ import {
   expectObject,
   FormatError,
   logEntryResponse,
+  parseTilePath,
   type RekorLogInfo,
-} from '../formats/rekor-entry.js';
-import { parseTilePath } from '../formats/tiles.js';
-import type { Service, ServiceContext } from '../server/service.js';
+} from '../formats/index.js';
+import type { Service, ServiceContext } from '../service/index.js';
 import { KeyError } from './rekor/keys.js';
 import { ConflictError, JsonText, NotFoundError, openRekorLog, type RekorLog } from './rekor/rekor-log.js';
 import { searchTerms } from './rekor/search.js';

@@ -4,9 +4,7 @@
 // then are its appends resolved. Rekor entries (log/rekor) and the CT log are layers on top of this engine.
 // Batching defaults and their trade-offs: docs/design/log-batching.md.
 
-import { formatCheckpoint, formatSignedNote } from '../formats/index.js';
-import { partialTileWidth, TILE_WIDTH } from '../formats/tiles.js';
-import { leafHash } from '../merkle/hash.js';
+import { formatCheckpoint, formatSignedNote, partialTileWidth, TILE_WIDTH } from '../formats/index.js';
 import {
   CompactRange,
   compactSubtrees,
@@ -15,6 +13,7 @@ import {
   hashFromSubtrees,
   inclusionPath,
   type LeafRange,
+  leafHash,
   nodeRange,
   rangeSubtrees,
   type SubtreeNode,

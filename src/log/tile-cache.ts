@@ -2,7 +2,7 @@
 // any subtree between levels 8·L and 8·L+7 is rebuilt from its slice of the tile. Each tile's inner levels are
 // computed once and cached, so a proof costs at most one tile read per 8 tree levels: O(log n) reads.
 
-import { TILE_HEIGHT, TILE_WIDTH } from '../formats/tiles.js';
+import { TILE_HEIGHT, TILE_WIDTH } from '../formats/index.js';
 import { nodeHash, type SubtreeNode } from '../merkle/index.js';
 import type { TileKey } from './storage/types.js';
 

@@ -9,11 +9,14 @@ import {
   CHAIN_ANNOTATION,
   type CosignRekorBundle,
   cosignTag,
+  type Descriptor,
+  type ImageManifest,
+  OCI_CONFIG,
+  OCI_MANIFEST,
   RFC3161_TIMESTAMP_ANNOTATION,
   SIGNATURE_ANNOTATION,
   SIGNATURE_TAG_SUFFIX,
-} from '../formats/cosign-annotations.js';
-import { type Descriptor, type ImageManifest, OCI_CONFIG, OCI_MANIFEST } from '../formats/index.js';
+} from '../formats/index.js';
 import type { PushedManifest, RegistryClient } from './client.js';
 import { digestOf } from './digest.js';
 import { OciError } from './errors.js';

@@ -3,7 +3,7 @@
 // $ACTIONS_ID_TOKEN_REQUEST_TOKEN` -> {"value": jwt}), so a client written for Actions works unchanged.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type RateLimit, RateLimiter } from '../limits/index.js';
-import type { Service } from '../server/index.js';
+import type { Service } from '../service/index.js';
 import {
   type CiIssuer,
   DEFAULT_TOKEN_AUDIENCE,

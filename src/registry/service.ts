@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertRateLimit, type RateLimit } from '../limits/index.js';
-import type { Service, ServiceContext } from '../server/index.js';
+import type { Service, ServiceContext } from '../service/index.js';
 import { Authority, DEFAULT_TOKEN_TTL_SECONDS } from './auth.js';
 import { Registry } from './engine.js';
 import { DEFAULT_TOKEN_RATE_LIMIT } from './rate-limit.js';

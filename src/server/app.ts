@@ -1,7 +1,7 @@
 // Builds the one HTTP server that hosts any set of services, with /healthz answering only once all are ready.
 // Fastify is the HTTP layer; pino (fastify's logger) writes structured logs.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import type { Service } from './service.js';
+import type { Service } from '../service/index.js';
 
 export interface ServerOptions {
   host?: string;

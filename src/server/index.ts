@@ -1,4 +1,6 @@
 // Public interface of the server component: composing services on one HTTP server.
+
+export type { Service, ServiceContext } from '../service/index.js';
 export {
   createApp,
   DEFAULT_BODY_LIMIT,
@@ -9,7 +11,6 @@ export {
 } from './app.js';
 export { DataDirError, PRIVATE_UMASK, prepareDataDir } from './data-dir.js';
 export { type ServiceName, serviceFactories, serviceNames } from './registry-of-services.js';
-export type { Service, ServiceContext } from './service.js';
 export {
   describeEndpoints,
   ENDPOINTS_FILE,

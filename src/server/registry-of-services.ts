@@ -2,8 +2,8 @@
 // composes several. A factory opens the engine's storage in ctx.dataDir and returns a Service.
 import { caServiceFactory } from '../ca/index.js';
 import { createLogService } from '../log/index.js';
+import type { Service, ServiceContext } from '../service/index.js';
 import { createTufService } from '../tuf/index.js';
-import type { Service, ServiceContext } from './service.js';
 import { registryService } from './storage.js';
 import { trustTargets } from './trust-targets.js';
 

@@ -10,9 +10,9 @@ import { writeFileAtomic } from '../crypto/index.js';
 import { createLogService, readLogKey } from '../log/index.js';
 import { TOKEN_PATH } from '../oidc/index.js';
 import { addUser, registryRoot } from '../registry/index.js';
+import type { Service, ServiceContext } from '../service/index.js';
 import { createTufService, TUF_PATH_PREFIX, tufRootPath } from '../tuf/index.js';
 import { lateUrl, type RunningServer, startServer } from './app.js';
-import type { Service, ServiceContext } from './service.js';
 import { registryService } from './storage.js';
 import { trustTargets } from './trust-targets.js';
 

@@ -9,9 +9,9 @@ import {
   type RegistryStorage,
   registryRoot,
 } from '../registry/index.js';
+import type { ServiceContext } from '../service/index.js';
 import { FileBlobStorage } from '../storage/files/index.js';
 import { SqliteRegistryMetadata } from '../storage/sqlite/index.js';
-import type { ServiceContext } from './service.js';
 
 export async function openRegistryStorage(dataDir: string): Promise<RegistryStorage> {
   const root = registryRoot(dataDir);

@@ -10,7 +10,7 @@ import {
   BUNDLE_CONTENT_ANNOTATION,
   BUNDLE_PREDICATE_TYPE_ANNOTATION,
   SIGSTORE_BUNDLE_ARTIFACT_TYPE,
-} from '../formats/cosign-annotations.js';
+} from '../formats/index.js';
 import {
   appendCosignLayer,
   type CosignKind,

@@ -3,11 +3,12 @@
 // as a hashedrekord entry, and attach the one signature in both registry layouts (attach.ts). Attestations sign an
 // in-toto statement about the digest in a DSSE envelope and go to `.att` and a referrer.
 import { createHash } from 'node:crypto';
-import { DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION } from '../formats/cosign-annotations.js';
 import {
   buildSimpleSigningPayload,
   cosignRekorBundle,
+  DSSE_MEDIA_TYPE,
   IN_TOTO_PAYLOAD_TYPE,
+  PREDICATE_TYPE_ANNOTATION,
   type RekorLogEntry,
   SIMPLE_SIGNING_MEDIA_TYPE,
 } from '../formats/index.js';

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { Service, ServiceContext } from '../server/index.js';
+import type { Service, ServiceContext } from '../service/index.js';
 import { registerTufRoutes } from './http.js';
 import { REFRESH_INTERVAL_MS } from './plan.js';
 import { type TargetContent, TufRepository, type TufRepositoryOptions } from './repository.js';

@@ -8,12 +8,9 @@ import { createHash, createPublicKey, type KeyObject, verify as verifySig } from
 import {
   BUNDLE_CONTENT_ANNOTATION,
   BUNDLE_PREDICATE_TYPE_ANNOTATION,
+  type Bundle,
   COSIGN_SIGN_PREDICATE_TYPE,
   type CosignRekorBundle,
-  SIGSTORE_BUNDLE_ARTIFACT_TYPE,
-} from '../formats/cosign-annotations.js';
-import {
-  type Bundle,
   cosignRekorBundle,
   type DsseEnvelope,
   parseBundle,
@@ -21,6 +18,7 @@ import {
   parseSimpleSigningPayload,
   pemToDer,
   preAuthEncoding,
+  SIGSTORE_BUNDLE_ARTIFACT_TYPE,
   type TransparencyLogEntry,
   tlogEntryFromRekorBundle,
 } from '../formats/index.js';

@@ -2,7 +2,7 @@
 // keys: a checkpoint carries the trusted log's signature (checkpoint.ts); an entry's SET (tlog.ts) and its RFC 6962
 // inclusion proof up to a signed checkpoint hold; and a fresh checkpoint is consistent (RFC 9162 §2.1.4) with the
 // one the proof was made against and with the last one this client saw.
-import type { RekorLogEntry, RekorLogInfo } from '../formats/rekor-entry.js';
+import type { RekorLogEntry, RekorLogInfo } from '../formats/index.js';
 import { leafHash as merkleLeafHash, nodeHash, verifyConsistency, verifyInclusion } from '../merkle/index.js';
 import { checkpointSigner, parseCheckpoint } from './checkpoint.js';
 import { fail } from './errors.js';

@@ -9,7 +9,7 @@ import {
   BUNDLE_ANNOTATION,
   CERTIFICATE_ANNOTATION,
   SIMPLE_SIGNING_MEDIA_TYPE,
-} from '../../src/formats/cosign-annotations.js';
+} from '../../src/formats/index.js';
 import {
   appendCosignLayer,
   cosignAnnotations,

@@ -8,19 +8,22 @@ import {
   DSSE_KIND,
   DSSE_V001,
   dsseV001Body,
-  IN_TOTO_PAYLOAD_TYPE,
-  inTotoDigests,
-  pae,
-  parseDsseV001,
-} from '../../formats/dsse.js';
-import {
+  FormatError,
   HASHEDREKORD_KIND,
   HASHEDREKORD_V001,
   hashedRekordV001Body,
+  IN_TOTO_PAYLOAD_TYPE,
+  INTOTO_KIND,
+  INTOTO_V002,
+  inTotoDigests,
+  intotoV002Body,
+  type ProposedEntry,
+  pae,
+  parseDsseV001,
   parseHashedRekordV001,
-} from '../../formats/hashedrekord.js';
-import { INTOTO_KIND, INTOTO_V002, intotoV002Body, parseIntotoV002 } from '../../formats/intoto.js';
-import { FormatError, type ProposedEntry, parseProposedEntry } from '../../formats/rekor-entry.js';
+  parseIntotoV002,
+  parseProposedEntry,
+} from '../../formats/index.js';
 import { parseVerificationKey, type VerificationKey } from './keys.js';
 
 export interface ValidatedEntry {

@@ -5,8 +5,13 @@
 // checks). The entry UUID is the hex leaf hash; entry IDs prefix it with the 16-hex tree ID.
 import { createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
 import { keyId, publicKeyPem, type Signer, spkiDer } from '../../crypto/index.js';
-import { setPayloadText } from '../../formats/index.js';
-import { entryId, FormatError, type LogEntryJson, parseEntryUuid } from '../../formats/rekor-entry.js';
+import {
+  entryId,
+  FormatError,
+  type LogEntryJson,
+  parseEntryUuid,
+  setPayloadText,
+} from '../../formats/index.js';
 import { type MerkleLog, openMerkleLog, type SequencedPosition } from '../merkle-log.js';
 import { rekorNoteSigner } from '../note-signer.js';
 import { openSqliteStorage } from '../storage/sqlite.js';

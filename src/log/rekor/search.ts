@@ -1,6 +1,6 @@
 // POST /api/v1/index/retrieve (Rekor v1 SearchIndex): by artifact hash, public key, email or SAN subject,
 // combined with "or" (default) or "and". Each criterion becomes a search term (entry-types.ts `term`).
-import { expectObject, expectString, FormatError } from '../../formats/rekor-entry.js';
+import { expectObject, expectString, FormatError } from '../../formats/index.js';
 import { term } from './entry-types.js';
 import { parseVerificationKey } from './keys.js';
 

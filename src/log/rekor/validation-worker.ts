@@ -5,8 +5,8 @@
 // takes whatever signing work has arrived, so a batch's answers never wait behind a queue of new proposals.
 import type { KeyObject } from 'node:crypto';
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { FormatError } from '../../formats/rekor-entry.js';
-import { leafHash } from '../../merkle/hash.js';
+import { FormatError } from '../../formats/index.js';
+import { leafHash } from '../../merkle/index.js';
 import { type Proposal, validateEntries } from './entry-types.js';
 import { KeyError } from './keys.js';
 import {

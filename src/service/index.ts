@@ -1,6 +1,6 @@
-// The contract every sigil service (log, ct, ca, oidc, registry) fulfils so that `sigil serve <name>` and
-// `sigil up` can compose them on one HTTP server. An engine knows nothing of HTTP; its http.ts turns it into a
-// Service by registering routes on the shared fastify instance.
+// The contract every sigil service (log, ct, ca, oidc, tuf, registry) fulfils so that `sigil serve <name>` and
+// `sigil up` can compose them on one HTTP server: types only, below every component, so that a service needs nothing
+// from server/ (which composes them) to be one. An engine knows nothing of HTTP; its http.ts turns it into a Service.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface Service {
