@@ -113,17 +113,19 @@ function int64(v: unknown, path: string): number {
   return n;
 }
 
+/** A bundle's JSON value, from its text, its bytes, or the value itself. */
+export function bundleJson(input: string | Uint8Array | unknown): unknown {
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) return input;
+  try {
+    return JSON.parse(typeof input === 'string' ? input : Buffer.from(input).toString('utf8'));
+  } catch (err) {
+    throw new BundleFormatError(`not valid JSON (${(err as Error).message})`);
+  }
+}
+
 /** Parses a bundle from its JSON text or already-parsed JSON value. */
 export function parseBundle(input: string | Uint8Array | unknown): Bundle {
-  let json: unknown = input;
-  if (typeof input === 'string' || input instanceof Uint8Array) {
-    try {
-      json = JSON.parse(typeof input === 'string' ? input : Buffer.from(input).toString('utf8'));
-    } catch (err) {
-      throw new BundleFormatError(`not valid JSON (${(err as Error).message})`);
-    }
-  }
-  const b = obj(json, 'bundle');
+  const b = obj(bundleJson(input), 'bundle');
   const mediaType = str(b.mediaType, 'mediaType');
   const version = MEDIA_TYPES[mediaType];
   if (!version) throw new BundleFormatError(`unsupported mediaType ${JSON.stringify(mediaType)}`);

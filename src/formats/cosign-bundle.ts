@@ -3,7 +3,13 @@
 // `dev.sigstore.cosign/bundle` annotation, and the blob bundle file `cosign sign-blob --bundle` writes without
 // --new-bundle-format (`{base64Signature, cert, rekorBundle}`, pkg/cosign/bundle LocalSignedPayload, cert being the
 // base64 of a PEM certificate). Both read as a v0.1-shaped Sigstore bundle, whose SET is its proof of inclusion.
-import { type Bundle, BundleFormatError, parseBundle, type TransparencyLogEntry } from './bundle.js';
+import {
+  type Bundle,
+  BundleFormatError,
+  bundleJson,
+  parseBundle,
+  type TransparencyLogEntry,
+} from './bundle.js';
 import type { CosignRekorBundle } from './cosign-annotations.js';
 import type { SetPayload } from './set-payload.js';
 import { pemToDer } from './x509.js';
@@ -86,13 +92,6 @@ function bundleFromCosignBlobBundle(b: CosignBlobBundle): Bundle {
 
 /** A Sigstore bundle, or cosign's older blob bundle file, from its JSON text or parsed JSON. */
 export function parseAnyBundle(input: string | Uint8Array | unknown): Bundle {
-  let json: unknown = input;
-  if (typeof input === 'string' || input instanceof Uint8Array) {
-    try {
-      json = JSON.parse(typeof input === 'string' ? input : Buffer.from(input).toString('utf8'));
-    } catch (err) {
-      throw new BundleFormatError(`not valid JSON (${(err as Error).message})`);
-    }
-  }
+  const json = bundleJson(input);
   return isCosignBlobBundle(json) ? bundleFromCosignBlobBundle(json) : parseBundle(json);
 }

@@ -20,12 +20,22 @@ function jobEnv(base: string, secret: string): string {
   );
 }
 
+/** The options of the commands that print a job's variables: where the issuer keeps its data, and its URL. */
+function jobEnvOptions(command: Command): Command {
+  return command
+    .option('--data-dir <dir>', 'the issuer data dir (env SIGIL_DATA_DIR)', dataDirDefault())
+    .option(
+      '--url <base>',
+      'the issuer base URL, for the printed ACTIONS_ID_TOKEN_REQUEST_URL (env SIGIL_URL)',
+      process.env.SIGIL_URL ?? 'http://127.0.0.1:3000',
+    );
+}
+
 export function registerOidcCommands(program: Command): void {
   const oidc = program
     .command('oidc')
     .description('the CI identity issuer: runners and their request secrets');
-  oidc
-    .command('add-runner')
+  jobEnvOptions(oidc.command('add-runner'))
     .description('register a CI runner and print its token request secret (shown once)')
     .requiredOption('--repository <owner/name>', 'repository the runner builds')
     .requiredOption('--workflow <path>', 'workflow file, e.g. .github/workflows/release.yml')
@@ -38,12 +48,6 @@ export function registerOidcCommands(program: Command): void {
     .option('--repository-owner-id <id>', 'immutable owner id', '0')
     .option('--visibility <v>', 'repository visibility', 'private')
     .option('--runner-environment <env>', 'runner_environment claim', 'self-hosted')
-    .option('--data-dir <dir>', 'the issuer data dir (env SIGIL_DATA_DIR)', dataDirDefault())
-    .option(
-      '--url <base>',
-      'the issuer base URL, for the printed ACTIONS_ID_TOKEN_REQUEST_URL (env SIGIL_URL)',
-      process.env.SIGIL_URL ?? 'http://127.0.0.1:3000',
-    )
     .action(async (o: Record<string, string | undefined>) => {
       const registry = new RunnerRegistry(resolve(String(o.dataDir)));
       const name = o.name ?? `${o.repository}@${o.ref}`;
@@ -66,8 +70,7 @@ export function registerOidcCommands(program: Command): void {
         `# runner "${name}" registered. Give the job these (or, per run, the secret of \`sigil oidc start-run\`):\n${jobEnv(base, secret)}`,
       );
     });
-  oidc
-    .command('start-run')
+  jobEnvOptions(oidc.command('start-run'))
     .description(
       "start a CI run of a runner: fix its commit, run id, attempt and event, and print the run's token request secret for the job",
     )
@@ -78,12 +81,6 @@ export function registerOidcCommands(program: Command): void {
     .option('--run-attempt <n>', 'run_attempt claim', '1')
     .option('--event <name>', 'event_name claim', 'push')
     .option('--ttl <seconds>', "how long the run's secret works", String(DEFAULT_RUN_TTL_SECONDS))
-    .option('--data-dir <dir>', 'the issuer data dir (env SIGIL_DATA_DIR)', dataDirDefault())
-    .option(
-      '--url <base>',
-      'the issuer base URL, for the printed ACTIONS_ID_TOKEN_REQUEST_URL (env SIGIL_URL)',
-      process.env.SIGIL_URL ?? 'http://127.0.0.1:3000',
-    )
     .action(async (o: Record<string, string | undefined>) => {
       const dataDir = resolve(String(o.dataDir));
       const runner = await new RunnerRegistry(dataDir).findByName(String(o.runner));

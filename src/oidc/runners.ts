@@ -2,9 +2,8 @@
 // runner's request secret (stored only as its SHA-256) to a repository, workflow and ref. The file is re-read
 // when it changes, so `sigil oidc add-runner` takes effect without a restart.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../crypto/index.js';
+import { join } from 'node:path';
+import { RecordFile } from './record-file.js';
 
 export const RUNNERS_FILE = join('oidc', 'runners.json');
 
@@ -51,28 +50,15 @@ function validateIdentity(id: RunnerIdentity): void {
 
 export class RunnerRegistry {
   private records: RunnerRecord[] = [];
-  private loadedMtime = -1;
+  private readonly file: RecordFile<RunnerRecord>;
 
-  constructor(readonly dataDir: string) {}
-
-  private get path(): string {
-    return join(this.dataDir, RUNNERS_FILE);
+  constructor(readonly dataDir: string) {
+    this.file = new RecordFile(join(dataDir, RUNNERS_FILE), 'runners');
   }
 
   /** Re-reads the file if it changed since the last read. */
   async refresh(): Promise<void> {
-    let mtime: number;
-    try {
-      mtime = (await stat(this.path)).mtimeMs;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      this.records = [];
-      return;
-    }
-    if (mtime === this.loadedMtime) return;
-    const json = JSON.parse(await readFile(this.path, 'utf8')) as { runners?: RunnerRecord[] };
-    this.records = Array.isArray(json.runners) ? json.runners : [];
-    this.loadedMtime = mtime;
+    this.records = await this.file.load();
   }
 
   list(): RunnerRecord[] {
@@ -95,11 +81,7 @@ export class RunnerRegistry {
   }
 
   private async save(): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
-    await writeFileAtomic(this.path, `${JSON.stringify({ runners: this.records }, null, 2)}\n`, {
-      mode: 0o600,
-    });
-    this.loadedMtime = -1;
+    await this.file.save(this.records);
   }
 
   /** Registers a runner and returns its request secret (shown once; only its hash is kept). */

@@ -5,9 +5,8 @@
 // become certificate extensions (1.3, 1.19-1.21 …) that verifiers trust. `<dataDir>/oidc/runs.json` keeps only
 // each secret's SHA-256, and expired runs are dropped whenever the file is written.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../crypto/index.js';
+import { join } from 'node:path';
+import { RecordFile } from './record-file.js';
 
 export const RUNS_FILE = join('oidc', 'runs.json');
 /** A run's secret works this long: GitHub's longest job on a self-hosted runner is 5 days, a usual one minutes. */
@@ -49,28 +48,10 @@ export function validateRunValues(v: Partial<RunValues>): void {
 }
 
 export class RunRegistry {
-  private records: RunRecord[] = [];
-  private loadedMtime = -1;
+  private readonly file: RecordFile<RunRecord>;
 
-  constructor(readonly dataDir: string) {}
-
-  private get path(): string {
-    return join(this.dataDir, RUNS_FILE);
-  }
-
-  private async refresh(): Promise<void> {
-    let mtime: number;
-    try {
-      mtime = (await stat(this.path)).mtimeMs;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      this.records = [];
-      return;
-    }
-    if (mtime === this.loadedMtime) return;
-    const json = JSON.parse(await readFile(this.path, 'utf8')) as { runs?: RunRecord[] };
-    this.records = Array.isArray(json.runs) ? json.runs : [];
-    this.loadedMtime = mtime;
+  constructor(readonly dataDir: string) {
+    this.file = new RecordFile(join(dataDir, RUNS_FILE), 'runs');
   }
 
   /** Starts a run of `runner` and returns its secret (shown once). */
@@ -78,29 +59,25 @@ export class RunRegistry {
     validateRunValues(values);
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 60 || ttlSeconds > MAX_RUN_TTL_SECONDS)
       throw new Error(`the run's lifetime must be 60 to ${MAX_RUN_TTL_SECONDS} seconds`);
-    await this.refresh();
     const now = Date.now();
     const secret = `${RUN_SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
-    this.records = this.records.filter((r) => Date.parse(r.expires) > now);
-    this.records.push({
+    const records = (await this.file.load()).filter((r) => Date.parse(r.expires) > now);
+    records.push({
       runner,
       ...values,
       secretSha256: hashSecret(secret),
       created: new Date(now).toISOString(),
       expires: new Date(now + ttlSeconds * 1000).toISOString(),
     });
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.path, `${JSON.stringify({ runs: this.records }, null, 2)}\n`, { mode: 0o600 });
-    this.loadedMtime = -1;
+    await this.file.save(records);
     return secret;
   }
 
   /** The unexpired run whose secret this is; constant-time comparison of the hashes. */
   async find(secret: string): Promise<RunRecord | undefined> {
-    await this.refresh();
     const h = Buffer.from(hashSecret(secret), 'hex');
     const now = Date.now();
-    return this.records.find((r) => {
+    return (await this.file.load()).find((r) => {
       const stored = Buffer.from(r.secretSha256, 'hex');
       return stored.length === h.length && timingSafeEqual(stored, h) && Date.parse(r.expires) > now;
     });
