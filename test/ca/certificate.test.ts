@@ -235,6 +235,24 @@ describe('issued certificates', () => {
   });
 });
 
+/** A GitLab CI token's claims for a tag pipeline of grp/proj. */
+const GITLAB_CLAIMS = {
+  sub: 'project_path:grp/proj:ref_type:tag:ref:v1',
+  ci_config_ref_uri: 'gitlab.com/grp/proj//.gitlab-ci.yml@refs/tags/v1',
+  ci_config_sha: 'c'.repeat(40),
+  runner_environment: 'gitlab-hosted',
+  project_path: 'grp/proj',
+  sha: 'd'.repeat(40),
+  ref_type: 'tag',
+  ref: 'v1',
+  project_id: 42,
+  namespace_path: 'grp',
+  namespace_id: '7',
+  pipeline_source: 'push',
+  job_id: '999',
+  project_visibility: 'internal',
+};
+
 describe('identity mapping per issuer type', () => {
   async function certFor(kind: string, claims: Record<string, unknown>, challenge?: string) {
     const tok = await idp.mint(kind, claims);
@@ -266,43 +284,12 @@ describe('identity mapping per issuer type', () => {
       ['url', 'https://github.com/acme/widgets/.github/workflows/release.yml@refs/heads/main'],
     ]);
     expect(rawExt(gh[0], 12) ?? '').not.toContain('evil');
-    const gl = await certFor('gitlab', {
-      sub: 'project_path:grp/proj:ref_type:tag:ref:v1',
-      url: 'https://evil.example',
-      ci_config_ref_uri: 'gitlab.com/grp/proj//.gitlab-ci.yml@refs/tags/v1',
-      ci_config_sha: 'c'.repeat(40),
-      runner_environment: 'gitlab-hosted',
-      project_path: 'grp/proj',
-      sha: 'd'.repeat(40),
-      ref_type: 'tag',
-      ref: 'v1',
-      project_id: 42,
-      namespace_path: 'grp',
-      namespace_id: '7',
-      pipeline_source: 'push',
-      job_id: '999',
-      project_visibility: 'internal',
-    });
+    const gl = await certFor('gitlab', { ...GITLAB_CLAIMS, url: 'https://evil.example' });
     expect(JSON.stringify(gl.extensions.map((e) => e.value.toString('latin1')))).not.toContain('evil');
   });
 
   it('gitlab-pipeline: fulcio config.yaml mapping', async () => {
-    const c = await certFor('gitlab', {
-      sub: 'project_path:grp/proj:ref_type:tag:ref:v1',
-      ci_config_ref_uri: 'gitlab.com/grp/proj//.gitlab-ci.yml@refs/tags/v1',
-      ci_config_sha: 'c'.repeat(40),
-      runner_environment: 'gitlab-hosted',
-      project_path: 'grp/proj',
-      sha: 'd'.repeat(40),
-      ref_type: 'tag',
-      ref: 'v1',
-      project_id: 42,
-      namespace_path: 'grp',
-      namespace_id: '7',
-      pipeline_source: 'push',
-      job_id: '999',
-      project_visibility: 'internal',
-    });
+    const c = await certFor('gitlab', GITLAB_CLAIMS);
     expect(sanOf(c)).toEqual([['url', 'https://gitlab.com/grp/proj//.gitlab-ci.yml@refs/tags/v1']]);
     const expected: Record<number, string> = {
       9: 'https://gitlab.com/grp/proj//.gitlab-ci.yml@refs/tags/v1',

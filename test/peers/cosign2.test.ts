@@ -24,22 +24,11 @@ describePeer('cosign2', 'cosign v2 ⇄ sigil', (cosign) => {
       SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: s.pem.ctKey,
     });
   const services = () => ['--fulcio-url', s.url, '--rekor-url', s.url];
-  const who = (identity = IDENTITY, issuer = s.url) => [
-    '--certificate-identity',
-    identity,
-    '--certificate-oidc-issuer',
-    issuer,
-  ];
+  const who = (identity?: string, issuer?: string) => s.who(identity, issuer);
   const hex = (image: string) => image.split('@sha256:')[1];
 
   beforeAll(async () => {
     s = await startPeerStack();
-    await writeFile(
-      join(s.work, 'predicate.json'),
-      JSON.stringify({ buildType: 'make', builder: { id: 'ci' } }),
-    );
-    await writeFile(join(s.work, 'artifact.txt'), 'release tarball bytes\n');
-    await writeFile(join(s.work, 'tampered.txt'), 'release tarball bytes, changed\n');
   });
   afterAll(async () => {
     await s?.stop();

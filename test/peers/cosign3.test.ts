@@ -13,20 +13,10 @@ describePeer('cosign3', 'cosign v3 ⇄ sigil', (cosign) => {
   const run = (args: string[]) => runPeer(cosign, args, s.env);
   const trust = () => ['--trusted-root', s.trustedRoot];
   const signing = () => [...trust(), '--signing-config', s.signingConfig];
-  const who = (identity = IDENTITY, issuer = s.url) => [
-    '--certificate-identity',
-    identity,
-    '--certificate-oidc-issuer',
-    issuer,
-  ];
+  const who = (identity?: string, issuer?: string) => s.who(identity, issuer);
 
   beforeAll(async () => {
     s = await startPeerStack();
-    await writeFile(
-      join(s.work, 'predicate.json'),
-      JSON.stringify({ buildType: 'make', builder: { id: 'ci' } }),
-    );
-    await writeFile(join(s.work, 'artifact.txt'), 'release tarball bytes\n');
   });
   afterAll(async () => {
     await s?.stop();

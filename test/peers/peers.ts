@@ -120,6 +120,8 @@ export interface PeerStack {
   /** PEM files cosign v2 reads through SIGSTORE_ROOT_FILE, SIGSTORE_REKOR_PUBLIC_KEY, SIGSTORE_CT_LOG_PUBLIC_KEY_FILE. */
   pem: { fulcioChain: string; rekorKey: string; ctKey: string };
   sigil(args: string[], extra?: NodeJS.ProcessEnv): Promise<RunResult>;
+  /** cosign's identity flags: `--certificate-identity` (the workflow's, by default) and the OIDC issuer (this stack's). */
+  who(identity?: string, issuer?: string): string[];
   /** Builds a one-file image with `content` and pushes it as REPOSITORY:tag; returns `registry/repo@sha256:…`. */
   pushImage(tag: string, content: string): Promise<string>;
   stop(): Promise<void>;
@@ -197,6 +199,10 @@ export async function startPeerStack(o: { caConfig?: unknown } = {}): Promise<Pe
     // cosign keeps its TUF cache here; never the caller's ~/.sigstore.
     TUF_ROOT: join(work, 'tuf'),
   };
+  // What the signing tests sign and attest: an artifact, the same bytes changed, an SLSA predicate.
+  await writeFile(join(work, 'artifact.txt'), 'release tarball bytes\n');
+  await writeFile(join(work, 'tampered.txt'), 'release tarball bytes, changed\n');
+  await writeFile(join(work, 'predicate.json'), JSON.stringify({ buildType: 'make', builder: { id: 'ci' } }));
   const registry = endpoints.registry;
   let images = 0;
   return {
@@ -210,6 +216,12 @@ export async function startPeerStack(o: { caConfig?: unknown } = {}): Promise<Pe
     env,
     pem: files,
     sigil,
+    who: (identity = IDENTITY, issuer = endpoints.url) => [
+      '--certificate-identity',
+      identity,
+      '--certificate-oidc-issuer',
+      issuer,
+    ],
     async pushImage(tag: string, content: string) {
       const dir = join(work, `image-${++images}`);
       await mkdir(dir, { recursive: true });
