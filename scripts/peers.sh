@@ -69,53 +69,27 @@ install_one() {
     echo "peer $name $version: cached"
     return 0
   fi
-  local cmd
+  # Each way of building leaves one file in $tmp (for sigstore-python, a link to its venv's command); a failure
+  # prints the exact command and the end of its log.
+  local cmd tmp
+  tmp=$(mktemp -d "$PEERS_DIR/.build.XXXXXX")
   if [ "$name" = "sigstore-python" ]; then
     local venv="$PEERS_DIR/venv-sigstore-python-$version"
-    cmd="python3 -m venv $venv && $venv/bin/pip install --quiet sigstore==$version"
-    if bash -c "$cmd" >"$log" 2>&1; then
-      ln -sfn "$venv/bin/sigstore" "$out"
-    else
-      echo "peer $name $version: FAILED after $((SECONDS - start)) s: $cmd" >&2
-      tail -n 20 "$log" >&2
-      return 1
-    fi
+    cmd="python3 -m venv $venv && $venv/bin/pip install --quiet sigstore==$version && ln -s $venv/bin/sigstore $tmp/$name"
   elif [ "$name" = "oci-conformance" ]; then
-    local tmp
-    tmp=$(mktemp -d "$PEERS_DIR/.build.XXXXXX")
     cmd="go mod download $pkg@$version && cd $GOMODCACHE/$pkg@$version && go test -c -o $tmp/$name ."
-    if bash -c "$cmd" >"$log" 2>&1; then
-      mv "$tmp/$name" "$out" && rmdir "$tmp"
-    else
-      rm -rf "$tmp"
-      echo "peer $name $version: FAILED after $((SECONDS - start)) s: CGO_ENABLED=0 GOTOOLCHAIN=local $cmd" >&2
-      tail -n 20 "$log" >&2
-      return 1
-    fi
   elif [[ "$pkg" == test/* ]]; then
-    local tmp
-    tmp=$(mktemp -d "$PEERS_DIR/.build.XXXXXX")
     cmd="cd $ROOT/$pkg && go build -mod=readonly ${tags:+-tags \"$tags\"} -o $tmp/$name ."
-    if bash -c "$cmd" >"$log" 2>&1; then
-      mv "$tmp/$name" "$out" && rmdir "$tmp"
-    else
-      rm -rf "$tmp"
-      echo "peer $name $version: FAILED after $((SECONDS - start)) s: CGO_ENABLED=0 GOTOOLCHAIN=local $cmd" >&2
-      tail -n 20 "$log" >&2
-      return 1
-    fi
   else
-    local gobin
-    gobin=$(mktemp -d "$PEERS_DIR/.gobin.XXXXXX")
-    cmd="GOBIN=$gobin go install ${tags:+-tags \"$tags\"} $pkg@$version"
-    if bash -c "$cmd" >"$log" 2>&1; then
-      mv "$gobin"/* "$out" && rmdir "$gobin"
-    else
-      rm -rf "$gobin"
-      echo "peer $name $version: FAILED after $((SECONDS - start)) s: CGO_ENABLED=0 GOTOOLCHAIN=local $cmd" >&2
-      tail -n 20 "$log" >&2
-      return 1
-    fi
+    cmd="GOBIN=$tmp go install ${tags:+-tags \"$tags\"} $pkg@$version"
+  fi
+  if bash -c "$cmd" >"$log" 2>&1; then
+    mv "$tmp"/* "$out" && rmdir "$tmp"
+  else
+    rm -rf "$tmp"
+    echo "peer $name $version: FAILED after $((SECONDS - start)) s: CGO_ENABLED=0 GOTOOLCHAIN=local $cmd" >&2
+    tail -n 20 "$log" >&2
+    return 1
   fi
   link_peer "$name" "$version"
   echo "peer $name $version: installed in $((SECONDS - start)) s"
