@@ -83,25 +83,11 @@ describePeer('cosign2', 'cosign v2 ⇄ sigil', (cosign) => {
       image,
     ]);
     expect(att.code, said(att)).toBe(0);
-    const ok = await run([
-      'verify-attestation',
-      '--rekor-url',
-      s.url,
-      '--type',
-      'slsaprovenance',
-      ...who(),
-      image,
-    ]);
+    const verifyAtt = (identity?: string) =>
+      run(['verify-attestation', '--rekor-url', s.url, '--type', 'slsaprovenance', ...who(identity), image]);
+    const ok = await verifyAtt();
     expect(ok.code, said(ok)).toBe(0);
-    const wrong = await run([
-      'verify-attestation',
-      '--rekor-url',
-      s.url,
-      '--type',
-      'slsaprovenance',
-      ...who(`${IDENTITY}x`),
-      image,
-    ]);
+    const wrong = await verifyAtt(`${IDENTITY}x`);
     expect(wrong.code, said(wrong)).not.toBe(0);
 
     const mine = await s.sigil(['verify-attestation', image, '--type', 'slsaprovenance', ...who()]);

@@ -67,10 +67,7 @@ describePeer('sigstore-go', 'sigstore-go conformance CLI against sigil', (bin) =
         'verify-bundle',
         '--bundle',
         bundle,
-        '--certificate-identity',
-        o.identity ?? IDENTITY,
-        '--certificate-oidc-issuer',
-        o.issuer ?? s.url,
+        ...s.who(o.identity, o.issuer),
         '--trusted-root',
         s.trustedRoot,
         o.artifact ?? f('artifact.txt'),
@@ -86,10 +83,7 @@ describePeer('sigstore-go', 'sigstore-go conformance CLI against sigil', (bin) =
       'verify-blob',
       '--bundle',
       bundle,
-      '--certificate-identity',
-      o.identity ?? IDENTITY,
-      '--certificate-oidc-issuer',
-      s.url,
+      ...s.who(o.identity),
       '--trusted-root',
       o.trustedRoot ?? s.trustedRoot,
       o.artifact ?? f('artifact.txt'),
@@ -163,14 +157,18 @@ describePeer('sigstore-go', 'sigstore-go conformance CLI against sigil', (bin) =
     return files;
   }
 
-  it('sign-bundle gets its certificate and log entry from sigil; sigil verify-blob accepts it', async () => {
-    const trust = await withTsa();
-    const issued = tsa.issued();
-    const bundle = f('go-blob.sigstore.json');
-    const r = await runPeer(
+  /** The conformance protocol's sign-bundle with a token from the stack's runner, against the given trust files. */
+  const signBundle = async (
+    trust: { trustedRoot: string; signingConfig: string },
+    bundle: string,
+    artifact: string,
+    extra: string[] = [],
+  ) =>
+    runPeer(
       bin,
       [
         'sign-bundle',
+        ...extra,
         '--identity-token',
         await identityToken(s.env),
         '--bundle',
@@ -179,10 +177,16 @@ describePeer('sigstore-go', 'sigstore-go conformance CLI against sigil', (bin) =
         trust.trustedRoot,
         '--signing-config',
         trust.signingConfig,
-        f('artifact.txt'),
+        artifact,
       ],
       s.env,
     );
+
+  it('sign-bundle gets its certificate and log entry from sigil; sigil verify-blob accepts it', async () => {
+    const trust = await withTsa();
+    const issued = tsa.issued();
+    const bundle = f('go-blob.sigstore.json');
+    const r = await signBundle(trust, bundle, f('artifact.txt'));
     expect(r.code, said(r)).toBe(0);
     expect(tsa.issued()).toBe(issued + 1);
     const b = JSON.parse(await readFile(bundle, 'utf8'));
@@ -222,23 +226,7 @@ describePeer('sigstore-go', 'sigstore-go conformance CLI against sigil', (bin) =
     };
     await writeFile(f('statement.json'), JSON.stringify(statement));
     const bundle = f('go-attest.sigstore.json');
-    const r = await runPeer(
-      bin,
-      [
-        'sign-bundle',
-        '--in-toto',
-        '--identity-token',
-        await identityToken(s.env),
-        '--bundle',
-        bundle,
-        '--trusted-root',
-        trust.trustedRoot,
-        '--signing-config',
-        trust.signingConfig,
-        f('statement.json'),
-      ],
-      s.env,
-    );
+    const r = await signBundle(trust, bundle, f('statement.json'), ['--in-toto']);
     expect(r.code, said(r)).toBe(0);
     const b = JSON.parse(await readFile(bundle, 'utf8'));
     expect(b.dsseEnvelope.payloadType).toBe('application/vnd.in-toto+json');
