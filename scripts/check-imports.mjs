@@ -3,7 +3,7 @@
 //   1. no import cycles between files of src/;
 //   2. a component (src/<name>/) is entered only through its door, src/<name>/index.ts;
 //   3. layers: shared modules (formats, merkle, crypto) import no component; services (log, ct, ca, oidc, tuf,
-//      registry) import shared modules and the service contract only, never server/, cli/, another service's
+//      tsa, registry) import shared modules and the service contract only, never server/, cli/, another service's
 //      internals or the client side; the client side (oci, sign, verify, trust, net, image) reaches services only
 //      over HTTP, so it imports no service; only cli/ and demo/ import cli/ and server/; a storage backend
 //      (src/storage/<backend>/) implements an engine's interface and only server/ chooses it.
@@ -17,7 +17,7 @@ const SRC = join(ROOT, 'src');
 
 /** Which components each kind of component may import (besides itself). */
 const SHARED = ['formats', 'merkle', 'crypto', 'limits'];
-const SERVICES = ['log', 'ct', 'ca', 'oidc', 'tuf', 'registry'];
+const SERVICES = ['log', 'ct', 'ca', 'oidc', 'tuf', 'tsa', 'registry'];
 const CLIENT = ['oci', 'sign', 'verify', 'trust', 'net', 'image'];
 const CONTRACT = ['service'];
 const STORAGE = ['storage/sqlite', 'storage/files'];

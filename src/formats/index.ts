@@ -97,6 +97,28 @@ export {
   type RekorLogInfo,
   toBundleTlogEntry,
 } from './rekor-entry.js';
+// rfc3161: RFC 3161 §2.4 (TimeStampReq / TimeStampResp), RFC 5652 §5 (SignedData), RFC 5816 (ESSCertIDv2)
+export {
+  checkedRequest as checkTimestampRequest,
+  encodeSignedAttributes,
+  encodeTimestampRejection,
+  encodeTimestampRequest,
+  encodeTimestampResponse,
+  encodeTstInfo,
+  MAX_NONCE_BYTES,
+  OID_TIME_STAMPING,
+  parseTimestampRequest,
+  parseTimestampResponse,
+  TIMESTAMP_HASHES,
+  type TimestampFailure,
+  type TimestampHash,
+  type TimestampRequest,
+  TimestampRequestError,
+  type TimestampResponseStatus,
+  type TsaCertificate,
+  type TstInfoFields,
+  timestampHashByOid,
+} from './rfc3161.js';
 // sct: RFC 6962 §3.2-3.3
 export * from './sct.js';
 // set-payload: Rekor v1's signed entry timestamp (sigstore/rekor pkg/api/entries.go)

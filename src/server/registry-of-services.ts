@@ -3,6 +3,7 @@
 import { caServiceFactory } from '../ca/index.js';
 import { createLogService } from '../log/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
+import { createTsaService } from '../tsa/index.js';
 import { createTufService } from '../tuf/index.js';
 import { registryService } from './storage.js';
 import { trustTargets } from './trust-targets.js';
@@ -17,6 +18,7 @@ export const serviceFactories: Record<string, ServiceFactory> = {
     }),
   ca: caServiceFactory,
   log: createLogService,
+  tsa: createTsaService,
   // Publishes the trust files a CA on the same data dir writes (`sigil serve ca` or `sigil up`).
   tuf: (ctx) => createTufService(ctx, { targets: trustTargets(ctx.dataDir) }),
 };

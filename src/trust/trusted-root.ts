@@ -21,6 +21,12 @@ export interface LogDescription {
   publicKey: KeyObject;
   /** When this key started signing; clients reject entries integrated before it. */
   validFrom: Date;
+  /**
+   * A Rekor v2 log's checkpoint key ID (C2SP signed-note: SHA-256 of name, newline, type byte and key): its logId
+   * in the trusted root, whose first four bytes its checkpoint signatures carry. Rekor v1 logs are named by
+   * SHA-256 of their SPKI instead.
+   */
+  checkpointKeyId?: Uint8Array;
 }
 
 export interface CaDescription {
@@ -36,6 +42,8 @@ export interface TrustedRootInput {
   certificateAuthorities: CaDescription[];
   tlogs: LogDescription[];
   ctlogs: LogDescription[];
+  /** RFC 3161 timestamp authorities: chain signing certificate first; baseUrl is the timestamp endpoint. */
+  timestampAuthorities?: CaDescription[];
 }
 
 export function keyDetailsOf(key: KeyObject): PublicKeyDetails {
@@ -60,7 +68,17 @@ function logInstance(log: LogDescription): TransparencyLogInstance {
       keyDetails: keyDetailsOf(log.publicKey),
       validFor: { start: log.validFrom },
     },
-    logId: { keyId: keyId(log.publicKey) },
+    logId: { keyId: log.checkpointKeyId ? Buffer.from(log.checkpointKeyId) : keyId(log.publicKey) },
+  };
+}
+
+function authority(ca: CaDescription) {
+  return {
+    subject: { organization: ca.organization, commonName: ca.commonName },
+    uri: ca.baseUrl,
+    certChain: { certificates: ca.chain.map((der) => ({ rawBytes: Buffer.from(der) })) },
+    validFor: { start: ca.validFrom },
+    operator: '',
   };
 }
 
@@ -70,14 +88,8 @@ export function buildTrustedRoot(input: TrustedRootInput): Record<string, unknow
     mediaType: TRUSTED_ROOT_MEDIA_TYPE,
     tlogs: input.tlogs.map(logInstance),
     ctlogs: input.ctlogs.map(logInstance),
-    certificateAuthorities: input.certificateAuthorities.map((ca) => ({
-      subject: { organization: ca.organization, commonName: ca.commonName },
-      uri: ca.baseUrl,
-      certChain: { certificates: ca.chain.map((der) => ({ rawBytes: Buffer.from(der) })) },
-      validFor: { start: ca.validFrom },
-      operator: '',
-    })),
-    timestampAuthorities: [],
+    certificateAuthorities: input.certificateAuthorities.map(authority),
+    timestampAuthorities: (input.timestampAuthorities ?? []).map(authority),
   };
   return TrustedRoot.toJSON(root) as Record<string, unknown>;
 }
@@ -86,6 +98,10 @@ export interface SigningConfigInput {
   caUrl: string;
   oidcUrl?: string;
   rekorUrl: string;
+  /** The Rekor API the log speaks: 1 (default) or 2 (tile-based; clients then need a TSA). */
+  rekorApiVersion?: 1 | 2;
+  /** RFC 3161 timestamp endpoints clients are to fetch a timestamp from (…/api/v1/timestamp). */
+  tsaUrls?: string[];
   validFrom: Date;
   operator?: string;
 }
@@ -102,9 +118,10 @@ export function buildSigningConfig(input: SigningConfigInput): Record<string, un
     mediaType: SIGNING_CONFIG_MEDIA_TYPE,
     caUrls: [service(input.caUrl, 1)],
     oidcUrls: input.oidcUrl ? [service(input.oidcUrl, 1)] : [],
-    rekorTlogUrls: [service(input.rekorUrl, 1)],
+    rekorTlogUrls: [service(input.rekorUrl, input.rekorApiVersion ?? 1)],
+    // protobuf-specs sigstore_trustroot.proto ServiceConfiguration: ANY = one of the listed services will do.
     rekorTlogConfig: { selector: ServiceSelector.ANY, count: 0 },
-    tsaUrls: [],
+    tsaUrls: (input.tsaUrls ?? []).map((url) => service(url, 1)),
     tsaConfig: { selector: ServiceSelector.ANY, count: 0 },
   };
   return SigningConfig.toJSON(config) as Record<string, unknown>;
