@@ -4,7 +4,7 @@
 #
 #   scripts/peers.sh            install every peer (in parallel), print how long each took
 #   scripts/peers.sh cosign3    install one (names: cosign3 cosign2 rekor-cli crane sigstore-go sigstore-python
-#                               containers-policy oci-conformance)
+#                               containers-policy oci-conformance timestamp-server)
 #   scripts/peers.sh --path     print the directory the binaries are in (tests read it through test/peers.ts)
 #
 # The cache lives in $SIGIL_PEERS_DIR (default ~/.cache/sigil-peers): bin/<tool>-<version> and one Go module and
@@ -22,7 +22,7 @@ LOGS="$PEERS_DIR/logs"
 # for `skopeo copy`: test/peers/containers-policy, a few lines over containers/image (go.podman.io/image/v5, whose
 # v5.42 needs Go 1.26) built from its checked-in go.mod/go.sum; its version is the containers/image version there
 # plus a hash of go.mod, go.sum and main.go, so any edit rebuilds it. openpgp: no gpgme (cgo) for simple signing.
-# rekor-cli v1.5.5 and later need Go 1.27; v1.5.4 is the newest that builds with this machine's Go 1.26.
+# rekor-cli v1.5.5 and later need Go 1.27 (and so do sigstore's timestamp-server v2.1.4 and later: v2.1.3 it is); v1.5.4 is the newest that builds with this machine's Go 1.26.
 # oci-conformance is the OCI distribution-spec conformance suite, a Go test package: its test binary (`go test -c`
 # in the module cache) is the suite. The module has no tagged versions (the v1.1.x tags are on the root module,
 # whose zip leaves the nested conformance/ out) and the proxy serves only this pseudo-version of main, the
@@ -35,6 +35,7 @@ PEERS=(
   "sigstore-go|v1.2.1|github.com/sigstore/sigstore-go/test/conformance|"
   "sigstore-python|4.5.1|sigstore|"
   "containers-policy|local|test/peers/containers-policy|containers_image_openpgp"
+  "timestamp-server|v2.1.3|github.com/sigstore/timestamp-authority/v2/cmd/timestamp-server|"
   "oci-conformance|v0.0.0-20260831232431-97274622c111|github.com/opencontainers/distribution-spec/conformance|"
 )
 

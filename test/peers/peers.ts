@@ -32,7 +32,8 @@ export type PeerName =
   | 'sigstore-go'
   | 'sigstore-python'
   | 'containers-policy'
-  | 'oci-conformance';
+  | 'oci-conformance'
+  | 'timestamp-server';
 
 /** The directory scripts/peers.sh installs into (it prints it with --path). */
 export const PEERS_BIN = execFileSync('bash', [join(ROOT, 'scripts', 'peers.sh'), '--path'], {
