@@ -97,6 +97,8 @@ export {
   type RekorLogInfo,
   toBundleTlogEntry,
 } from './rekor-entry.js';
+// rekor-v2: sigstore/rekor-tiles api/proto/rekor/v2 (CreateEntryRequest, Entry), protobuf-specs PublicKeyDetails
+export * from './rekor-v2.js';
 // rfc3161: RFC 3161 §2.4 (TimeStampReq / TimeStampResp), RFC 5652 §5 (SignedData), RFC 5816 (ESSCertIDv2)
 export {
   checkedRequest as checkTimestampRequest,

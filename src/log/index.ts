@@ -20,7 +20,21 @@ export {
   openMerkleLog,
   type SequencedPosition,
 } from './merkle-log.js';
-export { type NoteSigner, rekorNoteSigner } from './note-signer.js';
+export { ed25519NoteKeyHash, ed25519NoteSigner, type NoteSigner, rekorNoteSigner } from './note-signer.js';
 export { openRekorLog, type RekorLog, type RekorLogOptions } from './rekor/rekor-log.js';
+export {
+  DuplicateEntryError,
+  openRekorV2Log,
+  type RekorV2Log,
+  type RekorV2LogOptions,
+} from './rekor/v2-log.js';
 export { openSqliteStorage } from './storage/sqlite.js';
 export type { BatchWrite, LogStorage, StoredEntry, TileKey, TileWrite, TreeHead } from './storage/types.js';
+export {
+  createRekorV2Service,
+  LOG_V2_DIR,
+  REKOR_V2_PREFIX,
+  type RekorV2LogInfo,
+  readRekorV2LogInfo,
+  registerRekorV2Routes,
+} from './v2-http.js';

@@ -1,7 +1,7 @@
 // The table of services `sigil serve <name>` can start alone. Each component adds its factory here; `sigil up`
 // composes several. A factory opens the engine's storage in ctx.dataDir and returns a Service.
 import { caServiceFactory } from '../ca/index.js';
-import { createLogService } from '../log/index.js';
+import { createLogService, createRekorV2Service } from '../log/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
 import { createTsaService } from '../tsa/index.js';
 import { createTufService } from '../tuf/index.js';
@@ -18,6 +18,8 @@ export const serviceFactories: Record<string, ServiceFactory> = {
     }),
   ca: caServiceFactory,
   log: createLogService,
+  // Rekor v2 (tile-based, rekor-tiles' API); clients that log to it need a TSA.
+  'log-v2': createRekorV2Service,
   tsa: createTsaService,
   // Publishes the trust files a CA on the same data dir writes (`sigil serve ca` or `sigil up`).
   tuf: (ctx) => createTufService(ctx, { targets: trustTargets(ctx.dataDir) }),

@@ -25,6 +25,7 @@ import {
   parseProposedEntry,
 } from '../../formats/index.js';
 import { parseVerificationKey, type VerificationKey } from './keys.js';
+import { type HashedRekordV2Check, hashedRekordV2Result, parseV2Request } from './v2-entries.js';
 
 export interface ValidatedEntry {
   kind: string;
@@ -172,8 +173,11 @@ export const SUPPORTED_TYPES = Object.entries(validators).flatMap(([kind, versio
   Object.keys(versions).map((v) => `${kind} ${v}`),
 );
 
-/** A proposed entry as received: the request's JSON text (parsed where it is validated) or a parsed value. */
-export type Proposal = { text: string } | { value: unknown };
+/**
+ * A proposed entry as received: the request's JSON text (parsed where it is validated) or a parsed value; `api: 2`
+ * for a Rekor v2 CreateEntryRequest (v2-entries.ts), else a Rekor v1 ProposedEntry.
+ */
+export type Proposal = ({ text: string } | { value: unknown }) & { api?: 2 };
 
 function proposalValue(p: Proposal): unknown {
   if (!('text' in p)) return p.value;
@@ -191,8 +195,15 @@ function proposalValue(p: Proposal): unknown {
 export function validateEntries(proposals: Proposal[]): (ValidatedEntry | Error)[] {
   const out: (ValidatedEntry | Error)[] = new Array(proposals.length);
   const batch: { at: number; check: HashedRekordCheck }[] = [];
+  const batchV2: { at: number; check: HashedRekordV2Check }[] = [];
   proposals.forEach((proposal, at) => {
     try {
+      if (proposal.api === 2) {
+        const r = parseV2Request(proposalValue(proposal));
+        if ('batch' in r) batchV2.push({ at, check: r.batch });
+        else out[at] = r.entry;
+        return;
+      }
       const entry = parseProposedEntry(proposalValue(proposal));
       if (entry.kind === HASHEDREKORD_KIND && entry.apiVersion === HASHEDREKORD_V001) {
         const check = parseHashedRekord(entry.spec);
@@ -203,15 +214,31 @@ export function validateEntries(proposals: Proposal[]): (ValidatedEntry | Error)
       out[at] = err instanceof Error ? err : new Error(String(err));
     }
   });
-  const verified = verifyEcdsaDigests(
-    batch.map(({ check: { e, key } }) => {
-      const { curve, point } = key.ecdsa as NonNullable<VerificationKey['ecdsa']>;
-      return { curve, q: point, digest: Buffer.from(e.digestHex, 'hex'), signature: e.signature };
-    }),
-  );
+  const ecdsa = (key: VerificationKey) => key.ecdsa as NonNullable<VerificationKey['ecdsa']>;
+  const verified = verifyEcdsaDigests([
+    ...batch.map(({ check: { e, key } }) => ({
+      curve: ecdsa(key).curve,
+      q: ecdsa(key).point,
+      digest: Buffer.from(e.digestHex, 'hex'),
+      signature: e.signature,
+    })),
+    ...batchV2.map(({ check: { request, key } }) => ({
+      curve: ecdsa(key).curve,
+      q: ecdsa(key).point,
+      digest: request.digest,
+      signature: request.signature,
+    })),
+  ]);
   batch.forEach(({ at, check }, i) => {
     try {
       out[at] = hashedRekordResult(check, verified[i]);
+    } catch (err) {
+      out[at] = err as Error;
+    }
+  });
+  batchV2.forEach(({ at, check }, i) => {
+    try {
+      out[at] = hashedRekordV2Result(check, verified[batch.length + i]);
     } catch (err) {
       out[at] = err as Error;
     }

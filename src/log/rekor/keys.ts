@@ -44,6 +44,8 @@ export interface VerificationKey {
   /** Email and URI subject alternative names of the certificate (none for a bare key). */
   subjects: string[];
   certificate: boolean;
+  /** For RSA keys: the modulus size in bits. */
+  rsaBits?: number;
   /** For ECDSA keys: the curve and point, so that many digest checks can be verified as one batch. */
   ecdsa?: { curve: Curve; point: Point };
   verifyDigest(hash: HashName, digest: Uint8Array, signature: Uint8Array): boolean;
@@ -59,20 +61,24 @@ export function parseVerificationKey(pemBytes: Uint8Array): VerificationKey {
   if (!m) throw new KeyError('public key is not a PEM "PUBLIC KEY" or "CERTIFICATE" block');
   // Node's base64 decoder skips the line breaks, which are all the pattern lets through besides base64.
   const der = Buffer.from(m[2], 'base64');
+  if (m[1] !== 'PUBLIC KEY' && m[1] !== 'CERTIFICATE')
+    throw new KeyError(`unsupported PEM block "${m[1]}"; expected PUBLIC KEY or CERTIFICATE`);
+  return verificationKeyFromDer(der, m[1] === 'CERTIFICATE');
+}
+
+/** A DER SubjectPublicKeyInfo or certificate (Rekor v2 verifiers carry DER). */
+export function verificationKeyFromDer(der: Buffer, certificate: boolean): VerificationKey {
+  const what = certificate ? 'certificate' : 'public key';
   try {
-    if (m[1] === 'PUBLIC KEY') return fromSpki(der, [], toPem(der, 'PUBLIC KEY'), false);
-    if (m[1] === 'CERTIFICATE') {
-      const cert = parseCertificate(der);
-      const subjects: string[] = [];
-      for (const n of cert.subjectAltNames)
-        if (n.type === 'email' || n.type === 'uri') subjects.push(n.value);
-      return fromSpki(cert.spki, subjects, toPem(der, 'CERTIFICATE'), true);
-    }
+    if (!certificate) return fromSpki(der, [], toPem(der, 'PUBLIC KEY'), false);
+    const cert = parseCertificate(der);
+    const subjects: string[] = [];
+    for (const n of cert.subjectAltNames) if (n.type === 'email' || n.type === 'uri') subjects.push(n.value);
+    return fromSpki(cert.spki, subjects, toPem(der, 'CERTIFICATE'), true);
   } catch (err) {
-    if (err instanceof DerError) throw new KeyError(`malformed ${m[1].toLowerCase()}: ${err.message}`);
+    if (err instanceof DerError) throw new KeyError(`malformed ${what}: ${err.message}`);
     throw err;
   }
-  throw new KeyError(`unsupported PEM block "${m[1]}"; expected PUBLIC KEY or CERTIFICATE`);
 }
 
 function fromSpki(
@@ -115,7 +121,7 @@ function fromSpki(
     }
     const base = { spki, subjects, canonicalPem, certificate };
     return rsa
-      ? { ...base, type: 'rsa', ...rsaVerifier(key) }
+      ? { ...base, type: 'rsa', rsaBits: key.asymmetricKeyDetails?.modulusLength, ...rsaVerifier(key) }
       : { ...base, type: 'ed25519', ...ed25519Verifier(key) };
   }
   throw new KeyError('unsupported public key algorithm (ECDSA P-256/P-384, RSA and Ed25519 are supported)');

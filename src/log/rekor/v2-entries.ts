@@ -1,0 +1,118 @@
+// Rekor v2 entries as rekor-tiles checks them (pkg/types/hashedrekord, internal/algorithmregistry): the verifier
+// must be a key or certificate whose type and size are what its keyDetails say, the digest as long as that
+// algorithm's hash, and the signature must verify; the canonical Entry (formats/rekor-v2.ts) is the leaf.
+// Accepted here: ECDSA P-256/P-384 and RSA PKCS#1 v1.5 (2048/3072/4096) with their SHA-2 hashes. Pure Ed25519
+// is refused as rekor-tiles refuses it (it does not sign a digest); P-521, RSA-PSS and Ed25519ph, which
+// rekor-tiles also takes, are refused with a message saying so, as this log cannot check them yet.
+// DSSE envelopes (dsseRequestV002, deprecated by rekor-tiles) are accepted: every signature must verify with
+// one of the verifiers over the envelope's PAE.
+import { createHash } from 'node:crypto';
+import {
+  type CreateEntryRequestV2,
+  checkV2Digest,
+  dsseV002Body,
+  FormatError,
+  type HashedRekordRequestV002,
+  hashedRekordV002Body,
+  type KeyDetails,
+  pae,
+  parseCreateEntryRequestV2,
+  REKOR_V2_API_VERSION,
+  type V2Hash,
+  type V2Verifier,
+} from '../../formats/index.js';
+import { type VerificationKey, verificationKeyFromDer } from './keys.js';
+
+/** What a validated entry gives the log (entry-types.ts ValidatedEntry, which imports this module). */
+interface ValidatedEntry {
+  kind: string;
+  apiVersion: string;
+  body: Buffer;
+  terms: string[];
+}
+
+/** A hashedrekord v0.0.2 request whose key matches its details, before its signature is checked. */
+export interface HashedRekordV2Check {
+  request: HashedRekordRequestV002;
+  key: VerificationKey;
+  hash: V2Hash;
+}
+
+const UNSUPPORTED: Partial<Record<KeyDetails['type'], string>> = {
+  'rsa-pss': 'RSA-PSS signatures',
+  ed25519ph: 'Ed25519ph signatures',
+};
+
+/** The verifier's key, checked against its keyDetails (a P-384 key named as P-256 is refused, as in rekor-tiles). */
+function keyFor(v: V2Verifier, path: string): VerificationKey {
+  const d = v.keyDetails;
+  const unsupported = UNSUPPORTED[d.type] ?? (d.curve === 'P-521' ? 'ECDSA P-521 keys' : undefined);
+  if (unsupported)
+    throw new FormatError(
+      `${path}: ${d.name}: ${unsupported} are not accepted by this log (ECDSA P-256/P-384 and RSA PKCS#1 v1.5 are)`,
+    );
+  const key = verificationKeyFromDer(v.der, v.certificate);
+  const matches =
+    d.type === 'ecdsa'
+      ? key.ecdsa?.curve.name === d.curve
+      : d.type === 'rsa-pkcs1v15'
+        ? key.type === 'rsa' && key.rsaBits === d.bits
+        : d.type === 'ed25519' && key.type === 'ed25519';
+  if (!matches) {
+    const actual = key.ecdsa
+      ? `an ECDSA ${key.ecdsa.curve.name}`
+      : key.rsaBits
+        ? `an RSA-${key.rsaBits}`
+        : `an ${key.type}`;
+    const whose = v.certificate ? "the certificate's key" : 'the key';
+    throw new FormatError(`${path}: keyDetails ${d.name} do not match ${whose}, ${actual} key`);
+  }
+  return key;
+}
+
+export function parseHashedRekordV2(request: HashedRekordRequestV002): HashedRekordV2Check {
+  const path = 'hashedRekordRequestV002.signature.verifier';
+  // Pure Ed25519 first: it fails for what it is, whatever the key.
+  const hash = checkV2Digest(request.digest, request.verifier.keyDetails, 'hashedRekordRequestV002.digest');
+  return { request, key: keyFor(request.verifier, path), hash };
+}
+
+export function hashedRekordV2Result(check: HashedRekordV2Check, verified: boolean): ValidatedEntry {
+  if (!verified)
+    throw new FormatError('verifying signature: the signature does not match the digest and verifier');
+  return {
+    kind: 'hashedrekord',
+    apiVersion: REKOR_V2_API_VERSION,
+    body: hashedRekordV002Body(check.request, check.hash),
+    terms: [],
+  };
+}
+
+function validateDsseV2(r: Extract<CreateEntryRequestV2, { kind: 'dsse' }>): ValidatedEntry {
+  const keys = r.verifiers.map((v, i) => keyFor(v, `dsseRequestV002.verifiers[${i}]`));
+  const message = pae(r.envelope.payloadType, r.envelope.payload);
+  const signed = r.envelope.signatures.map(({ sig }, i) => {
+    const at = keys.findIndex((k) => k.verifyMessage(message, sig));
+    if (at < 0)
+      throw new FormatError(`could not verify envelope: signature ${i} verifies with none of the verifiers`);
+    return { sig, verifier: r.verifiers[at] };
+  });
+  return {
+    kind: 'dsse',
+    apiVersion: REKOR_V2_API_VERSION,
+    body: dsseV002Body(createHash('sha256').update(r.envelope.payload).digest(), signed),
+    terms: [],
+  };
+}
+
+/**
+ * Parses a v2 request; a hashedrekord with an ECDSA key comes back unverified (for the caller's batch), anything
+ * else validated.
+ */
+export function parseV2Request(value: unknown): { batch: HashedRekordV2Check } | { entry: ValidatedEntry } {
+  const r = parseCreateEntryRequestV2(value);
+  if (r.kind === 'dsse') return { entry: validateDsseV2(r) };
+  const check = parseHashedRekordV2(r);
+  if (check.key.ecdsa) return { batch: check };
+  return { entry: hashedRekordV2Result(check, check.key.verifyDigest(check.hash, r.digest, r.signature)) };
+}

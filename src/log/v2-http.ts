@@ -1,0 +1,145 @@
+// The Rekor v2 log as a sigil service, with rekor-tiles' wire API (api/proto/rekor/v2/rekor_service.proto):
+//   POST /api/v2/log/entries          CreateEntryRequest → 201 TransparencyLogEntry, once a checkpoint covers it
+//   GET  /api/v2/checkpoint           the signed checkpoint (C2SP tlog-checkpoint)
+//   GET  /api/v2/tile/{L}/{N}[.p/W]   hash tiles, and /api/v2/tile/entries/{N}[.p/W] entry bundles (C2SP tlog-tiles)
+// Errors are {code, message} JSON with the HTTP status as code; a duplicate is 409 with the existing index in
+// x-log-index, as rekor-tiles answers it. Its key and database live in DATA/log-v2; DATA/log-v2/log.json says
+// what the trust files must name (origin, key, log ID), written once the log is open.
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { keyValidFrom, loadOrCreatePrivateKey, writeFileAtomic } from '../crypto/index.js';
+import { FormatError, parseTilePath } from '../formats/index.js';
+import type { Service, ServiceContext } from '../service/index.js';
+import { ENTRY_BODY_LIMIT } from './http.js';
+import { KeyError } from './rekor/keys.js';
+import { DuplicateEntryError, openRekorV2Log, type RekorV2Log } from './rekor/v2-log.js';
+
+export const LOG_V2_DIR = 'log-v2';
+const KEY_FILE = 'checkpoint-key.pem';
+const INFO_FILE = 'log.json';
+export const REKOR_V2_PREFIX = '/api/v2';
+
+/** What the trust files name for the v2 log: its checkpoint origin and key, and the log ID clients look it up by. */
+export interface RekorV2LogInfo {
+  origin: string;
+  publicKey: KeyObject;
+  logId: Buffer;
+  validFrom: Date;
+}
+
+/** The v2 log's published identity in a data dir, or undefined before it has first opened there. */
+export async function readRekorV2LogInfo(dataDir: string): Promise<RekorV2LogInfo | undefined> {
+  const dir = join(dataDir, LOG_V2_DIR);
+  try {
+    const info = JSON.parse(await readFile(join(dir, INFO_FILE), 'utf8')) as {
+      origin: string;
+      logId: string;
+    };
+    const keyPath = join(dir, KEY_FILE);
+    return {
+      origin: info.origin,
+      logId: Buffer.from(info.logId, 'base64'),
+      publicKey: createPublicKey(await readFile(keyPath, 'utf8')),
+      // A minute early, as for the other keys, for clients whose clocks run behind.
+      validFrom: new Date((await keyValidFrom(keyPath)).getTime() - 60_000),
+    };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function send(reply: FastifyReply, code: number, message: string): FastifyReply {
+  return reply.code(code).type('application/json').send({ code, message });
+}
+
+function errorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) {
+  const fe = err as FastifyError;
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return send(reply, 413, `request body is larger than the limit of ${req.routeOptions.bodyLimit} bytes`);
+  if (err instanceof DuplicateEntryError) {
+    reply.header('x-log-index', String(err.index));
+    return send(reply, 409, err.message);
+  }
+  if (err instanceof FormatError || err instanceof KeyError) return send(reply, 400, err.message);
+  if (err instanceof HttpError) return send(reply, err.statusCode, err.message);
+  if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500)
+    return send(reply, fe.statusCode, err.message);
+  req.log.error({ err }, 'rekor v2 request failed');
+  return send(reply, 500, 'internal error');
+}
+
+export async function registerRekorV2Routes(app: FastifyInstance, getLog: () => RekorV2Log | undefined) {
+  const log = (): RekorV2Log => {
+    const l = getLog();
+    if (!l) throw new HttpError(503, 'the log is starting');
+    return l;
+  };
+  await app.register(async (scope) => {
+    scope.setErrorHandler(errorHandler);
+    // The request's text goes to the validation pool as it is: parsed there, off the main thread.
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) =>
+      done(null, body),
+    );
+    scope.post(`${REKOR_V2_PREFIX}/log/entries`, { bodyLimit: ENTRY_BODY_LIMIT }, async (req, reply) => {
+      if (typeof req.body !== 'string')
+        throw new HttpError(415, 'send the CreateEntryRequest as application/json');
+      const { json } = await log().add(req.body);
+      return reply.code(201).type('application/json').send(json);
+    });
+    scope.get(`${REKOR_V2_PREFIX}/checkpoint`, async (_req, reply) =>
+      reply
+        .type('text/plain; charset=utf-8')
+        .header('cache-control', 'no-cache')
+        .send(log().head().checkpoint),
+    );
+    scope.get(`${REKOR_V2_PREFIX}/tile/*`, async (req, reply) => {
+      const rest = (req.params as { '*': string })['*'];
+      const ref = parseTilePath(rest);
+      if (!ref) throw new HttpError(404, `not a tile path: ${rest}`);
+      const l = log();
+      const data =
+        ref.level === 'entries'
+          ? await l.merkle.entryBundle(ref.index, ref.width)
+          : await l.merkle.tile(ref.level, ref.index, ref.width);
+      if (!data) throw new HttpError(404, `tile ${rest} does not exist at tree size ${l.head().size}`);
+      // A full tile never changes; a partial one is replaced by wider ones but its own URL keeps its bytes.
+      return reply
+        .type('application/octet-stream')
+        .header('cache-control', 'public, max-age=31536000, immutable')
+        .send(data);
+    });
+  });
+}
+
+/** `sigil serve log-v2` and the v2 log in `sigil up`: an Ed25519 checkpoint key and a database in DATA/log-v2. */
+export async function createRekorV2Service(ctx: ServiceContext): Promise<Service> {
+  const dir = join(ctx.dataDir, LOG_V2_DIR);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const key = await loadOrCreatePrivateKey(join(dir, KEY_FILE), 'ed25519');
+  let log: RekorV2Log | undefined;
+  return {
+    name: 'log-v2',
+    register: (app) => registerRekorV2Routes(app, () => log),
+    async started() {
+      log = await openRekorV2Log({ dir, checkpointKey: key, hostname: new URL(ctx.publicUrl()).hostname });
+      const info = { origin: log.origin, logId: log.logId.toString('base64') };
+      await writeFileAtomic(join(dir, INFO_FILE), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+    },
+    async close() {
+      await log?.close();
+    },
+  };
+}
