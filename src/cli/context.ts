@@ -14,6 +14,8 @@ export interface TrustFlags {
 export interface ServiceFlags extends TrustFlags {
   fulcioUrl?: string;
   rekorUrl?: string;
+  /** cosign's --timestamp-server-url: an RFC 3161 TSA to timestamp the signature. */
+  timestampServerUrl?: string;
 }
 
 export interface RegistryFlags {
@@ -75,7 +77,10 @@ export async function loadTrust(flags: TrustFlags): Promise<TrustMaterial> {
 export interface ResolvedServices {
   fulcioUrl?: string;
   rekorUrl?: string;
+  /** 2 when the signing config names a Rekor v2 log (and no --rekor-url overrides it). */
+  rekorApiVersion?: 1 | 2;
   oidcUrl?: string;
+  tsaUrl?: string;
 }
 
 /** Service URLs: flags, then SIGSTORE_* style env, then the signing config. */
@@ -83,12 +88,15 @@ export async function resolveServices(flags: ServiceFlags): Promise<ResolvedServ
   const { loadTrustConfig, serviceUrls } = await import('../trust/index.js');
   const config = await loadTrustConfig({ ...trustPaths(flags), requireTrustedRoot: false });
   const urls = serviceUrls(config?.signingConfig);
+  const rekorOverride = flags.rekorUrl ?? process.env.SIGIL_REKOR_URL ?? process.env.SIGSTORE_REKOR_URL;
   return {
     fulcioUrl:
       flags.fulcioUrl ?? process.env.SIGIL_FULCIO_URL ?? process.env.SIGSTORE_FULCIO_URL ?? urls.caUrl,
-    rekorUrl:
-      flags.rekorUrl ?? process.env.SIGIL_REKOR_URL ?? process.env.SIGSTORE_REKOR_URL ?? urls.rekorUrl,
+    // A log URL given by flag or environment is a Rekor v1 log, as cosign's --rekor-url is.
+    rekorUrl: rekorOverride ?? urls.rekorUrl,
+    rekorApiVersion: rekorOverride ? 1 : urls.rekorApiVersion,
     oidcUrl: urls.oidcUrl,
+    tsaUrl: flags.timestampServerUrl ?? urls.tsaUrl,
   };
 }
 

@@ -1,8 +1,9 @@
 // Turning the signing flags every signing verb shares (cosign's KeyOpts: --key, --identity-token,
 // --oidc-client-id, --fulcio-url, --rekor-url, --tlog-upload) into a SigningContext: a key file, or an identity
-// token and a fresh CA certificate; and the Rekor log as witness unless logging is turned off.
+// token and a fresh CA certificate; and the witnesses the signing config names: the Rekor log (v1, or v2 with a
+// TSA) unless logging is turned off, and a timestamp authority when there is one.
 import type { Command } from 'commander';
-import type { SigningContext } from '../sign/index.js';
+import type { SigningContext, Witness } from '../sign/index.js';
 import { info, parseBool, password, requireUrl, resolveServices, type ServiceFlags } from './context.js';
 
 export interface SigningFlags extends ServiceFlags {
@@ -24,6 +25,10 @@ export function addSigningFlags(cmd: Command): Command {
     .option('--oidc-client-id <id>', 'audience to request for ambient tokens', 'sigstore')
     .option('--fulcio-url <url>', 'CA address (default: from the signing config)')
     .option('--rekor-url <url>', 'transparency log address (default: from the signing config)')
+    .option(
+      '--timestamp-server-url <url>',
+      'RFC 3161 timestamp authority to timestamp the signature (default: from the signing config)',
+    )
     .option('--tlog-upload [bool]', 'upload the signature to the transparency log', parseBool, true)
     .option('--signing-config <file>', 'signing_config.json naming the services (default: the stored one)')
     .option('--trusted-root <file>', 'trusted_root.json (default: the stored one)')
@@ -33,14 +38,19 @@ export function addSigningFlags(cmd: Command): Command {
 export async function signingContext(flags: SigningFlags): Promise<SigningContext> {
   const sign = await import('../sign/index.js');
   const services = await resolveServices(flags);
-  const witnesses =
-    flags.tlogUpload === false
-      ? []
-      : [
-          sign.rekorWitness(
-            new sign.RekorClient(requireUrl(services.rekorUrl, '--rekor-url', 'transparency log')),
-          ),
-        ];
+  const witnesses: Witness[] = [];
+  if (flags.tlogUpload !== false) {
+    const url = requireUrl(services.rekorUrl, '--rekor-url', 'transparency log');
+    if (services.rekorApiVersion === 2) {
+      // A v2 log signs no entry timestamp: the time of signing must come from a TSA.
+      if (!services.tsaUrl)
+        throw new Error(
+          `the signing config names a Rekor v2 log (${url}) but no timestamp authority; add tsaUrls to it or pass --timestamp-server-url`,
+        );
+      witnesses.push(sign.rekorV2Witness(url));
+    } else witnesses.push(sign.rekorWitness(new sign.RekorClient(url)));
+  }
+  if (services.tsaUrl) witnesses.push(sign.tsaWitness(services.tsaUrl));
   if (flags.key) {
     const { readFile } = await import('node:fs/promises');
     const text = await readFile(flags.key, 'utf8').catch(() => '');

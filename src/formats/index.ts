@@ -114,12 +114,14 @@ export {
   TIMESTAMP_HASHES,
   type TimestampFailure,
   type TimestampHash,
+  type TimestampInfo,
   type TimestampRequest,
   TimestampRequestError,
   type TimestampResponseStatus,
   type TsaCertificate,
   type TstInfoFields,
   timestampHashByOid,
+  timestampInfo,
 } from './rfc3161.js';
 // sct: RFC 6962 §3.2-3.3
 export * from './sct.js';

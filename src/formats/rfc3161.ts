@@ -300,3 +300,29 @@ export function parseTimestampResponse(der: Uint8Array): TimestampResponseStatus
   if (resp.timeStampToken && tokenBlock) out.token = Buffer.from(tokenBlock.valueBeforeDecodeView);
   return out;
 }
+
+export interface TimestampInfo {
+  genTime: Date;
+  imprint: Buffer;
+  nonce?: Buffer;
+  policy: string;
+}
+
+/** The TSTInfo fields a client checks against its request (pkijs: ContentInfo → SignedData → TSTInfo). */
+export function timestampInfo(token: Uint8Array): TimestampInfo {
+  const view = new Uint8Array(token.buffer, token.byteOffset, token.byteLength);
+  const info = pkijs.ContentInfo.fromBER(view);
+  if (info.contentType !== OID_SIGNED_DATA) throw new Error('timestamp token is not CMS SignedData');
+  const signed = new pkijs.SignedData({ schema: info.content });
+  const eContent = signed.encapContentInfo.eContent;
+  if (signed.encapContentInfo.eContentType !== OID_TST_INFO || !eContent)
+    throw new Error('timestamp token does not hold a TSTInfo');
+  const tst = pkijs.TSTInfo.fromBER(eContent.getValue());
+  const out: TimestampInfo = {
+    genTime: tst.genTime,
+    imprint: Buffer.from(tst.messageImprint.hashedMessage.valueBlock.valueHexView),
+    policy: tst.policy,
+  };
+  if (tst.nonce) out.nonce = Buffer.from(tst.nonce.valueBlock.valueHexView);
+  return out;
+}

@@ -38,6 +38,7 @@ async function witnessed(content: SignedContent, ctx: SigningContext) {
       ? { certificate: identity.certificate.chain[0] }
       : { publicKeyHint: identity.keyHint }),
     tlogEntries: said.flatMap((t) => t.tlogEntries),
+    rfc3161Timestamps: said.flatMap((t) => t.rfc3161Timestamps ?? []),
   });
   return { bundle, entry: said.find((t) => t.rekorEntry)?.rekorEntry };
 }

@@ -15,6 +15,8 @@ export type BundleInput = SignedContent & {
   publicKeyHint?: string;
   /** sigstore_rekor.proto TransparencyLogEntry JSON values, from the witnesses. */
   tlogEntries: Record<string, unknown>[];
+  /** RFC 3161 timestamp tokens over the signature, from TSA witnesses. */
+  rfc3161Timestamps?: Buffer[];
 };
 
 /** DSSE envelope in its JSON form (secure-systems-lab/dsse envelope.md), as the bundle and cosign's `.att` hold it. */
@@ -30,7 +32,17 @@ export function buildBundle(input: BundleInput): Record<string, unknown> {
     : { publicKey: { hint: input.publicKeyHint ?? '' } };
   return {
     mediaType: BUNDLE_V03_MEDIA_TYPE,
-    verificationMaterial: { ...material, tlogEntries: input.tlogEntries, timestampVerificationData: {} },
+    verificationMaterial: {
+      ...material,
+      tlogEntries: input.tlogEntries,
+      timestampVerificationData: input.rfc3161Timestamps?.length
+        ? {
+            rfc3161Timestamps: input.rfc3161Timestamps.map((t) => ({
+              signedTimestamp: t.toString('base64'),
+            })),
+          }
+        : {},
+    },
     ...(input.messageSignature
       ? {
           messageSignature: {

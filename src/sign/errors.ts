@@ -1,4 +1,4 @@
-// Typed failures of the signing flows: each says which step failed (token, CA, log, registry, key, input) so the
+// Typed failures of the signing flows: each says which step failed (token, CA, log, TSA, registry, key, input) so the
 // CLI can print a precise reason and tests can tell them apart without parsing messages.
 
 export type SignErrorCode =
@@ -6,6 +6,7 @@ export type SignErrorCode =
   | 'TOKEN_INVALID'
   | 'CA_ERROR'
   | 'LOG_ERROR'
+  | 'TSA_ERROR'
   | 'REGISTRY_ERROR'
   | 'KEY_ERROR'
   | 'INPUT_ERROR'

@@ -1,5 +1,5 @@
 // Public interface of sign/: the signing flows (keyless: token → ephemeral key → CA certificate → log entry →
-// bundle / registry; key-based with key files) and their service clients (Fulcio v2, Rekor v1). It only signs:
+// bundle / registry; key-based with key files) and their service clients (Fulcio v2, Rekor v1 and v2, RFC 3161 TSA). It only signs:
 // every check of what was signed or logged is verify/'s, which `sigil sign` never loads.
 
 export { toPem } from '../formats/index.js';
@@ -41,5 +41,7 @@ export {
 } from './keys.js';
 export { buildStatement, PREDICATE_TYPES, predicateTypeUri, type StatementInput } from './predicate.js';
 export { RekorClient, type RekorEntry } from './rekor.js';
+export { defaultKeyDetails, rekorV2Witness } from './rekor-v2.js';
 export { keyIdentity, keylessIdentity, type SigningIdentity } from './signer.js';
+export { fetchTimestamp, signatureBytes, tsaWitness } from './timestamp.js';
 export { rekorWitness, type Testimony, type Witness } from './witness.js';

@@ -107,6 +107,8 @@ export async function saveTrustConfig(
 export interface ServiceUrls {
   caUrl?: string;
   rekorUrl?: string;
+  /** The Rekor API the chosen log speaks: 1 (SETs) or 2 (tiles; signing then needs a TSA). */
+  rekorApiVersion?: 1 | 2;
   oidcUrl?: string;
   tsaUrl?: string;
 }
@@ -117,10 +119,13 @@ interface ServiceJson {
   validFor?: { start?: unknown; end?: unknown };
 }
 
-/** The API major versions sigil's clients speak: Fulcio's v2 HTTP API is listed as CA version 1, Rekor v1. */
+/**
+ * The API major versions sigil's clients speak, the preferred first: Fulcio's v2 HTTP API is listed as CA version
+ * 1; Rekor v2 before v1 (a client picks the highest version it supports, protobuf-specs SigningConfig).
+ */
 const SUPPORTED_API_VERSIONS: Record<string, number[]> = {
   caUrls: [1],
-  rekorTlogUrls: [1],
+  rekorTlogUrls: [2, 1],
   oidcUrls: [1],
   tsaUrls: [1],
 };
@@ -134,28 +139,40 @@ const SUPPORTED_API_VERSIONS: Record<string, number[]> = {
 export function serviceUrls(signingConfig: unknown | undefined, now = new Date()): ServiceUrls {
   if (typeof signingConfig !== 'object' || signingConfig === null) return {};
   const sc = signingConfig as Record<string, unknown>;
-  const pick = (key: string): string | undefined => {
+  const valid = (key: string): { url: string; version: number }[] => {
     const list = Array.isArray(sc[key]) ? (sc[key] as ServiceJson[]) : [];
     const at = (v: unknown) => (typeof v === 'string' ? new Date(v) : undefined);
-    return list.find((s) => {
-      if (typeof s?.url !== 'string') return false;
+    return list.flatMap((s) => {
+      if (typeof s?.url !== 'string') return [];
       // An absent version is proto3's default (0) in older files; treat it as the first version.
       const version = typeof s.majorApiVersion === 'number' && s.majorApiVersion > 0 ? s.majorApiVersion : 1;
-      if (!SUPPORTED_API_VERSIONS[key].includes(version)) return false;
+      if (!SUPPORTED_API_VERSIONS[key].includes(version)) return [];
       const start = at(s.validFor?.start);
       const end = at(s.validFor?.end);
-      return (!start || start <= now) && (!end || now <= end);
-    })?.url as string | undefined;
+      return (!start || start <= now) && (!end || now <= end) ? [{ url: s.url, version }] : [];
+    });
   };
+  /** The first valid service of the most preferred version. */
+  const best = (key: string) => {
+    const found = valid(key);
+    for (const version of SUPPORTED_API_VERSIONS[key]) {
+      const hit = found.find((s) => s.version === version);
+      if (hit) return hit;
+    }
+    return undefined;
+  };
+  const pick = (key: string): string | undefined => best(key)?.url;
   const v01 = (value: unknown): string | undefined =>
     typeof value === 'string'
       ? value
       : Array.isArray(value) && typeof value[0] === 'string'
         ? value[0]
         : undefined;
+  const rekor = best('rekorTlogUrls');
   return {
     caUrl: pick('caUrls') ?? v01(sc.caUrl),
-    rekorUrl: pick('rekorTlogUrls') ?? v01(sc.tlogUrls),
+    rekorUrl: rekor?.url ?? v01(sc.tlogUrls),
+    rekorApiVersion: rekor ? (rekor.version as 1 | 2) : v01(sc.tlogUrls) ? 1 : undefined,
     oidcUrl: pick('oidcUrls') ?? v01(sc.oidcUrl),
     tsaUrl: pick('tsaUrls') ?? v01(sc.tsaUrls),
   };

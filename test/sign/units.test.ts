@@ -202,30 +202,38 @@ describe('signing config service selection', () => {
     expect(serviceUrls(sc, now)).toEqual({
       caUrl: 'https://ca',
       rekorUrl: 'https://log',
+      rekorApiVersion: 1,
       oidcUrl: undefined,
       tsaUrl: undefined,
     });
     expect(serviceUrls(undefined)).toEqual({});
-    // Rekor v2 entries come first in the public-good config; sigil speaks Rekor v1, so it takes the v1 one.
+    // The highest Rekor API version listed wins (protobuf-specs SigningConfig), wherever it is in the list.
     const publicGood = {
       rekorTlogUrls: [
-        { url: 'https://log2025-1.rekor.sigstore.dev', majorApiVersion: 2 },
         { url: 'https://rekor.sigstore.dev', majorApiVersion: 1 },
+        { url: 'https://log2025-1.rekor.sigstore.dev', majorApiVersion: 2 },
+        { url: 'https://log2026-1.rekor.sigstore.dev', majorApiVersion: 3 },
       ],
     };
-    expect(serviceUrls(publicGood, now).rekorUrl).toBe('https://rekor.sigstore.dev');
+    expect(serviceUrls(publicGood, now)).toMatchObject({
+      rekorUrl: 'https://log2025-1.rekor.sigstore.dev',
+      rekorApiVersion: 2,
+    });
+    expect(serviceUrls({ rekorTlogUrls: publicGood.rekorTlogUrls.slice(0, 1) }, now).rekorApiVersion).toBe(1);
     // A v0.1 signing config names its services as plain URLs.
     expect(
       serviceUrls({ caUrl: 'https://fulcio', oidcUrl: 'https://oauth2', tlogUrls: ['https://rekor'] }, now),
     ).toEqual({
       caUrl: 'https://fulcio',
       rekorUrl: 'https://rekor',
+      rekorApiVersion: 1,
       oidcUrl: 'https://oauth2',
       tsaUrl: undefined,
     });
     expect(serviceUrls({ caUrls: 'nope' })).toEqual({
       caUrl: undefined,
       rekorUrl: undefined,
+      rekorApiVersion: undefined,
       oidcUrl: undefined,
       tsaUrl: undefined,
     });
