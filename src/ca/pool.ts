@@ -8,8 +8,8 @@
 // receiver about as much as the DER work of a certificate. See docs/design/ca-issuance.md.
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { spawnModuleWorker } from '../ct/index.js';
-import type { Preparer } from './authority.js';
+import { startWorker } from '../workers/index.js';
+import type { Preparer, WorkerSctSource } from './authority.js';
 import type { IssuerConfig } from './identity.js';
 import type { WorkerReply, WorkerRequest } from './issue-worker.js';
 import type { PreparedAnswer, SigningInput } from './request.js';
@@ -70,10 +70,15 @@ export class IssuePool implements Preparer {
     for (const slot of slots) slot.worker.on('message', (m: WorkerReply) => this.onReply(m));
   }
 
-  static async start(count: number, dataDir: string, issuers: IssuerConfig[]): Promise<IssuePool> {
+  static async start(
+    count: number,
+    dataDir: string,
+    issuers: IssuerConfig[],
+    sct?: WorkerSctSource,
+  ): Promise<IssuePool> {
     const slots = await Promise.all(
       Array.from({ length: count }, async () => {
-        const worker = spawnModuleWorker(import.meta.url, 'issue-worker', { dataDir, issuers });
+        const worker = startWorker(new URL('./issue-worker.js', import.meta.url), { dataDir, issuers, sct });
         await new Promise<void>((resolve, reject) => {
           worker.once('message', (m: WorkerReply) => (m.type === 'ready' ? resolve() : undefined));
           worker.once('error', reject);

@@ -1,6 +1,6 @@
 // The main-thread side of the CT tree worker (tree-worker.ts): a TreeBackend whose calls are messages.
 import type { Worker } from 'node:worker_threads';
-import { spawnModuleWorker } from './spawn-worker.js';
+import { startWorker } from '../workers/index.js';
 import type { TreeBackend, TreeHeadInfo } from './tree-backend.js';
 import type { TreeReply, TreeRequest } from './tree-worker.js';
 
@@ -30,7 +30,7 @@ export class ThreadTree implements TreeBackend {
 
   private start(): Promise<void> {
     this.starting ??= new Promise<void>((resolve, reject) => {
-      const worker = spawnModuleWorker(import.meta.url, 'tree-worker', {
+      const worker = startWorker(new URL('./tree-worker.js', import.meta.url), {
         dir: this.dir,
         keyPath: this.keyPath,
       });

@@ -1,9 +1,10 @@
 // The table of services `sigil serve <name>` can start alone. Each component adds its factory here; `sigil up`
 // composes several. A factory opens the engine's storage in ctx.dataDir and returns a Service.
-import { caServiceFactory } from '../ca/index.js';
 import { createLogService } from '../log/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
 import { createTufService } from '../tuf/index.js';
+import { caStackFactory, oidcServiceFactory } from './ca-stack.js';
+import { ctServiceFactory } from './ct.js';
 import { registryService } from './storage.js';
 import { trustTargets } from './trust-targets.js';
 
@@ -15,7 +16,10 @@ export const serviceFactories: Record<string, ServiceFactory> = {
       anonymousPush: flags.anonymousPush === true,
       anonymousPull: typeof flags.anonymousPull === 'boolean' ? flags.anonymousPull : undefined,
     }),
-  ca: caServiceFactory,
+  // The CA with its CT log, the CI issuer and the trust files, as before they could run apart.
+  ca: caStackFactory,
+  ct: ctServiceFactory,
+  oidc: oidcServiceFactory,
   log: createLogService,
   // Publishes the trust files a CA on the same data dir writes (`sigil serve ca` or `sigil up`).
   tuf: (ctx) => createTufService(ctx, { targets: trustTargets(ctx.dataDir) }),

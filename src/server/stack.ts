@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createCaService, SIGNING_CONFIG_FILE, TRUSTED_ROOT_FILE } from '../ca/index.js';
 import { writeFileAtomic } from '../crypto/index.js';
 import { createLogService, readLogKey } from '../log/index.js';
 import { TOKEN_PATH } from '../oidc/index.js';
@@ -13,7 +12,9 @@ import { addUser, registryRoot } from '../registry/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
 import { createTufService, TUF_PATH_PREFIX, tufRootPath } from '../tuf/index.js';
 import { lateUrl, type RunningServer, startServer } from './app.js';
+import { createCaStack } from './ca-stack.js';
 import { registryService } from './storage.js';
+import { SIGNING_CONFIG_FILE, TRUSTED_ROOT_FILE } from './trust-files.js';
 import { trustTargets } from './trust-targets.js';
 
 export interface StackOptions {
@@ -163,7 +164,7 @@ export async function startStack(
   const services: Service[] = [
     log,
     await registryService(ctx, { anonymousPull: options.anonymousPull || undefined }),
-    await createCaService(ctx, { issuer: true, log: await readLogKey(dataDir) }),
+    await createCaStack(ctx, { issuer: true, log: await readLogKey(dataDir) }),
     // After the CA: its started hook writes the trust files this one publishes.
     await createTufService(ctx, { targets: trustTargets(dataDir) }),
     clientFilesService(endpoints, login),

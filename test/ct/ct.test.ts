@@ -12,7 +12,6 @@ import {
   CtTree,
   InlineTree,
   openFileEntryStore,
-  precertSignedData,
   recordLeaf,
   treeHeadSignedData,
 } from '../../src/ct/index.js';
@@ -26,6 +25,7 @@ import {
   oid,
   parseCertificate,
   parseDer,
+  precertSignedData,
   seq,
 } from '../../src/formats/index.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../src/merkle/index.js';

@@ -7,10 +7,10 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCaService } from '../../src/ca/index.js';
 import { createLogService, LOG_DIR, LOG_KEY_FILE } from '../../src/log/index.js';
 import { OCI_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST, RegistryClient } from '../../src/oci/index.js';
 import {
+  createCaStack,
   lateUrl,
   type RunningServer,
   registryService,
@@ -63,7 +63,7 @@ export async function startStack(withLog = true): Promise<Stack> {
     const pem = await readFile(join(dataDir, LOG_DIR, LOG_KEY_FILE), 'utf8');
     log = { publicKey: createPublicKey(pem) };
   }
-  services.push(await createCaService(ctx, { config: { oidcDevMode: true }, log }));
+  services.push(await createCaStack(ctx, { config: { oidcDevMode: true }, log }));
   services.push(await registryService(ctx, { anonymousPush: true }));
   const server = await startServer(services, { logLevel: 'silent', onUrl: url.set });
   return {

@@ -12,7 +12,7 @@ import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threa
 import { signFunction } from '../../crypto/index.js';
 import { FormatError } from '../../formats/index.js';
 import { leafHash } from '../../merkle/index.js';
-import { startWorker } from '../workers.js';
+import { startWorker } from '../../workers/index.js';
 import { type Proposal, type ValidatedEntry, validateEntries } from './entry-types.js';
 import { KeyError } from './keys.js';
 

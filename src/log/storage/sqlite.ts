@@ -16,7 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { startWorker } from '../workers.js';
+import { startWorker } from '../../workers/index.js';
 import { encodeBatch, type WireBatch } from './batch-wire.js';
 import { type KeyFilter, keyFilter, keyHalves } from './key-filter.js';
 import { type PendingIndex, pendingIndex } from './pending-index.js';
