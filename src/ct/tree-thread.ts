@@ -19,11 +19,15 @@ export class ThreadTree implements TreeBackend {
   private constructor(
     private readonly dir: string,
     private readonly keyPath: string,
+    private readonly storageModule: string,
   ) {}
 
-  /** Starts the worker on `<dir>/tree`, signing checkpoints with the PKCS#8 key at `keyPath`. */
-  static async open(dir: string, keyPath: string): Promise<ThreadTree> {
-    const tree = new ThreadTree(dir, keyPath);
+  /**
+   * Starts the worker on `<dir>/tree`, signing checkpoints with the PKCS#8 key at `keyPath`, on the storage
+   * backend the module at `storageModule` opens (LogStorageChoice.module).
+   */
+  static async open(dir: string, keyPath: string, storageModule: string): Promise<ThreadTree> {
+    const tree = new ThreadTree(dir, keyPath, storageModule);
     await tree.start();
     return tree;
   }
@@ -33,6 +37,7 @@ export class ThreadTree implements TreeBackend {
       const worker = startWorker(new URL('./tree-worker.js', import.meta.url), {
         dir: this.dir,
         keyPath: this.keyPath,
+        storageModule: this.storageModule,
       });
       this.worker = worker;
       let ready = false;

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { localSigner } from '../crypto/index.js';
+import type { OpenLogStorage } from '../log/index.js';
 import { InlineTree } from './tree-backend.js';
 
 export type TreeRequest =
@@ -48,9 +49,15 @@ const b = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('tree-worker must run as a worker thread');
-  const { dir, keyPath } = workerData as { dir: string; keyPath: string };
+  const { dir, keyPath, storageModule } = workerData as {
+    dir: string;
+    keyPath: string;
+    storageModule: string;
+  };
   lowerThisThreadsPriority(Number(process.env.SIGIL_CT_TREE_NICE ?? TREE_NICE));
-  const tree = await InlineTree.open(dir, localSigner(createPrivateKey(await readFile(keyPath, 'utf8'))));
+  const { openLogStorage } = (await import(storageModule)) as { openLogStorage: OpenLogStorage };
+  const signer = localSigner(createPrivateKey(await readFile(keyPath, 'utf8')));
+  const tree = await InlineTree.open(dir, signer, openLogStorage);
   const sendHead = () => port.postMessage({ type: 'head', ...tree.head() } satisfies TreeReply);
   port.on('message', async (m: TreeRequest) => {
     try {

@@ -1,4 +1,5 @@
-// Public interface of log/: the generic Merkle log engine (also used by the CT log) and its storage contract.
+// Public interface of log/: the generic Merkle log engine (also used by the CT log) and its storage contract (the
+// backends are in src/storage/).
 
 export {
   createLogService,
@@ -22,5 +23,13 @@ export {
 } from './merkle-log.js';
 export { type NoteSigner, rekorNoteSigner } from './note-signer.js';
 export { openRekorLog, type RekorLog, type RekorLogOptions } from './rekor/rekor-log.js';
-export { openSqliteStorage } from './storage/sqlite.js';
-export type { BatchWrite, LogStorage, StoredEntry, TileKey, TileWrite, TreeHead } from './storage/types.js';
+export type {
+  BatchWrite,
+  LogStorage,
+  LogStorageChoice,
+  OpenLogStorage,
+  StoredEntry,
+  TileKey,
+  TileWrite,
+  TreeHead,
+} from './storage.js';

@@ -7,6 +7,7 @@ import { type CaHierarchy, openHierarchy } from '../ca/index.js';
 import { keyValidFrom, loadOrCreatePrivateKey, localSigner, type Signer } from '../crypto/index.js';
 import { CtLog, CtTree, ctService, openFileEntryStore, recordLeaf } from '../ct/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
+import { logStorage } from './storage.js';
 
 export interface OpenedCt {
   log: CtLog;
@@ -29,7 +30,7 @@ export async function openCtLog(dataDir: string, hierarchy: CaHierarchy, signer?
   const validFrom = keyPath ? backdate(await keyValidFrom(keyPath)) : hierarchy.validFrom;
   const store = openFileEntryStore(join(dir, 'entries.log'));
   // The tree engine gets a thread of its own when the CT key is a file it can open there.
-  const tree = await CtTree.open(dir, ctSigner, store, recordLeaf, keyPath);
+  const tree = await CtTree.open(dir, ctSigner, store, recordLeaf, logStorage, keyPath);
   const log = new CtLog({
     signer: ctSigner,
     store,

@@ -28,7 +28,13 @@ export {
   type StackOptions,
   startStack,
 } from './stack.js';
-export { openRegistry, openRegistryStorage, registryService } from './storage.js';
+export {
+  logService,
+  logStorage,
+  openRegistry,
+  openRegistryStorage,
+  registryService,
+} from './storage.js';
 export {
   SIGNING_CONFIG_FILE,
   TRUSTED_ROOT_FILE,

@@ -1,11 +1,10 @@
 // The table of services `sigil serve <name>` can start alone. Each component adds its factory here; `sigil up`
 // composes several. A factory opens the engine's storage in ctx.dataDir and returns a Service.
-import { createLogService } from '../log/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
 import { createTufService } from '../tuf/index.js';
 import { caStackFactory, oidcServiceFactory } from './ca-stack.js';
 import { ctServiceFactory } from './ct.js';
-import { registryService } from './storage.js';
+import { logService, registryService } from './storage.js';
 import { trustTargets } from './trust-targets.js';
 
 export type ServiceFactory = (ctx: ServiceContext, flags: Record<string, unknown>) => Promise<Service>;
@@ -20,7 +19,7 @@ export const serviceFactories: Record<string, ServiceFactory> = {
   ca: caStackFactory,
   ct: ctServiceFactory,
   oidc: oidcServiceFactory,
-  log: createLogService,
+  log: logService,
   // Publishes the trust files a CA on the same data dir writes (`sigil serve ca` or `sigil up`).
   tuf: (ctx) => createTufService(ctx, { targets: trustTargets(ctx.dataDir) }),
 };

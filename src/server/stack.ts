@@ -6,14 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../crypto/index.js';
-import { createLogService, readLogKey } from '../log/index.js';
+import { readLogKey } from '../log/index.js';
 import { TOKEN_PATH } from '../oidc/index.js';
 import { addUser, registryRoot } from '../registry/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
 import { createTufService, TUF_PATH_PREFIX, tufRootPath } from '../tuf/index.js';
 import { lateUrl, type RunningServer, startServer } from './app.js';
 import { createCaStack } from './ca-stack.js';
-import { registryService } from './storage.js';
+import { logService, registryService } from './storage.js';
 import { SIGNING_CONFIG_FILE, TRUSTED_ROOT_FILE } from './trust-files.js';
 import { trustTargets } from './trust-targets.js';
 
@@ -160,7 +160,7 @@ export async function startStack(
   const ctx: ServiceContext = { dataDir, publicUrl: url.get };
   const endpoints = () => endpointsFor(url.get(), dataDir, login);
   // The log first: it creates its key, which the CA names in trusted_root.json.
-  const log = await createLogService(ctx);
+  const log = await logService(ctx);
   const services: Service[] = [
     log,
     await registryService(ctx, { anonymousPull: options.anonymousPull || undefined }),

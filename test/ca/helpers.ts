@@ -4,11 +4,11 @@ import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogService } from '../../src/log/index.js';
 import {
   type CaStackOptions,
   createCaStack,
   lateUrl,
+  logService,
   type RunningServer,
   startServer,
 } from '../../src/server/index.js';
@@ -27,7 +27,7 @@ export async function startCa(
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'sigil-ca-')));
   const url = lateUrl();
   // The transparency log first: it makes its key, which the CA then names in trusted_root.json.
-  const log = options.withLog ? [await createLogService({ dataDir: dir, publicUrl: url.get })] : [];
+  const log = options.withLog ? [await logService({ dataDir: dir, publicUrl: url.get })] : [];
   const service = await createCaStack(
     { dataDir: dir, publicUrl: url.get },
     // Worker threads cost startup time; tests use them only where they say so (the interop test does).

@@ -16,11 +16,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { startWorker } from '../../workers/index.js';
+import type { LogStorage, StoredEntry, TileKey, TreeHead } from '../../../log/index.js';
+import { startWorker, workerModule } from '../../../workers/index.js';
 import { encodeBatch, type WireBatch } from './batch-wire.js';
 import { type KeyFilter, keyFilter, keyHalves } from './key-filter.js';
 import { type PendingIndex, pendingIndex } from './pending-index.js';
-import type { LogStorage, StoredEntry, TileKey, TreeHead } from './types.js';
 
 /** Page cache: big enough that the hot part of the lookup indexes stays in memory at millions of entries. */
 const CACHE_KIB = 128 * 1024;
@@ -586,3 +586,9 @@ class WriterThread implements Writer {
     await w.terminate();
   }
 }
+
+/** The log storage as server/ hands it to the engines: SQLite in `dir`, with the defaults. */
+export const openLogStorage = (dir: string): LogStorage => openSqliteStorage(dir);
+
+/** This module's URL, for a thread that opens the storage itself (the CT tree's: see log/storage.ts). */
+export const SQLITE_LOG_STORAGE_MODULE = workerModule(new URL('./sqlite.js', import.meta.url)).href;
