@@ -5,7 +5,9 @@
 //
 // Requests travel in batches: whatever arrived while a worker was busy (or during one turn of the event loop) is
 // split among the idle workers, one message each way per worker, because a message costs the sender and the
-// receiver about as much as the DER work of a certificate. See docs/design/ca-issuance.md.
+// receiver about as much as the DER work of a certificate. See docs/design/ca-issuance.md. This is why the pool
+// speaks its own batch protocol (answers come back in groups, out of order, their CT records in one moved buffer)
+// rather than workers/' one-call-one-reply helper, which would cost a message per request each way.
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../workers/index.js';
