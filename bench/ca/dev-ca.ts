@@ -5,8 +5,8 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCaService, DEFAULT_AUDIENCE, type SigningInput } from '../../src/ca/index.js';
-import { lateUrl, startServer } from '../../src/server/index.js';
+import { DEFAULT_AUDIENCE, type SigningInput } from '../../src/ca/index.js';
+import { createCaStack, lateUrl, startServer } from '../../src/server/index.js';
 
 export interface DevCa {
   dataDir: string;
@@ -24,7 +24,7 @@ export async function startDevCa(count: number): Promise<DevCa> {
     JSON.stringify({ issuers: [], oidcDevMode: true, rateLimit: false }),
   );
   const url = lateUrl();
-  const service = await createCaService({ dataDir, publicUrl: url.get }, { issueWorkers: 0 });
+  const service = await createCaStack({ dataDir, publicUrl: url.get }, { issueWorkers: 0 });
   const server = await startServer([service], { logLevel: 'warn', onUrl: url.set });
   const close = async () => {
     await server.close();

@@ -16,6 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadOrCreatePrivateKey, localSigner } from '../../src/crypto/index.js';
 import { LOG_DIR, LOG_KEY_FILE, openRekorLog } from '../../src/log/index.js';
+import { openSqliteStorage } from '../../src/storage/sqlite/index.js';
 import { cpuSeconds, machineCpu, serve, stop, threadCpu } from '../lib/server-process.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -130,7 +131,12 @@ async function prefill(dataDir: string, count: number): Promise<number> {
   const dir = join(dataDir, LOG_DIR);
   await mkdir(dir, { recursive: true });
   const signer = localSigner(await loadOrCreatePrivateKey(join(dir, LOG_KEY_FILE), 'ecdsa-p256'));
-  const log = await openRekorLog({ dir, signer, hostname: '127.0.0.1', batchMaxSize: 4096 });
+  const log = await openRekorLog({
+    storage: openSqliteStorage(dir),
+    signer,
+    hostname: '127.0.0.1',
+    batchMaxSize: 4096,
+  });
   const pem = Buffer.from(signer.publicKey.export({ type: 'spki', format: 'pem' })).toString('base64');
   const started = performance.now();
   const chunk = 20_000;

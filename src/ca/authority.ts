@@ -2,8 +2,7 @@
 // identity token, check that the caller holds the key (proof of possession or CSR), map the identity, issue a
 // precertificate, get it logged and an SCT back from the CT log, and issue the final certificate with the SCT
 // embedded (RFC 6962 §3.3). The SCT is returned once the log's entry is durable.
-import type { CtLog, SctSigner } from '../ct/index.js';
-import { sctListExtensionValue } from '../ct/index.js';
+import { type PrecertSubmission, type Sct, sctListExtensionValue } from '../formats/index.js';
 import { buildLeafTbs, signTbs, toPem } from './certificate.js';
 import { CaError } from './errors.js';
 import type { CaHierarchy } from './hierarchy.js';
@@ -28,6 +27,31 @@ export interface PreparedCertificate {
   ctRecord?: Buffer;
 }
 
+/**
+ * What the CA needs from a CT log (ct/'s SctSigner is one, and CtLog carries one): an SCT over a precertificate,
+ * with the entry record that has to become durable before the certificate is released. An issue worker has one
+ * of its own (see pool.ts); the record is appended on the main thread.
+ */
+export interface SctSource {
+  sign(sub: PrecertSubmission): Promise<{ sct: Sct; record: Buffer }>;
+}
+
+/**
+ * The CT log's SCT signer as an issue worker opens it: worker threads share no objects, so the composition names
+ * a module each worker imports (its URL), which exports `openSctSource(init, defaultChain)`, and the cloneable
+ * `init` it is given (e.g. the CT key's path). ct/ provides one (CT_WORKER_SCT_MODULE).
+ */
+export interface WorkerSctSource {
+  module: string;
+  init: unknown;
+}
+
+/** The CT log as the CA's main thread sees it (ct/'s CtLog): SCTs, and the durable append of their records. */
+export interface CtLogLink {
+  readonly sctSigner: SctSource;
+  append(record: Buffer): Promise<unknown>;
+}
+
 /** Answers signing requests elsewhere (worker threads: see pool.ts); undefined means "do it in-process". */
 export interface Preparer {
   answer(input: SigningInput): Promise<PreparedAnswer> | undefined;
@@ -38,7 +62,7 @@ export class CertificateAuthority {
   readonly chainPemTail: string[];
   /** The same two as JSON strings joined by a comma, for rendering v2 answers. */
   readonly chainTailJson: string;
-  private readonly sctSigner?: SctSigner;
+  private readonly sctSigner?: SctSource;
   /** Where HTTP signing requests are answered when set (worker threads); the CT append always happens here. */
   preparer?: Preparer;
 
@@ -46,11 +70,11 @@ export class CertificateAuthority {
     readonly hierarchy: CaHierarchy,
     private readonly tokens: TokenVerifier,
     /** Without a CT log the certificate carries no SCT (clients that require one will refuse it). */
-    private readonly ct?: CtLog | SctSigner,
+    private readonly ct?: CtLogLink | SctSource,
   ) {
     this.chainPemTail = [toPem(hierarchy.intermediateDer).trim(), toPem(hierarchy.rootDer).trim()];
     this.chainTailJson = this.chainPemTail.map((p) => JSON.stringify(p)).join(',');
-    this.sctSigner = ct && 'sctSigner' in ct ? ct.sctSigner : (ct as SctSigner | undefined);
+    this.sctSigner = ct && 'sctSigner' in ct ? ct.sctSigner : (ct as SctSource | undefined);
   }
 
   /** fulcio.proto TrustBundle: one chain, intermediate then root. */

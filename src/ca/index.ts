@@ -1,6 +1,12 @@
-// Public interface of ca/: the Fulcio-compatible certificate authority (engine, HTTP routes, the composed `ca`
-// service with its CT log and CI issuer) and the identity mapping other components may want to reuse.
-export { CertificateAuthority, type IssuedCertificate } from './authority.js';
+// Public interface of ca/: the Fulcio-compatible certificate authority (engine, HTTP routes, the `ca` service, the
+// interfaces it takes a CT log through) and the identity mapping other components may want to reuse.
+export {
+  CertificateAuthority,
+  type CtLogLink,
+  type IssuedCertificate,
+  type SctSource,
+  type WorkerSctSource,
+} from './authority.js';
 export { LEAF_VALIDITY_MS, toPem } from './certificate.js';
 export {
   CA_CONFIG_FILE,
@@ -23,13 +29,5 @@ export {
   principalFromClaims,
 } from './identity.js';
 export type { SigningInput, SigningRequest } from './request.js';
-export {
-  type CaServiceOptions,
-  CT_PATH_PREFIX,
-  caServiceFactory,
-  createCaService,
-  SIGNING_CONFIG_FILE,
-  TRUSTED_ROOT_FILE,
-  type TransparencyLogRef,
-} from './service.js';
+export { type CaServiceOptions, createCaService } from './service.js';
 export { ACCEPTED_ALGORITHMS, CLOCK_SKEW_SECONDS, TokenVerifier, type VerifiedToken } from './tokens.js';

@@ -1,13 +1,10 @@
-// A worker thread of the CA's issuance pool (pool.ts): it opens the same key hierarchy and CT signing key from
-// the data dir and answers batches of signing requests the main thread passes in, each from its raw body to its
+// A worker thread of the CA's issuance pool (pool.ts): it opens the same key hierarchy from the data dir and the
+// CT log's SCT signer through the module the composition named (WorkerSctSource), and answers batches of signing requests the main thread passes in, each from its raw body to its
 // rendered HTTP answer (answer.ts: token, proof of possession, precertificate, SCT, final certificate). The main
 // thread keeps the HTTP server and the CT store.
-import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadOrCreatePrivateKey, localSigner } from '../crypto/index.js';
-import { SctSigner } from '../ct/index.js';
 import { answerSigningRequest } from './answer.js';
-import { CertificateAuthority } from './authority.js';
+import { CertificateAuthority, type SctSource, type WorkerSctSource } from './authority.js';
 import { openHierarchy } from './hierarchy.js';
 import type { IssuerConfig } from './identity.js';
 import type { PreparedAnswer, SigningInput } from './request.js';
@@ -16,6 +13,7 @@ import { TokenVerifier } from './tokens.js';
 interface WorkerInit {
   dataDir: string;
   issuers: IssuerConfig[];
+  sct?: WorkerSctSource;
 }
 
 export type WorkerRequest =
@@ -47,12 +45,14 @@ async function main(): Promise<void> {
   const init = workerData as WorkerInit;
   let issuers = init.issuers;
   const hierarchy = await openHierarchy(init.dataDir);
-  const ctKey = await loadOrCreatePrivateKey(join(init.dataDir, 'ct', 'ct-key.pem'), 'ecdsa-p256');
-  const ca = new CertificateAuthority(
-    hierarchy,
-    new TokenVerifier(() => issuers),
-    new SctSigner(localSigner(ctKey), [hierarchy.intermediateDer, hierarchy.rootDer]),
-  );
+  let sct: SctSource | undefined;
+  if (init.sct) {
+    const module = (await import(init.sct.module)) as {
+      openSctSource(init: unknown, defaultChain: Buffer[]): Promise<SctSource>;
+    };
+    sct = await module.openSctSource(init.sct.init, [hierarchy.intermediateDer, hierarchy.rootDer]);
+  }
+  const ca = new CertificateAuthority(hierarchy, new TokenVerifier(() => issuers), sct);
   port.on('message', async (msg: WorkerRequest) => {
     if (msg.type === 'issuers') {
       issuers = msg.issuers;

@@ -5,11 +5,13 @@
 //
 // Requests travel in batches: whatever arrived while a worker was busy (or during one turn of the event loop) is
 // split among the idle workers, one message each way per worker, because a message costs the sender and the
-// receiver about as much as the DER work of a certificate. See docs/design/ca-issuance.md.
+// receiver about as much as the DER work of a certificate. See docs/design/ca-issuance.md. This is why the pool
+// speaks its own batch protocol (answers come back in groups, out of order, their CT records in one moved buffer)
+// rather than workers/' one-call-one-reply helper, which would cost a message per request each way.
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { spawnModuleWorker } from '../ct/index.js';
-import type { Preparer } from './authority.js';
+import { startWorker } from '../workers/index.js';
+import type { Preparer, WorkerSctSource } from './authority.js';
 import type { IssuerConfig } from './identity.js';
 import type { WorkerReply, WorkerRequest } from './issue-worker.js';
 import type { PreparedAnswer, SigningInput } from './request.js';
@@ -70,10 +72,15 @@ export class IssuePool implements Preparer {
     for (const slot of slots) slot.worker.on('message', (m: WorkerReply) => this.onReply(m));
   }
 
-  static async start(count: number, dataDir: string, issuers: IssuerConfig[]): Promise<IssuePool> {
+  static async start(
+    count: number,
+    dataDir: string,
+    issuers: IssuerConfig[],
+    sct?: WorkerSctSource,
+  ): Promise<IssuePool> {
     const slots = await Promise.all(
       Array.from({ length: count }, async () => {
-        const worker = spawnModuleWorker(import.meta.url, 'issue-worker', { dataDir, issuers });
+        const worker = startWorker(new URL('./issue-worker.js', import.meta.url), { dataDir, issuers, sct });
         await new Promise<void>((resolve, reject) => {
           worker.once('message', (m: WorkerReply) => (m.type === 'ready' ? resolve() : undefined));
           worker.once('error', reject);

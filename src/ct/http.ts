@@ -1,10 +1,13 @@
-// RFC 6962 §4 over HTTP, mounted under a prefix (the `ca` service uses /ct, so paths are /ct/v1/...):
+// RFC 6962 §4 over HTTP, mounted under a prefix (/ct, so paths are /ct/v1/...):
 // add-pre-chain, get-sth, get-sth-consistency, get-proof-by-hash, get-entries, get-roots. add-chain is refused:
 // this log takes only its own CA's precertificates.
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { sctToJson } from '../formats/index.js';
+import type { Service } from '../service/index.js';
 import { CtError, type CtLog } from './log.js';
-import { sctToJson } from './sct.js';
 
+/** Where the CT log's API sits on a server shared with other services; the trust files name it. */
+export const CT_PATH_PREFIX = '/ct';
 /** A chain of a few certificates; bigger bodies are not a precertificate submission. */
 const ADD_CHAIN_BODY_LIMIT = 256 * 1024;
 /** §4.6 lets a log cap get-entries; clients page. */
@@ -101,4 +104,15 @@ export async function registerCtRoutes(app: FastifyInstance, log: CtLog): Promis
       throw err;
     }
   });
+}
+
+/** The CT log as a Service under CT_PATH_PREFIX; closing it closes the log (its queue and tree). */
+export function ctService(log: CtLog): Service {
+  return {
+    name: 'ct',
+    async register(app) {
+      await app.register(async (scope) => registerCtRoutes(scope, log), { prefix: CT_PATH_PREFIX });
+    },
+    close: () => log.close(),
+  };
 }

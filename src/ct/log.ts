@@ -10,10 +10,12 @@ import {
   certificateSignedBy,
   isPrecertificate,
   OID,
+  type PrecertSubmission,
   parseCertificate,
+  precertSignedData,
+  type Sct,
   tbsWithoutExtension,
 } from '../formats/index.js';
-import { precertSignedData, type Sct } from './sct.js';
 import type { CtEntryStore } from './store.js';
 import type { CtTree } from './tree.js';
 
@@ -27,16 +29,6 @@ export class CtError extends Error {
   ) {
     super(message);
   }
-}
-
-export interface PrecertSubmission {
-  /** The precertificate's TBSCertificate without the poison extension (RFC 6962 §3.2). */
-  tbs: Buffer;
-  /** SHA-256 of the issuing CA's SubjectPublicKeyInfo. */
-  issuerKeyHash: Buffer;
-  /** The signed precertificate and its issuer chain (DER), kept as extra_data for auditors. */
-  precertificate: Buffer;
-  chain: Buffer[];
 }
 
 export interface LoggedSct {

@@ -1,9 +1,9 @@
-// Where the CT log's Merkle tree lives: the generic engine (src/log) on its SQLite storage, either on the calling
+// Where the CT log's Merkle tree lives: the generic engine (src/log) on the storage server/ chose, either on the calling
 // thread (InlineTree) or in a worker thread of its own (tree-worker.ts, used by the CA service) so that the
 // engine's synchronous storage commits never stall the thread that answers certificate requests.
 import { join } from 'node:path';
 import type { Signer } from '../crypto/index.js';
-import { type MerkleLog, openMerkleLog, rekorNoteSigner } from '../log/index.js';
+import { type MerkleLog, type OpenLogStorage, openMerkleLog, rekorNoteSigner } from '../log/index.js';
 
 export const CHECKPOINT_NAME = 'sigil-ct';
 /** Entries are already durable in the queue; batches can be large and the MMD allows plenty of time. */
@@ -29,10 +29,11 @@ export interface TreeBackend {
 export class InlineTree implements TreeBackend {
   private constructor(private readonly engine: MerkleLog) {}
 
-  static async open(dir: string, signer: Signer): Promise<InlineTree> {
+  /** The tree's storage is opened in `<dir>/tree`. */
+  static async open(dir: string, signer: Signer, openStorage: OpenLogStorage): Promise<InlineTree> {
     return new InlineTree(
       await openMerkleLog({
-        dir: join(dir, 'tree'),
+        storage: openStorage(join(dir, 'tree')),
         origin: CHECKPOINT_NAME,
         signers: [rekorNoteSigner(signer, CHECKPOINT_NAME)],
         batchMaxAgeMs: MERGE_BATCH_MAX_AGE_MS,

@@ -1,16 +1,13 @@
 // The main-thread side of the CT tree worker (tree-worker.ts): a TreeBackend whose calls are messages.
 import type { Worker } from 'node:worker_threads';
-import { spawnModuleWorker } from './spawn-worker.js';
+import { type Calls, callsOver, startWorker } from '../workers/index.js';
 import type { TreeBackend, TreeHeadInfo } from './tree-backend.js';
-import type { TreeReply, TreeRequest } from './tree-worker.js';
-
-type Op = TreeRequest extends infer R ? (R extends { op: infer O } ? O : never) : never;
+import type { TreeHeadMessage, TreeRequest } from './tree-worker.js';
 
 export class ThreadTree implements TreeBackend {
   private current: TreeHeadInfo = { size: 0, root: Buffer.alloc(32), timestamp: 0 };
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private nextId = 1;
   private worker!: Worker;
+  private calls!: Calls;
   /** Set while a worker is starting; a worker that dies is replaced on the next call. */
   private starting: Promise<void> | undefined;
   private alive = false;
@@ -19,39 +16,49 @@ export class ThreadTree implements TreeBackend {
   private constructor(
     private readonly dir: string,
     private readonly keyPath: string,
+    private readonly storageModule: string,
   ) {}
 
-  /** Starts the worker on `<dir>/tree`, signing checkpoints with the PKCS#8 key at `keyPath`. */
-  static async open(dir: string, keyPath: string): Promise<ThreadTree> {
-    const tree = new ThreadTree(dir, keyPath);
+  /**
+   * Starts the worker on `<dir>/tree`, signing checkpoints with the PKCS#8 key at `keyPath`, on the storage
+   * backend the module at `storageModule` opens (LogStorageChoice.module).
+   */
+  static async open(dir: string, keyPath: string, storageModule: string): Promise<ThreadTree> {
+    const tree = new ThreadTree(dir, keyPath, storageModule);
     await tree.start();
     return tree;
   }
 
   private start(): Promise<void> {
     this.starting ??= new Promise<void>((resolve, reject) => {
-      const worker = spawnModuleWorker(import.meta.url, 'tree-worker', {
+      const worker = startWorker(new URL('./tree-worker.js', import.meta.url), {
         dir: this.dir,
         keyPath: this.keyPath,
+        storageModule: this.storageModule,
       });
+      const calls = callsOver((m, transfer) => worker.postMessage(m, transfer));
       this.worker = worker;
+      this.calls = calls;
       let ready = false;
-      worker.on('message', (m: TreeReply) => {
-        if (!ready && 'type' in m) {
+      worker.on('message', (m: TreeHeadMessage) => {
+        if (calls.settle(m)) return;
+        if (!ready) {
           ready = true;
           this.alive = true;
           resolve();
         }
-        this.onMessage(m);
+        // Heads only grow; replies may interleave with head updates.
+        if (m.size >= this.current.size)
+          this.current = { size: m.size, root: Buffer.from(m.root), timestamp: m.timestamp };
       });
       worker.on('error', (err) => {
         if (!ready) reject(err);
-        this.failAll(err);
+        calls.failAll(err);
       });
       worker.on('exit', (code) => {
         this.alive = false;
         if (!ready) reject(new Error(`CT tree worker exited with ${code} while starting`));
-        if (!this.closing) this.failAll(new Error(`CT tree worker exited with ${code}`));
+        if (!this.closing) calls.failAll(new Error(`CT tree worker exited with ${code}`));
       });
     }).finally(() => {
       this.starting = undefined;
@@ -59,33 +66,10 @@ export class ThreadTree implements TreeBackend {
     return this.starting;
   }
 
-  private onMessage(m: TreeReply): void {
-    if ('type' in m) {
-      // Heads only grow; replies may interleave with head updates.
-      if (m.size >= this.current.size)
-        this.current = { size: m.size, root: Buffer.from(m.root), timestamp: m.timestamp };
-      return;
-    }
-    const p = this.pending.get(m.id);
-    if (!p) return;
-    this.pending.delete(m.id);
-    if ('error' in m) p.reject(new Error(m.error));
-    else p.resolve(m.result);
-  }
-
-  private failAll(err: Error): void {
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
-  }
-
-  private async call<T>(op: Op, args: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
+  private async call<T>(request: TreeRequest, transfer: ArrayBuffer[] = []): Promise<T> {
     // The queue holds every entry, so a replacement worker simply carries on where the tree's storage is.
     if (!this.alive) await this.start();
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, op, ...args }, transfer);
-    });
+    return this.calls.call<T>(request, transfer);
   }
 
   head(): TreeHeadInfo {
@@ -106,21 +90,25 @@ export class ThreadTree implements TreeBackend {
       offset += l.length;
       lengths.push(l.length);
     }
-    await this.call('append', { start, packed, lengths }, [packed]);
+    await this.call({ op: 'append', start, packed, lengths }, [packed]);
   }
 
   async consistency(first: number, second: number): Promise<Buffer[]> {
-    const out = await this.call<Uint8Array[]>('consistency', { first, second });
+    const out = await this.call<Uint8Array[]>({ op: 'consistency', first, second });
     return out.map((u) => Buffer.from(u));
   }
 
   async proveByHash(hash: Buffer, size: number) {
-    const out = await this.call<{ index: number; path: Uint8Array[] } | undefined>('prove', { hash, size });
+    const out = await this.call<{ index: number; path: Uint8Array[] } | undefined>({
+      op: 'prove',
+      hash,
+      size,
+    });
     return out && { index: out.index, path: out.path.map((u) => Buffer.from(u)) };
   }
 
   async close(): Promise<void> {
-    if (this.alive) await this.call('close', {});
+    if (this.alive) await this.call({ op: 'close' });
     this.closing = true;
     await this.worker.terminate();
   }

@@ -6,19 +6,20 @@ import { readFile } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { localSigner } from '../crypto/index.js';
+import type { OpenLogStorage } from '../log/index.js';
+import { answerCalls } from '../workers/index.js';
 import { InlineTree } from './tree-backend.js';
 
+/** Calls to the thread (workers/' calls add the id and carry the answers). */
 export type TreeRequest =
   /** The leaves back to back in `packed`, with their lengths. */
-  | { id: number; op: 'append'; start: number; packed: ArrayBuffer; lengths: number[] }
-  | { id: number; op: 'consistency'; first: number; second: number }
-  | { id: number; op: 'prove'; hash: Uint8Array; size: number }
-  | { id: number; op: 'close' };
+  | { op: 'append'; start: number; packed: ArrayBuffer; lengths: number[] }
+  | { op: 'consistency'; first: number; second: number }
+  | { op: 'prove'; hash: Uint8Array; size: number }
+  | { op: 'close' };
 
-export type TreeReply =
-  | { type: 'head'; size: number; root: Uint8Array; timestamp: number }
-  | { id: number; result: unknown }
-  | { id: number; error: string };
+/** Sent by the thread on its own, once it is ready and after each append: the tree's new head. */
+export type TreeHeadMessage = { type: 'head'; size: number; root: Uint8Array; timestamp: number };
 
 /**
  * Nice value of the tree thread (and of the SQLite writer thread the engine starts from it, which inherits it).
@@ -48,30 +49,30 @@ const b = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('tree-worker must run as a worker thread');
-  const { dir, keyPath } = workerData as { dir: string; keyPath: string };
+  const { dir, keyPath, storageModule } = workerData as {
+    dir: string;
+    keyPath: string;
+    storageModule: string;
+  };
   lowerThisThreadsPriority(Number(process.env.SIGIL_CT_TREE_NICE ?? TREE_NICE));
-  const tree = await InlineTree.open(dir, localSigner(createPrivateKey(await readFile(keyPath, 'utf8'))));
-  const sendHead = () => port.postMessage({ type: 'head', ...tree.head() } satisfies TreeReply);
-  port.on('message', async (m: TreeRequest) => {
-    try {
-      let result: unknown;
-      if (m.op === 'append') {
-        const packed = Buffer.from(m.packed);
-        const leaves: Buffer[] = [];
-        let offset = 0;
-        for (const len of m.lengths) {
-          leaves.push(packed.subarray(offset, offset + len));
-          offset += len;
-        }
-        await tree.append(m.start, leaves);
-        sendHead();
-      } else if (m.op === 'consistency') result = await tree.consistency(m.first, m.second);
-      else if (m.op === 'prove') result = await tree.proveByHash(b(m.hash), m.size);
-      else if (m.op === 'close') await tree.close();
-      port.postMessage({ id: m.id, result } satisfies TreeReply);
-    } catch (err) {
-      port.postMessage({ id: m.id, error: (err as Error).message } satisfies TreeReply);
-    }
+  const { openLogStorage } = (await import(storageModule)) as { openLogStorage: OpenLogStorage };
+  const signer = localSigner(createPrivateKey(await readFile(keyPath, 'utf8')));
+  const tree = await InlineTree.open(dir, signer, openLogStorage);
+  const sendHead = () => port.postMessage({ type: 'head', ...tree.head() } satisfies TreeHeadMessage);
+  answerCalls<TreeRequest & { id: number }>(port, async (m) => {
+    if (m.op === 'append') {
+      const packed = Buffer.from(m.packed);
+      const leaves: Buffer[] = [];
+      let offset = 0;
+      for (const len of m.lengths) {
+        leaves.push(packed.subarray(offset, offset + len));
+        offset += len;
+      }
+      await tree.append(m.start, leaves);
+      sendHead();
+    } else if (m.op === 'consistency') return tree.consistency(m.first, m.second);
+    else if (m.op === 'prove') return tree.proveByHash(b(m.hash), m.size);
+    else if (m.op === 'close') await tree.close();
   });
   sendHead();
 }

@@ -5,6 +5,7 @@
 // is its queue index, so re-appending after a crash is idempotent. Signed tree heads are RFC 6962 §3.5
 // TreeHeadSignatures made with the CT key.
 import type { Signer } from '../crypto/index.js';
+import type { LogStorageChoice } from '../log/index.js';
 import type { CtEntryStore } from './store.js';
 import { InlineTree, type TreeBackend } from './tree-backend.js';
 import { ThreadTree } from './tree-thread.js';
@@ -52,17 +53,21 @@ export class CtTree {
   }
 
   /**
-   * Opens the tree under `<dir>/tree`. With `keyPath` (the CT key file) the engine runs in a worker thread of
-   * its own; without it (a KMS signer) on this thread.
+   * Opens the tree under `<dir>/tree`, on the storage server/ chose. With `keyPath` (the CT key file) the engine
+   * runs in a worker thread of its own, which opens that storage through its module; without it (a KMS signer) on
+   * this thread.
    */
   static async open(
     dir: string,
     signer: Signer,
     queue: CtEntryStore,
     leafOf: (record: Buffer) => Buffer,
+    storage: LogStorageChoice,
     keyPath?: string,
   ): Promise<CtTree> {
-    const backend = keyPath ? await ThreadTree.open(dir, keyPath) : await InlineTree.open(dir, signer);
+    const backend = keyPath
+      ? await ThreadTree.open(dir, keyPath, storage.module)
+      : await InlineTree.open(dir, signer, storage.open);
     const tree = new CtTree(backend, queue, signer, leafOf);
     if (tree.merged > queue.size())
       throw new Error(`CT tree has ${tree.merged} entries but the entry queue only ${queue.size()}`);

@@ -18,6 +18,7 @@ import type { Service, ServiceContext } from '../service/index.js';
 import { KeyError } from './rekor/keys.js';
 import { ConflictError, JsonText, NotFoundError, openRekorLog, type RekorLog } from './rekor/rekor-log.js';
 import { searchTerms } from './rekor/search.js';
+import type { OpenLogStorage } from './storage.js';
 
 /** tlog-tiles resources live here; distinct from /v2 (registry), /api/v1|v2 (Rekor, Fulcio) and /ct (CT). */
 export const TILES_PREFIX = '/tlog';
@@ -297,11 +298,11 @@ export async function registerLogRoutes(
   });
 }
 
-/** `sigil serve log`: keys and database under <data dir>/log; the checkpoint name is the public URL's host. */
-export async function createLogService(
-  ctx: ServiceContext,
-  _flags: Record<string, unknown> = {},
-): Promise<Service> {
+/**
+ * `sigil serve log`: key and storage under <data dir>/log, on the backend `openStorage` opens (server/ chooses);
+ * the checkpoint name is the public URL's host.
+ */
+export async function createLogService(ctx: ServiceContext, openStorage: OpenLogStorage): Promise<Service> {
   const dir = join(ctx.dataDir, LOG_DIR);
   await mkdir(dir, { recursive: true });
   const key = await loadOrCreatePrivateKey(join(dir, LOG_KEY_FILE), 'ecdsa-p256');
@@ -314,7 +315,7 @@ export async function createLogService(
     },
     async started() {
       rekor = await openRekorLog({
-        dir,
+        storage: openStorage(dir),
         signer,
         setSigningKey: key,
         hostname: new URL(ctx.publicUrl()).hostname,

@@ -1,4 +1,5 @@
-// Public interface of log/: the generic Merkle log engine (also used by the CT log) and its storage contract.
+// Public interface of log/: the generic Merkle log engine (also used by the CT log) and its storage contract (the
+// backends are in src/storage/).
 
 export {
   createLogService,
@@ -28,8 +29,16 @@ export {
   type RekorV2Log,
   type RekorV2LogOptions,
 } from './rekor/v2-log.js';
-export { openSqliteStorage } from './storage/sqlite.js';
-export type { BatchWrite, LogStorage, StoredEntry, TileKey, TileWrite, TreeHead } from './storage/types.js';
+export type {
+  BatchWrite,
+  LogStorage,
+  LogStorageChoice,
+  OpenLogStorage,
+  StoredEntry,
+  TileKey,
+  TileWrite,
+  TreeHead,
+} from './storage.js';
 export {
   createRekorV2Service,
   LOG_V2_DIR,

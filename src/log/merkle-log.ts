@@ -19,8 +19,7 @@ import {
   type SubtreeNode,
 } from '../merkle/index.js';
 import type { NoteSigner } from './note-signer.js';
-import { openSqliteStorage } from './storage/sqlite.js';
-import type { BatchWrite, LogStorage, StoredEntry, TileKey, TileWrite, TreeHead } from './storage/types.js';
+import type { BatchWrite, LogStorage, StoredEntry, TileKey, TileWrite, TreeHead } from './storage.js';
 import { locateSubtree, TileCache, tileRoot } from './tile-cache.js';
 
 /** Most entries in one batch (Tessera's default too): bounds the commit size and the latency of a full batch. */
@@ -108,9 +107,8 @@ export interface AppendResult extends SequencedPosition {
 }
 
 export interface MerkleLogOptions {
-  /** Data directory for the embedded SQLite storage; ignored when `storage` is given. */
-  dir?: string;
-  storage?: LogStorage;
+  /** Where entries, tiles and heads are committed (a backend from src/storage/, chosen by server/). */
+  storage: LogStorage;
   /** Checkpoint origin line, e.g. "rekor.example.com - 1234" or "example.com/log". */
   origin: string;
   /** Checkpoint signers; at least one. */
@@ -170,9 +168,7 @@ interface Pending {
 
 export async function openMerkleLog(options: MerkleLogOptions): Promise<MerkleLog> {
   if (options.signers.length === 0) throw new Error('a Merkle log needs at least one checkpoint signer');
-  if (!options.storage && !options.dir) throw new Error('openMerkleLog needs a dir or a storage');
-  const storage = options.storage ?? openSqliteStorage(options.dir as string);
-  const log = new Log(storage, options);
+  const log = new Log(options.storage, options);
   await log.load();
   return log;
 }

@@ -4,7 +4,7 @@
 
 import { TILE_HEIGHT, TILE_WIDTH } from '../formats/index.js';
 import { nodeHash, type SubtreeNode } from '../merkle/index.js';
-import type { TileKey } from './storage/types.js';
+import type { TileKey } from './storage.js';
 
 const HASH = 32;
 

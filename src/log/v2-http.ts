@@ -15,6 +15,7 @@ import type { Service, ServiceContext } from '../service/index.js';
 import { ENTRY_BODY_LIMIT } from './http.js';
 import { KeyError } from './rekor/keys.js';
 import { DuplicateEntryError, openRekorV2Log, type RekorV2Log } from './rekor/v2-log.js';
+import type { OpenLogStorage } from './storage.js';
 
 export const LOG_V2_DIR = 'log-v2';
 const KEY_FILE = 'checkpoint-key.pem';
@@ -125,7 +126,10 @@ export async function registerRekorV2Routes(app: FastifyInstance, getLog: () => 
 }
 
 /** `sigil serve log-v2` and the v2 log in `sigil up`: an Ed25519 checkpoint key and a database in DATA/log-v2. */
-export async function createRekorV2Service(ctx: ServiceContext): Promise<Service> {
+export async function createRekorV2Service(
+  ctx: ServiceContext,
+  openStorage: OpenLogStorage,
+): Promise<Service> {
   const dir = join(ctx.dataDir, LOG_V2_DIR);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const key = await loadOrCreatePrivateKey(join(dir, KEY_FILE), 'ed25519');
@@ -134,7 +138,11 @@ export async function createRekorV2Service(ctx: ServiceContext): Promise<Service
     name: 'log-v2',
     register: (app) => registerRekorV2Routes(app, () => log),
     async started() {
-      log = await openRekorV2Log({ dir, checkpointKey: key, hostname: new URL(ctx.publicUrl()).hostname });
+      log = await openRekorV2Log({
+        storage: openStorage(dir),
+        checkpointKey: key,
+        hostname: new URL(ctx.publicUrl()).hostname,
+      });
       const info = { origin: log.origin, logId: log.logId.toString('base64') };
       await writeFileAtomic(join(dir, INFO_FILE), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
     },

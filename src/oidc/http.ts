@@ -138,7 +138,7 @@ export async function registerOidcRoutes(
   });
 }
 
-/** The issuer alone as a Service (`sigil up` may compose it separately from the CA). */
+/** The issuer as a Service: alone (`sigil serve oidc`) or next to the CA (server/ca-stack.ts). */
 export function oidcService(issuer: CiIssuer): Service {
   return {
     name: 'oidc',

@@ -93,3 +93,23 @@ export async function startServer(
     },
   };
 }
+
+/**
+ * Several services that run together as one (`sigil serve ca`: the CA with its CT log, issuer and trust files):
+ * registered and started in order, closed in reverse, named once in /healthz.
+ */
+export function combineServices(name: string, parts: Service[]): Service {
+  return {
+    name,
+    async register(app) {
+      for (const p of parts) await p.register(app);
+    },
+    frameworkError: (request, reply) => parts.some((p) => p.frameworkError?.(request, reply) === true),
+    async started(url) {
+      for (const p of parts) await p.started?.(url);
+    },
+    async close() {
+      for (const p of [...parts].reverse()) await p.close();
+    },
+  };
+}

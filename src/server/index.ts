@@ -2,6 +2,7 @@
 
 export type { Service, ServiceContext } from '../service/index.js';
 export {
+  combineServices,
   createApp,
   DEFAULT_BODY_LIMIT,
   lateUrl,
@@ -9,6 +10,13 @@ export {
   type ServerOptions,
   startServer,
 } from './app.js';
+export {
+  type CaStackOptions,
+  caStackFactory,
+  createCaStack,
+  oidcServiceFactory,
+} from './ca-stack.js';
+export { ctServiceFactory, type OpenedCt, openCtLog } from './ct.js';
 export { DataDirError, PRIVATE_UMASK, prepareDataDir } from './data-dir.js';
 export { type ServiceName, serviceFactories, serviceNames } from './registry-of-services.js';
 export {
@@ -20,5 +28,19 @@ export {
   type StackOptions,
   startStack,
 } from './stack.js';
-export { openRegistry, openRegistryStorage, registryService } from './storage.js';
+export {
+  logService,
+  logStorage,
+  logV2Service,
+  openRegistry,
+  openRegistryStorage,
+  registryService,
+} from './storage.js';
+export {
+  SIGNING_CONFIG_FILE,
+  TRUSTED_ROOT_FILE,
+  type TransparencyLogRef,
+  type TrustFileInputs,
+  trustFilesService,
+} from './trust-files.js';
 export { trustTargets } from './trust-targets.js';

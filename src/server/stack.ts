@@ -5,15 +5,16 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createCaService, SIGNING_CONFIG_FILE, TRUSTED_ROOT_FILE } from '../ca/index.js';
 import { writeFileAtomic } from '../crypto/index.js';
-import { createLogService, readLogKey } from '../log/index.js';
+import { readLogKey } from '../log/index.js';
 import { TOKEN_PATH } from '../oidc/index.js';
 import { addUser, registryRoot } from '../registry/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
 import { createTufService, TUF_PATH_PREFIX, tufRootPath } from '../tuf/index.js';
 import { lateUrl, type RunningServer, startServer } from './app.js';
-import { registryService } from './storage.js';
+import { createCaStack } from './ca-stack.js';
+import { logService, registryService } from './storage.js';
+import { SIGNING_CONFIG_FILE, TRUSTED_ROOT_FILE } from './trust-files.js';
 import { trustTargets } from './trust-targets.js';
 
 export interface StackOptions {
@@ -159,11 +160,11 @@ export async function startStack(
   const ctx: ServiceContext = { dataDir, publicUrl: url.get };
   const endpoints = () => endpointsFor(url.get(), dataDir, login);
   // The log first: it creates its key, which the CA names in trusted_root.json.
-  const log = await createLogService(ctx);
+  const log = await logService(ctx);
   const services: Service[] = [
     log,
     await registryService(ctx, { anonymousPull: options.anonymousPull || undefined }),
-    await createCaService(ctx, { issuer: true, log: await readLogKey(dataDir) }),
+    await createCaStack(ctx, { issuer: true, log: await readLogKey(dataDir) }),
     // After the CA: its started hook writes the trust files this one publishes.
     await createTufService(ctx, { targets: trustTargets(dataDir) }),
     clientFilesService(endpoints, login),

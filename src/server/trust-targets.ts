@@ -2,9 +2,9 @@
 // dir, under the target names Sigstore clients fetch (signing_config.json is a v0.2 signing config, hence its
 // target name). Composition, so it lives here: neither the CA nor the TUF service knows the other.
 import { join } from 'node:path';
-import { SIGNING_CONFIG_FILE, TRUSTED_ROOT_FILE } from '../ca/index.js';
 import { SIGSTORE_SIGNING_CONFIG_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/index.js';
 import type { TargetSource } from '../tuf/index.js';
+import { SIGNING_CONFIG_FILE, TRUSTED_ROOT_FILE } from './trust-files.js';
 
 export function trustTargets(dataDir: string): TargetSource[] {
   return [

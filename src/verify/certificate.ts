@@ -168,7 +168,7 @@ export function verifyEmbeddedScts(
       continue;
     }
     const hash = sctHashName(sct.hashAlgorithm);
-    const data = precertSignedData(sct, issuer.keyHash, tbs);
+    const data = precertSignedData(sct.timestamp, issuer.keyHash, tbs, sct.extensions);
     const ok = logs.some((l) => {
       try {
         return (

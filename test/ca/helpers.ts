@@ -4,9 +4,14 @@ import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CaServiceOptions, createCaService } from '../../src/ca/index.js';
-import { createLogService } from '../../src/log/index.js';
-import { lateUrl, type RunningServer, startServer } from '../../src/server/index.js';
+import {
+  type CaStackOptions,
+  createCaStack,
+  lateUrl,
+  logService,
+  type RunningServer,
+  startServer,
+} from '../../src/server/index.js';
 
 export interface RunningCa {
   server: RunningServer;
@@ -16,14 +21,14 @@ export interface RunningCa {
 }
 
 export async function startCa(
-  options: CaServiceOptions & { withLog?: boolean } = {},
+  options: CaStackOptions & { withLog?: boolean } = {},
   dataDir?: string,
 ): Promise<RunningCa> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'sigil-ca-')));
   const url = lateUrl();
   // The transparency log first: it makes its key, which the CA then names in trusted_root.json.
-  const log = options.withLog ? [await createLogService({ dataDir: dir, publicUrl: url.get })] : [];
-  const service = await createCaService(
+  const log = options.withLog ? [await logService({ dataDir: dir, publicUrl: url.get })] : [];
+  const service = await createCaStack(
     { dataDir: dir, publicUrl: url.get },
     // Worker threads cost startup time; tests use them only where they say so (the interop test does).
     // No per-client limit unless a test asks for one: the tests issue many certificates from one address.

@@ -2,7 +2,7 @@
 // and a damaged buffer is refused rather than half-read.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeBatch, encodeBatch, type WireBatch } from '../../src/log/storage/batch-wire.js';
+import { decodeBatch, encodeBatch, type WireBatch } from '../../src/storage/sqlite/log/batch-wire.js';
 
 const batch = (): WireBatch => ({
   entries: [

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { generateKey, localSigner } from '../../src/crypto/index.js';
-import { type MerkleLog, openMerkleLog, openSqliteStorage, rekorNoteSigner } from '../../src/log/index.js';
-import { indexMergeSteps } from '../../src/log/storage/sqlite.js';
+import { type MerkleLog, openMerkleLog, rekorNoteSigner } from '../../src/log/index.js';
+import { openSqliteStorage } from '../../src/storage/sqlite/index.js';
+import { indexMergeSteps } from '../../src/storage/sqlite/log/sqlite.js';
 
 const signer = localSigner(generateKey('ecdsa-p256'));
 

@@ -3,15 +3,14 @@ import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, sign 
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogService } from '../../src/log/index.js';
-import { lateUrl, type RunningServer, startServer } from '../../src/server/index.js';
+import { lateUrl, logService, type RunningServer, startServer } from '../../src/server/index.js';
 
 export async function startLog(
   dataDir?: string,
 ): Promise<{ server: RunningServer; url: string; dataDir: string }> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'sigil-rekor-')));
   const url = lateUrl();
-  const service = await createLogService({ dataDir: dir, publicUrl: url.get });
+  const service = await logService({ dataDir: dir, publicUrl: url.get });
   const server = await startServer([service], { logLevel: 'silent', onUrl: url.set });
   return { server, url: server.url, dataDir: dir };
 }

@@ -3,7 +3,7 @@
 // or it saves no lookups.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { keyFilter, keyHalves } from '../../src/log/storage/key-filter.js';
+import { keyFilter, keyHalves } from '../../src/storage/sqlite/log/key-filter.js';
 
 const halves = (b: Buffer): [number, number] => [b.readUInt32BE(0), b.readUInt32BE(4)];
 

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateKey, keyId, localSigner, verifySignature } from '../../src/crypto/index.js';
 import { parseCheckpoint, parseSignedNote } from '../../src/formats/index.js';
-import { type MerkleLog, openMerkleLog, openSqliteStorage, rekorNoteSigner } from '../../src/log/index.js';
+import { type MerkleLog, openMerkleLog, rekorNoteSigner } from '../../src/log/index.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../src/merkle/index.js';
+import { openSqliteStorage } from '../../src/storage/sqlite/index.js';
 import {
   makeLeaves,
   refLeaf,
@@ -25,7 +26,7 @@ async function open(
   extra: Partial<Parameters<typeof openMerkleLog>[0]> = {},
 ): Promise<MerkleLog> {
   return openMerkleLog({
-    dir,
+    storage: extra.storage ?? openSqliteStorage(dir),
     origin: 'test.example - 42',
     signers: [rekorNoteSigner(signer, 'test.example')],
     batchMaxAgeMs: 1,

@@ -8,13 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateKey, localSigner } from '../../src/crypto/index.js';
-import {
-  type LogStorage,
-  type MerkleLog,
-  openMerkleLog,
-  openSqliteStorage,
-  rekorNoteSigner,
-} from '../../src/log/index.js';
+import { type LogStorage, type MerkleLog, openMerkleLog, rekorNoteSigner } from '../../src/log/index.js';
+import { openSqliteStorage } from '../../src/storage/sqlite/index.js';
 import { makeLeaves, refPath, refRoot } from '../merkle/reference.js';
 
 const signer = localSigner(generateKey('ecdsa-p256'));

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pae, pemToDer } from '../../src/formats/index.js';
-import { createRekorV2Service, readRekorV2LogInfo } from '../../src/log/index.js';
-import { prepareDataDir, type RunningServer, startServer } from '../../src/server/index.js';
+import { readRekorV2LogInfo } from '../../src/log/index.js';
+import { logV2Service, prepareDataDir, type RunningServer, startServer } from '../../src/server/index.js';
 
 let dir: string;
 let dataDir: string;
@@ -23,7 +23,7 @@ beforeAll(async () => {
   dataDir = join(dir, 'data');
   await prepareDataDir(dataDir);
   let url = '';
-  server = await startServer([await createRekorV2Service({ dataDir, publicUrl: () => url })], {
+  server = await startServer([await logV2Service({ dataDir, publicUrl: () => url })], {
     logLevel: 'silent',
     onUrl: (u) => {
       url = u;

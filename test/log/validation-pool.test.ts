@@ -12,6 +12,7 @@ import type { Proposal } from '../../src/log/rekor/entry-types.js';
 import { KeyError } from '../../src/log/rekor/keys.js';
 import { openRekorLog } from '../../src/log/rekor/rekor-log.js';
 import { type EntryValidator, entryValidator, inlineValidator } from '../../src/log/rekor/validation-pool.js';
+import { openSqliteStorage } from '../../src/storage/sqlite/index.js';
 import { hashedRekord, newKey } from './helpers.js';
 
 function cases(): unknown[] {
@@ -99,7 +100,7 @@ describe('validation pool', () => {
     const dir = await mkdtemp(join(tmpdir(), 'sigil-rekor-key-'));
     await expect(
       openRekorLog({
-        dir,
+        storage: openSqliteStorage(dir),
         signer: localSigner(key),
         hostname: 'x.test',
         setSigningKey: generateKey('ecdsa-p256'),

@@ -7,11 +7,12 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCaService } from '../../src/ca/index.js';
-import { createLogService, LOG_DIR, LOG_KEY_FILE } from '../../src/log/index.js';
+import { LOG_DIR, LOG_KEY_FILE } from '../../src/log/index.js';
 import { OCI_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST, RegistryClient } from '../../src/oci/index.js';
 import {
+  createCaStack,
   lateUrl,
+  logService,
   type RunningServer,
   registryService,
   type Service,
@@ -34,7 +35,7 @@ export interface Stack {
 export async function startLogOnly(): Promise<Stack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sigil-otherlog-'));
   const url = lateUrl();
-  const service = await createLogService({ dataDir, publicUrl: url.get });
+  const service = await logService({ dataDir, publicUrl: url.get });
   const server = await startServer([service], { logLevel: 'silent', onUrl: url.set });
   return {
     url: server.url,
@@ -59,11 +60,11 @@ export async function startStack(withLog = true): Promise<Stack> {
   const services: Service[] = [];
   let log: { publicKey: ReturnType<typeof createPublicKey> } | undefined;
   if (withLog) {
-    services.push(await createLogService(ctx));
+    services.push(await logService(ctx));
     const pem = await readFile(join(dataDir, LOG_DIR, LOG_KEY_FILE), 'utf8');
     log = { publicKey: createPublicKey(pem) };
   }
-  services.push(await createCaService(ctx, { config: { oidcDevMode: true }, log }));
+  services.push(await createCaStack(ctx, { config: { oidcDevMode: true }, log }));
   services.push(await registryService(ctx, { anonymousPush: true }));
   const server = await startServer(services, { logLevel: 'silent', onUrl: url.set });
   return {

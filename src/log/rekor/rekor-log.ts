@@ -14,13 +14,10 @@ import {
 } from '../../formats/index.js';
 import { type MerkleLog, openMerkleLog, type SequencedPosition } from '../merkle-log.js';
 import { rekorNoteSigner } from '../note-signer.js';
-import { openSqliteStorage } from '../storage/sqlite.js';
-import type { LogStorage, StoredEntry, TreeHead } from '../storage/types.js';
+import type { LogStorage, StoredEntry, TreeHead } from '../storage.js';
 import { type EntryValidator, entryValidator, type Validated } from './validation-pool.js';
 
 export interface RekorLogOptions {
-  /** Directory of the log database. */
-  dir: string;
   /** The log's signing key (ECDSA P-256, as Rekor and sigstore-js expect). */
   signer: Signer;
   /**
@@ -28,7 +25,8 @@ export interface RekorLogOptions {
    * sigstore-js requires it to appear in the log's base URL in the trusted root.
    */
   hostname: string;
-  storage?: LogStorage;
+  /** Where the log is kept (a backend from src/storage/, chosen by server/). */
+  storage: LogStorage;
   batchMaxSize?: number;
   batchMaxAgeMs?: number;
   batchBusyAgeMs?: number;
@@ -86,7 +84,7 @@ export interface RekorLog {
 }
 
 export async function openRekorLog(options: RekorLogOptions): Promise<RekorLog> {
-  const storage = options.storage ?? openSqliteStorage(options.dir);
+  const { storage } = options;
   let treeId = await storage.getMeta('treeId');
   if (!treeId) {
     // A positive int63, like the Trillian tree IDs Rekor uses.

@@ -9,13 +9,11 @@
 import type { KeyObject } from 'node:crypto';
 import { type MerkleLog, openMerkleLog } from '../merkle-log.js';
 import { ed25519NoteSigner } from '../note-signer.js';
-import { openSqliteStorage } from '../storage/sqlite.js';
-import type { LogStorage, TreeHead } from '../storage/types.js';
+import type { LogStorage, TreeHead } from '../storage.js';
 import { entryValidator } from './validation-pool.js';
 
 export interface RekorV2LogOptions {
-  dir: string;
-  storage?: LogStorage;
+  storage: LogStorage;
   /** The checkpoint key (Ed25519). */
   checkpointKey: KeyObject;
   /** The checkpoint origin and key name on first start (the public URL's host name); kept in the database. */
@@ -43,7 +41,7 @@ export interface RekorV2Log {
 }
 
 export async function openRekorV2Log(options: RekorV2LogOptions): Promise<RekorV2Log> {
-  const storage = options.storage ?? openSqliteStorage(options.dir);
+  const { storage } = options;
   let origin = await storage.getMeta('origin');
   if (!origin) {
     origin = options.hostname;

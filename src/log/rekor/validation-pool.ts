@@ -5,14 +5,16 @@
 // queued, so that it still has work while the main thread is busy answering a batch, and takes SET signatures on
 // a port of their own that it looks at between validations, so an answer never waits behind that queue.
 // The pool is process-wide, shared by every log in the process, and its idle workers do not keep the process
-// alive. Design note: docs/design/log-batching.md.
+// alive. Design note: docs/design/log-batching.md. It keeps its own messages rather than workers/' call helper:
+// a message carries many jobs, answered as a whole, and SETs go over the second port, which that helper has no
+// notion of; a message per job would cost more than the job on this hot path.
 import type { KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { signFunction } from '../../crypto/index.js';
 import { FormatError } from '../../formats/index.js';
 import { leafHash } from '../../merkle/index.js';
-import { startWorker } from '../workers.js';
+import { startWorker } from '../../workers/index.js';
 import { type Proposal, type ValidatedEntry, validateEntries } from './entry-types.js';
 import { KeyError } from './keys.js';
 

@@ -1,2 +1,8 @@
 // SQLite storage backends, one per engine that keeps rows (ARCHITECTURE "storage backends").
+export {
+  openLogStorage,
+  openSqliteStorage,
+  SQLITE_LOG_STORAGE_MODULE,
+  type SqliteStorageOptions,
+} from './log/sqlite.js';
 export { SqliteRegistryMetadata } from './registry.js';

@@ -16,11 +16,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { startWorker } from '../workers.js';
+import type { LogStorage, StoredEntry, TileKey, TreeHead } from '../../../log/index.js';
+import { type Calls, callsOver, startWorker, workerModule } from '../../../workers/index.js';
 import { encodeBatch, type WireBatch } from './batch-wire.js';
 import { type KeyFilter, keyFilter, keyHalves } from './key-filter.js';
 import { type PendingIndex, pendingIndex } from './pending-index.js';
-import type { LogStorage, StoredEntry, TileKey, TreeHead } from './types.js';
 
 /** Page cache: big enough that the hot part of the lookup indexes stays in memory at millions of entries. */
 const CACHE_KIB = 128 * 1024;
@@ -514,14 +514,11 @@ function loadPendingIndex(db: Database.Database): PendingIndex {
 
 /** Messages to and from sqlite-writer.ts. */
 /** A commit carries the batch as encodeBatch's buffer (transferred, not cloned). */
+/** What the writer thread is asked (workers/' calls add the id). */
 export type WriterRequest =
-  | { id: number; type: 'commit'; batch: ArrayBuffer }
-  | { id: number; type: 'merge'; upTo: number }
-  | { id: number; type: 'close' };
-export interface WriterReply {
-  id: number;
-  error?: string;
-}
+  | { type: 'commit'; batch: ArrayBuffer }
+  | { type: 'merge'; upTo: number }
+  | { type: 'close' };
 
 /**
  * The main thread's side of the writer thread. One request at a time is typical (the engine awaits each commit),
@@ -529,60 +526,58 @@ export interface WriterReply {
  */
 class WriterThread implements Writer {
   readonly #path: string;
-  #worker: Worker | undefined;
-  readonly #waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  #nextId = 0;
+  #worker: { thread: Worker; calls: Calls } | undefined;
 
   constructor(path: string) {
     this.#path = path;
   }
 
-  #start(): Worker {
+  #start(): { thread: Worker; calls: Calls } {
     const w = startWorker(new URL('./sqlite-writer.js', import.meta.url), { path: this.#path });
-    w.on('message', (m: WriterReply) => {
-      const p = this.#waiting.get(m.id);
-      if (!p) return;
-      this.#waiting.delete(m.id);
-      if (this.#waiting.size === 0) w.unref();
-      if (m.error !== undefined) p.reject(new Error(`log storage commit failed: ${m.error}`));
-      else p.resolve();
+    // Ref'd only while it owes answers: an idle writer does not keep the process alive.
+    const calls = callsOver((m, transfer) => w.postMessage(m, transfer), {
+      busy: () => w.ref(),
+      idle: () => w.unref(),
+      error: (message) => new Error(`log storage commit failed: ${message}`),
     });
+    w.on('message', (m) => calls.settle(m));
     const fail = (err: Error) => {
       // The writer died (it should not): what it owed is not known to be committed, so it fails; the next
       // request starts a new writer.
-      if (this.#worker === w) this.#worker = undefined;
-      for (const p of this.#waiting.values()) p.reject(err);
-      this.#waiting.clear();
+      if (this.#worker?.thread === w) this.#worker = undefined;
+      calls.failAll(err);
     };
     w.on('error', fail);
     w.on('exit', (code) => fail(new Error(`log storage writer exited with code ${code}`)));
     w.unref();
-    return w;
+    return { thread: w, calls };
   }
 
-  #request(req: WriterRequest): Promise<void> {
+  async #request(req: WriterRequest): Promise<void> {
     this.#worker ??= this.#start();
-    const w = this.#worker;
-    return new Promise((resolve, reject) => {
-      w.postMessage(req, req.type === 'commit' ? [req.batch] : []);
-      this.#waiting.set(req.id, { resolve, reject });
-      if (this.#waiting.size === 1) w.ref();
-    });
+    // The batch's buffer is moved, not copied (batch-wire.ts).
+    await this.#worker.calls.call(req, req.type === 'commit' ? [req.batch] : []);
   }
 
   commit(batch: WireBatch): Promise<void> {
-    return this.#request({ id: this.#nextId++, type: 'commit', batch: encodeBatch(batch) });
+    return this.#request({ type: 'commit', batch: encodeBatch(batch) });
   }
 
   mergeIndex(upTo: number): Promise<void> {
-    return this.#request({ id: this.#nextId++, type: 'merge', upTo });
+    return this.#request({ type: 'merge', upTo });
   }
 
   async close(): Promise<void> {
     const w = this.#worker;
     if (!w) return;
-    await this.#request({ id: this.#nextId++, type: 'close' });
+    await this.#request({ type: 'close' });
     this.#worker = undefined;
-    await w.terminate();
+    await w.thread.terminate();
   }
 }
+
+/** The log storage as server/ hands it to the engines: SQLite in `dir`, with the defaults. */
+export const openLogStorage = (dir: string): LogStorage => openSqliteStorage(dir);
+
+/** This module's URL, for a thread that opens the storage itself (the CT tree's: see log/storage.ts). */
+export const SQLITE_LOG_STORAGE_MODULE = workerModule(new URL('./sqlite.js', import.meta.url)).href;

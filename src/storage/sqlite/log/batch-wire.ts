@@ -7,7 +7,7 @@
 //   tiles: level, index, data (len + bytes)
 // Each entry carries its search terms as their lookup keys (sqlite.ts `termKey`), concatenated, as its row stores
 // them; they are computed and grouped once, on the main thread, which needs them too.
-import type { BatchWrite, StoredEntry } from './types.js';
+import type { BatchWrite, StoredEntry } from '../../../log/index.js';
 
 /** A batch as the SQLite writer takes it: each entry with its term keys, concatenated. */
 export interface WireBatch extends Omit<BatchWrite, 'terms' | 'entries'> {

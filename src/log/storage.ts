@@ -1,5 +1,5 @@
-// The storage contract of the Merkle log engine. The embedded default is SQLite (sqlite.ts); a PostgreSQL backend
-// implements the same interface. All methods may be asynchronous; commit() resolves only once the batch is durable
+// The storage contract of the Merkle log engine (tessera's storage/<backend>/ model): backends live in
+// src/storage/<backend>/ (SQLite: storage/sqlite/log/), and server/ chooses one and passes it in. All methods may be asynchronous; commit() resolves only once the batch is durable
 // (it is the group commit: one fsync per batch), and it must be atomic: a crash leaves the old or the new head.
 
 export interface StoredEntry {
@@ -62,4 +62,16 @@ export interface LogStorage {
   /** Indices of entries indexed under this term, ascending, at most `limit`. */
   findTerm(term: string, limit: number): Promise<number[]>;
   close(): Promise<void>;
+}
+
+/** Opens a log's storage in a directory, on the backend server/ chose. */
+export type OpenLogStorage = (dir: string) => LogStorage;
+
+/**
+ * The same backend for a thread that opens its storage itself (the CT tree's thread): threads share no functions,
+ * so it is the URL of a module exporting `openLogStorage: OpenLogStorage`.
+ */
+export interface LogStorageChoice {
+  open: OpenLogStorage;
+  module: string;
 }

@@ -4,35 +4,27 @@
 // in-memory index into the index tables, one chunk per turn of its event loop, so commits go on meanwhile, from
 // the index rows it kept of what it committed (storageWriter).
 import { parentPort, workerData } from 'node:worker_threads';
+import { answerCalls } from '../../../workers/index.js';
 import { decodeBatch } from './batch-wire.js';
-import { openDatabase, runSteps, storageWriter, type WriterReply, type WriterRequest } from './sqlite.js';
+import { openDatabase, runSteps, storageWriter, type WriterRequest } from './sqlite.js';
 
 const db = openDatabase((workerData as { path: string }).path, { schema: false });
 const writer = storageWriter(db);
 let closing = false;
 
-const answer = (id: number, err?: unknown) =>
-  parentPort?.postMessage({
-    id,
-    ...(err === undefined ? {} : { error: (err as Error).message }),
-  } satisfies WriterReply);
-
-parentPort?.on('message', (req: WriterRequest) => {
-  try {
+if (parentPort)
+  answerCalls<WriterRequest & { id: number }>(parentPort, (req) => {
     if (req.type === 'commit') writer.commit(decodeBatch(req.batch));
-    else if (req.type === 'merge') {
-      runSteps(
-        writer.mergeSteps(req.upTo),
-        (err) => answer(req.id, err),
-        () => closing,
+    else if (req.type === 'merge')
+      return new Promise<void>((resolve, reject) =>
+        runSteps(
+          writer.mergeSteps(req.upTo),
+          (err) => (err ? reject(err) : resolve()),
+          () => closing,
+        ),
       );
-      return;
-    } else {
+    else {
       closing = true;
       db.close();
     }
-  } catch (err) {
-    return answer(req.id, err);
-  }
-  answer(req.id);
-});
+  });
