@@ -33,6 +33,11 @@ export interface CaConfig {
   oidcDevMode: boolean;
   /** Where clients reach the transparency log (signing_config.json); defaults to the server's own URL. */
   logUrl?: string;
+  /**
+   * The Rekor API signing_config.json sends signers to: 1 (the v1 log, signed entry timestamps) or 2 (the
+   * tile-based v2 log and the TSA, cosign v3's current path). Both logs are in trusted_root.json either way.
+   */
+  rekorApiVersion?: 1 | 2;
   /** Per-client limit on signing requests (429 past it); `false` turns it off (benchmarks, a trusted proxy). */
   rateLimit: RateLimit | false;
 }
@@ -102,6 +107,9 @@ export function parseCaConfig(json: unknown): CaConfig {
   }
   const logUrl = o.logUrl;
   if (logUrl !== undefined && typeof logUrl !== 'string') fail('logUrl must be a string');
+  const rekorApiVersion = o.rekorApiVersion;
+  if (rekorApiVersion !== undefined && rekorApiVersion !== 1 && rekorApiVersion !== 2)
+    fail('rekorApiVersion must be 1 or 2');
   let rateLimit: RateLimit | false = DEFAULT_SIGNING_RATE_LIMIT;
   if (o.rateLimit === false) rateLimit = false;
   else if (o.rateLimit !== undefined) {
@@ -116,6 +124,7 @@ export function parseCaConfig(json: unknown): CaConfig {
     allowOwnIssuer: o.allowOwnIssuer !== false,
     oidcDevMode: o.oidcDevMode === true,
     logUrl,
+    ...(rekorApiVersion === undefined ? {} : { rekorApiVersion }),
     rateLimit,
   };
 }

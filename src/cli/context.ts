@@ -92,9 +92,10 @@ export async function resolveServices(flags: ServiceFlags): Promise<ResolvedServ
   return {
     fulcioUrl:
       flags.fulcioUrl ?? process.env.SIGIL_FULCIO_URL ?? process.env.SIGSTORE_FULCIO_URL ?? urls.caUrl,
-    // A log URL given by flag or environment is a Rekor v1 log, as cosign's --rekor-url is.
+    // A log URL given by flag or environment is a Rekor v1 log, as cosign's --rekor-url is, unless it is the one
+    // the signing config names (sigil up's env exports SIGIL_REKOR_URL, and its one URL serves v1 and v2).
     rekorUrl: rekorOverride ?? urls.rekorUrl,
-    rekorApiVersion: rekorOverride ? 1 : urls.rekorApiVersion,
+    rekorApiVersion: rekorOverride && rekorOverride !== urls.rekorUrl ? 1 : urls.rekorApiVersion,
     oidcUrl: urls.oidcUrl,
     tsaUrl: flags.timestampServerUrl ?? urls.tsaUrl,
   };

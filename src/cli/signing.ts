@@ -35,10 +35,14 @@ export function addSigningFlags(cmd: Command): Command {
     .option('-y, --yes', 'skip the confirmation prompt');
 }
 
-export async function signingContext(flags: SigningFlags): Promise<SigningContext> {
+/** The signing context, and which Rekor API its log speaks (a v2 log signs images in cosign v3's bundle form). */
+export type CliSigningContext = SigningContext & { rekorApiVersion?: 1 | 2 };
+
+export async function signingContext(flags: SigningFlags): Promise<CliSigningContext> {
   const sign = await import('../sign/index.js');
   const services = await resolveServices(flags);
   const witnesses: Witness[] = [];
+  const rekorApiVersionOf = () => (flags.tlogUpload === false ? undefined : services.rekorApiVersion);
   if (flags.tlogUpload !== false) {
     const url = requireUrl(services.rekorUrl, '--rekor-url', 'transparency log');
     if (services.rekorApiVersion === 2) {
@@ -56,7 +60,7 @@ export async function signingContext(flags: SigningFlags): Promise<SigningContex
     const text = await readFile(flags.key, 'utf8').catch(() => '');
     const pass = sign.keyNeedsPassword(text) ? await password() : undefined;
     const key = await sign.loadPrivateKey(flags.key, pass);
-    return { identity: sign.keyIdentity(key), witnesses };
+    return { identity: sign.keyIdentity(key), witnesses, rekorApiVersion: rekorApiVersionOf() };
   }
   const fulcioUrl = requireUrl(services.fulcioUrl, '--fulcio-url', 'CA');
   const token = await sign.getIdentityToken({
@@ -66,7 +70,7 @@ export async function signingContext(flags: SigningFlags): Promise<SigningContex
   });
   if (token.source !== 'flag') info(`Using an identity token from ${token.source}`);
   const identity = await sign.keylessIdentity(fulcioUrl, token);
-  return { identity, witnesses };
+  return { identity, witnesses, rekorApiVersion: rekorApiVersionOf() };
 }
 
 /** The log entry line cosign prints after uploading. */

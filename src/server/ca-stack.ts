@@ -57,6 +57,7 @@ export async function createCaStack(ctx: ServiceContext, options: CaStackOptions
     oidc: withIssuer,
     log: options.log,
     logUrl: config.logUrl,
+    rekorApiVersion: config.rekorApiVersion,
   });
   // Started in this order (the trust files are written before the issue workers start, as before), closed in
   // the reverse: the CA's workers stop before the CT log they hand records to.

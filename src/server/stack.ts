@@ -1,5 +1,6 @@
 // `sigil up`: every service in one process on one port (their wire paths don't collide: /v2/ registry,
-// /api/v1|v2/ Fulcio and Rekor, /ct/ CT, /.well-known/ and /oidc/ the CI issuer, /tuf/ the TUF repository), on
+// /api/v1|v2/ Fulcio and Rekor v1, /api/v2/log|checkpoint|tile Rekor v2, /api/v1/timestamp the TSA, /ct/ CT,
+// /.well-known/ and /oidc/ the CI issuer, /tuf/ the TUF repository), on
 // the embedded defaults in one data dir, plus the files a shell or CI needs to use it: trust files, registry
 // credentials, endpoints.json.
 import { randomBytes } from 'node:crypto';
@@ -10,10 +11,11 @@ import { readLogKey } from '../log/index.js';
 import { TOKEN_PATH } from '../oidc/index.js';
 import { addUser, registryRoot } from '../registry/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
+import { createTsaService, TIMESTAMP_PATH } from '../tsa/index.js';
 import { createTufService, TUF_PATH_PREFIX, tufRootPath } from '../tuf/index.js';
 import { lateUrl, type RunningServer, startServer } from './app.js';
 import { createCaStack } from './ca-stack.js';
-import { logService, registryService } from './storage.js';
+import { logService, logV2Service, registryService } from './storage.js';
 import { SIGNING_CONFIG_FILE, TRUSTED_ROOT_FILE } from './trust-files.js';
 import { trustTargets } from './trust-targets.js';
 
@@ -26,6 +28,8 @@ export interface StackOptions {
   publicUrl?: string;
   /** Let anyone pull from the registry without credentials (`--anonymous-pull`); else config.json decides. */
   anonymousPull?: boolean;
+  /** Send signers to the Rekor v2 log and the TSA (`--rekor-v2`); else ca-config.json's rekorApiVersion decides. */
+  rekorApiVersion?: 1 | 2;
 }
 
 /** What `sigil up` writes to DIR/endpoints.json and prints: where everything is and how to point tools at it. */
@@ -35,6 +39,8 @@ export interface Endpoints {
   fulcioUrl: string;
   rekorUrl: string;
   ctUrl: string;
+  /** The RFC 3161 timestamp endpoint (cosign's --timestamp-server-url). */
+  tsaUrl: string;
   oidcIssuer: string;
   /** GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_URL for runners registered with `sigil oidc add-runner`. */
   tokenRequestUrl: string;
@@ -97,6 +103,7 @@ export function endpointsFor(url: string, dataDir: string, login: RegistryLogin)
     fulcioUrl: url,
     rekorUrl: url,
     ctUrl: `${url}/ct`,
+    tsaUrl: `${url}${TIMESTAMP_PATH}`,
     oidcIssuer: url,
     tokenRequestUrl: `${url}${TOKEN_PATH}?api-version=2.0`,
     dataDir,
@@ -163,8 +170,15 @@ export async function startStack(
   const log = await logService(ctx);
   const services: Service[] = [
     log,
+    // Before the CA too: the v2 log names itself in log-v2/log.json and the TSA makes its chain, for the trust files.
+    await logV2Service(ctx),
+    await createTsaService(ctx),
     await registryService(ctx, { anonymousPull: options.anonymousPull || undefined }),
-    await createCaStack(ctx, { issuer: true, log: await readLogKey(dataDir) }),
+    await createCaStack(ctx, {
+      issuer: true,
+      log: await readLogKey(dataDir),
+      ...(options.rekorApiVersion ? { config: { rekorApiVersion: options.rekorApiVersion } } : {}),
+    }),
     // After the CA: its started hook writes the trust files this one publishes.
     await createTufService(ctx, { targets: trustTargets(dataDir) }),
     clientFilesService(endpoints, login),
@@ -184,7 +198,8 @@ export function describeEndpoints(e: Endpoints): string {
     `sigil is up at ${e.url}`,
     `  registry        ${e.registry} (user "${e.registryUser}", credentials in ${e.registryAuthFile})`,
     `  Fulcio CA       ${e.fulcioUrl}/api/v2/signingCert`,
-    `  Rekor log       ${e.rekorUrl}/api/v1/log`,
+    `  Rekor log       ${e.rekorUrl}/api/v1/log (v1), ${e.rekorUrl}/api/v2/checkpoint (v2, tiles)`,
+    `  TSA             ${e.tsaUrl} (RFC 3161)`,
     `  CT log          ${e.ctUrl}/v1/ (RFC 6962)`,
     `  OIDC issuer     ${e.oidcIssuer}/.well-known/openid-configuration`,
     `  CI token        ACTIONS_ID_TOKEN_REQUEST_URL=${e.tokenRequestUrl} (runners: sigil oidc add-runner)`,

@@ -1,13 +1,14 @@
-// The trust files clients are pointed at: trusted_root.json (the CA's chain, the transparency log's and the CT
-// log's keys) and signing_config.json (where to get certificates, tokens and log entries), built from the services
+// The trust files clients are pointed at: trusted_root.json (the CA's chain, the transparency logs' (v1 and v2)
+// and the CT log's keys, the TSA's chain) and signing_config.json (where to get certificates, tokens and log entries), built from the services
 // composed next to each other, served at /trusted_root.json and /signing_config.json and written to the data dir
 // (where the TUF repository and a shell's SIGIL_TRUST_DIR find them).
 import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../crypto/index.js';
-import { readLogKey } from '../log/index.js';
+import { readLogKey, readRekorV2LogInfo } from '../log/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
 import { buildSigningConfig, buildTrustedRoot } from '../trust/index.js';
+import { readTsaCertificates, TIMESTAMP_PATH } from '../tsa/index.js';
 
 export const TRUSTED_ROOT_FILE = 'trusted_root.json';
 export const SIGNING_CONFIG_FILE = 'signing_config.json';
@@ -31,6 +32,12 @@ export interface TrustFileInputs {
   log?: TransparencyLogRef;
   /** The log's URL when `log` gives none (ca-config.json logUrl); the server's own URL otherwise. */
   logUrl?: string;
+  /**
+   * Which log signing_config.json sends clients to: 1, the Rekor v1 log (the default), or 2, the Rekor v2 log,
+   * which needs the TSA as it gives no time of signing (ca-config.json rekorApiVersion, `sigil up --rekor-v2`).
+   * The TSA is listed whenever it runs on the data dir.
+   */
+  rekorApiVersion?: 1 | 2;
 }
 
 type TrustFiles = { root: Record<string, unknown>; signing: Record<string, unknown> };
@@ -41,8 +48,16 @@ export function trustFilesService(ctx: ServiceContext, inputs: TrustFileInputs):
 
   async function build(): Promise<TrustFiles> {
     log ??= await readLogKey(ctx.dataDir);
+    // The v2 log and the TSA, when they run on this data dir (in `sigil up`, or `sigil serve log-v2|tsa`).
+    const [v2, tsa] = await Promise.all([readRekorV2LogInfo(ctx.dataDir), readTsaCertificates(ctx.dataDir)]);
     const base = ctx.publicUrl();
     const logUrl = log?.url ?? inputs.logUrl ?? base;
+    const tsaUrl = `${base}${TIMESTAMP_PATH}`;
+    const useV2 = inputs.rekorApiVersion === 2;
+    if (useV2 && (!v2 || !tsa))
+      throw new Error(
+        `rekorApiVersion 2 needs the Rekor v2 log and the TSA on this data dir (${!v2 ? 'no log-v2/log.json' : 'no tsa/ chain'}): start them with sigil up, or sigil serve log-v2 and sigil serve tsa`,
+      );
     const root = buildTrustedRoot({
       certificateAuthorities: [
         {
@@ -53,9 +68,15 @@ export function trustFilesService(ctx: ServiceContext, inputs: TrustFileInputs):
           validFrom: inputs.caValidFrom,
         },
       ],
-      tlogs: log
-        ? [{ baseUrl: logUrl, publicKey: log.publicKey, validFrom: log.validFrom ?? inputs.caValidFrom }]
-        : [],
+      tlogs: [
+        ...(log
+          ? [{ baseUrl: logUrl, publicKey: log.publicKey, validFrom: log.validFrom ?? inputs.caValidFrom }]
+          : []),
+        // Its base URL's host is its checkpoint origin (how sigstore-go names the note verifier).
+        ...(v2
+          ? [{ baseUrl: base, publicKey: v2.publicKey, validFrom: v2.validFrom, checkpointKeyId: v2.logId }]
+          : []),
+      ],
       ctlogs: [
         {
           baseUrl: `${base}${inputs.ct.path}`,
@@ -63,11 +84,25 @@ export function trustFilesService(ctx: ServiceContext, inputs: TrustFileInputs):
           validFrom: inputs.ct.validFrom,
         },
       ],
+      timestampAuthorities: tsa
+        ? [
+            {
+              baseUrl: tsaUrl,
+              organization: 'sigil',
+              commonName: 'sigil TSA',
+              chain: tsa.certificates,
+              validFrom: tsa.validFrom,
+            },
+          ]
+        : [],
     });
     const signing = buildSigningConfig({
       caUrl: base,
       oidcUrl: inputs.oidc ? base : undefined,
-      rekorUrl: logUrl,
+      rekorUrl: useV2 ? base : logUrl,
+      rekorApiVersion: useV2 ? 2 : 1,
+      // The TSA whenever one runs: a v2 log needs it, and Sigstore clients timestamp v1 signatures too.
+      tsaUrls: tsa ? [tsaUrl] : [],
       validFrom: inputs.caValidFrom,
     });
     await writeFileAtomic(join(ctx.dataDir, TRUSTED_ROOT_FILE), `${JSON.stringify(root, null, 2)}\n`);

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import {
   buildSimpleSigningPayload,
+  COSIGN_SIGN_PREDICATE_TYPE,
   cosignRekorBundle,
   DSSE_MEDIA_TYPE,
   IN_TOTO_PAYLOAD_TYPE,
@@ -33,6 +34,12 @@ export interface ImageSigningOptions extends SigningContext {
   upload?: boolean;
   /** Which layouts to write; both by default. */
   layouts?: { cosignTag?: boolean; referrer?: boolean };
+  /**
+   * cosign v3's --new-bundle-format: sign an in-toto statement about the digest (predicate type
+   * https://sigstore.dev/cosign/sign/v1) in DSSE, attached as an OCI referrer bundle only. A Rekor v2 entry has no
+   * signed entry timestamp for cosign's `.sig` tag annotation, so signing against a v2 log takes this form.
+   */
+  newBundleFormat?: boolean;
 }
 
 export interface ImageSignature {
@@ -52,6 +59,8 @@ function certificateFields(identity: SigningIdentity): Pick<CosignSignatureField
   return { certificate: pems[0], chain: pems.slice(1).join('') || undefined };
 }
 
+const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+
 /** cosign's Rekor bundle annotation for the entry: its SET and what the SET signs. */
 function rekorBundle(entry: RekorLogEntry) {
   const set = entry.verification?.signedEntryTimestamp;
@@ -63,8 +72,37 @@ function rekorBundle(entry: RekorLogEntry) {
   return cosignRekorBundle(set, entry);
 }
 
-/** cosign sign: one signature, one log entry, two layouts. */
+/** cosign v3 sign --new-bundle-format: a sign/v1 statement in DSSE, logged, attached as a referrer bundle. */
+async function signImageBundle(target: ImageTarget, opts: ImageSigningOptions): Promise<ImageSignature> {
+  const [alg, hex] = target.descriptor.digest.split(':');
+  const annotations = opts.annotations && Object.keys(opts.annotations).length ? opts.annotations : undefined;
+  const statement = {
+    _type: IN_TOTO_STATEMENT_V1,
+    subject: [{ digest: { [alg]: hex }, ...(annotations ? { annotations } : {}) }],
+    predicateType: COSIGN_SIGN_PREDICATE_TYPE,
+    predicate: {},
+  };
+  const payload = Buffer.from(JSON.stringify(statement), 'utf8');
+  const signed = await signDsse(IN_TOTO_PAYLOAD_TYPE, payload, opts);
+  const result: ImageSignature = {
+    target,
+    payload,
+    signature: Buffer.from(signed.envelope.signatures[0].sig, 'base64'),
+    bundle: signed.bundle,
+    entry: signed.entry,
+  };
+  if (opts.upload === false) return result;
+  result.referrer = await attachBundleReferrer(opts.client, target.signatureRepo, target.descriptor, {
+    bundleJson: Buffer.from(JSON.stringify(signed.bundle), 'utf8'),
+    content: 'dsse-envelope',
+    predicateType: COSIGN_SIGN_PREDICATE_TYPE,
+  });
+  return result;
+}
+
+/** cosign sign: one signature, one log entry, two layouts (or cosign v3's referrer bundle: newBundleFormat). */
 export async function signImage(target: ImageTarget, opts: ImageSigningOptions): Promise<ImageSignature> {
+  if (opts.newBundleFormat) return signImageBundle(target, opts);
   const payload = buildSimpleSigningPayload(
     repositoryName(target.ref),
     target.descriptor.digest,

@@ -17,7 +17,7 @@ export function signatureBytes(content: SignedContent): Buffer {
     : Buffer.from(content.dsseEnvelope.signatures[0].sig, 'base64');
 }
 
-/** Fetches an RFC 3161 timestamp token over SHA-256 of `data` from the TSA at `url` (…/api/v1/timestamp). */
+/** Fetches an RFC 3161 timestamp over SHA-256 of `data` from the TSA at `url` (…/api/v1/timestamp): the TimeStampResp. */
 export async function fetchTimestamp(
   url: string,
   data: Buffer,
@@ -70,7 +70,9 @@ export async function fetchTimestamp(
       'TSA_ERROR',
       `timestamp: ${url} answered for another request (imprint or nonce differ)`,
     );
-  return parsed.token;
+  // The bundle keeps the whole TimeStampResp (sigstore_common.proto RFC3161SignedTimestamp: "the DER encoded
+  // TimeStampResponse"); Go clients parse it as one and refuse a bare token.
+  return reply;
 }
 
 /** A TSA as a witness: its token over the signature goes into the bundle. */

@@ -114,6 +114,25 @@ async function loadOrCreateCert(path: string, make: () => Promise<Buffer>): Prom
   return loadOrCreateCert(path, make);
 }
 
+/**
+ * The TSA's certificates in a data dir as the trust files name them, or undefined before the TSA first started
+ * there (nothing is made here: the CA's side of a split deployment only reads).
+ */
+export async function readTsaCertificates(
+  dataDir: string,
+): Promise<{ certificates: Buffer[]; validFrom: Date } | undefined> {
+  const dir = join(dataDir, TSA_DIR);
+  try {
+    const read = async (name: string) => pemToDer(await readFile(join(dir, name), 'utf8'))[0];
+    const [signing, root] = await Promise.all([read('signing.pem'), read('root.pem')]);
+    if (!signing || !root) return undefined;
+    return { certificates: [signing, root], validFrom: parseCertificate(root).notBefore };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 /** Opens (or makes) the TSA's chain under `<dataDir>/tsa/`, checking that the files belong together. */
 export async function openTsaChain(dataDir: string): Promise<TsaChain> {
   const dir = join(dataDir, TSA_DIR);

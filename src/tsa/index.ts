@@ -11,7 +11,7 @@ export {
   type TimestampAuthority,
   timestampAuthority,
 } from './authority.js';
-export { openTsaChain, TSA_DIR, type TsaChain } from './chain.js';
+export { openTsaChain, readTsaCertificates, TSA_DIR, type TsaChain } from './chain.js';
 export {
   CERTCHAIN_PATH,
   DER_REQUEST_LIMIT,

@@ -133,16 +133,17 @@ const pem = (b64: string, label: string) =>
 
 /**
  * `sigil up` on a fresh data dir and a free port, with a CI runner for REPOSITORY registered; `caConfig`, when
- * given, is written as the data dir's ca-config.json before the start (e.g. to trust another OIDC issuer).
+ * given, is written as the data dir's ca-config.json before the start (e.g. to trust another OIDC issuer); `args`
+ * go to `sigil up` (e.g. --rekor-v2).
  */
-export async function startPeerStack(o: { caConfig?: unknown } = {}): Promise<PeerStack> {
+export async function startPeerStack(o: { caConfig?: unknown; args?: string[] } = {}): Promise<PeerStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sigil-peers-'));
   if (o.caConfig) await writeFile(join(dataDir, 'ca-config.json'), JSON.stringify(o.caConfig));
   const work = await mkdtemp(join(tmpdir(), 'sigil-peers-work-'));
   const port = await freePort();
   const stack = await startStackProcess(
     CLI,
-    ['--data-dir', dataDir, '--port', String(port), '--log-level', 'warn'],
+    ['--data-dir', dataDir, '--port', String(port), '--log-level', 'warn', ...(o.args ?? [])],
     { env: cleanEnv(), cwd: ROOT, echo: quiet, timeoutMs: 60_000, dataDir },
   );
   const endpoints = stack.endpoints;

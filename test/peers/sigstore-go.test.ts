@@ -1,19 +1,14 @@
 // sigstore-go v1.2.1's conformance CLI (github.com/sigstore/sigstore-go/test/conformance, the sigstore-conformance
 // client protocol) against a real `sigil up`: it verifies sigil's blob bundles (message signature over
 // hashedrekord, and DSSE) with sigil's trusted root, refusing another artifact, identity or issuer; and it signs
-// with sigil's CA and log, for `sigil verify-blob` to verify.
-//
-// What the CLI requires of a signing config: signBundle selects a timestamp authority from tsaUrls
-// unconditionally (root.SelectServices(sc.TimestampAuthorityURLs(), …, sign.TimestampAuthorityAPIVersions=[1], …)),
-// and SelectServices fails on an empty list. sigil runs no TSA and its signing_config.json lists none (an empty
-// tsaUrls is valid: protobuf-specs signing_config.proto), so with sigil's own files sign-bundle stops there; the
-// test asserts that, then signs again with a test-local RFC 3161 TSA (./tsa.ts) added to copies of the files.
+// with sigil's CA, its Rekor v1 or v2 log and its TSA, for `sigil verify-blob` to verify, and verifies what sigil
+// signs against the v2 log. The CLI's signBundle needs a TSA in the signing config (it selects one from tsaUrls
+// unconditionally); sigil's lists its own.
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describePeer, IDENTITY, type PeerStack, runPeer, said, startPeerStack } from './peers.js';
-import { startTestTsa, type TestTsa } from './tsa.js';
 
 /** The job's OIDC token for audience "sigstore", as a GitHub Actions step would fetch it. */
 async function identityToken(env: NodeJS.ProcessEnv): Promise<string> {
@@ -26,12 +21,10 @@ async function identityToken(env: NodeJS.ProcessEnv): Promise<string> {
 
 describePeer('sigstore-go', 'sigstore-go conformance CLI against sigil', (bin) => {
   let s: PeerStack;
-  let tsa: TestTsa;
   const f = (name: string) => join(s.work, name);
 
   beforeAll(async () => {
     s = await startPeerStack();
-    tsa = await startTestTsa();
     await writeFile(f('artifact.txt'), 'release 1.0 of django-keyless\n');
     await writeFile(f('other.txt'), 'something else\n');
     await writeFile(f('predicate.json'), '{"builder": "sigil peers test"}\n');
@@ -56,7 +49,6 @@ describePeer('sigstore-go', 'sigstore-go conformance CLI against sigil', (bin) =
   });
 
   afterAll(async () => {
-    await tsa?.stop();
     await s?.stop();
   });
 
@@ -113,49 +105,18 @@ describePeer('sigstore-go', 'sigstore-go conformance CLI against sigil', (bin) =
     });
   }
 
-  it('sign-bundle with sigil’s own signing config stops at selecting a timestamp authority (it lists none)', async () => {
-    const r = await runPeer(
-      bin,
-      [
-        'sign-bundle',
-        '--identity-token',
-        await identityToken(s.env),
-        '--bundle',
-        f('no-tsa.sigstore.json'),
-        '--trusted-root',
-        s.trustedRoot,
-        '--signing-config',
-        s.signingConfig,
-        f('artifact.txt'),
-      ],
-      s.env,
-    );
-    expect(r.code, said(r)).toBe(1);
-    // "services" and "[1]" are SelectServices over TimestampAuthorityAPIVersions; the CA's selection (SelectService)
-    // says "service", and the log's lists [1 2].
-    expect(r.stderr).toMatch(/no matching services found for API versions \[1\] and current time/);
-    const config = JSON.parse(await readFile(s.signingConfig, 'utf8')) as { tsaUrls?: unknown[] };
-    expect(config.tsaUrls ?? []).toEqual([]);
-  });
-
-  /** Copies of sigil's trusted root and signing config that also name the test TSA. */
-  async function withTsa(): Promise<{ trustedRoot: string; signingConfig: string }> {
-    const root = JSON.parse(await readFile(s.trustedRoot, 'utf8'));
-    root.timestampAuthorities = [tsa.authority];
+  /** sigil's signing config as `sigil up --rekor-v2` writes it: the Rekor v2 log (and the TSA, listed anyway). */
+  async function v2Config(): Promise<{ trustedRoot: string; signingConfig: string }> {
     const config = JSON.parse(await readFile(s.signingConfig, 'utf8'));
-    config.tsaUrls = [
-      {
-        url: tsa.url,
-        majorApiVersion: 1,
-        validFor: { start: new Date(Date.now() - 3600_000).toISOString() },
-        operator: 'sigil-tests',
-      },
-    ];
-    const files = { trustedRoot: f('trusted_root+tsa.json'), signingConfig: f('signing_config+tsa.json') };
-    await writeFile(files.trustedRoot, JSON.stringify(root));
-    await writeFile(files.signingConfig, JSON.stringify(config));
-    return files;
+    config.rekorTlogUrls = config.rekorTlogUrls.map((u: Record<string, unknown>) => ({
+      ...u,
+      majorApiVersion: 2,
+    }));
+    const signingConfig = f('signing_config-v2.json');
+    await writeFile(signingConfig, JSON.stringify(config));
+    return { trustedRoot: s.trustedRoot, signingConfig };
   }
+  const own = () => ({ trustedRoot: s.trustedRoot, signingConfig: s.signingConfig });
 
   /** The conformance protocol's sign-bundle with a token from the stack's runner, against the given trust files. */
   const signBundle = async (
@@ -182,13 +143,11 @@ describePeer('sigstore-go', 'sigstore-go conformance CLI against sigil', (bin) =
       s.env,
     );
 
-  it('sign-bundle gets its certificate and log entry from sigil; sigil verify-blob accepts it', async () => {
-    const trust = await withTsa();
-    const issued = tsa.issued();
+  it('sign-bundle gets its certificate, log entry and timestamp from sigil; sigil verify-blob accepts it', async () => {
+    const trust = own();
     const bundle = f('go-blob.sigstore.json');
     const r = await signBundle(trust, bundle, f('artifact.txt'));
     expect(r.code, said(r)).toBe(0);
-    expect(tsa.issued()).toBe(issued + 1);
     const b = JSON.parse(await readFile(bundle, 'utf8'));
     expect(b.mediaType).toBe('application/vnd.dev.sigstore.bundle.v0.3+json');
     expect(b.verificationMaterial.tlogEntries[0].kindVersion).toEqual({
@@ -208,13 +167,70 @@ describePeer('sigstore-go', 'sigstore-go conformance CLI against sigil', (bin) =
     });
     expect(identity.code, said(identity)).not.toBe(0);
     // A signed timestamp from an authority the trusted root does not list is refused, not skipped.
-    const untrusted = await sigilVerify(bundle);
+    const root = JSON.parse(await readFile(s.trustedRoot, 'utf8'));
+    root.timestampAuthorities = [];
+    await writeFile(f('trusted_root-no-tsa.json'), JSON.stringify(root));
+    const untrusted = await sigilVerify(bundle, { trustedRoot: f('trusted_root-no-tsa.json') });
     expect(untrusted.code, said(untrusted)).not.toBe(0);
     expect(untrusted.output).toContain('was not issued by a timestamp authority in the trusted root');
   });
 
+  it('sign-bundle with the Rekor v2 config logs to sigil’s v2 log with sigil’s TSA; sigil and sigstore-go verify it', async () => {
+    const trust = await v2Config();
+    for (const [name, artifact, extra] of [
+      ['go-v2-blob.sigstore.json', f('artifact.txt'), []],
+      ['go-v2-attest.sigstore.json', f('statement-v2.json'), ['--in-toto']],
+    ] as const) {
+      if (extra.length) {
+        const digest = createHash('sha256')
+          .update(await readFile(f('artifact.txt')))
+          .digest('hex');
+        await writeFile(
+          artifact,
+          JSON.stringify({
+            _type: 'https://in-toto.io/Statement/v1',
+            subject: [{ name: 'artifact.txt', digest: { sha256: digest } }],
+            predicateType: 'https://slsa.dev/provenance/v1',
+            predicate: { buildDefinition: { buildType: 'https://sigil.test/build/v1' }, runDetails: {} },
+          }),
+        );
+      }
+      const bundle = f(name);
+      const r = await signBundle(trust, bundle, artifact, [...extra]);
+      expect(r.code, said(r)).toBe(0);
+      const b = JSON.parse(await readFile(bundle, 'utf8'));
+      // DSSE too is logged as a hashedrekord over its PAE by current clients.
+      expect(b.verificationMaterial.tlogEntries[0].kindVersion).toEqual({
+        kind: 'hashedrekord',
+        version: '0.0.2',
+      });
+      expect(b.verificationMaterial.tlogEntries[0].inclusionPromise).toBeUndefined();
+      expect(b.verificationMaterial.timestampVerificationData.rfc3161Timestamps).toHaveLength(1);
+      const ok = await sigilVerify(bundle);
+      expect(ok.code, said(ok)).toBe(0);
+      const goOk = await verifyBundle(bundle);
+      expect(goOk.code, said(goOk)).toBe(0);
+    }
+  });
+
+  it('verify-bundle accepts what sigil signs with the Rekor v2 log and the TSA', async () => {
+    const trust = await v2Config();
+    const bundle = f('sigil-v2.sigstore.json');
+    const signed = await s.sigil(
+      ['sign-blob', '--yes', '--signing-config', trust.signingConfig, '--bundle', bundle, f('artifact.txt')],
+      s.env,
+    );
+    expect(signed.code, said(signed)).toBe(0);
+    const b = JSON.parse(await readFile(bundle, 'utf8'));
+    expect(b.verificationMaterial.tlogEntries[0].kindVersion.version).toBe('0.0.2');
+    const ok = await verifyBundle(bundle);
+    expect(ok.code, said(ok)).toBe(0);
+    const other = await verifyBundle(bundle, { artifact: f('other.txt') });
+    expect(other.code, said(other)).toBe(1);
+  });
+
   it('sign-bundle --in-toto (DSSE over sigil’s log): sigil verify-blob accepts the statement’s subject', async () => {
-    const trust = await withTsa();
+    const trust = own();
     const digest = createHash('sha256')
       .update(await readFile(f('artifact.txt')))
       .digest('hex');

@@ -1,6 +1,7 @@
 // `sigil sign IMAGE…` (cosign sign): keyless by default, or --key. Resolves tags to digests (with cosign's
 // warning), signs the simple-signing payload, logs it, and attaches the signature both as cosign's `.sig` tag
-// layer and as an OCI 1.1 referrer holding a Sigstore bundle v0.3.
+// layer and as an OCI 1.1 referrer holding a Sigstore bundle v0.3; or, with --new-bundle-format (the default
+// against a Rekor v2 log), as cosign v3 does: a sign/v1 in-toto statement in a referrer bundle.
 import type { Command } from 'commander';
 import {
   collect,
@@ -22,6 +23,7 @@ interface SignFlags extends SigningFlags, RegistryFlags {
   outputCertificate?: string;
   outputPayload?: string;
   registryReferrersMode?: string;
+  newBundleFormat?: boolean;
 }
 
 export function addRegistryFlags(cmd: Command): Command {
@@ -50,6 +52,11 @@ export function registerSignCommands(program: Command): void {
       '--registry-referrers-mode <mode>',
       'where to attach: "both" (the .sig tag and an OCI referrer), "legacy" (.sig only) or "oci-1-1" (referrer only)',
       'both',
+    )
+    .option(
+      '--new-bundle-format [bool]',
+      "cosign v3's form: an in-toto statement in a Sigstore bundle, as an OCI referrer only (default: with a Rekor v2 log)",
+      parseBool,
     );
   addSigningFlags(cmd);
   addRegistryFlags(cmd);
@@ -72,6 +79,7 @@ export function registerSignCommands(program: Command): void {
         annotations: parseAnnotations(flags.annotations),
         upload: flags.upload !== false,
         layouts: { cosignTag: mode !== 'oci-1-1', referrer: mode !== 'legacy' },
+        newBundleFormat: flags.newBundleFormat ?? ctx.rekorApiVersion === 2,
       });
       reportEntry(ctx, signed.entry);
       if (signed.cosignTag || signed.referrer) {

@@ -23,6 +23,10 @@ export function registerUpCommand(program: Command): void {
     .option('--public-url <url>', 'base URL clients use, when behind a proxy')
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--anonymous-pull', 'let anyone pull from the registry without credentials (default: users only)')
+    .option(
+      '--rekor-v2',
+      "signing_config.json sends signers to the Rekor v2 log and the TSA (default: ca-config.json's rekorApiVersion, else v1)",
+    )
     .action(
       async (opts: {
         dataDir: string;
@@ -31,6 +35,7 @@ export function registerUpCommand(program: Command): void {
         publicUrl?: string;
         logLevel: string;
         anonymousPull?: boolean;
+        rekorV2?: boolean;
       }) => {
         if (!/^\d{1,5}$/.test(opts.port) || Number(opts.port) > 65535)
           throw new Error(`--port must be a TCP port number (0-65535), not "${opts.port}"`);
@@ -42,6 +47,7 @@ export function registerUpCommand(program: Command): void {
           publicUrl: opts.publicUrl,
           logLevel: opts.logLevel,
           anonymousPull: opts.anonymousPull,
+          rekorApiVersion: opts.rekorV2 ? 2 : undefined,
         }).catch((err: NodeJS.ErrnoException) => {
           if (err.code !== 'EADDRINUSE') throw err;
           throw new Error(
