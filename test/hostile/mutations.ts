@@ -56,7 +56,6 @@ export const NOT_AN_OBJECT: [string, string][] = [
   ['JSON true', 'true'],
   ['JSON array', '[]'],
   ['array of objects', '[{}]'],
-  ['BOM then object', '\ufeff{}'],
   ['comment', '/* x */ {}'],
   ['NaN', '{"a":NaN}'],
   ['unterminated string', '{"a":"b'],
