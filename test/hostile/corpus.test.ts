@@ -3,16 +3,20 @@
 // case must get a 4xx with a message (JSON {message} from the log, CA and issuer; the distribution-spec error
 // format from the registry): never a 5xx, a hang (each request has a time limit) or a dropped connection. After
 // each surface's cases the stack must still be healthy and do that surface's real work.
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashedRekord, newKey } from '../log/helpers.js';
 import { caCases } from './ca-cases.js';
 import { logCases } from './log-cases.js';
 import { oidcCases } from './oidc-cases.js';
+import { REPO, registryCases, UPLOAD_SESSIONS } from './registry-cases.js';
 import {
   addRunner,
   idToken,
   jsonMessage4xx,
+  registryCredentials,
+  registryError4xx,
+  registryToken,
   runCorpus,
   send,
   spreadClients,
@@ -97,5 +101,65 @@ describe('CI identity issuer', () => {
     );
     await healthy();
     expect((await idToken(up.url, secret)).split('.')).toHaveLength(3);
+  });
+});
+
+const digestOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const registryCount = registryCases({
+  token: 'x',
+  config: { digest: digestOf(Buffer.from('{}')), size: 2 },
+  layer: { digest: digestOf(Buffer.from('a layer')), size: 7 },
+  sessions: Array(UPLOAD_SESSIONS).fill('/v2/x/blobs/uploads/x'),
+}).length;
+describe('registry', () => {
+  it(`answers ${registryCount} hostile requests with a 4xx in the distribution-spec error format`, async () => {
+    const token = await registryToken(up.url, await registryCredentials(up), [
+      `repository:${REPO}:pull,push,delete`,
+      'registry:catalog:*',
+    ]);
+    const auth = { authorization: `Bearer ${token}` };
+    const push = async (data: Buffer) => {
+      const digest = digestOf(data);
+      const r = await send(up.url, {
+        method: 'POST',
+        path: `/v2/${REPO}/blobs/uploads/?digest=${digest}`,
+        headers: { ...auth, 'content-type': 'application/octet-stream' },
+        body: data,
+      });
+      expect(r.status, r.body).toBe(201);
+      return { digest, size: data.length };
+    };
+    const config = await push(Buffer.from('{}'));
+    const layer = await push(Buffer.from('a layer'));
+    const sessions: string[] = [];
+    for (let i = 0; i < UPLOAD_SESSIONS; i++) {
+      const r = await send(up.url, { method: 'POST', path: `/v2/${REPO}/blobs/uploads/`, headers: auth });
+      expect(r.status, r.body).toBe(202);
+      sessions.push(r.headers.location as string);
+    }
+    const cases = registryCases({ token, config, layer, sessions });
+    expect(cases.length).toBe(registryCount);
+    const failures = await runCorpus(up.url, cases, registryError4xx);
+    expect(failures, `${failures.length} of ${cases.length} cases failed:\n${failures.join('\n')}`).toEqual(
+      [],
+    );
+    await healthy();
+    // Nothing was stored under the corpus's tag, and a valid manifest still goes in.
+    expect(
+      (await send(up.url, { method: 'GET', path: `/v2/${REPO}/manifests/corpus`, headers: auth })).status,
+    ).toBe(404);
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
+    });
+    const ok = await send(up.url, {
+      method: 'PUT',
+      path: `/v2/${REPO}/manifests/after`,
+      headers: { ...auth, 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+      body: manifest,
+    });
+    expect(ok.status, ok.body).toBe(201);
   });
 });
