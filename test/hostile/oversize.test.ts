@@ -25,12 +25,13 @@ async function exchanges(path: string): Promise<Record<string, StreamedExchange>
   return {
     // 64 MiB announced, 2 MiB sent, then the client only waits: refused without reading the rest.
     declared: await streamingRequest(up.url, 'POST', path, headers, { total: 64 * MiB, pauseAfter: 2 * MiB }),
-    // A client that reads nothing before its whole 8 MiB body is out.
-    patient: await streamingRequest(up.url, 'POST', path, headers, { total: 8 * MiB, writeThenRead: true }),
+    // A client that reads nothing before its whole 4 MiB body is out (well past both limits; small enough to be
+    // written within the server's 2 s linger on a loaded machine).
+    patient: await streamingRequest(up.url, 'POST', path, headers, { total: 4 * MiB, writeThenRead: true }),
     // No length, and the client keeps writing 64 MiB while the answer comes.
     chunked: await streamingRequest(up.url, 'POST', path, headers, { total: 64 * MiB, chunked: true }),
     chunkedPatient: await streamingRequest(up.url, 'POST', path, headers, {
-      total: 8 * MiB,
+      total: 4 * MiB,
       chunked: true,
       writeThenRead: true,
     }),
@@ -39,7 +40,7 @@ async function exchanges(path: string): Promise<Record<string, StreamedExchange>
 
 function expectReadable413(all: Record<string, StreamedExchange>, limit: number) {
   for (const [what, r] of Object.entries(all)) {
-    expect(r.status, `${what}: ended ${r.ended}, sent ${r.sent}`).toBe(413);
+    expect(r.status, `${what}: ended ${r.ended}, sent ${r.sent}, got ${r.body.slice(0, 200)}`).toBe(413);
     const body = JSON.parse(r.body) as { message?: string };
     expect(body.message, what).toContain(String(limit));
   }
