@@ -54,8 +54,14 @@ describe('transparency log', () => {
 });
 
 // The cases need a real runner secret and identity token (the count does not depend on their values).
-const DUMMY_TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
-const caCount = caCases(DUMMY_TOKEN, 'x').length;
+const DUMMY_TOKEN = [
+  { alg: 'ES256', kid: 'k'.repeat(43), typ: 'JWT' },
+  { iss: 'http://127.0.0.1:1', sub: 'repo:acme/hostile:ref:refs/heads/main', aud: 'sigstore' },
+]
+  .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
+  .concat(Buffer.alloc(64, 0xfb).toString('base64url'))
+  .join('.');
+const caCount = caCases(DUMMY_TOKEN, 'repo:acme/hostile:ref:refs/heads/main').length;
 describe('certificate authority and CT log', () => {
   it(`answers ${caCount} hostile requests with a 4xx and a JSON message`, async () => {
     const secret = await addRunner(up, 'ca-corpus');

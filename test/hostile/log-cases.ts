@@ -4,7 +4,7 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { hashedRekord, newKey } from '../log/helpers.js';
 import { fieldMutations, mutate, NOT_AN_OBJECT, unknownMembers, WRONG_CONTENT_TYPES } from './mutations.js';
-import type { Case } from './stack.js';
+import { type Case, distinct } from './stack.js';
 
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64');
 
@@ -272,5 +272,5 @@ export function logCases(): Case[] {
     '/api/v1/index/search',
   ])
     get(`unknown path ${path}`, path);
-  return out;
+  return distinct(out);
 }

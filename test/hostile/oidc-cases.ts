@@ -3,7 +3,7 @@
 // objects), the dev-token route `sigil up` keeps off, and methods the discovery routes do not take. The cases are
 // built around a real runner secret, so one that slipped through would get a token (a 2xx).
 import { fieldMutations, NOT_AN_OBJECT, WRONG_CONTENT_TYPES, WRONG_VALUES } from './mutations.js';
-import type { Case } from './stack.js';
+import { type Case, distinct } from './stack.js';
 
 export function oidcCases(runnerSecret: string): Case[] {
   const out: Case[] = [];
@@ -132,5 +132,5 @@ export function oidcCases(runnerSecret: string): Case[] {
     '/oidc/token/x',
   ])
     out.push({ name: `unknown path ${path}`, method: 'GET', path, headers: auth });
-  return out;
+  return distinct(out);
 }

@@ -5,7 +5,7 @@
 // may push to REPO, so a mutation that slipped through would be stored (a 2xx).
 import { createHash } from 'node:crypto';
 import { fieldMutations, NOT_AN_OBJECT } from './mutations.js';
-import type { Case } from './stack.js';
+import { type Case, distinct } from './stack.js';
 
 export const REPO = 'hostile/reg';
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
@@ -385,5 +385,5 @@ export function registryCases(f: RegistryFixture): Case[] {
     req(`unknown path ${p}`, 'GET', p);
   for (const method of ['OPTIONS', 'TRACE', 'PROPFIND', 'PATCH'])
     req(`${method} manifest`, method, `/v2/${REPO}/manifests/latest`);
-  return out;
+  return distinct(out);
 }

@@ -208,6 +208,26 @@ export interface Case extends RawRequest {
   name: string;
 }
 
+/**
+ * The cases without exact repeats (two mutations can build the same request: an empty object and an object whose
+ * only member is missing), so that each counted case is a distinct request; a repeated name gets a suffix.
+ */
+export function distinct(cases: Case[]): Case[] {
+  const seen = new Set<string>();
+  const names = new Map<string, number>();
+  const out: Case[] = [];
+  for (const c of cases) {
+    const body = c.body === undefined ? null : Buffer.from(c.body).toString('base64');
+    const key = JSON.stringify([c.method, c.path, c.headers ?? {}, body, c.localAddress ?? null]);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const n = (names.get(c.name) ?? 0) + 1;
+    names.set(c.name, n);
+    out.push(n === 1 ? c : { ...c, name: `${c.name} #${n}` });
+  }
+  return out;
+}
+
 /** What is wrong with an answer, or undefined when it is acceptable. */
 export type Judge = (c: Case, a: RawAnswer) => string | undefined;
 
