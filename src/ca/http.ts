@@ -4,8 +4,8 @@
 //
 // The signing routes take the body as text and leave parsing to whoever answers it (answer.ts), usually an issue
 // worker thread: the main thread, which serves every connection, does no JSON work for them.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type RateLimit, RateLimiter } from '../limits/index.js';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { closeAfterResponse, type RateLimit, RateLimiter } from '../limits/index.js';
 import { answerSigningRequest, errorAnswer, PEM_CHAIN } from './answer.js';
 import type { CertificateAuthority } from './authority.js';
 import { CaError } from './errors.js';
@@ -75,6 +75,18 @@ export async function registerCaRoutes(
   const limiter = rateLimit ? new RateLimiter(rateLimit) : undefined;
   // Its own encapsulated scope: the raw-text JSON parser must not apply to other services' routes.
   await app.register(async (scope) => {
+    // A body over the limit: a 413 naming the limit, in the CA's error format, that reaches a client still sending
+    // (the rest is not read, and the connection is closed in stages after the answer). Anything else goes on to
+    // the server's handler.
+    scope.setErrorHandler((err: FastifyError, req, reply) => {
+      if (err.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw err;
+      if (!req.raw.complete) {
+        reply.header('connection', 'close');
+        closeAfterResponse(req.raw);
+      }
+      const refused = errorAnswer(413, `request body is too large: the limit is ${SIGNING_BODY_LIMIT} bytes`);
+      return reply.code(413).type(refused.contentType).send(refused.body);
+    });
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) =>
       done(null, body),

@@ -8,6 +8,7 @@ import {
   expectString,
   FormatError,
   type JsonObject,
+  onlyKeys,
   type ProposedEntry,
 } from './rekor-entry.js';
 
@@ -54,13 +55,20 @@ export function parseHashedRekordV001(spec: JsonObject): HashedRekordV001 {
   const pk = expectObject(sig.publicKey, 'spec.signature.publicKey');
   const publicKey = decodeBase64(pk.content, 'spec.signature.publicKey.content');
   const hash = expectObject(data.hash, 'spec.data.hash');
+  if ('content' in data) throw new FormatError('spec.data.content is not accepted; send only the digest');
+  // The canonical body keeps only these members: anything else a client sends would be dropped silently, so a
+  // misspelt or smuggled member is refused instead, as the entry envelope and the DSSE spec do.
+  onlyKeys(spec, ['data', 'signature'], 'spec');
+  onlyKeys(data, ['hash'], 'spec.data');
+  onlyKeys(hash, ['algorithm', 'value'], 'spec.data.hash');
+  onlyKeys(sig, ['content', 'publicKey'], 'spec.signature');
+  onlyKeys(pk, ['content'], 'spec.signature.publicKey');
   const algorithm = expectString(hash.algorithm, 'spec.data.hash.algorithm');
   if (!(algorithm in DIGEST_BYTES)) {
     throw new FormatError('spec.data.hash.algorithm must be one of sha256, sha384, sha512');
   }
   const alg = algorithm as DigestAlgorithm;
   const digestHex = expectHex(hash.value, 'spec.data.hash.value', DIGEST_BYTES[alg]);
-  if ('content' in data) throw new FormatError('spec.data.content is not accepted; send only the digest');
   return { algorithm: alg, digestHex, signature, publicKey };
 }
 

@@ -14,6 +14,7 @@ import {
   parseTilePath,
   type RekorLogInfo,
 } from '../formats/index.js';
+import { closeAfterResponse } from '../limits/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
 import { KeyError } from './rekor/keys.js';
 import { ConflictError, JsonText, NotFoundError, openRekorLog, type RekorLog } from './rekor/rekor-log.js';
@@ -73,6 +74,11 @@ function errorHandler(
   const fastifyError = err as FastifyError;
   if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     const limit = req.routeOptions.bodyLimit ?? ENTRY_BODY_LIMIT;
+    // The rest of the body is not read: close in stages so that a client still sending reads the 413.
+    if (!req.raw.complete) {
+      reply.header('connection', 'close');
+      closeAfterResponse(req.raw);
+    }
     return send(reply, 413, `request body is larger than the limit of ${limit} bytes`);
   }
   // fastify's own client errors (bad JSON, content type, ...) keep their status and message.

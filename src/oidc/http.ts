@@ -73,6 +73,8 @@ export async function registerOidcRoutes(
     const q = req.query as Record<string, unknown>;
     try {
       limited(req);
+      // `audience=a&audience=b` would otherwise fall back to the default audience: a token the job did not ask for.
+      if (Array.isArray(q.audience)) throw new OidcError(400, 'audience is given more than once');
       const value = await issuer.tokenForRunner(
         bearer(req.headers.authorization),
         str(q.audience) ?? DEFAULT_TOKEN_AUDIENCE,
@@ -86,12 +88,16 @@ export async function registerOidcRoutes(
 
   // The CI controller starts a run with the runner's secret and hands the job only the run's secret.
   app.post(RUNS_PATH, { bodyLimit: 16 * 1024 }, async (req, reply) => {
-    const body = (typeof req.body === 'object' && req.body ? req.body : {}) as Record<string, unknown>;
+    // No body starts a run with the defaults; a body that is not one JSON object (null, a number, an array, text)
+    // is a client error, not an empty request.
+    const plain = typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body);
+    const body = (plain ? req.body : {}) as Record<string, unknown>;
     const unknown = Object.keys(body).filter(
       (k) => !['sha', 'run_id', 'run_number', 'run_attempt', 'event_name', 'ttl_seconds'].includes(k),
     );
     try {
       limited(req);
+      if (req.body !== undefined && !plain) throw new OidcError(400, 'the body must be a JSON object');
       if (unknown.length) throw new OidcError(400, `unknown field(s): ${unknown.join(', ')}`);
       for (const k of ['sha', 'run_id', 'run_number', 'run_attempt', 'event_name'])
         if (body[k] !== undefined && typeof body[k] !== 'string')

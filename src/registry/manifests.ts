@@ -71,11 +71,20 @@ function parseAnnotations(value: unknown, where: string): Record<string, string>
   return value as Record<string, string>;
 }
 
+/** image-spec schema/defs-descriptor.json `mediaType` pattern (RFC 6838 §4.2 restricted names). */
+const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+
 /** Validates one descriptor (image-spec descriptor.md "Properties"). */
 export function parseDescriptor(value: unknown, where: string): Descriptor {
   if (!isObject(value)) throw invalid(`${where} must be a descriptor object`);
   const { mediaType, digest, size, artifactType, urls } = value;
   if (typeof mediaType !== 'string' || mediaType === '') throw invalid(`${where}.mediaType must be a string`);
+  // Media types are served back to clients (referrers, artifactType): control characters, spaces or
+  // non-ASCII in one are refused, not stored.
+  if (!MEDIA_TYPE.test(mediaType))
+    throw invalid(`${where}.mediaType is not a media type (RFC 6838 type/subtype)`, {
+      mediaType: mediaType.slice(0, 300),
+    });
   if (typeof digest !== 'string') throw invalid(`${where}.digest must be a string`);
   try {
     parseDigest(digest);
@@ -85,8 +94,8 @@ export function parseDescriptor(value: unknown, where: string): Descriptor {
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
     throw invalid(`${where}.size must be a non-negative integer`);
   }
-  if (artifactType !== undefined && typeof artifactType !== 'string') {
-    throw invalid(`${where}.artifactType must be a string`);
+  if (artifactType !== undefined && (typeof artifactType !== 'string' || !MEDIA_TYPE.test(artifactType))) {
+    throw invalid(`${where}.artifactType must be a media type (RFC 6838 type/subtype)`);
   }
   if (urls !== undefined && (!Array.isArray(urls) || !urls.every((u) => typeof u === 'string'))) {
     throw invalid(`${where}.urls must be an array of strings`);

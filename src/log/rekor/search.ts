@@ -25,6 +25,10 @@ export function searchTerms(body: unknown): { terms: string[]; operator: 'and' |
   }
   if (q.publicKey !== undefined) {
     const pk = expectObject(q.publicKey, 'publicKey');
+    // Rekor's publicKey also has `url` (a key to fetch): this log fetches nothing on a client's behalf.
+    for (const k of Object.keys(pk))
+      if (k !== 'format' && k !== 'content')
+        throw new FormatError(`publicKey has unexpected property "${k}" (it takes format and content)`);
     const format = expectString(pk.format, 'publicKey.format');
     if (format !== 'x509') {
       throw new FormatError(`publicKey.format "${format}" is not supported; this log stores x509 keys only`);

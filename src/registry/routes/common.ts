@@ -2,11 +2,11 @@
 // an endpoint under /v2/, and the small request and response helpers of distribution-spec's wire format.
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { closeAfterResponse } from '../../limits/index.js';
 import type { Access, Authority, Principal } from '../auth.js';
 import type { Registry } from '../engine.js';
 import { type ErrorCode, RegistryError, TooManyRequestsError } from '../errors.js';
 import { bodyChunks } from '../uploads.js';
-import { closeAfterResponse } from './linger.js';
 
 export const API_VERSION_HEADER = { 'docker-distribution-api-version': 'registry/2.0' };
 

@@ -1,5 +1,5 @@
-// Refusing a request whose body is still arriving (a manifest or blob over a limit, a chunk out of order, a missing
-// token) and still getting the answer to the client. The connection cannot be kept, since the rest of the body may
+// Refusing a request whose body is still arriving (a manifest, blob, log entry or signing request over a limit, a
+// chunk out of order, a missing token) and still getting the answer to the client. The connection cannot be kept, since the rest of the body may
 // be gigabytes; but closing a socket while the client's bytes sit unread makes the kernel answer with a reset, and
 // a client still writing its body then sees ECONNRESET instead of the 4xx (RFC 9112 §9.6 "Tear-down": "servers
 // typically close a connection in stages"). So after the response the server half-closes (FIN), keeps reading and
