@@ -95,8 +95,16 @@ export async function registerRekorV2Routes(app: FastifyInstance, getLog: () => 
       done(null, body),
     );
     scope.post(`${REKOR_V2_PREFIX}/log/entries`, { bodyLimit: ENTRY_BODY_LIMIT }, async (req, reply) => {
-      if (typeof req.body !== 'string')
-        throw new HttpError(415, 'send the CreateEntryRequest as application/json');
+      // fastify parses text/plain into a string too: the content type itself must say JSON.
+      const type = String(req.headers['content-type'] ?? '')
+        .split(';')[0]
+        .trim()
+        .toLowerCase();
+      if (type !== 'application/json' || typeof req.body !== 'string')
+        throw new HttpError(
+          415,
+          `send the CreateEntryRequest as application/json, not ${type || 'no content type'}`,
+        );
       const { json } = await log().add(req.body);
       return reply.code(201).type('application/json').send(json);
     });

@@ -1,4 +1,4 @@
-// The hostile-input corpus (issue #15): over a thousand and a half malformed requests, generated from tables
+// The hostile-input corpus (issues #15, #14): over a thousand and a half malformed requests, generated from tables
 // (hostile/*-cases.ts), sent to one real `sigil up` (a child process on loopback, port 0, fresh data dir). Every
 // case must get a 4xx with a message (JSON {message} from the log, CA and issuer; the distribution-spec error
 // format from the registry): never a 5xx, a hang (each request has a time limit) or a dropped connection. After
@@ -10,6 +10,7 @@ import { caCases } from './ca-cases.js';
 import { logCases } from './log-cases.js';
 import { oidcCases } from './oidc-cases.js';
 import { REPO, registryCases, UPLOAD_SESSIONS } from './registry-cases.js';
+import { v2Cases } from './v2-cases.js';
 import {
   addRunner,
   idToken,
@@ -48,6 +49,35 @@ describe('transparency log', () => {
       path: '/api/v1/log/entries',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(hashedRekord(Buffer.from('after the corpus'), newKey())),
+    });
+    expect(ok.status, ok.body).toBe(201);
+  });
+});
+
+const v2 = v2Cases();
+describe('Rekor v2 log and timestamp authority', () => {
+  it(`answers ${v2.length} hostile requests with a 4xx and a JSON message`, async () => {
+    const failures = await runCorpus(up.url, v2, jsonMessage4xx);
+    expect(failures, `${failures.length} of ${v2.length} cases failed:\n${failures.join('\n')}`).toEqual([]);
+    await healthy();
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const data = Buffer.from('after the v2 corpus');
+    const ok = await send(up.url, {
+      method: 'POST',
+      path: '/api/v2/log/entries',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        hashedRekordRequestV002: {
+          digest: createHash('sha256').update(data).digest('base64'),
+          signature: {
+            content: sign('sha256', data, privateKey).toString('base64'),
+            verifier: {
+              publicKey: { rawBytes: publicKey.export({ type: 'spki', format: 'der' }).toString('base64') },
+              keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+            },
+          },
+        },
+      }),
     });
     expect(ok.status, ok.body).toBe(201);
   });
