@@ -1,5 +1,5 @@
-// kill -9 of `sigil up` in the middle of work (issue #15): while clients push blobs in chunks (POST, PATCHes,
-// PUT), get certificates and append log entries, the process is SIGKILLed; it is started again on the same data
+// kill -9 of `sigil up` in the middle of work (issues #15, #14): while clients push blobs in chunks (POST, PATCHes,
+// PUT), get certificates and append entries to the Rekor v1 and v2 logs, the process is SIGKILLed; it is started again on the same data
 // dir, and then everything it acknowledged must be there: each log entry retrievable with a valid inclusion proof,
 // every checkpoint a client saw consistent with the new tree head, each blob readable with its digest, each
 // certificate's precertificate in the CT log with a valid proof. An upload whose PUT was never sent must not be
@@ -19,6 +19,7 @@ import {
 } from '../../src/formats/index.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../src/merkle/index.js';
 import { hashedRekord, newKey } from '../log/helpers.js';
+import { entryFromBundle, leafHashesFromTiles, mth } from '../log/tiles.js';
 import { addRunner, idToken, registryCredentials, registryToken, send, startUp, type Up } from './stack.js';
 
 const REPO = 'hostile/kill';
@@ -46,6 +47,9 @@ interface Checkpoint {
 interface Acks {
   entries: LogAck[];
   checkpoints: Checkpoint[];
+  /** Rekor v2: each acknowledged entry (index and canonical body) and the checkpoint its answer carried. */
+  v2: { index: number; body: string }[];
+  v2Checkpoints: { size: number; root: string }[];
   /** Leaf certificate and its issuer (PEM), for every certificate the CA answered with. */
   certs: { leaf: string; issuer: string }[];
   blobs: { digest: string; data: Buffer }[];
@@ -137,7 +141,32 @@ function load(url: string, o: { token: string; registry: string }, acks: Acks) {
       acks.blobs.push({ digest, data });
     }
   };
-  const running = Promise.all([appends(), appends(), issuance(), uploads()]);
+  const v2Key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const v2Spki = v2Key.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  const appendsV2 = async () => {
+    while (!stopped) {
+      const data = Buffer.from(`kill test v2 artifact ${n++} ${Date.now()}`);
+      const r = await send(url, {
+        method: 'POST',
+        path: '/api/v2/log/entries',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          hashedRekordRequestV002: {
+            digest: createHash('sha256').update(data).digest('base64'),
+            signature: {
+              content: sign('sha256', data, v2Key.privateKey).toString('base64'),
+              verifier: { publicKey: { rawBytes: v2Spki }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' },
+            },
+          },
+        }),
+      });
+      if (r.status !== 201) return;
+      const e = JSON.parse(r.body);
+      acks.v2.push({ index: Number(e.logIndex), body: e.canonicalizedBody });
+      acks.v2Checkpoints.push({ size: Number(e.inclusionProof.treeSize), root: e.inclusionProof.rootHash });
+    }
+  };
+  const running = Promise.all([appends(), appends(), appendsV2(), issuance(), uploads()]);
   return {
     stop: async () => {
       stopped = true;
@@ -190,6 +219,22 @@ async function verifyAll(u: Up, acks: Acks): Promise<void> {
       `consistency ${size} -> ${head.treeSize}`,
     ).toBe(true);
   }
+
+  // Rekor v2, from its tiles alone: each acknowledged entry in its bundle and its leaf in the tiles, the current
+  // checkpoint's root recomputed from the leaves, and every earlier checkpoint's root from the leaves it covered
+  // (a prefix of the same leaves: the log never forked).
+  const v2Base = `${url}/api/v2`;
+  const v2Head = (await send(url, { method: 'GET', path: '/api/v2/checkpoint' })).body.split('\n');
+  const v2Size = Number(v2Head[1]);
+  expect(v2Size).toBeGreaterThan(Math.max(-1, ...acks.v2.map((e) => e.index)));
+  const leaves = await leafHashesFromTiles(v2Base, v2Size);
+  expect(mth(leaves).toString('base64'), 'v2 checkpoint root from the tiles').toBe(v2Head[2]);
+  for (const a of acks.v2) {
+    expect(await entryFromBundle(v2Base, a.index, v2Size), `v2 entry ${a.index}`).toEqual(b64(a.body));
+    expect(leaves[a.index]).toEqual(leafHash(b64(a.body)));
+  }
+  for (const c of new Map(acks.v2Checkpoints.map((c) => [c.size, c.root])).entries())
+    expect(mth(leaves.slice(0, c[0])).toString('base64'), `v2 checkpoint of size ${c[0]}`).toBe(c[1]);
 
   // The registry: acknowledged blobs whole; unfinished ones invisible; in-flight ones whole if present.
   const token = await registryToken(url, await registryCredentials(u), [`repository:${REPO}:pull`]);
@@ -260,12 +305,21 @@ async function verifyAll(u: Up, acks: Acks): Promise<void> {
 describe('kill -9 of sigil up under load', () => {
   it('loses nothing acknowledged and shows nothing half-written, across two kills at different moments', async () => {
     up = await startUp();
-    const acks: Acks = { entries: [], checkpoints: [], certs: [], blobs: [], inflight: [], unfinished: [] };
+    const acks: Acks = {
+      entries: [],
+      checkpoints: [],
+      v2: [],
+      v2Checkpoints: [],
+      certs: [],
+      blobs: [],
+      inflight: [],
+      unfinished: [],
+    };
     const secret = await addRunner(up, 'kill');
     // Kill once early and once later, each time in the middle of all three kinds of work.
     for (const [round, target] of [
-      [1, { entries: 10, certs: 3, blobs: 2 }],
-      [2, { entries: 80, certs: 24, blobs: 6 }],
+      [1, { entries: 10, v2: 5, certs: 3, blobs: 2 }],
+      [2, { entries: 80, v2: 40, certs: 24, blobs: 6 }],
     ] as const) {
       const token = await idToken(up.url, secret);
       const registry = await registryToken(up.url, await registryCredentials(up), [
@@ -275,6 +329,7 @@ describe('kill -9 of sigil up under load', () => {
       const deadline = Date.now() + 60_000;
       while (
         (acks.entries.length < target.entries ||
+          acks.v2.length < target.v2 ||
           acks.certs.length < target.certs ||
           acks.blobs.length < target.blobs) &&
         Date.now() < deadline
@@ -288,11 +343,12 @@ describe('kill -9 of sigil up under load', () => {
       expect(acks.entries.length, `round ${round}: appends acknowledged`).toBeGreaterThanOrEqual(
         target.entries,
       );
+      expect(acks.v2.length, `round ${round}: v2 appends`).toBeGreaterThanOrEqual(target.v2);
       expect(acks.certs.length, `round ${round}: certificates`).toBeGreaterThanOrEqual(target.certs);
       expect(acks.blobs.length, `round ${round}: blobs`).toBeGreaterThanOrEqual(target.blobs);
       // What was going on at the kill, for the record (the assertions below hold whatever it was).
       console.log(
-        `round ${round}: killed after ${acks.entries.length} appends, ${acks.certs.length} certificates, ` +
+        `round ${round}: killed after ${acks.entries.length} appends (${acks.v2.length} to v2), ${acks.certs.length} certificates, ` +
           `${acks.blobs.length} blobs acknowledged; uploads in flight ${acks.inflight.length}, unfinished ${acks.unfinished.length}`,
       );
       await up.restart();

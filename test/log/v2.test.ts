@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pae, pemToDer } from '../../src/formats/index.js';
 import { readRekorV2LogInfo } from '../../src/log/index.js';
 import { logV2Service, prepareDataDir, type RunningServer, startServer } from '../../src/server/index.js';
+import { entryFromBundle, leafHashesFromTiles, mth, path, sha256 } from './tiles.js';
 
 let dir: string;
 let dataDir: string;
@@ -69,73 +70,14 @@ function signed(key: KeyObject, hash: string, artifact = `artifact ${Math.random
   return { digest: createHash(hash).update(data).digest(), signature: sign(hash, data, key) };
 }
 
-// ---- the independent checker: RFC 6962 §2.1 by its recursive definitions ----
-const sha256 = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();
-const node = (l: Buffer, r: Buffer) => sha256(Buffer.from([1]), l, r);
-/** The largest power of two smaller than n. */
-const split = (n: number) => 2 ** Math.floor(Math.log2(n - 1));
-function mth(leaves: Buffer[]): Buffer {
-  if (leaves.length === 1) return leaves[0];
-  const k = split(leaves.length);
-  return node(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
-}
-function path(m: number, leaves: Buffer[]): Buffer[] {
-  if (leaves.length === 1) return [];
-  const k = split(leaves.length);
-  return m < k
-    ? [...path(m, leaves.slice(0, k)), mth(leaves.slice(k))]
-    : [...path(m - k, leaves.slice(k)), mth(leaves.slice(0, k))];
-}
-
-/** Tile index N as tlog-tiles writes it: x-prefixed groups of three digits. */
-function tileIndex(n: number): string {
-  const s = String(n).padStart(3 * Math.max(1, Math.ceil(String(n).length / 3)), '0');
-  const groups = s.match(/.{3}/g) as string[];
-  return groups.map((g, i) => (i < groups.length - 1 ? `x${g}` : g)).join('/');
-}
-
-/** Every leaf hash of a tree of `size`, read from the level-0 tiles. */
-async function leafHashesFromTiles(size: number): Promise<Buffer[]> {
-  const out: Buffer[] = [];
-  for (let t = 0; t * 256 < size; t++) {
-    const width = Math.min(256, size - t * 256);
-    const suffix = width < 256 ? `.p/${width}` : '';
-    const res = await fetch(`${server.url}/api/v2/tile/0/${tileIndex(t)}${suffix}`);
-    expect(res.status).toBe(200);
-    const tile = Buffer.from(await res.arrayBuffer());
-    expect(tile.length).toBe(width * 32);
-    for (let i = 0; i < width; i++) out.push(tile.subarray(i * 32, i * 32 + 32));
-  }
-  return out;
-}
-
-/** The entries of the bundle holding `index` (big-endian uint16 length prefixes). */
-async function entryFromBundle(index: number, size: number): Promise<Buffer> {
-  const t = Math.floor(index / 256);
-  const width = Math.min(256, size - t * 256);
-  const res = await fetch(
-    `${server.url}/api/v2/tile/entries/${tileIndex(t)}${width < 256 ? `.p/${width}` : ''}`,
-  );
-  expect(res.status).toBe(200);
-  const bundle = Buffer.from(await res.arrayBuffer());
-  const entries: Buffer[] = [];
-  for (let at = 0; at < bundle.length; ) {
-    const len = bundle.readUInt16BE(at);
-    entries.push(bundle.subarray(at + 2, at + 2 + len));
-    at += 2 + len;
-  }
-  expect(entries.length).toBe(width);
-  return entries[index % 256];
-}
-
 /** Checks an answer from tiles alone: leaf, proof, root and checkpoint signature. */
 async function checkFromTiles(answer: Record<string, any>, checkpointKey: KeyObject, origin: string) {
   const proof = answer.inclusionProof;
   const index = Number(answer.logIndex);
   const size = Number(proof.treeSize);
   const body = Buffer.from(answer.canonicalizedBody, 'base64');
-  expect(await entryFromBundle(index, size)).toEqual(body);
-  const leaves = await leafHashesFromTiles(size);
+  expect(await entryFromBundle(`${server.url}/api/v2`, index, size)).toEqual(body);
+  const leaves = await leafHashesFromTiles(`${server.url}/api/v2`, size);
   expect(leaves[index]).toEqual(sha256(Buffer.from([0]), body));
   expect(mth(leaves).toString('base64')).toBe(proof.rootHash);
   expect(path(index, leaves).map((h) => h.toString('base64'))).toEqual(proof.hashes);
