@@ -14,7 +14,7 @@ export interface ServeOptions {
 
 /** Starts `sigil serve <component>` on a free port; resolves with the process and its URL once it listens. */
 export function serve(
-  component: 'log' | 'ca' | 'registry' | 'tsa',
+  component: 'log' | 'log-v2' | 'ca' | 'registry' | 'tsa',
   dataDir: string,
   { nodeFlags = [] }: ServeOptions = {},
 ): Promise<{ child: ChildProcess; url: string }> {

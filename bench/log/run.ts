@@ -6,6 +6,9 @@
 // work shares the machine — the generator's own CPU per request, and the load average during the phase.
 //   npm run build && node --import tsx bench/log/run.ts [--seconds 10] [--prefill 1000000] [--keys 256]
 //     [--concurrency 256] [--skip-empty] [--closed-only] [--cpu-prof <dir>] [--prefill-cache <dir>]
+//     [--api v1|v2|both]
+// --api v2 runs the empty-log phases against the Rekor v2 log (`sigil serve log-v2`), both: v1 then v2 in one run
+// (the prefilled phases are the v1 log's).
 // SIGIL_BENCH_SERVER_FLAGS passes extra node/V8 flags to the server (bench/lib/server-process.ts).
 // --prefill-cache keeps the prefilled log in <dir> and copies it for later runs (the prefill takes minutes).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -36,23 +39,28 @@ const sopt = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const CPU_PROF = sopt('cpu-prof');
+const API = sopt('api') ?? 'v1';
+const APIS = API === 'both' ? ['v1', 'v2'] : [API];
 const PREFILL_CACHE = sopt('prefill-cache');
 
-const serveLog = (dataDir: string) =>
-  serve('log', dataDir, { nodeFlags: CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [] });
+const serveLog = (dataDir: string, api = 'v1') =>
+  serve(api === 'v2' ? 'log-v2' : 'log', dataDir, {
+    nodeFlags: CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [],
+  });
 
 async function loadgen(
   server: ChildProcess,
   url: string,
   mode: 'closed' | 'open',
   arg: number,
+  api = 'v1',
 ): Promise<Record<string, unknown>> {
   const pid = server.pid as number;
   let cpu0 = cpuSeconds(pid);
   let main0 = cpuSeconds(pid, pid);
   let threads0 = threadCpu(pid);
   let machine0 = machineCpu();
-  const r = await runLoadgen(url, mode, arg, () => {
+  const r = await runLoadgen(url, mode, arg, api, () => {
     machine0 = machineCpu();
     cpu0 = cpuSeconds(pid);
     main0 = cpuSeconds(pid, pid);
@@ -89,6 +97,7 @@ function runLoadgen(
   url: string,
   mode: 'closed' | 'open',
   arg: number,
+  api: string,
   onStart: () => void,
 ): Promise<Record<string, unknown>> {
   const child = spawn(
@@ -102,6 +111,7 @@ function runLoadgen(
       String(arg),
       String(SECONDS),
       String(KEYS),
+      api,
     ],
     {
       cwd: root,
@@ -177,16 +187,19 @@ const report = (phase: string, r: Record<string, unknown>) => {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 };
 
-const fresh = await mkdtemp(join(tmpdir(), 'sigil-bench-log-'));
 if (!args.includes('--skip-empty')) {
-  const { child, url } = await serveLog(fresh);
-  report('sustained, empty log', await loadgen(child, url, 'closed', CONCURRENCY));
-  if (!CLOSED_ONLY) {
-    report('offered 500/s', await loadgen(child, url, 'open', 500));
-    report('offered 1000/s', await loadgen(child, url, 'open', 1000));
+  for (const api of APIS) {
+    const fresh = await mkdtemp(join(tmpdir(), 'sigil-bench-log-'));
+    const { child, url } = await serveLog(fresh, api);
+    const tag = APIS.length > 1 || api !== 'v1' ? ` (Rekor ${api})` : '';
+    report(`sustained, empty log${tag}`, await loadgen(child, url, 'closed', CONCURRENCY, api));
+    if (!CLOSED_ONLY) {
+      report(`offered 500/s${tag}`, await loadgen(child, url, 'open', 500, api));
+      report(`offered 1000/s${tag}`, await loadgen(child, url, 'open', 1000, api));
+    }
+    await stop(child);
+    await rm(fresh, { recursive: true, force: true });
   }
-  await stop(child);
-  await rm(fresh, { recursive: true, force: true });
 }
 if (PREFILL > 0) {
   const big = await mkdtemp(join(tmpdir(), 'sigil-bench-log-big-'));
