@@ -20,7 +20,7 @@ const SHARED = ['formats', 'merkle', 'crypto', 'limits', 'workers'];
 const SERVICES = ['log', 'ct', 'ca', 'oidc', 'tuf', 'tsa', 'registry'];
 const CLIENT = ['oci', 'sign', 'verify', 'trust', 'net', 'image'];
 const CONTRACT = ['service'];
-const STORAGE = ['storage/sqlite', 'storage/files'];
+const STORAGE = ['storage/sqlite', 'storage/files', 'storage/postgres'];
 const allowed = (component) => {
   if (SHARED.includes(component)) return SHARED;
   if (CONTRACT.includes(component)) return [];

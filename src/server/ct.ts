@@ -30,7 +30,7 @@ export async function openCtLog(dataDir: string, hierarchy: CaHierarchy, signer?
   const validFrom = keyPath ? backdate(await keyValidFrom(keyPath)) : hierarchy.validFrom;
   const store = openFileEntryStore(join(dir, 'entries.log'));
   // The tree engine gets a thread of its own when the CT key is a file it can open there.
-  const tree = await CtTree.open(dir, ctSigner, store, recordLeaf, logStorage, keyPath);
+  const tree = await CtTree.open(dir, ctSigner, store, recordLeaf, logStorage(), keyPath);
   const log = new CtLog({
     signer: ctSigner,
     store,

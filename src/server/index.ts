@@ -35,6 +35,7 @@ export {
   openRegistry,
   openRegistryStorage,
   registryService,
+  useDatabase,
 } from './storage.js';
 export {
   SIGNING_CONFIG_FILE,

@@ -385,7 +385,7 @@ describe('CT tree worker', () => {
       const keyPath = join(dir, 'ct-key.pem');
       await writeFile(keyPath, key.export({ type: 'pkcs8', format: 'pem' }));
       const queue = openFileEntryStore(join(dir, 'entries.log'));
-      const tree = await CtTree.open(dir, localSigner(key), queue, recordLeaf, logStorage, keyPath);
+      const tree = await CtTree.open(dir, localSigner(key), queue, recordLeaf, logStorage(), keyPath);
       const record = (i: number) => {
         const leaf = Buffer.from(`leaf-${i}`);
         return Buffer.concat([Buffer.from([0, 0, leaf.length]), leaf, Buffer.from([0, 0, 0, 0])]);
@@ -415,7 +415,7 @@ describe('CT tree storage', () => {
     const dir = await mkdtemp(join(tmpdir(), 'sigil-ct-tree-'));
     try {
       const signer = localSigner(generateKey('ecdsa-p256'));
-      let tree = await InlineTree.open(dir, signer, logStorage.open);
+      let tree = await InlineTree.open(dir, signer, logStorage().open);
       // A tree written the earlier way: the queue index as identity, the leaf hash as a search term.
       const old = Buffer.from('old-leaf-0');
       // biome-ignore lint/suspicious/noExplicitAny: writing an entry the way earlier versions did
@@ -425,7 +425,7 @@ describe('CT tree storage', () => {
         terms: [leafHash(old).toString('base64')],
       });
       await tree.close();
-      tree = await InlineTree.open(dir, signer, logStorage.open);
+      tree = await InlineTree.open(dir, signer, logStorage().open);
       const fresh = [Buffer.from('new-leaf-1'), Buffer.from('new-leaf-2')];
       await tree.append(1, fresh);
       // A crash between commit and acknowledgement makes the merger send the same leaves again: a no-op.

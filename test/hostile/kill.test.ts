@@ -7,7 +7,7 @@
 
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { once } from 'node:events';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { precertLeaf } from '../../src/ct/index.js';
 import {
   findExtension,
@@ -20,6 +20,7 @@ import {
 import { leafHash, verifyConsistency, verifyInclusion } from '../../src/merkle/index.js';
 import { hashedRekord, newKey } from '../log/helpers.js';
 import { entryFromBundle, leafHashesFromTiles, mth } from '../log/tiles.js';
+import { describePostgres, type PostgresCluster, startPostgres } from '../pg/cluster.js';
 import { addRunner, idToken, registryCredentials, registryToken, send, startUp, type Up } from './stack.js';
 
 const REPO = 'hostile/kill';
@@ -302,9 +303,10 @@ async function verifyAll(u: Up, acks: Acks): Promise<void> {
   }
 }
 
-describe('kill -9 of sigil up under load', () => {
+function killTest(args: () => string[]): void {
   it('loses nothing acknowledged and shows nothing half-written, across two kills at different moments', async () => {
-    up = await startUp();
+    await up?.stop();
+    up = await startUp({ args: args() });
     const acks: Acks = {
       entries: [],
       checkpoints: [],
@@ -355,4 +357,18 @@ describe('kill -9 of sigil up under load', () => {
       await verifyAll(up, acks);
     }
   }, 240_000);
+}
+
+describe('kill -9 of sigil up under load', () => {
+  killTest(() => []);
+});
+
+// The same with the logs in PostgreSQL (#17): a commit acknowledged by the database is what the engine acknowledges.
+describePostgres('kill -9 of sigil up under load, logs in PostgreSQL', () => {
+  let cluster: PostgresCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startPostgres();
+  });
+  afterAll(() => cluster?.destroy());
+  killTest(() => ['--database', (cluster as PostgresCluster).url]);
 });

@@ -33,10 +33,10 @@ export interface Up {
 }
 
 /** `sigil up --port 0` on a fresh data dir (or `dataDir`), ready once /healthz answers 200. */
-export async function startUp(): Promise<Up> {
+export async function startUp(o: { args?: string[] } = {}): Promise<Up> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sigil-hostile-'));
   const start = () =>
-    startStackProcess(CLI, ['--data-dir', dataDir, '--port', '0', '--log-level', 'warn'], {
+    startStackProcess(CLI, ['--data-dir', dataDir, '--port', '0', '--log-level', 'warn', ...(o.args ?? [])], {
       env: cleanEnv(),
       cwd: ROOT,
       echo: quiet,

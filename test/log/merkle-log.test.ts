@@ -1,13 +1,15 @@
-// The generic Merkle log engine on real SQLite: batching, signed checkpoints, tiles, dedup, restart, and proofs
-// at many tree sizes checked against the naive reference in test/merkle/reference.ts.
+// The generic Merkle log engine on real storage — SQLite, and PostgreSQL (a throwaway cluster, test/pg/cluster.ts)
+// for every test that is not about SQLite's writer thread: batching, signed checkpoints, tiles, dedup, restart,
+// and proofs at many tree sizes checked against the naive reference in test/merkle/reference.ts.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey, keyId, localSigner, verifySignature } from '../../src/crypto/index.js';
 import { parseCheckpoint, parseSignedNote } from '../../src/formats/index.js';
-import { type MerkleLog, openMerkleLog, rekorNoteSigner } from '../../src/log/index.js';
+import { type LogStorage, type MerkleLog, openMerkleLog, rekorNoteSigner } from '../../src/log/index.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../src/merkle/index.js';
+import { postgresLogStorage } from '../../src/storage/postgres/index.js';
 import { openSqliteStorage } from '../../src/storage/sqlite/index.js';
 import {
   makeLeaves,
@@ -18,6 +20,10 @@ import {
   refVerifyConsistency,
   refVerifyInclusion,
 } from '../merkle/reference.js';
+import { describePostgres, type PostgresCluster, startPostgres } from '../pg/cluster.js';
+
+/** The backend the shared tests run on (set by each suite before its tests run). */
+let backend: { storage: (dir: string) => LogStorage } = { storage: (dir) => openSqliteStorage(dir) };
 
 const signer = localSigner(generateKey('ecdsa-p256'));
 
@@ -26,7 +32,7 @@ async function open(
   extra: Partial<Parameters<typeof openMerkleLog>[0]> = {},
 ): Promise<MerkleLog> {
   return openMerkleLog({
-    storage: extra.storage ?? openSqliteStorage(dir),
+    storage: extra.storage ?? backend.storage(dir),
     origin: 'test.example - 42',
     signers: [rekorNoteSigner(signer, 'test.example')],
     batchMaxAgeMs: 1,
@@ -45,7 +51,8 @@ function checkNote(checkpoint: string, size: number, root: Buffer): void {
   expect(verifySignature(signer.publicKey, Buffer.from(note.text), note.signatures[0].signature)).toBe(true);
 }
 
-describe('Merkle log engine', () => {
+/** The engine's tests that hold on any storage backend. */
+function engineTests(): void {
   it('sequences appends in batches and serves proofs that match the reference at every size up to 1,000', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sigil-log-'));
     const log = await open(dir, { batchMaxSize: 37 });
@@ -162,25 +169,6 @@ describe('Merkle log engine', () => {
     await log.close();
   });
 
-  it('commits the same way on the writer thread and on the calling thread', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sigil-log-'));
-    const leaves = makeLeaves(600);
-    const inline = await open(dir, { storage: openSqliteStorage(dir, 'log.db', { writerThread: false }) });
-    await Promise.all(leaves.slice(0, 300).map((leaf) => inline.append({ leaf })));
-    await inline.close();
-    const threaded = await open(dir, { storage: openSqliteStorage(dir, 'log.db', { writerThread: true }) });
-    expect(threaded.head().size).toBe(300);
-    await Promise.all(leaves.slice(300).map((leaf) => threaded.append({ leaf })));
-    expect(threaded.head().root.equals(refRoot(leaves))).toBe(true);
-    await threaded.close();
-    const again = await open(dir, { storage: openSqliteStorage(dir, 'log.db', { writerThread: false }) });
-    expect(again.head().size).toBe(600);
-    expect(again.head().root.equals(refRoot(leaves))).toBe(true);
-    const proof = await again.inclusionProof(123);
-    expect(proof).toEqual(refPath(123, 600, leaves));
-    await again.close();
-  });
-
   it('handles tens of thousands of entries across tile levels', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sigil-log-'));
     const log = await open(dir);
@@ -200,4 +188,41 @@ describe('Merkle log engine', () => {
     }
     await log.close();
   });
+}
+
+describe('Merkle log engine on SQLite', () => {
+  engineTests();
+
+  it('commits the same way on the writer thread and on the calling thread', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigil-log-'));
+    const leaves = makeLeaves(600);
+    const inline = await open(dir, { storage: openSqliteStorage(dir, 'log.db', { writerThread: false }) });
+    await Promise.all(leaves.slice(0, 300).map((leaf) => inline.append({ leaf })));
+    await inline.close();
+    const threaded = await open(dir, { storage: openSqliteStorage(dir, 'log.db', { writerThread: true }) });
+    expect(threaded.head().size).toBe(300);
+    await Promise.all(leaves.slice(300).map((leaf) => threaded.append({ leaf })));
+    expect(threaded.head().root.equals(refRoot(leaves))).toBe(true);
+    await threaded.close();
+    const again = await open(dir, { storage: openSqliteStorage(dir, 'log.db', { writerThread: false }) });
+    expect(again.head().size).toBe(600);
+    expect(again.head().root.equals(refRoot(leaves))).toBe(true);
+    const proof = await again.inclusionProof(123);
+    expect(proof).toEqual(refPath(123, 600, leaves));
+    await again.close();
+  });
+});
+
+describePostgres('Merkle log engine on PostgreSQL', () => {
+  let cluster: PostgresCluster;
+  beforeAll(async () => {
+    cluster = await startPostgres();
+    // Each test's temp dir names its own schema in the one database (storage/postgres schemaFor).
+    backend = { storage: postgresLogStorage(cluster.url) };
+  });
+  afterAll(() => {
+    backend = { storage: (dir) => openSqliteStorage(dir) };
+    cluster?.destroy();
+  });
+  engineTests();
 });

@@ -1,7 +1,14 @@
 // `sigil serve <service>`: runs one service alone on its own port (for deployments that split services).
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { lateUrl, prepareDataDir, serviceFactories, serviceNames, startServer } from '../../server/index.js';
+import {
+  lateUrl,
+  prepareDataDir,
+  serviceFactories,
+  serviceNames,
+  startServer,
+  useDatabase,
+} from '../../server/index.js';
 
 export function registerServeCommands(program: Command): void {
   program
@@ -15,11 +22,13 @@ export function registerServeCommands(program: Command): void {
     .option('--anonymous-push', 'registry: allow pushes without credentials (local tests only)')
     .option('--anonymous-pull', 'registry: let anyone pull without credentials (default: users only)')
     .option('--public-url <url>', 'base URL clients use, when behind a proxy')
+    .option('--database <url>', 'logs: keep them in PostgreSQL instead of SQLite (env SIGIL_DATABASE_URL)')
     .action(async (name: string, opts: Record<string, string | boolean | undefined>) => {
       const factory = serviceFactories[name];
       if (!factory) throw new Error(`unknown service "${name}"; known: ${serviceNames().join(', ')}`);
       const dataDir = resolve(String(opts.dataDir));
       await prepareDataDir(dataDir);
+      await useDatabase(typeof opts.database === 'string' ? opts.database : undefined);
       const url = lateUrl();
       const service = await factory({ dataDir, publicUrl: url.get }, opts);
       const server = await startServer([service], {

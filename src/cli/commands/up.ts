@@ -3,7 +3,7 @@
 // environment `sigil up` itself exports (SIGIL_DATA_DIR), plus SIGIL_PORT and SIGIL_HOST for scripts and tests.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { describeEndpoints, prepareDataDir, startStack } from '../../server/index.js';
+import { describeEndpoints, prepareDataDir, startStack, useDatabase } from '../../server/index.js';
 
 export function registerUpCommand(program: Command): void {
   program
@@ -24,6 +24,10 @@ export function registerUpCommand(program: Command): void {
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--anonymous-pull', 'let anyone pull from the registry without credentials (default: users only)')
     .option(
+      '--database <url>',
+      'keep the logs in PostgreSQL (postgres://user@host:5432/db) instead of SQLite in the data dir (env SIGIL_DATABASE_URL)',
+    )
+    .option(
       '--rekor-v2',
       "signing_config.json sends signers to the Rekor v2 log and the TSA (default: ca-config.json's rekorApiVersion, else v1)",
     )
@@ -36,10 +40,12 @@ export function registerUpCommand(program: Command): void {
         logLevel: string;
         anonymousPull?: boolean;
         rekorV2?: boolean;
+        database?: string;
       }) => {
         if (!/^\d{1,5}$/.test(opts.port) || Number(opts.port) > 65535)
           throw new Error(`--port must be a TCP port number (0-65535), not "${opts.port}"`);
         await prepareDataDir(resolve(opts.dataDir));
+        await useDatabase(opts.database);
         const { server, endpoints } = await startStack({
           dataDir: opts.dataDir,
           host: opts.host,

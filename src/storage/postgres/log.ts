@@ -1,0 +1,287 @@
+// The PostgreSQL backend of the Merkle log engine's storage (log/storage.ts), for deployments that outgrow one
+// machine's SQLite (docs/design/scale-out.md). Each log (the Rekor v1 and v2 logs, the CT log's tree) gets a schema
+// of its own in the one database, named after its directory in the data dir (log, log-v2, ct). A batch commit is
+// one transaction — the head checked, entries, their lookup rows, tiles and the new head written with multi-row
+// INSERTs over unnest() arrays — and resolves only once PostgreSQL has committed it (synchronous_commit on), which
+// is when the engine acknowledges the batch. Commits are sent one after the other on one connection, in the order
+// the engine issues them; reads use the pool's other connections.
+// Lookups as in the SQLite backend: identities by SHA-256 (checked against the entry's own identity), search terms
+// by a 16-byte SHA-256 prefix.
+import { hash } from 'node:crypto';
+import { basename } from 'node:path';
+import pg from 'pg';
+import type { LogStorage, OpenLogStorage, StoredEntry, TileKey, TreeHead } from '../../log/index.js';
+import { workerModule } from '../../workers/index.js';
+
+/** Bumped when the tables change; a database of a newer version is refused rather than written wrongly. */
+export const LOG_SCHEMA_VERSION = 1;
+/** Connections per log storage: one for commits, the rest for reads. */
+const POOL_SIZE = 4;
+
+const termKey = (term: string) => hash('sha256', term, 'buffer').subarray(0, 16);
+const identityHash = (identity: Uint8Array) => hash('sha256', identity, 'buffer');
+
+/** The schema a log's tables live in: `sigil_` and its directory's name, made safe for an identifier. */
+export function schemaFor(dir: string): string {
+  const name = basename(dir)
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_');
+  return `sigil_${name || 'log'}`;
+}
+
+function tables(s: string): string {
+  return `
+CREATE SCHEMA IF NOT EXISTS ${s};
+CREATE TABLE IF NOT EXISTS ${s}.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ${s}.head (
+  id INTEGER PRIMARY KEY CHECK (id = 0), size BIGINT NOT NULL, root BYTEA NOT NULL, ts BIGINT NOT NULL,
+  checkpoint TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ${s}.entries (
+  idx BIGINT PRIMARY KEY, ts BIGINT NOT NULL, data BYTEA NOT NULL, identity BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS ${s}.identities (h BYTEA NOT NULL, idx BIGINT NOT NULL, PRIMARY KEY (h, idx));
+CREATE TABLE IF NOT EXISTS ${s}.terms (k BYTEA NOT NULL, idx BIGINT NOT NULL, PRIMARY KEY (k, idx));
+CREATE TABLE IF NOT EXISTS ${s}.tiles (
+  level INTEGER NOT NULL, idx BIGINT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (level, idx));
+`;
+}
+
+/** pg returns BIGINT as a string; every value here fits a double (indices and milliseconds). */
+const num = (v: string | number) => Number(v);
+
+export class PostgresLogStorage implements LogStorage {
+  readonly #pool: pg.Pool;
+  readonly #s: string;
+  readonly #ready: Promise<void>;
+  /** The connection commits go through, and the last commit queued on it. */
+  #writer: Promise<pg.PoolClient>;
+  #lastCommit: Promise<void> = Promise.resolve();
+
+  constructor(url: string, dir: string) {
+    this.#s = schemaFor(dir);
+    this.#pool = new pg.Pool({ connectionString: url, max: POOL_SIZE });
+    // An idle connection that drops (a restarted server) must not take the process down.
+    this.#pool.on('error', () => {});
+    this.#ready = this.#migrate();
+    this.#writer = this.#ready.then(() => this.#pool.connect());
+    this.#writer.catch(() => {});
+  }
+
+  async #migrate(): Promise<void> {
+    const c = await this.#pool.connect();
+    try {
+      await c.query('BEGIN');
+      // One opener at a time creates the tables (frontends may start together).
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.#s]);
+      await c.query(tables(this.#s));
+      const v = await c.query(`SELECT value FROM ${this.#s}.meta WHERE key = 'schema_version'`);
+      const have = v.rows[0] ? Number(v.rows[0].value) : undefined;
+      if (have !== undefined && have > LOG_SCHEMA_VERSION)
+        throw new Error(
+          `the database's ${this.#s} tables are of schema version ${have}, newer than this sigil's ${LOG_SCHEMA_VERSION}: upgrade sigil`,
+        );
+      if (have === undefined)
+        await c.query(`INSERT INTO ${this.#s}.meta (key, value) VALUES ('schema_version', $1)`, [
+          String(LOG_SCHEMA_VERSION),
+        ]);
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async #query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    await this.#ready;
+    return this.#pool.query<R>(sql, params);
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    const r = await this.#query<{ value: string }>(`SELECT value FROM ${this.#s}.meta WHERE key = $1`, [key]);
+    return r.rows[0]?.value;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.#query(
+      `INSERT INTO ${this.#s}.meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2`,
+      [key, value],
+    );
+  }
+
+  async head(): Promise<TreeHead | undefined> {
+    const r = await this.#query<{ size: string; root: Buffer; ts: string; checkpoint: string }>(
+      `SELECT size, root, ts, checkpoint FROM ${this.#s}.head WHERE id = 0`,
+    );
+    const h = r.rows[0];
+    return h
+      ? { size: num(h.size), root: h.root, timestamp: num(h.ts), checkpoint: h.checkpoint }
+      : undefined;
+  }
+
+  commit(batch: Parameters<LogStorage['commit']>[0]): Promise<void> {
+    // Chained: commits go out in the order the engine issued them, each only after the previous one finished.
+    const run = this.#lastCommit.catch(() => {}).then(async () => this.#commit(await this.#writer, batch));
+    this.#lastCommit = run;
+    return run;
+  }
+
+  async #commit(c: pg.PoolClient, batch: Parameters<LogStorage['commit']>[0]): Promise<void> {
+    const s = this.#s;
+    const start = batch.head.size - batch.entries.length;
+    await c.query('BEGIN');
+    try {
+      const stored = await c.query<{ size: string }>(`SELECT size FROM ${s}.head WHERE id = 0 FOR UPDATE`);
+      const size = stored.rows[0] ? num(stored.rows[0].size) : 0;
+      if (size !== start)
+        throw new Error(`batch extends a tree of ${start} entries but the stored tree has ${size}`);
+      const e = batch.entries;
+      if (e.length > 0) {
+        await c.query(
+          `INSERT INTO ${s}.entries (idx, ts, data, identity)
+           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[])`,
+          [e.map((x) => x.index), e.map((x) => x.timestamp), e.map((x) => x.data), e.map((x) => x.identity)],
+        );
+        await c.query(
+          `INSERT INTO ${s}.identities (h, idx) SELECT * FROM unnest($1::bytea[], $2::bigint[]) ON CONFLICT DO NOTHING`,
+          [e.map((x) => identityHash(x.identity)), e.map((x) => x.index)],
+        );
+      }
+      if (batch.terms.length > 0)
+        await c.query(
+          `INSERT INTO ${s}.terms (k, idx) SELECT * FROM unnest($1::bytea[], $2::bigint[]) ON CONFLICT DO NOTHING`,
+          [batch.terms.map((t) => termKey(t.term)), batch.terms.map((t) => t.index)],
+        );
+      if (batch.tiles.length > 0)
+        await c.query(
+          `INSERT INTO ${s}.tiles (level, idx, data) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[])
+           ON CONFLICT (level, idx) DO UPDATE SET data = excluded.data`,
+          [batch.tiles.map((t) => t.level), batch.tiles.map((t) => t.index), batch.tiles.map((t) => t.data)],
+        );
+      const h = batch.head;
+      await c.query(
+        `INSERT INTO ${s}.head (id, size, root, ts, checkpoint) VALUES (0, $1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET size = $1, root = $2, ts = $3, checkpoint = $4`,
+        [h.size, h.root, h.timestamp, h.checkpoint],
+      );
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
+  }
+
+  async readTiles(keys: TileKey[]): Promise<(Buffer | undefined)[]> {
+    if (keys.length === 0) return [];
+    const r = await this.#query<{ level: number; idx: string; data: Buffer }>(
+      `SELECT t.level, t.idx, t.data FROM ${this.#s}.tiles t
+       JOIN unnest($1::int[], $2::bigint[]) AS k(level, idx) ON t.level = k.level AND t.idx = k.idx`,
+      [keys.map((k) => k.level), keys.map((k) => k.index)],
+    );
+    const found = new Map(r.rows.map((row) => [`${row.level}/${row.idx}`, row.data]));
+    return keys.map((k) => found.get(`${k.level}/${k.index}`));
+  }
+
+  async readEntries(start: number, end: number): Promise<StoredEntry[]> {
+    const r = await this.#query<{ idx: string; ts: string; data: Buffer; identity: Buffer }>(
+      `SELECT idx, ts, data, identity FROM ${this.#s}.entries WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+      [start, end],
+    );
+    return r.rows.map((row) => ({
+      index: num(row.idx),
+      timestamp: num(row.ts),
+      data: row.data,
+      identity: row.identity,
+    }));
+  }
+
+  async findIdentities(identities: Uint8Array[]): Promise<(number | undefined)[]> {
+    if (identities.length === 0) return [];
+    const hashes = identities.map(identityHash);
+    const r = await this.#query<{ h: Buffer; idx: string; identity: Buffer }>(
+      `SELECT i.h, i.idx, e.identity FROM ${this.#s}.identities i JOIN ${this.#s}.entries e ON e.idx = i.idx
+       WHERE i.h = ANY($1::bytea[])`,
+      [hashes],
+    );
+    return identities.map((id, n) => {
+      const hit = r.rows.find((row) => row.h.equals(hashes[n]) && row.identity.equals(id));
+      return hit ? num(hit.idx) : undefined;
+    });
+  }
+
+  async findTerm(term: string, limit: number): Promise<number[]> {
+    const r = await this.#query<{ idx: string }>(
+      `SELECT idx FROM ${this.#s}.terms WHERE k = $1 ORDER BY idx LIMIT $2`,
+      [termKey(term), limit],
+    );
+    return r.rows.map((row) => num(row.idx));
+  }
+
+  async close(): Promise<void> {
+    await this.#lastCommit.catch(() => {});
+    const writer = await this.#writer.catch(() => undefined);
+    writer?.release();
+    await this.#pool.end();
+  }
+}
+
+/** The backend for a database URL: a LogStorage per log directory. */
+export function postgresLogStorage(url: string): OpenLogStorage {
+  return (dir) => new PostgresLogStorage(url, dir);
+}
+
+/**
+ * For threads that open their storage by module URL (the CT tree's thread, log/storage.ts LogStorageChoice): the
+ * database URL comes from SIGIL_DATABASE_URL, which `--database` sets for the whole process, workers included.
+ */
+export const openLogStorage: OpenLogStorage = (dir) => {
+  const url = process.env.SIGIL_DATABASE_URL;
+  if (!url) throw new Error('SIGIL_DATABASE_URL is not set: the PostgreSQL log storage needs a database URL');
+  return new PostgresLogStorage(url, dir);
+};
+
+/** This module's URL, for a thread that opens the storage itself (the CT tree's: see log/storage.ts). */
+export const POSTGRES_LOG_STORAGE_MODULE = workerModule(new URL('./log.js', import.meta.url)).href;
+
+/** The URL with its password masked, for messages. */
+export function safeDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+/**
+ * Checks a `--database` URL before anything is started on it: a postgres:// URL that answers a query within
+ * `timeoutMs`. Throws one line saying what is wrong and what to do (never a raw driver stack).
+ */
+export async function checkDatabase(url: string, timeoutMs = 5000): Promise<void> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(
+      `--database must be a URL like postgres://user@host:5432/sigil, not ${JSON.stringify(url)}`,
+    );
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')
+    throw new Error(
+      `--database must be a postgres:// URL (PostgreSQL is the one database backend), not ${parsed.protocol}//…`,
+    );
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new Error(
+      `cannot use the database at ${safeDatabaseUrl(url)}: ${e.code ? `${e.code} ` : ''}${e.message.split('\n')[0]} (is PostgreSQL running, and does the database exist?)`,
+    );
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

@@ -1,0 +1,109 @@
+// A real PostgreSQL for the tests (Debian's `postgresql` package, never a mock): a throwaway cluster made with
+// initdb in a temp dir, listening on loopback on a free port, torn down after. PostgreSQL refuses to run as root,
+// so as root (CI containers) the cluster belongs to the `postgres` user and its commands run through runuser.
+// `describePostgres` runs a suite only where PostgreSQL is installed, and fails in CI (CI=true) where it is not.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { describe, it } from 'vitest';
+
+/** The newest PostgreSQL server binaries on this machine, if any. */
+export function postgresBin(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] ? join(root, versions[0], 'bin') : undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface PostgresCluster {
+  /** A connection URL for the database `sigil` (the suite's own). */
+  url: string;
+  port: number;
+  /** A fresh database in the cluster, for one test. */
+  createDatabase(name: string): Promise<string>;
+  /** pg_ctl stop (fast) / start: a database restart under load. */
+  stop(): void;
+  start(): void;
+  destroy(): void;
+}
+
+export async function startPostgres(): Promise<PostgresCluster> {
+  const bin = postgresBin();
+  if (!bin) throw new Error('PostgreSQL is not installed (apt-get install postgresql)');
+  const dir = mkdtempSync(join(tmpdir(), 'sigil-pg-'));
+  const data = join(dir, 'data');
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) chownSync(dir, uidOf('postgres'), gidOf('postgres'));
+  const run = (cmd: string, args: string[]) => {
+    const full = asRoot
+      ? ['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]]
+      : [join(bin, cmd), args];
+    const r = spawnSync(full[0] as string, full[1] as string[], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
+  };
+  run('initdb', ['-D', data, '-U', 'sigil', '--auth=trust', '-E', 'UTF8', '--no-instructions']);
+  const port = await freePort();
+  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=on`;
+  const start = () => run('pg_ctl', ['-D', data, '-o', options, '-w', '-l', join(dir, 'log'), 'start']);
+  start();
+  const admin = `postgres://sigil@127.0.0.1:${port}/postgres`;
+  const createDatabase = async (name: string) => {
+    const c = new pg.Client({ connectionString: admin });
+    await c.connect();
+    try {
+      await c.query(`CREATE DATABASE ${name}`);
+    } finally {
+      await c.end();
+    }
+    return `postgres://sigil@127.0.0.1:${port}/${name}`;
+  };
+  const url = await createDatabase('sigil');
+  return {
+    url,
+    port,
+    createDatabase,
+    stop: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+    start,
+    destroy() {
+      try {
+        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } catch {
+        // already stopped
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function uidOf(user: string): number {
+  return Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
+}
+function gidOf(user: string): number {
+  return Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());
+}
+
+/** A suite that needs PostgreSQL: skipped where it is not installed, failing in CI where it must be. */
+export function describePostgres(title: string, body: () => void): void {
+  if (postgresBin()) describe(title, body);
+  else if (process.env.CI)
+    describe(title, () => {
+      it('needs PostgreSQL', () => {
+        throw new Error('PostgreSQL is not installed: .ci/run installs Debian’s postgresql package');
+      });
+    });
+  else describe.skip(`${title} (PostgreSQL not installed)`, body);
+}
