@@ -42,7 +42,13 @@ export const LOG_KEY_FILE = 'signing-key.pem';
 export async function readLogKey(
   dataDir: string,
 ): Promise<{ publicKey: KeyObject; validFrom: Date } | undefined> {
-  const path = join(dataDir, LOG_DIR, LOG_KEY_FILE);
+  return readPublishedKey(join(dataDir, LOG_DIR, LOG_KEY_FILE));
+}
+
+/** A log key as the trust files name it: its public half, valid from its recorded start less a minute. */
+export async function readPublishedKey(
+  path: string,
+): Promise<{ publicKey: KeyObject; validFrom: Date } | undefined> {
   try {
     const publicKey = createPublicKey(await readFile(path, 'utf8'));
     return { publicKey, validFrom: new Date((await keyValidFrom(path)).getTime() - 60_000) };
@@ -52,7 +58,7 @@ export async function readLogKey(
   }
 }
 
-class HttpError extends Error {
+export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
@@ -61,45 +67,56 @@ class HttpError extends Error {
   }
 }
 
-function send(reply: FastifyReply, code: number, message: string): FastifyReply {
+export function send(reply: FastifyReply, code: number, message: string): FastifyReply {
   return reply.code(code).type('application/json').send({ code, message });
 }
 
-function errorHandler(
-  this: FastifyInstance,
-  err: FastifyError | Error,
-  req: FastifyRequest,
-  reply: FastifyReply,
+/**
+ * The log APIs' error handler (Rekor v1 and v2 answer errors alike): `special` answers the errors of one API (a
+ * conflict, a missing entry) and returns undefined for the rest; every other client mistake is a 4xx with its
+ * message, and only a bug is a 500.
+ */
+export function logErrorHandler(
+  special: (err: Error, reply: FastifyReply) => FastifyReply | undefined,
+  what: string,
 ) {
-  const fastifyError = err as FastifyError;
-  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    const limit = req.routeOptions.bodyLimit ?? ENTRY_BODY_LIMIT;
-    // The rest of the body is not read: close in stages so that a client still sending reads the 413.
-    if (!req.raw.complete) {
-      reply.header('connection', 'close');
-      closeAfterResponse(req.raw);
+  return (err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) => {
+    const fastifyError = err as FastifyError;
+    if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const limit = req.routeOptions.bodyLimit ?? ENTRY_BODY_LIMIT;
+      // The rest of the body is not read: close in stages so that a client still sending reads the 413.
+      if (!req.raw.complete) {
+        reply.header('connection', 'close');
+        closeAfterResponse(req.raw);
+      }
+      return send(reply, 413, `request body is larger than the limit of ${limit} bytes`);
     }
-    return send(reply, 413, `request body is larger than the limit of ${limit} bytes`);
-  }
-  // fastify's own client errors (bad JSON, content type, ...) keep their status and message.
-  const status = fastifyError.statusCode;
-  if (fastifyError.code?.startsWith('FST_') && status !== undefined && status >= 400 && status < 500) {
-    return send(reply, status, err.message);
-  }
-  if (err instanceof SyntaxError && status === 400) return send(reply, 400, `invalid JSON: ${err.message}`);
-  if (err instanceof FormatError || err instanceof KeyError || err instanceof RangeError) {
-    return send(reply, 400, err.message);
-  }
+    // fastify's own client errors (bad JSON, content type, ...) keep their status and message.
+    const status = fastifyError.statusCode;
+    if (fastifyError.code?.startsWith('FST_') && status !== undefined && status >= 400 && status < 500) {
+      return send(reply, status, err.message);
+    }
+    if (err instanceof SyntaxError && status === 400) return send(reply, 400, `invalid JSON: ${err.message}`);
+    if (err instanceof FormatError || err instanceof KeyError || err instanceof RangeError) {
+      return send(reply, 400, err.message);
+    }
+    const answered = special(err, reply);
+    if (answered) return answered;
+    if (err instanceof HttpError) return send(reply, err.statusCode, err.message);
+    if (status !== undefined && status >= 400 && status < 500) return send(reply, status, err.message);
+    req.log.error({ err }, `${what} request failed`);
+    return send(reply, 500, 'internal error');
+  };
+}
+
+const errorHandler = logErrorHandler((err, reply) => {
   if (err instanceof ConflictError) {
     reply.header('location', `/api/v1/log/entries/${err.entryId}`);
     return send(reply, 409, err.message);
   }
   if (err instanceof NotFoundError) return send(reply, 404, err.message);
-  if (err instanceof HttpError) return send(reply, err.statusCode, err.message);
-  if (status !== undefined && status >= 400 && status < 500) return send(reply, status, err.message);
-  req.log.error({ err }, 'log request failed');
-  return send(reply, 500, 'internal error');
-}
+  return undefined;
+}, 'log');
 
 function uintParam(value: unknown, name: string, { min = 0, required = true } = {}): number | undefined {
   if (value === undefined || value === '') {

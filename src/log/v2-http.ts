@@ -5,15 +5,14 @@
 // Errors are {code, message} JSON with the HTTP status as code; a duplicate is 409 with the existing index in
 // x-log-index, as rekor-tiles answers it. Its key and database live in DATA/log-v2; DATA/log-v2/log.json says
 // what the trust files must name (origin, key, log ID), written once the log is open.
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { keyValidFrom, loadOrCreatePrivateKey, writeFileAtomic } from '../crypto/index.js';
-import { FormatError, parseTilePath } from '../formats/index.js';
+import type { FastifyInstance } from 'fastify';
+import { loadOrCreatePrivateKey, writeFileAtomic } from '../crypto/index.js';
+import { parseTilePath } from '../formats/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
-import { ENTRY_BODY_LIMIT } from './http.js';
-import { KeyError } from './rekor/keys.js';
+import { ENTRY_BODY_LIMIT, HttpError, logErrorHandler, readPublishedKey, send } from './http.js';
 import { DuplicateEntryError, openRekorV2Log, type RekorV2Log } from './rekor/v2-log.js';
 import type { OpenLogStorage } from './storage.js';
 
@@ -33,53 +32,22 @@ export interface RekorV2LogInfo {
 /** The v2 log's published identity in a data dir, or undefined before it has first opened there. */
 export async function readRekorV2LogInfo(dataDir: string): Promise<RekorV2LogInfo | undefined> {
   const dir = join(dataDir, LOG_V2_DIR);
+  const key = await readPublishedKey(join(dir, KEY_FILE));
+  let info: { origin: string; logId: string };
   try {
-    const info = JSON.parse(await readFile(join(dir, INFO_FILE), 'utf8')) as {
-      origin: string;
-      logId: string;
-    };
-    const keyPath = join(dir, KEY_FILE);
-    return {
-      origin: info.origin,
-      logId: Buffer.from(info.logId, 'base64'),
-      publicKey: createPublicKey(await readFile(keyPath, 'utf8')),
-      // A minute early, as for the other keys, for clients whose clocks run behind.
-      validFrom: new Date((await keyValidFrom(keyPath)).getTime() - 60_000),
-    };
+    info = JSON.parse(await readFile(join(dir, INFO_FILE), 'utf8'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+  return key && { ...key, origin: info.origin, logId: Buffer.from(info.logId, 'base64') };
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function send(reply: FastifyReply, code: number, message: string): FastifyReply {
-  return reply.code(code).type('application/json').send({ code, message });
-}
-
-function errorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) {
-  const fe = err as FastifyError;
-  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-    return send(reply, 413, `request body is larger than the limit of ${req.routeOptions.bodyLimit} bytes`);
-  if (err instanceof DuplicateEntryError) {
-    reply.header('x-log-index', String(err.index));
-    return send(reply, 409, err.message);
-  }
-  if (err instanceof FormatError || err instanceof KeyError) return send(reply, 400, err.message);
-  if (err instanceof HttpError) return send(reply, err.statusCode, err.message);
-  if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500)
-    return send(reply, fe.statusCode, err.message);
-  req.log.error({ err }, 'rekor v2 request failed');
-  return send(reply, 500, 'internal error');
-}
+const errorHandler = logErrorHandler((err, reply) => {
+  if (!(err instanceof DuplicateEntryError)) return undefined;
+  reply.header('x-log-index', String(err.index));
+  return send(reply, 409, err.message);
+}, 'rekor v2');
 
 export async function registerRekorV2Routes(app: FastifyInstance, getLog: () => RekorV2Log | undefined) {
   const log = (): RekorV2Log => {
