@@ -16,6 +16,7 @@ import {
 } from '../formats/index.js';
 import { closeAfterResponse } from '../limits/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
+import type { MerkleLog } from './merkle-log.js';
 import { KeyError } from './rekor/keys.js';
 import { ConflictError, JsonText, NotFoundError, openRekorLog, type RekorLog } from './rekor/rekor-log.js';
 import { searchTerms } from './rekor/search.js';
@@ -157,6 +158,34 @@ function checkTreeId(value: unknown, log: RekorLog): void {
   if (value !== log.treeId) throw new NotFoundError(`unknown treeID ${value}`);
 }
 
+/**
+ * C2SP tlog-tiles reads under `prefix`: /checkpoint (never cached) and /tile/… hash tiles and entry bundles. A
+ * full tile never changes, and a partial one's URL names its width, so every tile URL keeps its bytes for good.
+ */
+export function tileRoutes(scope: FastifyInstance, prefix: string, merkle: () => MerkleLog): void {
+  scope.get(`${prefix}/checkpoint`, async (_req, reply) =>
+    reply
+      .type('text/plain; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .send(merkle().head().checkpoint),
+  );
+  scope.get(`${prefix}/tile/*`, async (req, reply) => {
+    const rest = (req.params as { '*': string })['*'];
+    const ref = parseTilePath(rest);
+    if (!ref) throw new HttpError(404, `not a tile path: ${rest}`);
+    const m = merkle();
+    const data =
+      ref.level === 'entries'
+        ? await m.entryBundle(ref.index, ref.width)
+        : await m.tile(ref.level, ref.index, ref.width);
+    if (!data) throw new HttpError(404, `tile ${rest} does not exist at tree size ${m.head().size}`);
+    return reply
+      .type('application/octet-stream')
+      .header('cache-control', 'public, max-age=31536000, immutable')
+      .send(data);
+  });
+}
+
 /** Registers the Rekor API and the tiles on `app`; `getLog` returns the log once it is open. */
 export async function registerLogRoutes(
   app: FastifyInstance,
@@ -296,28 +325,7 @@ export async function registerLogRoutes(
       return [...new Set(sets.flat())];
     });
 
-    scope.get(`${TILES_PREFIX}/checkpoint`, async (_req, reply) => {
-      return reply
-        .type('text/plain; charset=utf-8')
-        .header('cache-control', 'no-cache')
-        .send(log().head().checkpoint);
-    });
-
-    scope.get(`${TILES_PREFIX}/tile/*`, async (req, reply) => {
-      const rest = (req.params as { '*': string })['*'];
-      const ref = parseTilePath(rest);
-      if (!ref) throw new HttpError(404, `not a tile path: ${rest}`);
-      const l = log();
-      const data =
-        ref.level === 'entries'
-          ? await l.merkle.entryBundle(ref.index, ref.width)
-          : await l.merkle.tile(ref.level, ref.index, ref.width);
-      if (!data) throw new HttpError(404, `tile ${rest} does not exist at tree size ${l.head().size}`);
-      return reply
-        .type('application/octet-stream')
-        .header('cache-control', 'public, max-age=31536000, immutable')
-        .send(data);
-    });
+    tileRoutes(scope, TILES_PREFIX, () => log().merkle);
   });
 }
 

@@ -10,9 +10,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadOrCreatePrivateKey, writeFileAtomic } from '../crypto/index.js';
-import { parseTilePath } from '../formats/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
-import { ENTRY_BODY_LIMIT, HttpError, logErrorHandler, readPublishedKey, send } from './http.js';
+import { ENTRY_BODY_LIMIT, HttpError, logErrorHandler, readPublishedKey, send, tileRoutes } from './http.js';
 import { DuplicateEntryError, openRekorV2Log, type RekorV2Log } from './rekor/v2-log.js';
 import type { OpenLogStorage } from './storage.js';
 
@@ -76,28 +75,7 @@ export async function registerRekorV2Routes(app: FastifyInstance, getLog: () => 
       const { json } = await log().add(req.body);
       return reply.code(201).type('application/json').send(json);
     });
-    scope.get(`${REKOR_V2_PREFIX}/checkpoint`, async (_req, reply) =>
-      reply
-        .type('text/plain; charset=utf-8')
-        .header('cache-control', 'no-cache')
-        .send(log().head().checkpoint),
-    );
-    scope.get(`${REKOR_V2_PREFIX}/tile/*`, async (req, reply) => {
-      const rest = (req.params as { '*': string })['*'];
-      const ref = parseTilePath(rest);
-      if (!ref) throw new HttpError(404, `not a tile path: ${rest}`);
-      const l = log();
-      const data =
-        ref.level === 'entries'
-          ? await l.merkle.entryBundle(ref.index, ref.width)
-          : await l.merkle.tile(ref.level, ref.index, ref.width);
-      if (!data) throw new HttpError(404, `tile ${rest} does not exist at tree size ${l.head().size}`);
-      // A full tile never changes; a partial one is replaced by wider ones but its own URL keeps its bytes.
-      return reply
-        .type('application/octet-stream')
-        .header('cache-control', 'public, max-age=31536000, immutable')
-        .send(data);
-    });
+    tileRoutes(scope, REKOR_V2_PREFIX, () => log().merkle);
   });
 }
 
