@@ -20,7 +20,8 @@ import {
 import { leafHash, verifyConsistency, verifyInclusion } from '../../src/merkle/index.js';
 import { hashedRekord, newKey } from '../log/helpers.js';
 import { entryFromBundle, leafHashesFromTiles, mth } from '../log/tiles.js';
-import { describePostgres, type PostgresCluster, startPostgres } from '../pg/cluster.js';
+import { type PostgresCluster, startPostgres } from '../pg/cluster.js';
+import { describePostgres } from '../pg/suite.js';
 import { addRunner, idToken, registryCredentials, registryToken, send, startUp, type Up } from './stack.js';
 
 const REPO = 'hostile/kill';

@@ -20,7 +20,8 @@ import {
   refVerifyConsistency,
   refVerifyInclusion,
 } from '../merkle/reference.js';
-import { describePostgres, type PostgresCluster, startPostgres } from '../pg/cluster.js';
+import { type PostgresCluster, startPostgres } from '../pg/cluster.js';
+import { describePostgres } from '../pg/suite.js';
 
 /** The backend the shared tests run on (set by each suite before its tests run). */
 let backend: { storage: (dir: string) => LogStorage } = { storage: (dir) => openSqliteStorage(dir) };

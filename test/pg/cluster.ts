@@ -1,14 +1,13 @@
 // A real PostgreSQL for the tests (Debian's `postgresql` package, never a mock): a throwaway cluster made with
 // initdb in a temp dir, listening on loopback on a free port, torn down after. PostgreSQL refuses to run as root,
 // so as root (CI containers) the cluster belongs to the `postgres` user and its commands run through runuser.
-// `describePostgres` runs a suite only where PostgreSQL is installed, and fails in CI (CI=true) where it is not.
+// No vitest here: benchmarks start clusters too (bench/pg). describePostgres is in ./suite.ts.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { describe, it } from 'vitest';
 
 /** The newest PostgreSQL server binaries on this machine, if any. */
 export function postgresBin(): string | undefined {
@@ -94,16 +93,4 @@ function uidOf(user: string): number {
 }
 function gidOf(user: string): number {
   return Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());
-}
-
-/** A suite that needs PostgreSQL: skipped where it is not installed, failing in CI where it must be. */
-export function describePostgres(title: string, body: () => void): void {
-  if (postgresBin()) describe(title, body);
-  else if (process.env.CI)
-    describe(title, () => {
-      it('needs PostgreSQL', () => {
-        throw new Error('PostgreSQL is not installed: .ci/run installs Debian’s postgresql package');
-      });
-    });
-  else describe.skip(`${title} (PostgreSQL not installed)`, body);
 }

@@ -1,0 +1,67 @@
+// How many bytes an entry costs in PostgreSQL (docs/design/scale-out.md's capacity plan): appends N realistic
+// Rekor v1 hashedrekord leaves (a 71-byte signature and a PEM key, two search terms, as bench/log/run.ts prefills)
+// through the engine into a throwaway cluster, then reads each table's size with its indexes.
+//   node --import tsx bench/pg/bytes-per-entry.ts [entries=100000]
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { generateKey, localSigner } from '../../src/crypto/index.js';
+import { openMerkleLog, rekorNoteSigner } from '../../src/log/index.js';
+import { postgresLogStorage } from '../../src/storage/postgres/index.js';
+import { startPostgres } from '../../test/pg/cluster.js';
+
+const count = Number(process.argv[2] ?? 100_000);
+const cluster = await startPostgres();
+try {
+  const dir = join(mkdtempSync(join(tmpdir(), 'sigil-bpe-')), 'log');
+  const signer = localSigner(generateKey('ecdsa-p256'));
+  const log = await openMerkleLog({
+    storage: postgresLogStorage(cluster.url)(dir),
+    origin: 'bench - 1',
+    signers: [rekorNoteSigner(signer, 'bench')],
+    batchMaxSize: 4096,
+  });
+  const pem = Buffer.from(
+    generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }),
+  ).toString('base64');
+  const started = performance.now();
+  for (let i = 0; i < count; i += 10_000) {
+    const appends = [];
+    for (let j = i; j < Math.min(count, i + 10_000); j++) {
+      const digest = createHash('sha256').update(`entry ${j}`).digest('hex');
+      const leaf = Buffer.from(
+        JSON.stringify({
+          apiVersion: '0.0.1',
+          kind: 'hashedrekord',
+          spec: {
+            data: { hash: { algorithm: 'sha256', value: digest } },
+            signature: { content: Buffer.alloc(71, j % 251).toString('base64'), publicKey: { content: pem } },
+          },
+        }),
+      );
+      appends.push(log.append({ leaf, terms: [`hash:sha256:${digest}`, `key:${j % 1000}`] }));
+    }
+    await Promise.all(appends);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await log.close();
+  const c = new pg.Client({ connectionString: cluster.url });
+  await c.connect();
+  await c.query('VACUUM ANALYZE');
+  const r = await c.query(
+    `SELECT c.relname AS table, pg_total_relation_size(c.oid) AS bytes FROM pg_class c
+     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'sigil_log' AND c.relkind = 'r' ORDER BY 2 DESC`,
+  );
+  await c.end();
+  const total = r.rows.reduce((s, row) => s + Number(row.bytes), 0);
+  const perTable = Object.fromEntries(
+    r.rows.map((row) => [row.table, Math.round(Number(row.bytes) / count)]),
+  );
+  process.stdout.write(
+    `${JSON.stringify({ entries: count, appendsPerSecondThroughEngine: Math.round(count / seconds), bytesPerEntry: Math.round(total / count), bytesPerEntryByTable: perTable })}\n`,
+  );
+} finally {
+  cluster.destroy();
+}
