@@ -182,12 +182,14 @@ export interface TstInfoFields {
   accuracySeconds: number;
 }
 
-/** GeneralizedTime with milliseconds and no trailing zeros in the fraction (RFC 3161 §2.4.2). */
+/**
+ * genTime in whole seconds, as sigstore's TSA sends it (Go's GeneralizedTime): the accuracy is a second anyway, and
+ * clients read fractions differently (RFC 3161 §2.4.2 drops trailing zeros, sigstore-js reads only exactly three
+ * digits), so a fraction would make some timestamps unreadable to some clients.
+ */
 function generalizedTime(d: Date): Buffer {
   const iso = d.toISOString(); // 2026-12-06T21:10:00.123Z
-  let frac = iso.slice(20, 23).replace(/0+$/, '');
-  if (frac) frac = `.${frac}`;
-  const text = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}${frac}Z`;
+  const text = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
   return tlv(TAG.GENERALIZED_TIME, Buffer.from(text, 'ascii'));
 }
 
