@@ -235,4 +235,65 @@ describePeer('sigstore-python', 'sigstore-python against sigil', (bin) => {
     expect(other.code, said(other)).not.toBe(0);
     expect(other.output).toContain('SUBJECT_MISMATCH');
   });
+
+  it('signs into sigil’s Rekor v2 log with sigil’s TSA, and verifies sigil’s v2 bundle', async () => {
+    // sigil's signing config as `sigil up --rekor-v2` writes it.
+    const config = JSON.parse(await readFile(s.signingConfig, 'utf8'));
+    config.rekorTlogUrls = config.rekorTlogUrls.map((u: Record<string, unknown>) => ({
+      ...u,
+      majorApiVersion: 2,
+    }));
+    const v2Config = f('client_trust_config-v2.json');
+    await writeFile(
+      v2Config,
+      JSON.stringify({
+        mediaType: 'application/vnd.dev.sigstore.clienttrustconfig.v0.1+json',
+        trustedRoot: JSON.parse(await readFile(s.trustedRoot, 'utf8')),
+        signingConfig: config,
+      }),
+    );
+    const bundle = f('python-v2.sigstore.json');
+    const r = await runPeer(
+      bin,
+      [
+        '--trust-config',
+        v2Config,
+        'sign',
+        '--identity-token',
+        await identityToken(s.env),
+        '--bundle',
+        bundle,
+        f('artifact.txt'),
+      ],
+      env,
+    );
+    expect(r.code, said(r)).toBe(0);
+    const b = JSON.parse(await readFile(bundle, 'utf8'));
+    expect(b.verificationMaterial.tlogEntries[0].kindVersion).toEqual({
+      kind: 'hashedrekord',
+      version: '0.0.2',
+    });
+    expect(b.verificationMaterial.timestampVerificationData.rfc3161Timestamps).toHaveLength(1);
+    const ok = await sigilVerify(bundle);
+    expect(ok.code, said(ok)).toBe(0);
+
+    await writeFile(f('signing_config-v2.json'), JSON.stringify(config));
+    const mine = f('sigil-v2.sigstore.json');
+    const signed = await s.sigil(
+      [
+        'sign-blob',
+        '--yes',
+        '--signing-config',
+        f('signing_config-v2.json'),
+        '--bundle',
+        mine,
+        f('artifact.txt'),
+      ],
+      s.env,
+    );
+    expect(signed.code, said(signed)).toBe(0);
+    const [theirs, wrong] = await Promise.all([verify(mine), verify(mine, { artifact: f('other.txt') })]);
+    expect(theirs.code, said(theirs)).toBe(0);
+    expect(wrong.code, said(wrong)).not.toBe(0);
+  });
 });
