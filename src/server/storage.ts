@@ -1,5 +1,6 @@
 // Which storage backend each engine gets (ARCHITECTURE: src/server/ is the only composition root). The registry:
-// metadata in SQLite and blobs as files, both under <dataDir>/registry (docs/design/registry-storage.md). The
+// metadata in SQLite (PostgreSQL with --database) and blobs as files under <dataDir>/registry
+// (docs/design/registry-storage.md). The
 // Merkle log engine (the Rekor logs, the CT log's tree): SQLite (storage/sqlite/log/), or PostgreSQL
 // (storage/postgres/) with --database.
 import { mkdir } from 'node:fs/promises';
@@ -14,7 +15,12 @@ import {
 } from '../registry/index.js';
 import type { ServiceContext } from '../service/index.js';
 import { FileBlobStorage } from '../storage/files/index.js';
-import { checkDatabase, POSTGRES_LOG_STORAGE_MODULE, postgresLogStorage } from '../storage/postgres/index.js';
+import {
+  checkDatabase,
+  POSTGRES_LOG_STORAGE_MODULE,
+  PostgresRegistryMetadata,
+  postgresLogStorage,
+} from '../storage/postgres/index.js';
 import {
   openLogStorage,
   SQLITE_LOG_STORAGE_MODULE,
@@ -58,7 +64,11 @@ export async function openRegistryStorage(dataDir: string): Promise<RegistryStor
   const root = registryRoot(dataDir);
   await mkdir(root, { recursive: true });
   const blobs = await FileBlobStorage.open(root);
-  return { metadata: new SqliteRegistryMetadata(join(root, 'metadata.sqlite')), blobs };
+  const url = process.env.SIGIL_DATABASE_URL;
+  const metadata = url
+    ? new PostgresRegistryMetadata(url)
+    : new SqliteRegistryMetadata(join(root, 'metadata.sqlite'));
+  return { metadata, blobs };
 }
 
 /** The registry engine on a data dir's storage, with default limits (`sigil registry gc`). */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cleanEnv, freePort } from '../e2e/helpers.js';
+import { type PostgresCluster, postgresBin, startPostgres } from '../pg/cluster.js';
 import { describePeer, ROOT, runPeer, said } from './peers.js';
 
 const SIGIL = join(ROOT, 'bin', 'sigil.js');
@@ -16,10 +17,21 @@ const USER = 'conformance';
 const PASSWORD = 'conformance-password';
 
 /** `sigil serve registry` as a child process, ready once GET /v2/ answers (401: auth is on). */
-async function serveRegistry(dataDir: string, port: number): Promise<ChildProcess> {
+async function serveRegistry(dataDir: string, port: number, database?: string): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    [SIGIL, 'serve', 'registry', '--data-dir', dataDir, '--port', String(port), '--log-level', 'warn'],
+    [
+      SIGIL,
+      'serve',
+      'registry',
+      '--data-dir',
+      dataDir,
+      '--port',
+      String(port),
+      '--log-level',
+      'warn',
+      ...(database ? ['--database', database] : []),
+    ],
     { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -38,16 +50,20 @@ async function serveRegistry(dataDir: string, port: number): Promise<ChildProces
   }
 }
 
-describePeer(
-  'oci-conformance',
-  'the OCI distribution-spec conformance suite against sigil serve registry',
-  (bin) => {
+/** The suite against `sigil serve registry`, its metadata in SQLite or (`database()`) PostgreSQL. */
+function conformance(
+  title: string,
+  database: () => string | undefined,
+  setup?: { before(): Promise<void>; after(): void },
+) {
+  describePeer('oci-conformance', title, (bin) => {
     let dataDir: string;
     let work: string;
     let server: ChildProcess | undefined;
     let port: number;
 
     beforeAll(async () => {
+      await setup?.before();
       dataDir = await mkdtemp(join(tmpdir(), 'sigil-oci-conformance-'));
       work = await mkdtemp(join(tmpdir(), 'sigil-oci-conformance-work-'));
       const add = await runPeer(
@@ -58,7 +74,7 @@ describePeer(
       );
       expect(add.code, said(add)).toBe(0);
       port = await freePort();
-      server = await serveRegistry(dataDir, port);
+      server = await serveRegistry(dataDir, port, database());
     });
 
     afterAll(async () => {
@@ -69,6 +85,7 @@ describePeer(
       }
       await rm(dataDir, { recursive: true, force: true });
       await rm(work, { recursive: true, force: true });
+      setup?.after();
     });
 
     it('passes all four workflows with 0 failures', { timeout: 300_000 }, async () => {
@@ -134,5 +151,23 @@ describePeer(
       expect(results).toMatch(/^apis:$/m);
       expect(results).not.toMatch(/: (FAIL|Error)$/im);
     });
-  },
-);
+  });
+}
+
+conformance('the OCI distribution-spec conformance suite against sigil serve registry', () => undefined);
+
+// The same with the registry's metadata in PostgreSQL (#17): a throwaway cluster, `--database`.
+let cluster: PostgresCluster | undefined;
+if (postgresBin())
+  conformance(
+    'the OCI distribution-spec conformance suite against sigil serve registry, metadata in PostgreSQL',
+    () => cluster?.url,
+    {
+      async before() {
+        cluster = await startPostgres();
+      },
+      after() {
+        cluster?.destroy();
+      },
+    },
+  );

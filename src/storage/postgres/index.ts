@@ -1,5 +1,5 @@
 // PostgreSQL storage backends (ARCHITECTURE "storage backends"), chosen by server/ when `--database postgres://…`
-// is given: the Merkle log engine's storage so far (docs/design/scale-out.md says what follows).
+// is given: the Merkle log engine's storage and the registry's metadata (docs/design/scale-out.md).
 export {
   checkDatabase,
   LOG_SCHEMA_VERSION,
@@ -10,3 +10,4 @@ export {
   safeDatabaseUrl,
   schemaFor,
 } from './log.js';
+export { PostgresRegistryMetadata, REGISTRY_SCHEMA_VERSION } from './registry.js';
