@@ -5,7 +5,7 @@
 // from the entry bundle, and the checkpoint's Ed25519 signature checked with the C2SP key ID.
 
 import { execFileSync } from 'node:child_process';
-import { createHash, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import { constants, createHash, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +114,23 @@ describe('Rekor v2 log', () => {
     ] as const)
       keys.push([pair.privateKey, pair.publicKey, hash, details]);
     const answers: Record<string, any>[] = [];
+    // RSA-PSS: the same key, signing with PSS padding (MGF1-SHA-256, a 32-byte salt).
+    const pssKey = rsa(2048);
+    const pssData = Buffer.from(`pss artifact ${Math.random()}`);
+    const pss = await post(
+      hashedRekord(
+        createHash('sha256').update(pssData).digest(),
+        sign('sha256', pssData, {
+          key: pssKey.privateKey,
+          padding: constants.RSA_PKCS1_PSS_PADDING,
+          saltLength: 32,
+        }),
+        { publicKey: spki(pssKey.publicKey) },
+        'PKIX_RSA_PSS_2048_SHA256',
+      ),
+    );
+    expect(pss.status, JSON.stringify(pss.json)).toBe(201);
+    answers.push(pss.json);
     for (const [priv, pub, hash, details] of keys) {
       const s = signed(priv, hash);
       const r = await post(hashedRekord(s.digest, s.signature, { publicKey: spki(pub) }, details));

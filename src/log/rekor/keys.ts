@@ -49,6 +49,8 @@ export interface VerificationKey {
   /** For ECDSA keys: the curve and point, so that many digest checks can be verified as one batch. */
   ecdsa?: { curve: Curve; point: Point };
   verifyDigest(hash: HashName, digest: Uint8Array, signature: Uint8Array): boolean;
+  /** RSA keys only: an RSASSA-PSS signature over a digest (MGF1 with the same hash, any salt length). */
+  verifyPssDigest?(hash: HashName, digest: Uint8Array, signature: Uint8Array): boolean;
   verifyMessage(message: Uint8Array, signature: Uint8Array): boolean;
 }
 
@@ -121,7 +123,13 @@ function fromSpki(
     }
     const base = { spki, subjects, canonicalPem, certificate };
     return rsa
-      ? { ...base, type: 'rsa', rsaBits: key.asymmetricKeyDetails?.modulusLength, ...rsaVerifier(key) }
+      ? {
+          ...base,
+          type: 'rsa',
+          rsaBits: key.asymmetricKeyDetails?.modulusLength,
+          ...rsaVerifier(key),
+          verifyPssDigest: rsaPssVerifier(key),
+        }
       : { ...base, type: 'ed25519', ...ed25519Verifier(key) };
   }
   throw new KeyError('unsupported public key algorithm (ECDSA P-256/P-384, RSA and Ed25519 are supported)');
@@ -168,6 +176,63 @@ function rsaVerifier(key: KeyObject): Pick<VerificationKey, 'verifyDigest' | 've
       }
     },
   };
+}
+
+/** RSASSA-PSS over a digest: RSAVP1 by publicDecrypt without padding, then EMSA-PSS-VERIFY. */
+function rsaPssVerifier(key: KeyObject): NonNullable<VerificationKey['verifyPssDigest']> {
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  return (hash, digest, signature) => {
+    if (signature.length !== Math.ceil(bits / 8)) return false;
+    try {
+      const em = publicDecrypt({ key, padding: cryptoConstants.RSA_NO_PADDING }, signature);
+      return emsaPssVerify(hash, digest, em, bits);
+    } catch {
+      return false;
+    }
+  };
+}
+
+const HASH_BYTES: Record<HashName, number> = { sha256: 32, sha384: 48, sha512: 64 };
+
+/** MGF1 (RFC 8017 §B.2.1) with `hash`: `length` bytes of mask from `seed`. */
+function mgf1(hash: HashName, seed: Buffer, length: number): Buffer {
+  const out: Buffer[] = [];
+  for (let counter = 0, have = 0; have < length; counter++) {
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(counter);
+    const block = createHash(hash).update(seed).update(c).digest();
+    out.push(block);
+    have += block.length;
+  }
+  return Buffer.concat(out).subarray(0, length);
+}
+
+/**
+ * EMSA-PSS-VERIFY (RFC 8017 §9.1.2) of `mHash` against the encoded message `em` a modulus of `modBits` gives
+ * (RSAVP1 done by publicDecrypt without padding). node:crypto verifies PSS only over a message it hashes itself,
+ * and a hashedrekord carries only the digest. The salt may have any length, as Go's PSSSaltLengthAuto allows.
+ */
+export function emsaPssVerify(hash: HashName, mHash: Uint8Array, em: Buffer, modBits: number): boolean {
+  const hLen = HASH_BYTES[hash];
+  const emBits = modBits - 1;
+  const emLen = Math.ceil(emBits / 8);
+  // RSAVP1 gives k bytes; when emLen < k the extra leading byte must be zero.
+  if (em.length > emLen) {
+    if (em.subarray(0, em.length - emLen).some((b) => b !== 0)) return false;
+    em = em.subarray(em.length - emLen);
+  }
+  if (mHash.length !== hLen || emLen < hLen + 2 || em[emLen - 1] !== 0xbc) return false;
+  const maskedDb = em.subarray(0, emLen - hLen - 1);
+  const h = em.subarray(emLen - hLen - 1, emLen - 1);
+  const zeroBits = 8 * emLen - emBits;
+  if (zeroBits > 0 && maskedDb[0] >> (8 - zeroBits) !== 0) return false;
+  const db = Buffer.from(mgf1(hash, Buffer.from(h), maskedDb.length).map((m, i) => m ^ maskedDb[i]));
+  if (zeroBits > 0) db[0] &= 0xff >> zeroBits;
+  const one = db.indexOf(0x01);
+  if (one < 0 || db.subarray(0, one).some((b) => b !== 0)) return false;
+  const salt = db.subarray(one + 1);
+  const hPrime = createHash(hash).update(Buffer.alloc(8)).update(mHash).update(salt).digest();
+  return hPrime.equals(h);
 }
 
 function ed25519Verifier(key: KeyObject): Pick<VerificationKey, 'verifyDigest' | 'verifyMessage'> {
