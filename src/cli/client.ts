@@ -10,6 +10,7 @@ import { registerDownloadCommands } from './commands/download.js';
 import { registerInitializeCommands } from './commands/initialize.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerLogCommands } from './commands/log.js';
+import { registerMonitorCommands } from './commands/monitor.js';
 import { registerSignCommands } from './commands/sign.js';
 import { registerTreeCommands } from './commands/tree.js';
 import { registerTriangulateCommands } from './commands/triangulate.js';
@@ -28,6 +29,7 @@ export const CLIENT_VERBS = new Set([
   'public-key',
   'initialize',
   'log',
+  'monitor',
   'tree',
   'triangulate',
   'download',
@@ -44,6 +46,7 @@ export function registerClientCommands(program: Command): void {
   registerKeyCommands(program);
   registerInitializeCommands(program);
   registerLogCommands(program);
+  registerMonitorCommands(program);
   registerTreeCommands(program);
   registerTriangulateCommands(program);
   registerDownloadCommands(program);

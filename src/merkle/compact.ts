@@ -47,6 +47,11 @@ export class CompactRange {
     this.#size++;
   }
 
+  /** The subtree roots, left to right: what fromSubtrees takes back (a monitor saves them with its state). */
+  subtrees(): Buffer[] {
+    return this.#hashes.map((h) => Buffer.from(h));
+  }
+
   root(): Buffer {
     return this.#hashes.length === 0 ? EMPTY_ROOT : hashFromSubtrees(this.#hashes);
   }

@@ -1,6 +1,6 @@
 // `sigil up`: every service in one process on one port (their wire paths don't collide: /v2/ registry,
 // /api/v1|v2/ Fulcio and Rekor v1, /api/v2/log|checkpoint|tile Rekor v2, /api/v1/timestamp the TSA, /ct/ CT,
-// /.well-known/ and /oidc/ the CI issuer, /tuf/ the TUF repository), on
+// /.well-known/ and /oidc/ the CI issuer, /tuf/ the TUF repository, / and /explorer/ the explorer), on
 // the embedded defaults in one data dir, plus the files a shell or CI needs to use it: trust files, registry
 // credentials, endpoints.json.
 import { randomBytes } from 'node:crypto';
@@ -13,6 +13,7 @@ import { addUser, registryRoot } from '../registry/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
 import { createTsaService, TIMESTAMP_PATH } from '../tsa/index.js';
 import { createTufService, TUF_PATH_PREFIX, tufRootPath } from '../tuf/index.js';
+import { createWebService } from '../web/index.js';
 import { lateUrl, type RunningServer, startServer } from './app.js';
 import { createCaStack } from './ca-stack.js';
 import { logService, logV2Service, registryService } from './storage.js';
@@ -181,6 +182,8 @@ export async function startStack(
     }),
     // After the CA: its started hook writes the trust files this one publishes.
     await createTufService(ctx, { targets: trustTargets(dataDir) }),
+    // The explorer at /: static assets; the page reads the logs above over their HTTP APIs.
+    createWebService(),
     clientFilesService(endpoints, login),
   ];
   const server = await startServer(services, {
@@ -196,6 +199,7 @@ export async function startStack(
 export function describeEndpoints(e: Endpoints): string {
   const lines = [
     `sigil is up at ${e.url}`,
+    `  explorer        ${e.url}/ (search the log, verify entries in the browser)`,
     `  registry        ${e.registry} (user "${e.registryUser}", credentials in ${e.registryAuthFile})`,
     `  Fulcio CA       ${e.fulcioUrl}/api/v2/signingCert`,
     `  Rekor log       ${e.rekorUrl}/api/v1/log (v1), ${e.rekorUrl}/api/v2/checkpoint (v2, tiles)`,
