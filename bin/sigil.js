@@ -9,12 +9,14 @@ for (const stream of [process.stdout, process.stderr])
   stream.on('error', (err) => process.exit(err.code === 'EPIPE' ? 0 : 1));
 
 const bundled = new URL('../dist/sigil-client.mjs', import.meta.url);
-const { CLIENT_VERBS, clientMain } = await import(
+const { CLIENT_VERBS, clientMain, describeError, exitCodeOf } = await import(
   existsSync(bundled) ? bundled.href : new URL('../dist/cli/client.js', import.meta.url).href
 );
 const run = CLIENT_VERBS.has(process.argv[2]) ? clientMain : (await import('../dist/cli/main.js')).main;
 
+// One line that says what to do, never Node's or OpenSSL's own text (src/cli/errors.ts); cosign's exit codes.
 run(process.argv).catch((err) => {
-  process.stderr.write(`Error: ${err?.message ?? err}\n`);
-  process.exit(1);
+  process.stderr.write(`Error: ${describeError(err)}\n`);
+  if (process.env.SIGIL_DEBUG && err?.stack) process.stderr.write(`${err.stack}\n`);
+  process.exit(exitCodeOf(err));
 });

@@ -15,6 +15,8 @@ import { registerTreeCommands } from './commands/tree.js';
 import { registerTriangulateCommands } from './commands/triangulate.js';
 import { registerVerifyCommands } from './commands/verify.js';
 
+export { describeError, exitCodeOf } from './errors.js';
+
 /** Top-level verbs the lean entry point handles (verify-blob is the verifier's, and light too). */
 export const CLIENT_VERBS = new Set([
   'sign',

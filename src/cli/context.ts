@@ -123,7 +123,7 @@ export async function registryClient(flags: RegistryFlags): Promise<RegistryClie
   });
 }
 
-/** Reads a whole file, or standard input for "-". */
+/** Reads a whole file, or standard input for "-"; a failure names the file (Node leaves it out of EISDIR). */
 export async function readInput(path: string): Promise<Buffer> {
   if (path === '-') {
     const chunks: Buffer[] = [];
@@ -131,12 +131,48 @@ export async function readInput(path: string): Promise<Buffer> {
     return Buffer.concat(chunks);
   }
   const { readFile } = await import('node:fs/promises');
-  return readFile(path);
+  return readFile(path).catch((err: NodeJS.ErrnoException) => {
+    err.path ??= path;
+    throw err;
+  });
+}
+
+/**
+ * The text of a --key reference: `env://VAR` reads the key from that environment variable (cosign's form, for
+ * CI secrets), anything else is a file.
+ */
+export async function readKeyRef(ref: string): Promise<string> {
+  if (ref.startsWith('env://')) {
+    const name = ref.slice('env://'.length);
+    const value = process.env[name];
+    if (!name || value === undefined || value === '') {
+      const { CliError } = await import('./errors.js');
+      throw new CliError(`--key ${ref}: the environment variable ${name || '(none)'} is not set or empty`);
+    }
+    return value;
+  }
+  return (await readInput(ref)).toString('utf8');
+}
+
+/** A private key named by --key (file or env://VAR), asking for its password when it is encrypted. */
+export async function privateKeyRef(ref: string) {
+  const { keyNeedsPassword, privateKeyFromPem } = await import('../sign/index.js');
+  const text = await readKeyRef(ref);
+  return privateKeyFromPem(text, keyNeedsPassword(text) ? await password() : undefined, ref);
+}
+
+/** A public key named by --key (file, certificate, or env://VAR). */
+export async function publicKeyRef(ref: string) {
+  const { publicKeyFromPem } = await import('../sign/index.js');
+  return publicKeyFromPem(await readKeyRef(ref), ref);
 }
 
 export async function writeOutput(path: string, data: string | Uint8Array): Promise<void> {
   const { writeFile } = await import('node:fs/promises');
-  await writeFile(path, data, { mode: 0o644 });
+  await writeFile(path, data, { mode: 0o644 }).catch((err: NodeJS.ErrnoException) => {
+    err.path ??= path;
+    throw err;
+  });
 }
 
 /** COSIGN_PASSWORD, else a prompt on the terminal (input hidden), else an error. */

@@ -4,7 +4,7 @@
 // TSA) unless logging is turned off, and a timestamp authority when there is one.
 import type { Command } from 'commander';
 import type { SigningContext, Witness } from '../sign/index.js';
-import { info, parseBool, password, requireUrl, resolveServices, type ServiceFlags } from './context.js';
+import { info, parseBool, privateKeyRef, requireUrl, resolveServices, type ServiceFlags } from './context.js';
 
 export interface SigningFlags extends ServiceFlags {
   key?: string;
@@ -17,7 +17,10 @@ export interface SigningFlags extends ServiceFlags {
 /** Adds cosign's signing flags to a command. */
 export function addSigningFlags(cmd: Command): Command {
   return cmd
-    .option('--key <path>', 'sign with this private key file (e.g. cosign.key) instead of keyless')
+    .option(
+      '--key <path>',
+      'sign with this private key (a file such as cosign.key, or env://VAR) instead of keyless',
+    )
     .option(
       '--identity-token <token>',
       'identity token (or a file holding it) for the certificate; env SIGSTORE_ID_TOKEN',
@@ -56,10 +59,7 @@ export async function signingContext(flags: SigningFlags): Promise<CliSigningCon
   }
   if (services.tsaUrl) witnesses.push(sign.tsaWitness(services.tsaUrl));
   if (flags.key) {
-    const { readFile } = await import('node:fs/promises');
-    const text = await readFile(flags.key, 'utf8').catch(() => '');
-    const pass = sign.keyNeedsPassword(text) ? await password() : undefined;
-    const key = await sign.loadPrivateKey(flags.key, pass);
+    const key = await privateKeyRef(flags.key);
     return { identity: sign.keyIdentity(key), witnesses, rekorApiVersion: rekorApiVersionOf() };
   }
   const fulcioUrl = requireUrl(services.fulcioUrl, '--fulcio-url', 'CA');

@@ -32,10 +32,13 @@ export interface RequestOptions {
 export class HttpRequestError extends Error {
   /** The system error code when there is one (ECONNREFUSED, ECONNRESET, ENOTFOUND …), ETIMEDOUT, ABORT_ERR. */
   readonly code: string;
-  constructor(message: string, code: string, options?: { cause?: unknown }) {
+  /** The URL asked for, when known: what the CLI names when it explains the failure. */
+  url?: string;
+  constructor(message: string, code: string, options?: { cause?: unknown; url?: string }) {
     super(message, options);
     this.name = 'HttpRequestError';
     this.code = code;
+    this.url = options?.url;
   }
 }
 
@@ -192,6 +195,7 @@ function abortError(signal: AbortSignal, url: URL, timeoutMs: number | undefined
   const reason = signal.reason as { name?: string } | undefined;
   return reason?.name === 'TimeoutError'
     ? new HttpRequestError(`${url.origin} did not answer within ${timeoutMs} ms`, 'ETIMEDOUT', {
+        url: url.toString(),
         cause: reason,
       })
     : new HttpRequestError(`request to ${url.origin} aborted`, 'ABORT_ERR', { cause: reason });
@@ -255,7 +259,10 @@ async function sendOnce(
       release();
       if (body instanceof Readable) body.destroy();
       if (err instanceof HttpRequestError) return reject(err);
-      const wrapped = new HttpRequestError(err.message, err.code ?? 'ERR_HTTP', { cause: err });
+      const wrapped = new HttpRequestError(err.message, err.code ?? 'ERR_HTTP', {
+        cause: err,
+        url: url.toString(),
+      });
       reject(Object.assign(wrapped, { reusedSocket: req.reusedSocket }));
     });
     req.on('response', (res) => {

@@ -314,7 +314,7 @@ function missingCredentials(req: HttpRequest, body: string): OciError {
   return new OciError(
     'UNAUTHORIZED',
     `${req.what}: ${req.registry} requires authentication and no credentials were found` +
-      ` (pass --username/--password, or log in with docker/podman/skopeo login)${detail(body)}`,
+      ` (pass --registry-username/--registry-password, or log in with docker/podman/skopeo login)${detail(body)}`,
     401,
   );
 }

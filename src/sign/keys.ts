@@ -59,6 +59,11 @@ export async function loadPrivateKey(path: string, password: string | undefined)
   } catch (err) {
     throw new SignError('KEY_ERROR', `cannot read key ${path}: ${(err as Error).message}`, { cause: err });
   }
+  return privateKeyFromPem(pem, password, path);
+}
+
+/** A private key from its text (cosign's encrypted form, encrypted or plain PKCS#8, SEC 1); `path` names it in errors. */
+export function privateKeyFromPem(pem: string, password: string | undefined, path: string): KeyObject {
   if (isCosignEncryptedKey(pem)) {
     if (password === undefined) {
       throw new SignError(
@@ -84,7 +89,12 @@ export async function loadPrivateKey(path: string, password: string | undefined)
   try {
     return createPrivateKey(encrypted ? { key: pem, passphrase: password ?? '' } : pem);
   } catch (err) {
-    const why = encrypted ? 'wrong password, or not a PKCS#8 key' : (err as Error).message;
+    // OpenSSL's own text ("DECODER routines::unsupported") tells a user nothing: say what the file is not.
+    const why = encrypted
+      ? 'wrong password, or not a PKCS#8 key'
+      : /-----BEGIN (PUBLIC KEY|CERTIFICATE)-----/.test(pem)
+        ? 'it holds a public key or certificate; signing needs the private key (e.g. cosign.key)'
+        : 'not a private key in a format sigil reads (cosign.key, or PKCS#8 / SEC 1 PEM)';
     throw new SignError('KEY_ERROR', `cannot open private key ${path}: ${why}`, { cause: err });
   }
 }
@@ -97,11 +107,18 @@ export async function loadPublicKey(path: string): Promise<KeyObject> {
   } catch (err) {
     throw new SignError('KEY_ERROR', `cannot read key ${path}: ${(err as Error).message}`, { cause: err });
   }
+  return publicKeyFromPem(pem, path);
+}
+
+/** A public key from its PEM text (SPKI, or a certificate's key); `path` names it in errors. */
+export function publicKeyFromPem(pem: string, path: string): KeyObject {
   try {
     return createPublicKey(pem);
   } catch (err) {
-    throw new SignError('KEY_ERROR', `${path} is not a PEM public key: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new SignError(
+      'KEY_ERROR',
+      `${path} is not a public key in a format sigil reads (PEM "PUBLIC KEY" or "CERTIFICATE"${/PRIVATE KEY-----/.test(pem) ? '; it holds a private key: give the .pub file' : ''})`,
+      { cause: err },
+    );
   }
 }

@@ -1,7 +1,7 @@
 // `sigil generate-key-pair` (cosign generate-key-pair): writes cosign.key (cosign's encrypted format, password
 // from COSIGN_PASSWORD or the terminal) and cosign.pub; `sigil public-key --key cosign.key` prints the public key.
 import type { Command } from 'commander';
-import { info, password } from '../context.js';
+import { info, password, privateKeyRef, writeOutput } from '../context.js';
 
 export function registerKeyCommands(program: Command): void {
   program
@@ -22,13 +22,10 @@ export function registerKeyCommands(program: Command): void {
     .requiredOption('--key <path>', 'the private key file')
     .option('--outfile <file>', 'write the public key here instead of standard output')
     .action(async (flags: { key: string; outfile?: string }) => {
-      const { readFile, writeFile } = await import('node:fs/promises');
       const { createPublicKey } = await import('node:crypto');
-      const { keyNeedsPassword, loadPrivateKey } = await import('../../sign/index.js');
-      const encrypted = keyNeedsPassword(await readFile(flags.key, 'utf8'));
-      const key = await loadPrivateKey(flags.key, encrypted ? await password() : undefined);
+      const key = await privateKeyRef(flags.key);
       const pem = createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
-      if (flags.outfile) await writeFile(flags.outfile, pem);
+      if (flags.outfile) await writeOutput(flags.outfile, pem);
       else process.stdout.write(pem);
     });
 }

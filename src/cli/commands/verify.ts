@@ -4,7 +4,8 @@
 // GitHub claim flags), signature, payload digest, log evidence — or against --key. Output as cosign prints it.
 import type { Command } from 'commander';
 import type { VerificationPolicy } from '../../verify/index.js';
-import { info, loadTrust, type RegistryFlags, registryClient } from '../context.js';
+import { info, loadTrust, publicKeyRef, type RegistryFlags, registryClient } from '../context.js';
+import { CliError, EXIT } from '../errors.js';
 import { addIdentityFlags, type IdentityFlags, identityPolicyFromFlags } from '../identity-flags.js';
 import { checksHeader, cosignPayloadJson, uniqueSignatures } from '../output.js';
 import { addRegistryFlags } from './sign.js';
@@ -38,10 +39,7 @@ export async function policyFromFlags(flags: VerifyFlags): Promise<VerificationP
     ctlogThreshold: flags.insecureIgnoreSct ? 0 : 1,
     tlogThreshold: flags.insecureIgnoreTlog ? 0 : 1,
   };
-  if (flags.key) {
-    const { loadPublicKey } = await import('../../sign/index.js');
-    return { publicKey: await loadPublicKey(flags.key), ...thresholds };
-  }
+  if (flags.key) return { publicKey: await publicKeyRef(flags.key), ...thresholds };
   if (!flags.certificateIdentity && !flags.certificateIdentityRegexp) {
     throw new Error(
       '--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode',
@@ -75,7 +73,12 @@ async function run(images: string[], flags: VerifyFlags, kind: 'sig' | 'att'): P
     ctlogs: new Map(),
   };
   for (const image of images) {
-    const target = await resolveImage(client, image, process.env.COSIGN_REPOSITORY);
+    const target = await resolveImage(client, image, process.env.COSIGN_REPOSITORY).catch((err) => {
+      // cosign's exit code 11: the tag does not exist.
+      if ((err as { code?: string }).code === 'NOT_FOUND' && !image.includes('@'))
+        throw new CliError(`${(err as Error).message}`, EXIT.NON_EXISTENT_TAG, { cause: err });
+      throw err;
+    });
     const result = await verifyImage(target, {
       client,
       trust: trust ?? emptyTrust,
@@ -83,6 +86,15 @@ async function run(images: string[], flags: VerifyFlags, kind: 'sig' | 'att'): P
       kind,
       predicateType: flags.type ? predicateTypeUri(flags.type) : undefined,
       insecureIgnoreTlog: flags.insecureIgnoreTlog,
+    }).catch((err) => {
+      // cosign's exit codes 10 (no signatures at all) and 12 (none that verifies).
+      if ((err as Error).name !== 'ImageVerificationError') throw err;
+      const none = (err as { code?: string }).code === 'NO_SIGNATURES';
+      throw new CliError(
+        (err as Error).message,
+        none ? EXIT.IMAGE_WITHOUT_SIGNATURE : EXIT.NO_MATCHING_SIGNATURE,
+        { cause: err },
+      );
     });
     const unique = uniqueSignatures(result.verified);
     const tlog = unique.every(
