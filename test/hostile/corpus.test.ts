@@ -10,7 +10,6 @@ import { caCases } from './ca-cases.js';
 import { logCases } from './log-cases.js';
 import { oidcCases } from './oidc-cases.js';
 import { REPO, registryCases, UPLOAD_SESSIONS } from './registry-cases.js';
-import { v2Cases } from './v2-cases.js';
 import {
   addRunner,
   idToken,
@@ -24,6 +23,7 @@ import {
   startUp,
   type Up,
 } from './stack.js';
+import { v2Cases } from './v2-cases.js';
 
 let up: Up;
 beforeAll(async () => {
