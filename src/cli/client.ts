@@ -26,6 +26,7 @@ export const CLIENT_VERBS = new Set([
   'verify',
   'verify-attestation',
   'verify-blob',
+  'verify-blob-attestation',
   'generate-key-pair',
   'public-key',
   'initialize',
@@ -57,7 +58,7 @@ export async function clientMain(argv: string[]): Promise<void> {
   const program = new Command();
   program.name('sigil').version(sigilVersion());
   registerClientCommands(program);
-  if (argv[2] === 'verify-blob') {
+  if (argv[2] === 'verify-blob' || argv[2] === 'verify-blob-attestation') {
     const { registerVerifyBlobCommand } = await import('./commands/verify-blob.js');
     registerVerifyBlobCommand(program);
   }

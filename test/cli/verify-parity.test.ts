@@ -1,0 +1,243 @@
+// cosign's verification habits (#19), against the sigil services on loopback: verify-blob with a detached
+// --signature and --certificate (+ --certificate-chain) or --key (cosign looks the entry up in Rekor by the
+// artifact's digest, and so does sigil), the artifact on standard input, --insecure-ignore-tlog with cosign's
+// warning; verify-blob-attestation --type; and `verify -a key=value`, `-o yaml` refused, --check-claims and
+// --offline accepted (cosign docs: doc/cosign_verify.md, doc/cosign_verify-blob.md).
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { devToken, IDENTITY, pushImage, type Stack, sigil, startStack, tempDir } from '../sign/helpers.js';
+
+const WARNING =
+  'WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.';
+
+describe('verify and verify-blob as cosign has them', () => {
+  let stack: Stack;
+  let home: string;
+  let token: string;
+  const env = (extra: Record<string, string> = {}) => ({ SIGIL_HOME: home, COSIGN_PASSWORD: 'pw', ...extra });
+  const f = (name: string) => join(home, name);
+  const keyless = () => ['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', stack.url];
+
+  beforeAll(async () => {
+    stack = await startStack();
+    home = await tempDir();
+    expect((await sigil(['initialize', '--root', stack.url], env())).code).toBe(0);
+    token = await devToken(stack.url);
+    await writeFile(f('artifact'), 'release bytes\n');
+    await writeFile(f('other'), 'other bytes\n');
+    const gen = await sigil(['generate-key-pair', '--output-key-prefix', f('k')], env());
+    expect(gen.code, gen.stderr).toBe(0);
+    const signed = await sigil(
+      [
+        'sign-blob',
+        '--yes',
+        '--identity-token',
+        token,
+        '--output-signature',
+        f('artifact.sig'),
+        '--output-certificate',
+        f('artifact.pem'),
+        f('artifact'),
+      ],
+      env(),
+    );
+    expect(signed.code, signed.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('detached --signature + --certificate: the entry is found in the log by digest', async () => {
+    const args = [
+      'verify-blob',
+      '--signature',
+      f('artifact.sig'),
+      '--certificate',
+      f('artifact.pem'),
+      ...keyless(),
+    ];
+    const ok = await sigil([...args, f('artifact')], env());
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toBe('Verified OK\n');
+    const other = await sigil([...args, f('other')], env());
+    expect(other.code).toBe(1);
+    const wrongId = await sigil(
+      ['verify-blob', '--signature', f('artifact.sig'), '--certificate', f('artifact.pem')].concat([
+        '--certificate-identity',
+        'https://evil',
+        '--certificate-oidc-issuer',
+        stack.url,
+        f('artifact'),
+      ]),
+      env(),
+    );
+    expect(wrongId.code).toBe(1);
+    expect(wrongId.stderr).toContain('IDENTITY_MISMATCH');
+  });
+
+  it('the artifact on standard input', async () => {
+    const args = [
+      'verify-blob',
+      '--signature',
+      f('artifact.sig'),
+      '--certificate',
+      f('artifact.pem'),
+      ...keyless(),
+      '-',
+    ];
+    const ok = await sigil(args, env(), 'release bytes\n');
+    expect(ok.code, ok.stderr).toBe(0);
+    const bad = await sigil(args, env(), 'tampered\n');
+    expect(bad.code).toBe(1);
+  });
+
+  it('--certificate-chain: the trusted root CA passes, another certificate is refused', async () => {
+    const root = JSON.parse(await readFile(f('trusted_root.json'), 'utf8')) as {
+      certificateAuthorities: { certChain: { certificates: { rawBytes: string }[] } }[];
+    };
+    const pem = (b64: string) =>
+      `-----BEGIN CERTIFICATE-----\n${b64.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+    await writeFile(
+      f('chain.pem'),
+      root.certificateAuthorities[0].certChain.certificates.map((c) => pem(c.rawBytes)).join(''),
+    );
+    const args = [
+      'verify-blob',
+      '--signature',
+      f('artifact.sig'),
+      '--certificate',
+      f('artifact.pem'),
+      ...keyless(),
+    ];
+    const ok = await sigil([...args, '--certificate-chain', f('chain.pem'), f('artifact')], env());
+    expect(ok.code, ok.stderr).toBe(0);
+    // The leaf itself is no CA of the trusted root.
+    const bad = await sigil([...args, '--certificate-chain', f('artifact.pem'), f('artifact')], env());
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('is not a CA of the trusted root');
+  });
+
+  it('--key + --signature, from a file or env://VAR; an unlogged signature needs --insecure-ignore-tlog', async () => {
+    const sign = await sigil(
+      ['sign-blob', '--yes', '--key', f('k.key'), '--output-signature', f('k.sig'), f('artifact')],
+      env(),
+    );
+    expect(sign.code, sign.stderr).toBe(0);
+    const ok = await sigil(
+      ['verify-blob', '--key', f('k.pub'), '--signature', f('k.sig'), f('artifact')],
+      env(),
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    const pub = await readFile(f('k.pub'), 'utf8');
+    const viaEnv = await sigil(
+      ['verify-blob', '--key', 'env://SIGNER_PUB', '--signature', f('k.sig'), f('artifact')],
+      env({ SIGNER_PUB: pub }),
+    );
+    expect(viaEnv.code, viaEnv.stderr).toBe(0);
+
+    const unlogged = await sigil(
+      [
+        'sign-blob',
+        '--yes',
+        '--tlog-upload=false',
+        '--key',
+        f('k.key'),
+        '--output-signature',
+        f('u.sig'),
+        f('other'),
+      ],
+      env(),
+    );
+    expect(unlogged.code, unlogged.stderr).toBe(0);
+    const refused = await sigil(
+      ['verify-blob', '--key', f('k.pub'), '--signature', f('u.sig'), f('other')],
+      env(),
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('no transparency log entry');
+    const insecure = await sigil(
+      ['verify-blob', '--key', f('k.pub'), '--signature', f('u.sig'), '--insecure-ignore-tlog', f('other')],
+      env(),
+    );
+    expect(insecure.code, insecure.stderr).toBe(0);
+    expect(insecure.stderr).toBe(`${WARNING}\nVerified OK\n`);
+    const wrongFile = await sigil(
+      [
+        'verify-blob',
+        '--key',
+        f('k.pub'),
+        '--signature',
+        f('u.sig'),
+        '--insecure-ignore-tlog',
+        f('artifact'),
+      ],
+      env(),
+    );
+    expect(wrongFile.code).toBe(1);
+    expect(wrongFile.stderr).toContain('SIGNATURE_INVALID');
+  });
+
+  it('verify-blob-attestation --type', async () => {
+    await writeFile(f('predicate.json'), '{"buildType":"x"}');
+    const att = await sigil(
+      [
+        'attest-blob',
+        '--yes',
+        '--identity-token',
+        token,
+        '--predicate',
+        f('predicate.json'),
+        '--type',
+        'slsaprovenance1',
+        '--bundle',
+        f('att.json'),
+        f('artifact'),
+      ],
+      env(),
+    );
+    expect(att.code, att.stderr).toBe(0);
+    const args = ['verify-blob-attestation', '--bundle', f('att.json'), ...keyless()];
+    const ok = await sigil([...args, '--type', 'slsaprovenance1', f('artifact')], env());
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toBe('Verified OK\n');
+    const wrongType = await sigil([...args, '--type', 'spdxjson', f('artifact')], env());
+    expect(wrongType.code).toBe(1);
+    expect(wrongType.stderr).toContain('predicate type');
+    const wrongFile = await sigil([...args, f('other')], env());
+    expect(wrongFile.code).toBe(1);
+  });
+
+  it('verify -a key=value, -o yaml refused, --check-claims and --offline accepted', async () => {
+    const digest = await pushImage(stack.host, 'parity/app', 'v1');
+    const image = `${stack.host}/parity/app@${digest}`;
+    const signed = await sigil(['sign', '--yes', '--key', f('k.key'), '-a', 'env=prod', image], env());
+    expect(signed.code, signed.stderr).toBe(0);
+    const base = ['verify', '--key', f('k.pub'), '--check-claims=true', '--offline=true'];
+    const ok = await sigil([...base, '-a', 'env=prod', image], env());
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain('  - The specified annotations were verified.');
+    expect(JSON.parse(ok.stdout)[0].optional.env).toBe('prod');
+    const wrong = await sigil([...base, '-a', 'env=dev', image], env());
+    expect(wrong.code).toBe(12);
+    expect(wrong.stderr).toContain('missing or incorrect annotation');
+    const yaml = await sigil([...base, '-o', 'yaml', image], env());
+    expect(yaml.code).toBe(1);
+    expect(yaml.stderr).toBe('Error: unsupported output format "yaml" (-o json or -o text)\n');
+    const text = await sigil([...base, '-o', 'text', image], env());
+    expect(text.code, text.stderr).toBe(0);
+    expect(JSON.parse(text.stdout.trim().split('\n')[0]).critical.image['docker-manifest-digest']).toBe(
+      digest,
+    );
+    const noTlog = await sigil([...base, '--insecure-ignore-tlog', image], env());
+    expect(noTlog.code, noTlog.stderr).toBe(0);
+    expect(noTlog.stderr.startsWith(`${WARNING}\n`)).toBe(true);
+    const otherKey = await sigil(['generate-key-pair', '--output-key-prefix', f('other-key')], env());
+    expect(otherKey.code).toBe(0);
+    const wrongKey = await sigil(
+      ['verify', '--key', f('other-key.pub'), '--insecure-ignore-tlog', image],
+      env(),
+    );
+    expect(wrongKey.code).toBe(12);
+  });
+});
