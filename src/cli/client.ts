@@ -28,6 +28,7 @@ export const CLIENT_VERBS = new Set([
   'verify-blob',
   'verify-blob-attestation',
   'generate-key-pair',
+  'import-key-pair',
   'public-key',
   'initialize',
   'log',

@@ -16,6 +16,8 @@ export interface ServiceFlags extends TrustFlags {
   rekorUrl?: string;
   /** cosign's --timestamp-server-url: an RFC 3161 TSA to timestamp the signature. */
   timestampServerUrl?: string;
+  /** cosign's --oidc-issuer: where identity tokens come from (sigil's CI issuer, for SIGIL_OIDC_REQUEST_TOKEN). */
+  oidcIssuer?: string;
 }
 
 export interface RegistryFlags {
@@ -83,21 +85,31 @@ export interface ResolvedServices {
   tsaUrl?: string;
 }
 
-/** Service URLs: flags, then SIGSTORE_* style env, then the signing config. */
+/** The first of `values` that is set and not empty (an empty variable is an unset one, as cosign reads them). */
+function firstSet(...values: (string | undefined)[]): string | undefined {
+  return values.find((v) => v !== undefined && v !== '');
+}
+
+/**
+ * Service URLs, each from the first that gives one (docs/cli.md "Where the service URLs come from"): the flag;
+ * cosign's own variable (SIGSTORE_REKOR_URL, SIGSTORE_FULCIO_URL, SIGSTORE_OIDC_ISSUER), so a cosign script's
+ * environment means the same to sigil; sigil's variable (SIGIL_*, which `sigil up`'s env file exports); the
+ * signing config (`sigil initialize`, --signing-config, SIGIL_SIGNING_CONFIG).
+ */
 export async function resolveServices(flags: ServiceFlags): Promise<ResolvedServices> {
   const { loadTrustConfig, serviceUrls } = await import('../trust/index.js');
   const config = await loadTrustConfig({ ...trustPaths(flags), requireTrustedRoot: false });
   const urls = serviceUrls(config?.signingConfig);
-  const rekorOverride = flags.rekorUrl ?? process.env.SIGIL_REKOR_URL ?? process.env.SIGSTORE_REKOR_URL;
+  const env = process.env;
+  const rekorOverride = firstSet(flags.rekorUrl, env.SIGSTORE_REKOR_URL, env.SIGIL_REKOR_URL);
   return {
-    fulcioUrl:
-      flags.fulcioUrl ?? process.env.SIGIL_FULCIO_URL ?? process.env.SIGSTORE_FULCIO_URL ?? urls.caUrl,
+    fulcioUrl: firstSet(flags.fulcioUrl, env.SIGSTORE_FULCIO_URL, env.SIGIL_FULCIO_URL, urls.caUrl),
     // A log URL given by flag or environment is a Rekor v1 log, as cosign's --rekor-url is, unless it is the one
     // the signing config names (sigil up's env exports SIGIL_REKOR_URL, and its one URL serves v1 and v2).
     rekorUrl: rekorOverride ?? urls.rekorUrl,
     rekorApiVersion: rekorOverride && rekorOverride !== urls.rekorUrl ? 1 : urls.rekorApiVersion,
-    oidcUrl: urls.oidcUrl,
-    tsaUrl: flags.timestampServerUrl ?? urls.tsaUrl,
+    oidcUrl: firstSet(flags.oidcIssuer, env.SIGSTORE_OIDC_ISSUER, env.SIGIL_OIDC_URL, urls.oidcUrl),
+    tsaUrl: firstSet(flags.timestampServerUrl, urls.tsaUrl),
   };
 }
 

@@ -26,6 +26,10 @@ export function addSigningFlags(cmd: Command): Command {
       'identity token (or a file holding it) for the certificate; env SIGSTORE_ID_TOKEN',
     )
     .option('--oidc-client-id <id>', 'audience to request for ambient tokens', 'sigstore')
+    .option(
+      '--oidc-issuer <url>',
+      'the identity token issuer (env SIGSTORE_OIDC_ISSUER; default: the signing config)',
+    )
     .option('--fulcio-url <url>', 'CA address (default: from the signing config)')
     .option('--rekor-url <url>', 'transparency log address (default: from the signing config)')
     .option(

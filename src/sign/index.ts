@@ -40,6 +40,7 @@ export {
   PUBLIC_KEY_FILE,
   privateKeyFromPem,
   publicKeyFromPem,
+  refuseExisting,
 } from './keys.js';
 export { buildStatement, PREDICATE_TYPES, predicateTypeUri, type StatementInput } from './predicate.js';
 export { RekorClient, type RekorEntry } from './rekor.js';

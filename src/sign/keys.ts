@@ -3,7 +3,7 @@
 // secretbox, "ENCRYPTED SIGSTORE PRIVATE KEY") and `cosign.pub` (SPKI PEM), so cosign uses sigil's keys and
 // sigil uses cosign's. Also read: encrypted PKCS#8 PEM (what sigil wrote before) and plain PKCS#8 / SEC 1 PEM.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../crypto/index.js';
 import { CosignKeyError, decryptCosignKey, encryptCosignKey, isCosignEncryptedKey } from './cosign-key.js';
 import { SignError } from './errors.js';
@@ -37,6 +37,7 @@ export async function generateKeyPair(prefix: string, password: string): Promise
   const privateKeyPath = `${prefix}.key`;
   const publicKeyPath = `${prefix}.pub`;
   const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  await refuseExisting(privateKeyPath);
   try {
     await writeFileAtomic(privateKeyPath, encryptPrivateKey(privateKey, password), {
       mode: 0o600,
@@ -49,6 +50,23 @@ export async function generateKeyPair(prefix: string, password: string): Promise
   }
   await writeFileAtomic(publicKeyPath, publicKeyPem);
   return { privateKeyPath, publicKeyPath, publicKeyPem };
+}
+
+/**
+ * A key pair is never written over an existing private key: writeFileAtomic's exclusive mode keeps the old file
+ * quietly (first writer wins, as the servers' key files want), which here would leave a .pub that does not match
+ * the .key. cosign asks before overwriting; sigil refuses and says what to do.
+ */
+export async function refuseExisting(privateKeyPath: string): Promise<void> {
+  const there = await access(privateKeyPath).then(
+    () => true,
+    () => false,
+  );
+  if (there)
+    throw new SignError(
+      'KEY_ERROR',
+      `${privateKeyPath} already exists: remove it, or pass another --output-key-prefix`,
+    );
 }
 
 /** Reads a private key file (encrypted or plain PKCS#8 / SEC1 PEM); `password` opens an encrypted one. */

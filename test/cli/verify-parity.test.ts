@@ -74,6 +74,18 @@ describe('verify and verify-blob as cosign has them', () => {
     );
     expect(wrongId.code).toBe(1);
     expect(wrongId.stderr).toContain('IDENTITY_MISMATCH');
+    // A Go RE2 pattern (JavaScript's RegExp refuses the (?i) flag group) through the installed command.
+    const regexp = await sigil(
+      ['verify-blob', '--signature', f('artifact.sig'), '--certificate', f('artifact.pem')].concat([
+        '--certificate-identity-regexp',
+        '(?i)^HTTPS://GITHUB\\.COM/ACME/',
+        '--certificate-oidc-issuer',
+        stack.url,
+        f('artifact'),
+      ]),
+      env(),
+    );
+    expect(regexp.code, regexp.stderr).toBe(0);
   });
 
   it('the artifact on standard input', async () => {
