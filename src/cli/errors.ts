@@ -2,8 +2,8 @@
 // for programmers ("ENOENT: no such file or directory, open 'x'", "error:1E08010C:DECODER routines::unsupported",
 // "write EPROTO …wrong version number"); a user needs one line saying what went wrong and what to do. The verbs
 // throw as they like; bin/sigil.js passes what reaches it through describeError and exitCodeOf.
-// Exit codes are cosign's (cmd/cosign/errors/exit_codes.go): 10 no signatures, 11 no such tag, 12 no matching
-// signature, 1 for everything else.
+// Exit codes are cosign's (cmd/cosign/errors/exit_codes.go): 10 no signatures, 11 no such tag, 1 for everything
+// else, including signatures that do not verify (cosign v3 exits 1 there, not the 12 its docs list).
 
 /** An error whose message is already written for the user, with the exit code to leave with. */
 export class CliError extends Error {
@@ -16,7 +16,7 @@ export class CliError extends Error {
 }
 
 /** cosign's exit codes for image verification. */
-export const EXIT = { IMAGE_WITHOUT_SIGNATURE: 10, NON_EXISTENT_TAG: 11, NO_MATCHING_SIGNATURE: 12 } as const;
+export const EXIT = { IMAGE_WITHOUT_SIGNATURE: 10, NON_EXISTENT_TAG: 11 } as const;
 
 type Coded = Error & { code?: string; path?: string; syscall?: string; url?: string; exitCode?: number };
 
