@@ -91,6 +91,13 @@ function networkLine(e: Coded, url: URL | undefined): string | undefined {
   return undefined;
 }
 
+/** A reference without a registry host goes to Docker Hub, which may not be the registry the user meant. */
+function hubHint(url: URL | undefined): string {
+  return url && /(^|\.)docker\.io$/.test(url.hostname)
+    ? ' (an image without a registry host is on Docker Hub, as with docker: write HOST:PORT/REPO for another registry)'
+    : '';
+}
+
 /** The URL an error is about: the HTTP client's own record, else the first URL in a message up the chain. */
 function urlOf(errors: Coded[]): URL | undefined {
   for (const e of [...errors].reverse()) {
@@ -132,7 +139,7 @@ export function describeError(err: unknown): string {
         e.code?.startsWith('HPE_') ||
         e.code === 'EPROTO')
     )
-      return `${prefixOf(top.message)}${line}`;
+      return `${prefixOf(top.message)}${line}${hubHint(urlOf(errors))}`;
   }
   for (const e of errors) {
     const what = e.code ? FILE_ERRORS[e.code] : undefined;

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { type HttpResponse, request } from '../net/index.js';
 import { basicAuthorization, type Challenge, type Credentials, parseWwwAuthenticate } from './auth.js';
 import { describeErrorBody, OciError } from './errors.js';
+import { DOCKER_HUB_API, isDockerHub } from './reference.js';
 
 export type BodyFactory = () => Buffer | Uint8Array | Readable | undefined;
 
@@ -65,6 +66,8 @@ export class Transport {
       isLoopbackHost(registry) ||
       insecure === true ||
       (Array.isArray(insecure) && insecure.includes(registry));
+    // docker.io is a name; Docker Hub's registry API answers at registry-1.docker.io.
+    if (isDockerHub(registry)) return `https://${DOCKER_HUB_API}`;
     return `${plain ? 'http' : 'https'}://${registry}`;
   }
 

@@ -121,6 +121,28 @@ describe('errors say what to do', () => {
   });
 });
 
+describe('describeError', () => {
+  it('an unreachable Docker Hub says that a reference without a host means Docker Hub', async () => {
+    const { describeError } = await import('../../src/cli/errors.js');
+    const { HttpRequestError } = await import('../../src/net/index.js');
+    const { OciError } = await import('../../src/oci/index.js');
+    const cause = new HttpRequestError('getaddrinfo ENOTFOUND registry-1.docker.io', 'ENOTFOUND', {
+      url: 'https://registry-1.docker.io/v2/',
+    });
+    const err = new OciError(
+      'NETWORK',
+      'GET manifest: cannot reach https://registry-1.docker.io: ENOTFOUND',
+      undefined,
+      {
+        cause,
+      },
+    );
+    expect(describeError(err)).toBe(
+      'GET manifest: cannot resolve registry-1.docker.io: check the host name in the URL and the network (an image without a registry host is on Docker Hub, as with docker: write HOST:PORT/REPO for another registry)',
+    );
+  });
+});
+
 describe('sigil up refuses early', () => {
   let dir: string;
   beforeAll(async () => {
