@@ -146,8 +146,12 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.headers ?? {})) headers[k.toLowerCase()] = v;
   const signal = combinedSignal(options);
+  // `sigil -d` (cosign's --verbose): one line a request and its answer on stderr, never a header's value.
+  const debug = process.env.SIGIL_DEBUG ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
   for (let hop = 0; ; hop++) {
+    debug?.(`> ${method} ${current.origin}${current.pathname}`);
     const res = await send(current, method, headers, body, signal, options.timeoutMs);
+    debug?.(`< ${res.response.status} ${method} ${current.origin}${current.pathname}`);
     const location = res.message.headers.location;
     if (options.redirect === 'manual' || !REDIRECT_STATUSES.has(res.response.status) || !location) {
       return res.response;

@@ -53,6 +53,7 @@ export const CLI_ENVIRONMENT: [name: string, meaning: string, secret?: boolean][
   ['SIGIL_PORT', 'where sigil up listens (0: a free port)'],
   ['SIGIL_HOST', 'the address sigil up listens on'],
   ['SIGIL_NATIVE', '0 turns the native signature check off'],
+  ['SIGIL_DEBUG', 'print HTTP request lines and stack traces (as -d/--verbose)'],
 ];
 
 /** cosign's env flags are booleans as Go's strconv.ParseBool reads them. */
