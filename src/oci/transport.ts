@@ -317,7 +317,7 @@ function missingCredentials(req: HttpRequest, body: string): OciError {
   return new OciError(
     'UNAUTHORIZED',
     `${req.what}: ${req.registry} requires authentication and no credentials were found` +
-      ` (pass --registry-username/--registry-password, or log in with docker/podman/skopeo login)${detail(body)}`,
+      ` (pass --registry-username/--registry-password, or log in with sigil login or docker/podman/skopeo login)${detail(body)}`,
     401,
   );
 }
