@@ -220,6 +220,41 @@ describe('verify and verify-blob as cosign has them', () => {
     expect(wrongFile.code).toBe(1);
   });
 
+  it('sign -r signs an index and every image it lists; without -r only the index', async () => {
+    const { RegistryClient, OCI_INDEX, OCI_MANIFEST } = await import('../../src/oci/index.js');
+    const client = new RegistryClient({ useAuthFiles: false });
+    const repo = { registry: stack.host, repository: 'parity/multi' };
+    const children = [
+      await pushImage(stack.host, 'parity/multi', 'amd64', 'amd64 layer'),
+      await pushImage(stack.host, 'parity/multi', 'arm64', 'arm64 layer'),
+    ];
+    const sizes = await Promise.all(
+      children.map(async (d) => (await client.getManifest({ ...repo, digest: d })).bytes.length),
+    );
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_INDEX,
+        manifests: children.map((digest, i) => ({
+          mediaType: OCI_MANIFEST,
+          digest,
+          size: sizes[i],
+          platform: { os: 'linux', architecture: i === 0 ? 'amd64' : 'arm64' },
+        })),
+      }),
+    );
+    const pushed = await client.putManifest({ ...repo, tag: 'multi' }, index, OCI_INDEX);
+    const at = (d: string) => `${stack.host}/parity/multi@${d}`;
+    const verify = (d: string) => sigil(['verify', '--key', f('k.pub'), at(d)], env());
+    const flat = await sigil(['sign', '--yes', '--key', f('k.key'), at(pushed.digest)], env());
+    expect(flat.code, flat.stderr).toBe(0);
+    expect((await verify(pushed.digest)).code).toBe(0);
+    expect((await verify(children[0])).code).toBe(10);
+    const deep = await sigil(['sign', '--yes', '-r', '--key', f('k.key'), at(pushed.digest)], env());
+    expect(deep.code, deep.stderr).toBe(0);
+    for (const d of children) expect((await verify(d)).code, d).toBe(0);
+  });
+
   it('verify -a key=value, -o yaml refused, --check-claims and --offline accepted', async () => {
     const digest = await pushImage(stack.host, 'parity/app', 'v1');
     const image = `${stack.host}/parity/app@${digest}`;
