@@ -12,6 +12,7 @@ import { registerKeyCommands } from './commands/keys.js';
 import { registerLogCommands } from './commands/log.js';
 import { registerLoginCommand } from './commands/login.js';
 import { registerSignCommands } from './commands/sign.js';
+import { registerTransferCommands } from './commands/transfer.js';
 import { registerTreeCommands } from './commands/tree.js';
 import { registerTriangulateCommands } from './commands/triangulate.js';
 import { registerVerifyCommands } from './commands/verify.js';
@@ -39,6 +40,9 @@ export const CLIENT_VERBS = new Set([
   'tree',
   'triangulate',
   'download',
+  'copy',
+  'save',
+  'load',
   'version',
   'env',
 ]);
@@ -56,6 +60,7 @@ export function registerClientCommands(program: Command): void {
   registerTreeCommands(program);
   registerTriangulateCommands(program);
   registerDownloadCommands(program);
+  registerTransferCommands(program);
   registerAboutCommands(program);
 }
 

@@ -1,8 +1,9 @@
 // cosign's verification habits (#19), against the sigil services on loopback: verify-blob with a detached
 // --signature and --certificate (+ --certificate-chain) or --key (cosign looks the entry up in Rekor by the
 // artifact's digest, and so does sigil), the artifact on standard input, --insecure-ignore-tlog with cosign's
-// warning; verify-blob-attestation --type; and `verify -a key=value`, `-o yaml` refused, --check-claims and
-// --offline accepted (cosign docs: doc/cosign_verify.md, doc/cosign_verify-blob.md).
+// warning; verify-blob-attestation --type; `verify -a key=value`, `-o yaml` refused, --check-claims and
+// --offline accepted; sign -r for an index; copy, save and load carrying the signatures (cosign docs:
+// doc/cosign_verify.md, doc/cosign_verify-blob.md, doc/cosign_copy.md, doc/cosign_save.md, doc/cosign_load.md).
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -286,5 +287,39 @@ describe('verify and verify-blob as cosign has them', () => {
       env(),
     );
     expect(wrongKey.code).toBe(1);
+
+    // copy, and save/load through an OCI layout directory: the signatures travel with the image.
+    const copied = await sigil(['copy', image, `${stack.host}/parity/copied:v1`], env());
+    expect(copied.code, copied.stderr).toBe(0);
+    expect(copied.stdout).toBe(`${stack.host}/parity/copied@${digest}\n`);
+    expect(copied.stderr).toMatch(
+      /^Copied \d+ manifest\(s\), \d+ blob\(s\), 1 signature tag\(s\), [1-9]\d* referrer\(s\)$/m,
+    );
+    const atCopy = await sigil(
+      ['verify', '--key', f('k.pub'), '-a', 'env=prod', `${stack.host}/parity/copied:v1`],
+      env(),
+    );
+    expect(atCopy.code, atCopy.stderr).toBe(0);
+    const saved = await sigil(['save', image, '--dir', f('layout')], env());
+    expect(saved.code, saved.stderr).toBe(0);
+    const index = JSON.parse(await readFile(f('layout/index.json'), 'utf8')) as {
+      manifests: { digest: string }[];
+    };
+    expect(index.manifests.map((m) => m.digest)).toContain(digest);
+    expect(await readFile(f('layout/oci-layout'), 'utf8')).toContain('imageLayoutVersion');
+    const loaded = await sigil(['load', '--dir', f('layout'), `${stack.host}/parity/loaded:v2`], env());
+    expect(loaded.code, loaded.stderr).toBe(0);
+    const atLoad = await sigil(['verify', '--key', f('k.pub'), `${stack.host}/parity/loaded:v2`], env());
+    expect(atLoad.code, atLoad.stderr).toBe(0);
+    // Nothing travels that was not signed: an unsigned image copies with nothing attached and does not verify.
+    const plain = await pushImage(stack.host, 'parity/plain', 'v1', 'unsigned layer');
+    const plainCopy = await sigil(
+      ['copy', `${stack.host}/parity/plain@${plain}`, `${stack.host}/parity/plain-copy:v1`],
+      env(),
+    );
+    expect(plainCopy.code, plainCopy.stderr).toBe(0);
+    expect(
+      (await sigil(['verify', '--key', f('k.pub'), `${stack.host}/parity/plain-copy:v1`], env())).code,
+    ).toBe(10);
   });
 });
