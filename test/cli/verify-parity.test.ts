@@ -89,6 +89,29 @@ describe('verify and verify-blob as cosign has them', () => {
     expect(regexp.code, regexp.stderr).toBe(0);
   });
 
+  it('says what is missing or wrong before verifying', async () => {
+    const notJson = await sigil(
+      ['verify-blob', '--bundle', f('artifact'), ...keyless(), f('artifact')],
+      env(),
+    );
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr).toBe(
+      `Error: ${f('artifact')} is not a bundle (not JSON): give the .sigstore.json that sign-blob wrote\n`,
+    );
+    const noIdentity = await sigil(
+      ['verify-blob', '--signature', f('artifact.sig'), '--certificate', f('artifact.pem'), f('artifact')],
+      env(),
+    );
+    expect(noIdentity.stderr).toBe(
+      'Error: --certificate-identity or --certificate-identity-regexp is required for verification in keyless mode\n',
+    );
+    const noCert = await sigil(
+      ['verify-blob', '--signature', f('artifact.sig'), ...keyless(), f('artifact')],
+      env(),
+    );
+    expect(noCert.stderr).toBe('Error: --signature needs --certificate FILE (keyless) or --key KEY\n');
+  });
+
   it('the artifact on standard input', async () => {
     const args = [
       'verify-blob',

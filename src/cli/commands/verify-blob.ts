@@ -146,14 +146,21 @@ async function checkChainTrusted(chainFile: string, trust: TrustMaterial): Promi
 /** The CLI's verify-blob: a bundle, or cosign's detached --signature with --certificate or --key. */
 async function verifyBlobCli(artifactArg: string, o: DetachedOptions, attestationType?: string) {
   const { loadTrust, publicKeyRef, warn } = await import('../context.js');
-  if (o.insecureIgnoreTlog)
-    warn(
-      'Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.',
-    );
+  const { IGNORE_TLOG_WARNING } = await import('./verify.js');
+  if (o.insecureIgnoreTlog) warn(IGNORE_TLOG_WARNING);
   if (!o.bundle && !o.signature)
     throw new CliError('give --bundle FILE, or --signature FILE with --certificate FILE or --key KEY');
   if (o.signature && !o.bundle && !o.certificate && !o.key)
     throw new CliError('--signature needs --certificate FILE (keyless) or --key KEY');
+  // What keyless verification requires is said before any file is read or the log is asked.
+  if (o.key === undefined && !o.certificateIdentity && !o.certificateIdentityRegexp)
+    throw new CliError(
+      '--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode',
+    );
+  if (o.key === undefined && !o.certificateOidcIssuer && !o.certificateOidcIssuerRegexp)
+    throw new CliError(
+      '--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode',
+    );
   const trustedRoot = o.trustedRoot ?? process.env.SIGIL_TRUSTED_ROOT;
   const [trust, artifact, publicKey] = await Promise.all([
     o.key && o.insecureIgnoreTlog ? emptyTrust() : loadTrust({ trustedRoot }),
@@ -162,8 +169,16 @@ async function verifyBlobCli(artifactArg: string, o: DetachedOptions, attestatio
   ]);
   if (o.certificateChain) await checkChainTrusted(o.certificateChain, trust);
   let bundle: unknown;
-  if (o.bundle) bundle = JSON.parse((await readInput(o.bundle)).toString('utf8'));
-  else {
+  if (o.bundle) {
+    const text = (await readInput(o.bundle)).toString('utf8');
+    try {
+      bundle = JSON.parse(text);
+    } catch {
+      throw new CliError(
+        `${o.bundle} is not a bundle (not JSON): give the .sigstore.json that sign-blob wrote`,
+      );
+    }
+  } else {
     if (!Buffer.isBuffer(artifact))
       throw new CliError('a detached signature needs the artifact itself, not its digest');
     if (publicKey && o.insecureIgnoreTlog) {
@@ -190,18 +205,6 @@ async function verifyBlobCli(artifactArg: string, o: DetachedOptions, attestatio
     ? { publicKey, ...(o.insecureIgnoreSct ? { ctlogThreshold: 0 } : {}) }
     : policy;
   if (o.insecureIgnoreTlog) full.tlogThreshold = 0;
-  if (
-    !publicKey &&
-    !policy.identity?.subjectAlternativeName &&
-    !policy.identity?.subjectAlternativeNameRegExp
-  )
-    throw new CliError(
-      '--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode',
-    );
-  if (!publicKey && !policy.identity?.issuer && !policy.identity?.issuerRegExp)
-    throw new CliError(
-      '--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode',
-    );
   // As cosign: an exact value wins over its regular expression.
   if (full.identity?.subjectAlternativeName) delete full.identity.subjectAlternativeNameRegExp;
   if (full.identity?.issuer) delete full.identity.issuerRegExp;
