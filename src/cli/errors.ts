@@ -69,7 +69,7 @@ function networkLine(e: Coded, url: URL | undefined): string | undefined {
   if (code === 'ECONNRESET' || code === 'EPIPE')
     return `${where} closed the connection; check the URL (and http:// or https://), and that the service is up`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-    return `cannot resolve ${url?.hostname ?? 'the host'}: check the host name in the URL and the network`;
+    return `cannot resolve ${url ? `${url.hostname} (${url.href})` : 'the host'}: check the host name in the URL and the network`;
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
     return `cannot reach ${where}: no route to the host; check the network`;
   if (code === 'ETIMEDOUT')

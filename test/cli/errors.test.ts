@@ -40,6 +40,10 @@ describe('errors say what to do', () => {
       join(dir, 'missing.json'),
       '--trusted-root',
       join(dir, 'missing.json'),
+      '--certificate-identity',
+      'someone',
+      '--certificate-oidc-issuer',
+      'https://issuer.example',
     ]);
     expect(r.code).toBe(1);
     expect(expectOneLine(r.stderr)).toBe(`Error: ${join(dir, 'missing.json')} does not exist`);
@@ -138,7 +142,7 @@ describe('describeError', () => {
       },
     );
     expect(describeError(err)).toBe(
-      'GET manifest: cannot resolve registry-1.docker.io: check the host name in the URL and the network (an image without a registry host is on Docker Hub, as with docker: write HOST:PORT/REPO for another registry)',
+      'GET manifest: cannot resolve registry-1.docker.io (https://registry-1.docker.io/v2/): check the host name in the URL and the network (an image without a registry host is on Docker Hub, as with docker: write HOST:PORT/REPO for another registry)',
     );
   });
 });
