@@ -244,6 +244,47 @@ describe('verify and verify-blob as cosign has them', () => {
     expect(wrongFile.code).toBe(1);
   });
 
+  it('sign --upload=false --output-signature/-certificate/-payload: nothing pushed, the pieces verify as a blob', async () => {
+    const digest = await pushImage(stack.host, 'parity/offline', 'v1', 'not pushed');
+    const image = `${stack.host}/parity/offline@${digest}`;
+    const r = await sigil(
+      [
+        'sign',
+        '--yes',
+        '--identity-token',
+        token,
+        '--upload=false',
+        '--output-signature',
+        f('img.sig'),
+        '--output-certificate',
+        f('img.pem'),
+        '--output-payload',
+        f('img.payload'),
+        image,
+      ],
+      env(),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('Pushing signature');
+    const payload = JSON.parse(await readFile(f('img.payload'), 'utf8'));
+    expect(payload.critical.image['docker-manifest-digest']).toBe(digest);
+    expect(await readFile(f('img.pem'), 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect((await sigil(['verify', ...keyless(), image], env())).code).toBe(10);
+    const blob = await sigil(
+      [
+        'verify-blob',
+        '--signature',
+        f('img.sig'),
+        '--certificate',
+        f('img.pem'),
+        ...keyless(),
+        f('img.payload'),
+      ],
+      env(),
+    );
+    expect(blob.code, blob.stderr).toBe(0);
+  });
+
   it('sign -r signs an index and every image it lists; without -r only the index', async () => {
     const { RegistryClient, OCI_INDEX, OCI_MANIFEST } = await import('../../src/oci/index.js');
     const client = new RegistryClient({ useAuthFiles: false });
