@@ -112,6 +112,27 @@ describe('verify and verify-blob as cosign has them', () => {
     expect(noCert.stderr).toBe('Error: --signature needs --certificate FILE (keyless) or --key KEY\n');
   });
 
+  it('--insecure-ignore-sct: a trusted root without the CT log fails, unless SCTs are not required', async () => {
+    const root = JSON.parse(await readFile(f('trusted_root.json'), 'utf8'));
+    await writeFile(f('no-ct.json'), JSON.stringify({ ...root, ctlogs: [] }));
+    const args = [
+      'verify-blob',
+      '--signature',
+      f('artifact.sig'),
+      '--certificate',
+      f('artifact.pem'),
+      ...keyless(),
+    ];
+    const refused = await sigil([...args, '--trusted-root', f('no-ct.json'), f('artifact')], env());
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/SCT/);
+    const ignored = await sigil(
+      [...args, '--trusted-root', f('no-ct.json'), '--insecure-ignore-sct', f('artifact')],
+      env(),
+    );
+    expect(ignored.code, ignored.stderr).toBe(0);
+  });
+
   it('the artifact on standard input', async () => {
     const args = [
       'verify-blob',
