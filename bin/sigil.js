@@ -9,12 +9,23 @@ for (const stream of [process.stdout, process.stderr])
   stream.on('error', (err) => process.exit(err.code === 'EPIPE' ? 0 : 1));
 
 const bundled = new URL('../dist/sigil-client.mjs', import.meta.url);
-const { CLIENT_VERBS, clientMain } = await import(
+const { CLIENT_VERBS, clientMain, describeError, exitCodeOf } = await import(
   existsSync(bundled) ? bundled.href : new URL('../dist/cli/client.js', import.meta.url).href
 );
-const run = CLIENT_VERBS.has(process.argv[2]) ? clientMain : (await import('../dist/cli/main.js')).main;
+// The verb is the first word after cosign's persistent flags (-t/--timeout DURATION, -d/--verbose), which the
+// client verbs take anywhere on the line.
+let at = 2;
+for (;;) {
+  const a = process.argv[at];
+  if (a === '-t' || a === '--timeout') at += 2;
+  else if (a?.startsWith('--timeout=') || a === '-d' || a?.startsWith('--verbose')) at += 1;
+  else break;
+}
+const run = CLIENT_VERBS.has(process.argv[at]) ? clientMain : (await import('../dist/cli/main.js')).main;
 
+// One line that says what to do, never Node's or OpenSSL's own text (src/cli/errors.ts); cosign's exit codes.
 run(process.argv).catch((err) => {
-  process.stderr.write(`Error: ${err?.message ?? err}\n`);
-  process.exit(1);
+  process.stderr.write(`Error: ${describeError(err)}\n`);
+  if (process.env.SIGIL_DEBUG && err?.stack) process.stderr.write(`${err.stack}\n`);
+  process.exit(exitCodeOf(err));
 });

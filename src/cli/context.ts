@@ -16,6 +16,8 @@ export interface ServiceFlags extends TrustFlags {
   rekorUrl?: string;
   /** cosign's --timestamp-server-url: an RFC 3161 TSA to timestamp the signature. */
   timestampServerUrl?: string;
+  /** cosign's --oidc-issuer: where identity tokens come from (sigil's CI issuer, for SIGIL_OIDC_REQUEST_TOKEN). */
+  oidcIssuer?: string;
 }
 
 export interface RegistryFlags {
@@ -83,21 +85,31 @@ export interface ResolvedServices {
   tsaUrl?: string;
 }
 
-/** Service URLs: flags, then SIGSTORE_* style env, then the signing config. */
+/** The first of `values` that is set and not empty (an empty variable is an unset one, as cosign reads them). */
+function firstSet(...values: (string | undefined)[]): string | undefined {
+  return values.find((v) => v !== undefined && v !== '');
+}
+
+/**
+ * Service URLs, each from the first that gives one (docs/cli.md "Where the service URLs come from"): the flag;
+ * cosign's own variable (SIGSTORE_REKOR_URL, SIGSTORE_FULCIO_URL, SIGSTORE_OIDC_ISSUER), so a cosign script's
+ * environment means the same to sigil; sigil's variable (SIGIL_*, which `sigil up`'s env file exports); the
+ * signing config (`sigil initialize`, --signing-config, SIGIL_SIGNING_CONFIG).
+ */
 export async function resolveServices(flags: ServiceFlags): Promise<ResolvedServices> {
   const { loadTrustConfig, serviceUrls } = await import('../trust/index.js');
   const config = await loadTrustConfig({ ...trustPaths(flags), requireTrustedRoot: false });
   const urls = serviceUrls(config?.signingConfig);
-  const rekorOverride = flags.rekorUrl ?? process.env.SIGIL_REKOR_URL ?? process.env.SIGSTORE_REKOR_URL;
+  const env = process.env;
+  const rekorOverride = firstSet(flags.rekorUrl, env.SIGSTORE_REKOR_URL, env.SIGIL_REKOR_URL);
   return {
-    fulcioUrl:
-      flags.fulcioUrl ?? process.env.SIGIL_FULCIO_URL ?? process.env.SIGSTORE_FULCIO_URL ?? urls.caUrl,
+    fulcioUrl: firstSet(flags.fulcioUrl, env.SIGSTORE_FULCIO_URL, env.SIGIL_FULCIO_URL, urls.caUrl),
     // A log URL given by flag or environment is a Rekor v1 log, as cosign's --rekor-url is, unless it is the one
     // the signing config names (sigil up's env exports SIGIL_REKOR_URL, and its one URL serves v1 and v2).
     rekorUrl: rekorOverride ?? urls.rekorUrl,
     rekorApiVersion: rekorOverride && rekorOverride !== urls.rekorUrl ? 1 : urls.rekorApiVersion,
-    oidcUrl: urls.oidcUrl,
-    tsaUrl: flags.timestampServerUrl ?? urls.tsaUrl,
+    oidcUrl: firstSet(flags.oidcIssuer, env.SIGSTORE_OIDC_ISSUER, env.SIGIL_OIDC_URL, urls.oidcUrl),
+    tsaUrl: firstSet(flags.timestampServerUrl, urls.tsaUrl),
   };
 }
 
@@ -123,7 +135,7 @@ export async function registryClient(flags: RegistryFlags): Promise<RegistryClie
   });
 }
 
-/** Reads a whole file, or standard input for "-". */
+/** Reads a whole file, or standard input for "-"; a failure names the file (Node leaves it out of EISDIR). */
 export async function readInput(path: string): Promise<Buffer> {
   if (path === '-') {
     const chunks: Buffer[] = [];
@@ -131,12 +143,48 @@ export async function readInput(path: string): Promise<Buffer> {
     return Buffer.concat(chunks);
   }
   const { readFile } = await import('node:fs/promises');
-  return readFile(path);
+  return readFile(path).catch((err: NodeJS.ErrnoException) => {
+    err.path ??= path;
+    throw err;
+  });
+}
+
+/**
+ * The text of a --key reference: `env://VAR` reads the key from that environment variable (cosign's form, for
+ * CI secrets), anything else is a file.
+ */
+export async function readKeyRef(ref: string): Promise<string> {
+  if (ref.startsWith('env://')) {
+    const name = ref.slice('env://'.length);
+    const value = process.env[name];
+    if (!name || value === undefined || value === '') {
+      const { CliError } = await import('./errors.js');
+      throw new CliError(`--key ${ref}: the environment variable ${name || '(none)'} is not set or empty`);
+    }
+    return value;
+  }
+  return (await readInput(ref)).toString('utf8');
+}
+
+/** A private key named by --key (file or env://VAR), asking for its password when it is encrypted. */
+export async function privateKeyRef(ref: string) {
+  const { keyNeedsPassword, privateKeyFromPem } = await import('../sign/index.js');
+  const text = await readKeyRef(ref);
+  return privateKeyFromPem(text, keyNeedsPassword(text) ? await password() : undefined, ref);
+}
+
+/** A public key named by --key (file, certificate, or env://VAR). */
+export async function publicKeyRef(ref: string) {
+  const { publicKeyFromPem } = await import('../sign/index.js');
+  return publicKeyFromPem(await readKeyRef(ref), ref);
 }
 
 export async function writeOutput(path: string, data: string | Uint8Array): Promise<void> {
   const { writeFile } = await import('node:fs/promises');
-  await writeFile(path, data, { mode: 0o644 });
+  await writeFile(path, data, { mode: 0o644 }).catch((err: NodeJS.ErrnoException) => {
+    err.path ??= path;
+    throw err;
+  });
 }
 
 /** COSIGN_PASSWORD, else a prompt on the terminal (input hidden), else an error. */

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerOidcCommands } from '../oidc/index.js';
 import { registerClientCommands } from './client.js';
 import { sigilVersion } from './commands/about.js';
+import { registerCompletionCommand } from './commands/completion.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerRegistryCommands } from './commands/registry.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerVerifyBlobCommand(program);
   registerClientCommands(program);
   registerDemoCommand(program);
+  registerCompletionCommand(program);
   return program;
 }
 

@@ -4,7 +4,7 @@
 // TSA) unless logging is turned off, and a timestamp authority when there is one.
 import type { Command } from 'commander';
 import type { SigningContext, Witness } from '../sign/index.js';
-import { info, parseBool, password, requireUrl, resolveServices, type ServiceFlags } from './context.js';
+import { info, parseBool, privateKeyRef, requireUrl, resolveServices, type ServiceFlags } from './context.js';
 
 export interface SigningFlags extends ServiceFlags {
   key?: string;
@@ -17,12 +17,19 @@ export interface SigningFlags extends ServiceFlags {
 /** Adds cosign's signing flags to a command. */
 export function addSigningFlags(cmd: Command): Command {
   return cmd
-    .option('--key <path>', 'sign with this private key file (e.g. cosign.key) instead of keyless')
+    .option(
+      '--key <path>',
+      'sign with this private key (a file such as cosign.key, or env://VAR) instead of keyless',
+    )
     .option(
       '--identity-token <token>',
       'identity token (or a file holding it) for the certificate; env SIGSTORE_ID_TOKEN',
     )
     .option('--oidc-client-id <id>', 'audience to request for ambient tokens', 'sigstore')
+    .option(
+      '--oidc-issuer <url>',
+      'the identity token issuer (env SIGSTORE_OIDC_ISSUER; default: the signing config)',
+    )
     .option('--fulcio-url <url>', 'CA address (default: from the signing config)')
     .option('--rekor-url <url>', 'transparency log address (default: from the signing config)')
     .option(
@@ -56,10 +63,7 @@ export async function signingContext(flags: SigningFlags): Promise<CliSigningCon
   }
   if (services.tsaUrl) witnesses.push(sign.tsaWitness(services.tsaUrl));
   if (flags.key) {
-    const { readFile } = await import('node:fs/promises');
-    const text = await readFile(flags.key, 'utf8').catch(() => '');
-    const pass = sign.keyNeedsPassword(text) ? await password() : undefined;
-    const key = await sign.loadPrivateKey(flags.key, pass);
+    const key = await privateKeyRef(flags.key);
     return { identity: sign.keyIdentity(key), witnesses, rekorApiVersion: rekorApiVersionOf() };
   }
   const fulcioUrl = requireUrl(services.fulcioUrl, '--fulcio-url', 'CA');

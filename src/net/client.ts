@@ -32,10 +32,13 @@ export interface RequestOptions {
 export class HttpRequestError extends Error {
   /** The system error code when there is one (ECONNREFUSED, ECONNRESET, ENOTFOUND …), ETIMEDOUT, ABORT_ERR. */
   readonly code: string;
-  constructor(message: string, code: string, options?: { cause?: unknown }) {
+  /** The URL asked for, when known: what the CLI names when it explains the failure. */
+  url?: string;
+  constructor(message: string, code: string, options?: { cause?: unknown; url?: string }) {
     super(message, options);
     this.name = 'HttpRequestError';
     this.code = code;
+    this.url = options?.url;
   }
 }
 
@@ -143,8 +146,12 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.headers ?? {})) headers[k.toLowerCase()] = v;
   const signal = combinedSignal(options);
+  // `sigil -d` (cosign's --verbose): one line a request and its answer on stderr, never a header's value.
+  const debug = process.env.SIGIL_DEBUG ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
   for (let hop = 0; ; hop++) {
+    debug?.(`> ${method} ${current.origin}${current.pathname}`);
     const res = await send(current, method, headers, body, signal, options.timeoutMs);
+    debug?.(`< ${res.response.status} ${method} ${current.origin}${current.pathname}`);
     const location = res.message.headers.location;
     if (options.redirect === 'manual' || !REDIRECT_STATUSES.has(res.response.status) || !location) {
       return res.response;
@@ -192,6 +199,7 @@ function abortError(signal: AbortSignal, url: URL, timeoutMs: number | undefined
   const reason = signal.reason as { name?: string } | undefined;
   return reason?.name === 'TimeoutError'
     ? new HttpRequestError(`${url.origin} did not answer within ${timeoutMs} ms`, 'ETIMEDOUT', {
+        url: url.toString(),
         cause: reason,
       })
     : new HttpRequestError(`request to ${url.origin} aborted`, 'ABORT_ERR', { cause: reason });
@@ -255,7 +263,10 @@ async function sendOnce(
       release();
       if (body instanceof Readable) body.destroy();
       if (err instanceof HttpRequestError) return reject(err);
-      const wrapped = new HttpRequestError(err.message, err.code ?? 'ERR_HTTP', { cause: err });
+      const wrapped = new HttpRequestError(err.message, err.code ?? 'ERR_HTTP', {
+        cause: err,
+        url: url.toString(),
+      });
       reject(Object.assign(wrapped, { reusedSocket: req.reusedSocket }));
     });
     req.on('response', (res) => {

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { DOCKER_HUB, isDockerHub } from './reference.js';
 
 export interface Credentials {
   username: string;
@@ -95,10 +96,12 @@ export function authFilePaths(env: NodeJS.ProcessEnv = process.env): string[] {
 
 /** `https://host/v1/` → `host`; `host/ns/repo` stays as is (containers auth.json allows per-repository keys). */
 export function normalizeAuthKey(key: string): string {
-  return key
+  const host = key
     .replace(/^[a-z]+:\/\//i, '')
     .replace(/\/v[12]\/?$/, '')
     .replace(/\/+$/, '');
+  // docker login keys Docker Hub as https://index.docker.io/v1/; references call it docker.io.
+  return isDockerHub(host) ? DOCKER_HUB : host;
 }
 
 interface AuthEntry {

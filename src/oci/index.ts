@@ -65,4 +65,11 @@ export {
   withTag,
 } from './reference.js';
 export { addReferrer, referrerDescriptor, referrersTag, removeReferrer } from './referrers.js';
+export {
+  type ImageStore,
+  layoutStore,
+  registryStore,
+  type TransferReport,
+  transferImage,
+} from './transfer.js';
 export { isLoopbackHost } from './transport.js';

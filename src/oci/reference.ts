@@ -1,7 +1,7 @@
 // Image references `host[:port]/path/name[:tag][@alg:hex]`, parsed per the distribution reference grammar
 // (distribution/reference reference.go; repository and tag rules of opencontainers/distribution-spec spec.md
-// "Pulling manifests"). Docker's implicit docker.io/library/ defaults are deliberately not applied: sigil talks
-// to registries its users name, so a reference without a registry host is an error that says so.
+// "Pulling manifests"). A reference without a registry host means Docker Hub, as docker and cosign read it
+// (distribution/reference normalize.go): `alpine` is docker.io/library/alpine, `acme/app` is docker.io/acme/app.
 import { parseDigest } from './digest.js';
 import { OciError } from './errors.js';
 
@@ -15,6 +15,16 @@ export interface ImageReference {
 }
 
 /** distribution-spec: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*` per path component. */
+/** Docker Hub's name in references; transport.ts sends its requests to DOCKER_HUB_API. */
+export const DOCKER_HUB = 'docker.io';
+export const DOCKER_HUB_API = 'registry-1.docker.io';
+/** Names Docker Hub also goes by (docker's config.json keys it as https://index.docker.io/v1/). */
+const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+
+export function isDockerHub(registry: string): boolean {
+  return DOCKER_HUB_ALIASES.has(registry);
+}
+
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 const DOMAIN_COMPONENT = /^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])$/;
@@ -88,11 +98,18 @@ export function parseReference(input: string): ImageReference {
   }
   const slash = rest.indexOf('/');
   const first = slash >= 0 ? rest.slice(0, slash) : rest;
+  let registry: string;
+  let repository: string;
   if (slash < 0 || !looksLikeHost(first)) {
-    throw bad(input, `no registry host; write it in full, e.g. "localhost:5000/${rest || 'app'}"`);
+    registry = DOCKER_HUB;
+    repository = rest;
+  } else {
+    registry = isDockerHub(first) ? DOCKER_HUB : first;
+    repository = rest.slice(slash + 1);
   }
-  const registry = first;
-  const repository = rest.slice(slash + 1);
+  // Docker Hub's official images live under library/.
+  if (registry === DOCKER_HUB && repository && !repository.includes('/'))
+    repository = `library/${repository}`;
   checkHost(input, registry);
   if (!repository) throw bad(input, 'empty repository name');
   for (const part of repository.split('/')) {

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { type HttpResponse, request } from '../net/index.js';
 import { basicAuthorization, type Challenge, type Credentials, parseWwwAuthenticate } from './auth.js';
 import { describeErrorBody, OciError } from './errors.js';
+import { DOCKER_HUB_API, isDockerHub } from './reference.js';
 
 export type BodyFactory = () => Buffer | Uint8Array | Readable | undefined;
 
@@ -65,6 +66,8 @@ export class Transport {
       isLoopbackHost(registry) ||
       insecure === true ||
       (Array.isArray(insecure) && insecure.includes(registry));
+    // docker.io is a name; Docker Hub's registry API answers at registry-1.docker.io.
+    if (isDockerHub(registry)) return `https://${DOCKER_HUB_API}`;
     return `${plain ? 'http' : 'https'}://${registry}`;
   }
 
@@ -314,7 +317,7 @@ function missingCredentials(req: HttpRequest, body: string): OciError {
   return new OciError(
     'UNAUTHORIZED',
     `${req.what}: ${req.registry} requires authentication and no credentials were found` +
-      ` (pass --username/--password, or log in with docker/podman/skopeo login)${detail(body)}`,
+      ` (pass --registry-username/--registry-password, or log in with sigil login or docker/podman/skopeo login)${detail(body)}`,
     401,
   );
 }

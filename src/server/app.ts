@@ -8,6 +8,8 @@ export interface ServerOptions {
   port?: number;
   /** pino level; "silent" in tests. */
   logLevel?: string;
+  /** Where pino's JSON lines go (standard output when unset): `sigil up` rewrites them for a terminal. */
+  logStream?: { write(line: string): void };
   /** Largest request body any route accepts unless it sets its own limit. */
   bodyLimit?: number;
   /** Answers requests the router refuses before any route runs (fastify's default answer when unset). */
@@ -24,7 +26,10 @@ export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
 
 export function createApp(options: ServerOptions = {}): FastifyInstance {
   return Fastify({
-    logger: { level: options.logLevel ?? 'info' },
+    logger: {
+      level: options.logLevel ?? 'info',
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Registry digests and Rekor entry UUIDs are long path parameters.
     routerOptions: { maxParamLength: 1024 },

@@ -25,6 +25,8 @@ export interface StackOptions {
   host?: string;
   port?: number;
   logLevel?: string;
+  /** Where the JSON log lines go (standard output when unset). */
+  logStream?: { write(line: string): void };
   /** Base URL clients use when sigil sits behind a proxy; the listen address otherwise. */
   publicUrl?: string;
   /** Let anyone pull from the registry without credentials (`--anonymous-pull`); else config.json decides. */
@@ -190,6 +192,7 @@ export async function startStack(
     host: options.host,
     port: options.port,
     logLevel: options.logLevel,
+    logStream: options.logStream,
     onUrl: (u) => url.set(options.publicUrl ?? u),
   });
   return { server, endpoints: endpoints() };

@@ -14,9 +14,12 @@ export type SignErrorCode =
 
 export class SignError extends Error {
   readonly code: SignErrorCode;
-  constructor(code: SignErrorCode, message: string, options?: { cause?: unknown }) {
+  /** The transparency log entry already made when a later step (the registry push) failed. */
+  readonly logIndex?: number;
+  constructor(code: SignErrorCode, message: string, options?: { cause?: unknown; logIndex?: number }) {
     super(message, options);
     this.name = 'SignError';
     this.code = code;
+    this.logIndex = options?.logIndex;
   }
 }

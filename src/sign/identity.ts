@@ -107,7 +107,8 @@ export async function getIdentityToken(options: TokenOptions = {}): Promise<Iden
     return done(token, 'github-actions');
   }
   if (env.SIGIL_OIDC_REQUEST_TOKEN) {
-    const base = env.SIGIL_OIDC_URL ?? options.oidcUrl;
+    // The caller's URL has already weighed the flag and the environment (src/cli/context.ts resolveServices).
+    const base = options.oidcUrl ?? env.SIGIL_OIDC_URL;
     if (!base) {
       throw new SignError(
         'TOKEN_MISSING',

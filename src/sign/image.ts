@@ -92,11 +92,13 @@ async function signImageBundle(target: ImageTarget, opts: ImageSigningOptions): 
     entry: signed.entry,
   };
   if (opts.upload === false) return result;
-  result.referrer = await attachBundleReferrer(opts.client, target.signatureRepo, target.descriptor, {
-    bundleJson: Buffer.from(JSON.stringify(signed.bundle), 'utf8'),
-    content: 'dsse-envelope',
-    predicateType: COSIGN_SIGN_PREDICATE_TYPE,
-  });
+  result.referrer = await pushAfterLogging(signed.entry, target, () =>
+    attachBundleReferrer(opts.client, target.signatureRepo, target.descriptor, {
+      bundleJson: Buffer.from(JSON.stringify(signed.bundle), 'utf8'),
+      content: 'dsse-envelope',
+      predicateType: COSIGN_SIGN_PREDICATE_TYPE,
+    }),
+  );
   return result;
 }
 
@@ -121,25 +123,32 @@ export async function signImage(target: ImageTarget, opts: ImageSigningOptions):
   const bundleJson = Buffer.from(JSON.stringify(signed.bundle), 'utf8');
   // One after the other: the first push gets the registry token the second reuses (a token request may cost a
   // password hash on the registry side).
-  const tagged = await (layouts.cosignTag
-    ? attachCosignLayer(opts.client, target.signatureRepo, target.descriptor, {
-        payload,
-        mediaType: SIMPLE_SIGNING_MEDIA_TYPE,
-        kind: 'sig',
-        fields: {
-          signature: signed.signature.toString('base64'),
-          ...certificateFields(opts.identity),
-          ...(signed.entry ? { bundle: rekorBundle(signed.entry) } : {}),
-        },
-      })
-    : undefined);
-  const referred = await (layouts.referrer
-    ? attachBundleReferrer(opts.client, target.signatureRepo, target.descriptor, {
-        bundleJson,
-        content: 'message-signature',
-        payload: { bytes: payload, mediaType: SIMPLE_SIGNING_MEDIA_TYPE },
-      })
-    : undefined);
+  const [tagged, referred] = await pushAfterLogging(
+    signed.entry,
+    target,
+    async () =>
+      [
+        await (layouts.cosignTag
+          ? attachCosignLayer(opts.client, target.signatureRepo, target.descriptor, {
+              payload,
+              mediaType: SIMPLE_SIGNING_MEDIA_TYPE,
+              kind: 'sig',
+              fields: {
+                signature: signed.signature.toString('base64'),
+                ...certificateFields(opts.identity),
+                ...(signed.entry ? { bundle: rekorBundle(signed.entry) } : {}),
+              },
+            })
+          : undefined),
+        await (layouts.referrer
+          ? attachBundleReferrer(opts.client, target.signatureRepo, target.descriptor, {
+              bundleJson,
+              content: 'message-signature',
+              payload: { bytes: payload, mediaType: SIMPLE_SIGNING_MEDIA_TYPE },
+            })
+          : undefined),
+      ] as const,
+  );
   result.cosignTag = tagged;
   result.referrer = referred;
   return result;
@@ -183,30 +192,60 @@ export async function attestImage(
   const envelopeJson = Buffer.from(JSON.stringify(signed.envelope), 'utf8');
   // One after the other: the first push gets the registry token the second reuses (a token request may cost a
   // password hash on the registry side).
-  const tagged = await (layouts.cosignTag
-    ? attachCosignLayer(opts.client, target.signatureRepo, target.descriptor, {
-        payload: envelopeJson,
-        mediaType: DSSE_MEDIA_TYPE,
-        kind: 'att',
-        // ATTESTATION_SPEC.md: the signature lives in the envelope, so the annotation is empty.
-        fields: {
-          signature: '',
-          ...certificateFields(opts.identity),
-          ...(signed.entry ? { bundle: rekorBundle(signed.entry) } : {}),
-        },
-        extra: { [PREDICATE_TYPE_ANNOTATION]: predicateType },
-      })
-    : undefined);
-  const referred = await (layouts.referrer
-    ? attachBundleReferrer(opts.client, target.signatureRepo, target.descriptor, {
-        bundleJson: Buffer.from(JSON.stringify(signed.bundle), 'utf8'),
-        content: 'dsse-envelope',
-        predicateType,
-      })
-    : undefined);
+  const [tagged, referred] = await pushAfterLogging(
+    signed.entry,
+    target,
+    async () =>
+      [
+        await (layouts.cosignTag
+          ? attachCosignLayer(opts.client, target.signatureRepo, target.descriptor, {
+              payload: envelopeJson,
+              mediaType: DSSE_MEDIA_TYPE,
+              kind: 'att',
+              // ATTESTATION_SPEC.md: the signature lives in the envelope, so the annotation is empty.
+              fields: {
+                signature: '',
+                ...certificateFields(opts.identity),
+                ...(signed.entry ? { bundle: rekorBundle(signed.entry) } : {}),
+              },
+              extra: { [PREDICATE_TYPE_ANNOTATION]: predicateType },
+            })
+          : undefined),
+        await (layouts.referrer
+          ? attachBundleReferrer(opts.client, target.signatureRepo, target.descriptor, {
+              bundleJson: Buffer.from(JSON.stringify(signed.bundle), 'utf8'),
+              content: 'dsse-envelope',
+              predicateType,
+            })
+          : undefined),
+      ] as const,
+  );
   result.cosignTag = tagged;
   result.referrer = referred;
   return result;
+}
+
+/**
+ * Runs the registry pushes that follow a log entry. The entry is permanent, so when the registry then refuses the
+ * signature the failure says that the log holds it, and at which index (SignError.logIndex), rather than leaving
+ * an entry nobody knows about.
+ */
+async function pushAfterLogging<T>(
+  entry: RekorEntry | undefined,
+  target: ImageTarget,
+  push: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await push();
+  } catch (err) {
+    if (!entry) throw err;
+    const repo = `${target.signatureRepo.registry}/${target.signatureRepo.repository}`;
+    throw new SignError(
+      'REGISTRY_ERROR',
+      `the transparency log accepted the signature (tlog entry index ${entry.logIndex}) but pushing it to ${repo} failed: ${(err as Error).message}`,
+      { cause: err, logIndex: entry.logIndex },
+    );
+  }
 }
 
 /** sha256 of bytes as `sha256:<hex>`. */

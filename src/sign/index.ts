@@ -38,6 +38,9 @@ export {
   loadPublicKey,
   PRIVATE_KEY_FILE,
   PUBLIC_KEY_FILE,
+  privateKeyFromPem,
+  publicKeyFromPem,
+  refuseExisting,
 } from './keys.js';
 export { buildStatement, PREDICATE_TYPES, predicateTypeUri, type StatementInput } from './predicate.js';
 export { RekorClient, type RekorEntry } from './rekor.js';

@@ -3,7 +3,7 @@
 // secretbox, "ENCRYPTED SIGSTORE PRIVATE KEY") and `cosign.pub` (SPKI PEM), so cosign uses sigil's keys and
 // sigil uses cosign's. Also read: encrypted PKCS#8 PEM (what sigil wrote before) and plain PKCS#8 / SEC 1 PEM.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../crypto/index.js';
 import { CosignKeyError, decryptCosignKey, encryptCosignKey, isCosignEncryptedKey } from './cosign-key.js';
 import { SignError } from './errors.js';
@@ -37,6 +37,7 @@ export async function generateKeyPair(prefix: string, password: string): Promise
   const privateKeyPath = `${prefix}.key`;
   const publicKeyPath = `${prefix}.pub`;
   const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  await refuseExisting(privateKeyPath);
   try {
     await writeFileAtomic(privateKeyPath, encryptPrivateKey(privateKey, password), {
       mode: 0o600,
@@ -51,6 +52,23 @@ export async function generateKeyPair(prefix: string, password: string): Promise
   return { privateKeyPath, publicKeyPath, publicKeyPem };
 }
 
+/**
+ * A key pair is never written over an existing private key: writeFileAtomic's exclusive mode keeps the old file
+ * quietly (first writer wins, as the servers' key files want), which here would leave a .pub that does not match
+ * the .key. cosign asks before overwriting; sigil refuses and says what to do.
+ */
+export async function refuseExisting(privateKeyPath: string): Promise<void> {
+  const there = await access(privateKeyPath).then(
+    () => true,
+    () => false,
+  );
+  if (there)
+    throw new SignError(
+      'KEY_ERROR',
+      `${privateKeyPath} already exists: remove it, or pass another --output-key-prefix`,
+    );
+}
+
 /** Reads a private key file (encrypted or plain PKCS#8 / SEC1 PEM); `password` opens an encrypted one. */
 export async function loadPrivateKey(path: string, password: string | undefined): Promise<KeyObject> {
   let pem: string;
@@ -59,6 +77,11 @@ export async function loadPrivateKey(path: string, password: string | undefined)
   } catch (err) {
     throw new SignError('KEY_ERROR', `cannot read key ${path}: ${(err as Error).message}`, { cause: err });
   }
+  return privateKeyFromPem(pem, password, path);
+}
+
+/** A private key from its text (cosign's encrypted form, encrypted or plain PKCS#8, SEC 1); `path` names it in errors. */
+export function privateKeyFromPem(pem: string, password: string | undefined, path: string): KeyObject {
   if (isCosignEncryptedKey(pem)) {
     if (password === undefined) {
       throw new SignError(
@@ -84,7 +107,12 @@ export async function loadPrivateKey(path: string, password: string | undefined)
   try {
     return createPrivateKey(encrypted ? { key: pem, passphrase: password ?? '' } : pem);
   } catch (err) {
-    const why = encrypted ? 'wrong password, or not a PKCS#8 key' : (err as Error).message;
+    // OpenSSL's own text ("DECODER routines::unsupported") tells a user nothing: say what the file is not.
+    const why = encrypted
+      ? 'wrong password, or not a PKCS#8 key'
+      : /-----BEGIN (PUBLIC KEY|CERTIFICATE)-----/.test(pem)
+        ? 'it holds a public key or certificate; signing needs the private key (e.g. cosign.key)'
+        : 'not a private key in a format sigil reads (cosign.key, or PKCS#8 / SEC 1 PEM)';
     throw new SignError('KEY_ERROR', `cannot open private key ${path}: ${why}`, { cause: err });
   }
 }
@@ -97,11 +125,18 @@ export async function loadPublicKey(path: string): Promise<KeyObject> {
   } catch (err) {
     throw new SignError('KEY_ERROR', `cannot read key ${path}: ${(err as Error).message}`, { cause: err });
   }
+  return publicKeyFromPem(pem, path);
+}
+
+/** A public key from its PEM text (SPKI, or a certificate's key); `path` names it in errors. */
+export function publicKeyFromPem(pem: string, path: string): KeyObject {
   try {
     return createPublicKey(pem);
   } catch (err) {
-    throw new SignError('KEY_ERROR', `${path} is not a PEM public key: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new SignError(
+      'KEY_ERROR',
+      `${path} is not a public key in a format sigil reads (PEM "PUBLIC KEY" or "CERTIFICATE"${/PRIVATE KEY-----/.test(pem) ? '; it holds a private key: give the .pub file' : ''})`,
+      { cause: err },
+    );
   }
 }

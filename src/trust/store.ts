@@ -216,7 +216,7 @@ async function getJson(url: string, optional: boolean, insecure?: boolean): Prom
     res = await request(url, { headers: { accept: 'application/json' }, timeoutMs: FETCH_TIMEOUT_MS });
     text = await res.text();
   } catch (err) {
-    throw new Error(`cannot fetch ${url}: ${(err as Error).message}`);
+    throw new Error(`cannot fetch ${url}: ${(err as Error).message}`, { cause: err });
   }
   checkTransport(res.url, { insecure, what: `${url} (redirected to ${res.url})` });
   if (optional && res.status === 404) return undefined;

@@ -366,10 +366,8 @@ export async function verifyImage(target: ImageTarget, opts: ImageVerifyOptions)
         }
       }
       checkPayloadNamesImage(ready, target.descriptor.digest);
-      const keyOnly =
-        opts.insecureIgnoreTlog &&
-        opts.policy.publicKey &&
-        ready.bundle.verificationMaterial.tlogEntries.length === 0;
+      // As cosign: with a key and --insecure-ignore-tlog, log entries are neither required nor looked at.
+      const keyOnly = opts.insecureIgnoreTlog && opts.policy.publicKey;
       const result = keyOnly
         ? verifyKeyOnly(ready, toKey(opts.policy.publicKey!))
         : verifyBundle(

@@ -2,6 +2,7 @@
 // --certificate-oidc-issuer[-regexp], --certificate-github-workflow-*) over Fulcio's certificate extensions
 // (sigstore/fulcio docs/oid-info.md). Pure functions of a parsed certificate, so the image flow reuses them as is.
 import type { KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { type Certificate, FULCIO_OID, fulcioExtensionText } from '../formats/index.js';
 import { fail } from './errors.js';
 
@@ -68,12 +69,36 @@ export function certificateIdentity(cert: Certificate): CertificateIdentity {
   };
 }
 
-function toRegExp(r: string | RegExp, what: string): RegExp {
+/** What the identity checks need of a compiled regular expression. */
+interface Matcher {
+  test(s: string): boolean;
+  source: string;
+}
+
+type Re2Module = {
+  RE2JS: { compile(p: string): { matcher(s: string): { find(): boolean } } };
+};
+let re2: Re2Module | undefined;
+
+/**
+ * A pattern from a flag or a policy file is Go RE2 syntax, as cosign and sigstore-go read it: `(?i)`, `\z`, no
+ * backreferences or lookaround, and linear-time matching. JavaScript's RegExp reads some of those differently and
+ * refuses others, so patterns go through re2js (RE2's own port, pure JavaScript). It is loaded on first use with
+ * require: a verification without a regexp does not pay for it. Matching is unanchored (Go's MatchString, as
+ * cosign calls it); a pattern anchors itself with ^ and $.
+ */
+function toRegExp(r: string | RegExp, what: string): Matcher {
   if (r instanceof RegExp) return r;
+  re2 ??= createRequire(import.meta.url)('re2js') as Re2Module;
   try {
-    return new RegExp(r);
+    const compiled = re2.RE2JS.compile(r);
+    return { test: (s) => compiled.matcher(s).find(), source: r };
   } catch (err) {
-    fail('POLICY_INVALID', `${what} regular expression ${JSON.stringify(r)} is invalid`, err);
+    fail(
+      'POLICY_INVALID',
+      `${what} regular expression ${JSON.stringify(r)} is invalid (Go RE2 syntax): ${(err as Error).message}`,
+      err,
+    );
   }
 }
 

@@ -118,6 +118,40 @@ describe('initialize, tree, triangulate, download', () => {
     );
   });
 
+  // cosign download sbom prints the layers of the image's .sbom tag (as `cosign attach sbom` pushes them).
+  it('download sbom prints the SBOM of the .sbom tag, and says when there is none', async () => {
+    const { RegistryClient, OCI_EMPTY, OCI_EMPTY_DIGEST, OCI_MANIFEST } = await import(
+      '../../src/oci/index.js'
+    );
+    const { createHash } = await import('node:crypto');
+    const client = new RegistryClient({ useAuthFiles: false });
+    const sbomImage = await pushImage(stack.host, 'acme/with-sbom', 'v1');
+    const repo = { registry: stack.host, repository: 'acme/with-sbom' };
+    const sbom = Buffer.from('{"spdxVersion":"SPDX-2.3","name":"with-sbom"}');
+    const sbomDigest = `sha256:${createHash('sha256').update(sbom).digest('hex')}`;
+    const empty = Buffer.from('{}');
+    await client.uploadBlob(repo, { digest: sbomDigest, size: sbom.length, open: () => sbom });
+    await client.uploadBlob(repo, { digest: OCI_EMPTY_DIGEST, size: 2, open: () => empty });
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: OCI_EMPTY, digest: OCI_EMPTY_DIGEST, size: 2 },
+      layers: [{ mediaType: 'text/spdx+json', digest: sbomDigest, size: sbom.length }],
+    };
+    await client.putManifest(
+      { ...repo, tag: `sha256-${sbomImage.slice(7)}.sbom` },
+      Buffer.from(JSON.stringify(manifest)),
+      OCI_MANIFEST,
+    );
+    const r = await sigil(['download', 'sbom', `${stack.host}/acme/with-sbom@${sbomImage}`], env());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(sbom.toString());
+    expect(r.stderr).toBe('Found 1 SBOM of type: text/spdx+json\n');
+    const none = await sigil(['download', 'sbom', ref], env());
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('no SBOMs found attached to');
+  });
+
   it('download prints the referrer bundles, or the .sig layers when there are none', async () => {
     const sig = await sigil(['download', 'signature', ref], env());
     expect(sig.code, sig.stderr).toBe(0);

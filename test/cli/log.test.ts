@@ -74,16 +74,84 @@ describe('sigil log verbs', () => {
     expect(JSON.parse(byUuid.stdout)).toMatchObject({ LogIndex: Number(index), UUID: uuid });
   });
 
-  it('verify prints the inclusion proof and checks it against a fresh checkpoint', async () => {
+  // The lines the real rekor-cli verify prints (test/peers/rekor-cli.test.ts checks it prints the same).
+  it('verify prints rekor-cli lines and checks the proof against a fresh checkpoint', async () => {
     const index = bundle.verificationMaterial.tlogEntries[0].logIndex;
     const r = await sigil(['log', 'verify', '--log-index', index], env());
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('Entry Hash: ');
-    expect(r.stdout).toContain('Inclusion Proof:\nSHA256(0x01 | ');
-    const computed = /Computed Root Hash: (\S+)/.exec(r.stdout)![1];
-    const expected = /Expected Root Hash: (\S+)/.exec(r.stdout)![1];
-    expect(computed).toBe(expected);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^Current Root Hash: ([0-9a-f]{64})\\nEntry Hash: [0-9a-f]{64}\\nEntry Index in Current Tree: ${index}\\nCurrent Tree Size: \\d+\\nCheckpoint:\\n`,
+      ),
+    );
+    expect(r.stdout).toContain('\n\nInclusion Proof:\n');
+    expect(r.stdout).toMatch(/\nComputed Root Hash: ([0-9a-f]{64})\nExpected Root Hash: \1\n$/);
     expect(r.stderr).toContain("Consistent with the log's current checkpoint");
+  });
+
+  it('logproof prints the consistency proof as rekor-cli does, and checks its sizes', async () => {
+    const r = await sigil(['log', 'logproof', '--first-size', '1', '--last-size', '2'], env());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Current Root Hash: [0-9a-f]{64}\nHashes: \[[0-9a-f]{64}(,[0-9a-f]{64})*\]\n$/);
+    const json = JSON.parse(
+      (await sigil(['log', 'logproof', '--last-size', '2', '--format', 'json'], env())).stdout,
+    );
+    expect(json.Hashes.length).toBeGreaterThan(0);
+    const backwards = await sigil(['log', 'logproof', '--first-size', '2', '--last-size', '1'], env());
+    expect(backwards.code).toBe(1);
+    expect(backwards.stderr).toBe('Error: last-size must be >= to first-size\n');
+  });
+
+  it('--rekor_server and REKOR_REKOR_SERVER name the log as in rekor-cli', async () => {
+    const bad = 'http://127.0.0.1:1';
+    const flag = await sigil(['log', 'info', '--rekor_server', bad], env());
+    expect(flag.code).toBe(1);
+    expect(flag.stderr).toContain('cannot reach http://127.0.0.1:1');
+    const fromEnv = await sigil(['log', 'info'], { ...env(), REKOR_REKOR_SERVER: bad });
+    expect(fromEnv.code).toBe(1);
+    expect(fromEnv.stderr).toContain('cannot reach http://127.0.0.1:1');
+    const good = await sigil(['log', 'info', '--rekor_server', stack.url], {
+      ...env(),
+      REKOR_REKOR_SERVER: bad,
+    });
+    expect(good.code, good.stderr).toBe(0);
+  });
+
+  it('upload adds a hashedrekord entry from artifact, signature and public key', async () => {
+    const { generateKeyPairSync, sign } = await import('node:crypto');
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const data = Buffer.from('uploaded artifact\n');
+    await writeFile(join(home, 'up.txt'), data);
+    await writeFile(join(home, 'up.sig'), sign('sha256', data, privateKey).toString('base64'));
+    await writeFile(join(home, 'up.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+    const args = ['log', 'upload', '--artifact', join(home, 'up.txt'), '--signature', join(home, 'up.sig')];
+    const r = await sigil([...args, '--public-key', join(home, 'up.pub')], env());
+    expect(r.code, r.stderr).toBe(0);
+    const m =
+      /^Created entry at index (\d+), available at: (\S+)\/api\/v1\/log\/entries\/([0-9a-f]+)\n$/.exec(
+        r.stdout,
+      );
+    expect(m, r.stdout).not.toBeNull();
+    const got = await sigil(['log', 'get', '--log-index', m![1], '--format', 'json'], env());
+    expect(JSON.parse(got.stdout).UUID).toBe(m![3]);
+    const rekord = await sigil([...args, '--public-key', join(home, 'up.pub'), '--type', 'rekord'], env());
+    expect(rekord.code).toBe(1);
+    expect(rekord.stderr).toContain('pass --type hashedrekord');
+    // A signature that does not verify is refused by the log.
+    const wrong = await sigil(
+      [
+        'log',
+        'upload',
+        '--artifact',
+        join(home, 'a.txt'),
+        '--signature',
+        join(home, 'up.sig'),
+        '--public-key',
+        join(home, 'up.pub'),
+      ],
+      env(),
+    );
+    expect(wrong.code).toBe(1);
   });
 
   it('search finds entries by digest, artifact and signer certificate', async () => {
@@ -91,6 +159,7 @@ describe('sigil log verbs', () => {
     const hex = createHash('sha256').update('artifact A\n').digest('hex');
     const bySha = await sigil(['log', 'search', '--sha', `sha256:${hex}`], env());
     expect(bySha.code, bySha.stderr).toBe(0);
+    expect(bySha.stderr).toBe('Found matching entries (listed by UUID):\n');
     const uuids = bySha.stdout.trim().split('\n');
     expect(uuids).toHaveLength(1);
     const byArtifact = await sigil(['log', 'search', '--artifact', join(home, 'a.txt')], env());
@@ -101,9 +170,14 @@ describe('sigil log verbs', () => {
     const byKey = await sigil(['log', 'search', '--public-key', join(home, 'cert.pem')], env());
     expect(byKey.code, byKey.stderr).toBe(0);
     expect(byKey.stdout).toContain(uuids[0]);
+    // rekor-cli search: no match is an error (cmd/rekor-cli/app/search.go).
     const none = await sigil(['log', 'search', '--sha', 'f'.repeat(64)], env());
+    expect(none.code).toBe(1);
     expect(none.stdout).toBe('');
-    expect(none.stderr).toContain('No matching entries were found');
+    expect(none.stderr).toBe('Error: no matching entries found\n');
+    const json = await sigil(['log', 'search', '--sha', `sha256:${hex}`, '--format', 'json'], env());
+    expect(json.stderr).toBe('');
+    expect(JSON.parse(json.stdout)).toEqual({ UUIDs: uuids });
   });
 
   it('refuses a log the trusted root does not name', async () => {

@@ -161,7 +161,7 @@ describe('sigil image build -t REF', () => {
 
   it('fails clearly on a bad reference, a missing directory, or nothing to do', async () => {
     await expect(cli(['image', 'build', join(work, 'ctx'), '-t', 'NoHost'])).rejects.toMatchObject({
-      stderr: expect.stringMatching(/invalid image reference "NoHost": no registry host/),
+      stderr: expect.stringMatching(/invalid image reference "NoHost": bad repository component "NoHost"/),
     });
     await expect(cli(['image', 'build', join(work, 'nope'), '-t', `${reg.host}/x:1`])).rejects.toMatchObject({
       stderr: expect.stringMatching(/is not a directory/),

@@ -26,6 +26,18 @@ describe('parseReference', () => {
     expect(parseReference(input)).toEqual(expected);
   });
 
+  // docker's and cosign's reading (distribution/reference normalize.go): no registry host means Docker Hub, and
+  // a one-component name there is an official image under library/.
+  it.each([
+    ['busybox', { registry: 'docker.io', repository: 'library/busybox' }],
+    ['library/busybox:1', { registry: 'docker.io', repository: 'library/busybox', tag: '1' }],
+    ['acme/app', { registry: 'docker.io', repository: 'acme/app' }],
+    ['docker.io/alpine:3', { registry: 'docker.io', repository: 'library/alpine', tag: '3' }],
+    ['index.docker.io/acme/app', { registry: 'docker.io', repository: 'acme/app' }],
+  ])('%s is on Docker Hub', (input, expected) => {
+    expect(parseReference(input)).toEqual(expected);
+  });
+
   it('round-trips through formatReference and picks the digest over the tag for the manifest API', () => {
     const ref = parseReference(`ghcr.io/o/app:v1@${D}`);
     expect(formatReference(ref)).toBe(`ghcr.io/o/app:v1@${D}`);
@@ -35,8 +47,6 @@ describe('parseReference', () => {
 
   it.each([
     ['', /empty/],
-    ['busybox', /no registry host/],
-    ['library/busybox:1', /no registry host/],
     ['localhost:5000/App', /bad repository component "App"/],
     ['localhost:5000/app:-bad', /bad tag "-bad"/],
     [`localhost:5000/app:${'x'.repeat(129)}`, /bad tag/],

@@ -144,7 +144,9 @@ describe('sigil initialize --mirror', () => {
       'refusing to fetch http://sigil.invalid/trusted_root.json over plain http',
     );
     const insecure = await init(home, ['--root', 'http://sigil.invalid/', '--insecure']);
-    expect(insecure.stderr).toContain('cannot fetch http://sigil.invalid/trusted_root.json');
+    expect(insecure.stderr).toContain(
+      'cannot resolve sigil.invalid (http://sigil.invalid/trusted_root.json)',
+    );
     const tufRoot = await init(home, [
       '--mirror',
       endpoints.tufMirror,

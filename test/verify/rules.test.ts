@@ -266,6 +266,27 @@ describe('identity policy', () => {
     );
   });
 
+  // cosign compiles identity patterns with Go's regexp (RE2) and calls MatchString, which is unanchored
+  // (pkg/cosign/verify.go CheckCertificatePolicy). JavaScript's RegExp differs on each case below.
+  it('identity regexps are Go RE2, unanchored as cosign matches them', () => {
+    const re = (r: string) => ({ identity: { subjectAlternativeNameRegExp: r, issuer: ISSUER } });
+    // (?i) is RE2's flag group; JavaScript (before ES2025 modifiers) refuses it outright.
+    expect(code(() => verifyBundle(good, artifact, re('(?i)^HTTPS://GITHUB\\.COM/OCTO/'), trust))).toBe(
+      'passed',
+    );
+    // \z is RE2's end of text; in JavaScript it is a literal "z".
+    expect(
+      code(() =>
+        verifyBundle(good, artifact, re(`^${IDENTITY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\z`), trust),
+      ),
+    ).toBe('passed');
+    // Unanchored: a fragment in the middle matches, as with Go's MatchString.
+    expect(code(() => verifyBundle(good, artifact, re('github\\.com/octo'), trust))).toBe('passed');
+    // RE2 has no lookaround or backreferences: a policy using them is refused, not run differently.
+    expect(code(() => verifyBundle(good, artifact, re('(?<=https://)github'), trust))).toBe('POLICY_INVALID');
+    expect(code(() => verifyBundle(good, artifact, re('(a)\\1'), trust))).toBe('POLICY_INVALID');
+  });
+
   it.each([
     ['githubWorkflowTrigger', '1.3.6.1.4.1.57264.1.2'],
     ['githubWorkflowSha', '1.3.6.1.4.1.57264.1.3'],

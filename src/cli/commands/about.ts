@@ -35,8 +35,11 @@ export const CLI_ENVIRONMENT: [name: string, meaning: string, secret?: boolean][
   ['SIGIL_SIGNING_CONFIG', 'signing_config.json by path (like --signing-config)'],
   ['SIGIL_FULCIO_URL', 'the CA (like --fulcio-url)'],
   ['SIGIL_REKOR_URL', 'the transparency log (like --rekor-url)'],
-  ['SIGSTORE_FULCIO_URL', 'the CA, as cosign reads it'],
-  ['SIGSTORE_REKOR_URL', 'the transparency log, as cosign reads it'],
+  ['SIGSTORE_FULCIO_URL', 'the CA, as cosign reads it (wins over SIGIL_FULCIO_URL)'],
+  ['SIGSTORE_REKOR_URL', 'the transparency log, as cosign reads it (wins over SIGIL_REKOR_URL)'],
+  ['SIGSTORE_OIDC_ISSUER', 'the identity token issuer, as cosign reads it (wins over SIGIL_OIDC_URL)'],
+  ['SIGIL_OIDC_URL', "sigil's CI issuer (for SIGIL_OIDC_REQUEST_TOKEN)"],
+  ['REKOR_REKOR_SERVER', 'the transparency log for `sigil log`, as rekor-cli reads it'],
   ['SIGSTORE_ID_TOKEN', 'an identity token as is (like --identity-token)', true],
   ['ACTIONS_ID_TOKEN_REQUEST_URL', "GitHub Actions' (or sigil's CI issuer's) token request URL"],
   ['ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'the secret for that request', true],
@@ -50,6 +53,7 @@ export const CLI_ENVIRONMENT: [name: string, meaning: string, secret?: boolean][
   ['SIGIL_PORT', 'where sigil up listens (0: a free port)'],
   ['SIGIL_HOST', 'the address sigil up listens on'],
   ['SIGIL_NATIVE', '0 turns the native signature check off'],
+  ['SIGIL_DEBUG', 'print HTTP request lines and stack traces (as -d/--verbose)'],
 ];
 
 /** cosign's env flags are booleans as Go's strconv.ParseBool reads them. */

@@ -6,9 +6,12 @@ import type { Command } from 'commander';
 import type { RekorClient, RekorEntry } from '../../sign/index.js';
 import type { VerifiedCheckpoint } from '../../verify/index.js';
 import { info, loadTrust, readInput, resolveServices, warn } from '../context.js';
+import { CliError } from '../errors.js';
 
 interface LogFlags {
   rekorServer?: string;
+  /** rekor-cli's own spelling, --rekor_server. */
+  rekor_server?: string;
   rekorUrl?: string;
   trustedRoot?: string;
   signingConfig?: string;
@@ -17,7 +20,11 @@ interface LogFlags {
 
 function addLogFlags(cmd: Command): Command {
   return cmd
-    .option('--rekor-server <url>', 'transparency log address (default: from the signing config)')
+    .option(
+      '--rekor-server <url>',
+      'transparency log address (env REKOR_REKOR_SERVER; default: from the signing config)',
+    )
+    .option('--rekor_server <url>', "rekor-cli's spelling of --rekor-server")
     .option('--rekor-url <url>', 'alias of --rekor-server')
     .option('--trusted-root <file>', 'trusted_root.json holding the log key (default: the stored one)')
     .option('--signing-config <file>', 'signing_config.json (default: the stored one)')
@@ -26,7 +33,12 @@ function addLogFlags(cmd: Command): Command {
 
 async function rekorFor(flags: LogFlags): Promise<RekorClient> {
   const { RekorClient } = await import('../../sign/index.js');
-  const explicit = flags.rekorServer ?? flags.rekorUrl;
+  // rekor-cli reads every flag from REKOR_<FLAG> too (viper), so REKOR_REKOR_SERVER is its --rekor_server.
+  const explicit =
+    flags.rekorServer ??
+    flags.rekor_server ??
+    flags.rekorUrl ??
+    (process.env.REKOR_REKOR_SERVER || undefined);
   const url = explicit ?? (await resolveServices(flags)).rekorUrl;
   if (!url)
     throw new Error('no transparency log URL: pass --rekor-server or run `sigil initialize --root <URL>`');
@@ -125,6 +137,9 @@ export function registerLogCommands(program: Command): void {
     const report = await verifyEntryInclusion(rekor, entry, trust);
     const fresh = await rekor.logInfo();
     await rememberCheckpoint(rekor, verifyCheckpointNote(fresh.signedTreeHead, trust));
+    // The lines of rekor-cli verify as it prints them today (sigstore/rekor cmd/rekor-cli/app/verify.go): the
+    // checkpoint, each hashing step, and the computed against the expected root; test/peers/rekor-cli.test.ts
+    // holds the real rekor-cli to the same lines.
     let text = `Current Root Hash: ${report.rootHash}\nEntry Hash: ${report.leafHash}\nEntry Index in Current Tree: ${report.index}\nCurrent Tree Size: ${report.treeSize}\n`;
     text += `Checkpoint:\n${report.checkpoint}\n\nInclusion Proof:\n`;
     for (const s of report.steps) text += `SHA256(0x01 | ${s.left} | ${s.right}) =\n\t${s.result}\n\n`;
@@ -184,8 +199,85 @@ export function registerLogCommands(program: Command): void {
         throw new Error("either 'sha' or 'artifact' or 'public-key' or 'email' must be specified");
       }
       const uuids = await rekor.searchIndex(query);
-      if (uuids.length === 0) info('No matching entries were found');
-      print(flags, { UUIDs: uuids }, uuids.length ? `${uuids.join('\n')}\n` : '');
+      // rekor-cli search: no match is an error (exit 1); a match has its header on standard error.
+      if (uuids.length === 0) throw new CliError('no matching entries found');
+      if (flags.format !== 'json') info('Found matching entries (listed by UUID):');
+      print(flags, { UUIDs: uuids }, `${uuids.join('\n')}\n`);
+    },
+  );
+
+  addLogFlags(
+    log
+      .command('logproof')
+      .description('print the consistency proof between two tree sizes (rekor-cli logproof)')
+      .option('--first-size <n>', 'the size of the log where the proof should begin', '1')
+      .requiredOption('--last-size <n>', 'the size of the log where the proof should end'),
+  ).action(async (flags: LogFlags & { firstSize: string; lastSize: string }) => {
+    const size = (v: string, name: string) => {
+      if (!/^\d+$/.test(v) || Number(v) === 0) throw new CliError(`${name} must be > 0`);
+      return Number(v);
+    };
+    const first = size(flags.firstSize, 'first-size');
+    const last = size(flags.lastSize, 'last-size');
+    if (first > last) throw new CliError('last-size must be >= to first-size');
+    const rekor = await rekorFor(flags);
+    const proof = await rekor.consistencyProof(first, last);
+    print(
+      flags,
+      { RootHash: proof.rootHash, Hashes: proof.hashes },
+      `Current Root Hash: ${proof.rootHash}\nHashes: [${proof.hashes.join(',')}]\n`,
+    );
+  });
+
+  addLogFlags(
+    log
+      .command('upload')
+      .description('add a signature over an artifact to the log (rekor-cli upload, type hashedrekord)')
+      .option('--artifact <file>', 'the signed file')
+      .option('--artifact-hash <digest>', 'its SHA-256 instead of the file (sha256:<hex> or <hex>)')
+      .option('--signature <file>', 'the signature (raw, or base64 as cosign writes it)')
+      .option('--public-key <file>', "the signer's PEM public key or certificate")
+      .option('--pki-format <format>', 'format of --public-key (x509 only)', 'x509')
+      .option('--type <type>', 'entry type: hashedrekord (sigil logs no rekord entries)', 'hashedrekord'),
+  ).action(
+    async (
+      flags: LogFlags & {
+        artifact?: string;
+        artifactHash?: string;
+        signature?: string;
+        publicKey?: string;
+        pkiFormat?: string;
+        type?: string;
+      },
+    ) => {
+      const type = (flags.type ?? 'hashedrekord').split(':')[0];
+      if (type !== 'hashedrekord')
+        throw new CliError(
+          `--type ${flags.type}: sigil's log takes hashedrekord entries here (cosign's and sigil's signers log those); pass --type hashedrekord`,
+        );
+      if (flags.pkiFormat && flags.pkiFormat !== 'x509')
+        throw new CliError(`--pki-format ${flags.pkiFormat}: only x509 (PEM keys and certificates)`);
+      if (!flags.signature || !flags.publicKey || (!flags.artifact && !flags.artifactHash))
+        throw new CliError('give --artifact (or --artifact-hash), --signature and --public-key');
+      const { hashedRekordProposal } = await import('../../formats/index.js');
+      const { sha256Digest } = await import('../../sign/index.js');
+      let hex: string;
+      if (flags.artifactHash) {
+        hex = flags.artifactHash.replace(/^sha256:/, '').toLowerCase();
+        if (!/^[0-9a-f]{64}$/.test(hex)) throw new CliError('--artifact-hash must be a SHA-256 digest');
+      } else hex = sha256Digest(await readInput(flags.artifact!)).slice('sha256:'.length);
+      const raw = await readInput(flags.signature);
+      const text = raw.toString('utf8').trim();
+      const signature = /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : raw;
+      const pem = (await readInput(flags.publicKey)).toString('utf8');
+      const rekor = await rekorFor(flags);
+      const entry = await rekor.createEntry(hashedRekordProposal(hex, signature, pem));
+      const location = `/api/v1/log/entries/${entry.uuid}`;
+      print(
+        flags,
+        { Location: location, Index: entry.logIndex },
+        `Created entry at index ${entry.logIndex}, available at: ${rekor.baseUrl.replace(/\/+$/, '')}${location}\n`,
+      );
     },
   );
 

@@ -3,6 +3,7 @@
 // layer and as an OCI 1.1 referrer holding a Sigstore bundle v0.3; or, with --new-bundle-format (the default
 // against a Rekor v2 log), as cosign v3 does: a sign/v1 in-toto statement in a referrer bundle.
 import type { Command } from 'commander';
+import type { Descriptor, ImageTarget, RegistryClient } from '../../oci/index.js';
 import {
   collect,
   confirmUpload,
@@ -24,6 +25,7 @@ interface SignFlags extends SigningFlags, RegistryFlags {
   outputPayload?: string;
   registryReferrersMode?: string;
   newBundleFormat?: boolean;
+  recursive?: boolean;
 }
 
 export function addRegistryFlags(cmd: Command): Command {
@@ -32,6 +34,25 @@ export function addRegistryFlags(cmd: Command): Command {
     .option('--allow-http-registry', 'use plain HTTP for the registry')
     .option('--registry-username <name>', 'registry user (default: docker config / REGISTRY_AUTH_FILE)')
     .option('--registry-password <password>', 'registry password');
+}
+
+/**
+ * cosign sign --recursive: an index is signed, and so is each manifest it lists (one level, as cosign walks it),
+ * each with its own signature next to it in the same repository.
+ */
+async function withChildren(client: RegistryClient, targets: ImageTarget[]): Promise<ImageTarget[]> {
+  const { isIndexMediaType } = await import('../../oci/index.js');
+  const out: ImageTarget[] = [];
+  for (const t of targets) {
+    out.push(t);
+    if (!isIndexMediaType(t.descriptor.mediaType)) continue;
+    const index = await client.getManifest(t.ref);
+    for (const child of (index.json as { manifests?: Descriptor[] }).manifests ?? []) {
+      if (out.some((o) => o.descriptor.digest === child.digest)) continue;
+      out.push({ ...t, ref: { ...t.ref, tag: undefined, digest: child.digest }, descriptor: child });
+    }
+  }
+  return out;
 }
 
 export function registerSignCommands(program: Command): void {
@@ -53,6 +74,7 @@ export function registerSignCommands(program: Command): void {
       'where to attach: "both" (the .sig tag and an OCI referrer), "legacy" (.sig only) or "oci-1-1" (referrer only)',
       'both',
     )
+    .option('-r, --recursive', 'for an index (multi-platform image): sign the index and every image it lists')
     .option(
       '--new-bundle-format [bool]',
       "cosign v3's form: an in-toto statement in a Sigstore bundle, as an OCI referrer only (default: with a Rekor v2 log)",
@@ -67,9 +89,10 @@ export function registerSignCommands(program: Command): void {
     const { signImage } = await import('../../sign/index.js');
     const { resolveImage } = await import('../../oci/index.js');
     const client = await registryClient(flags);
-    const targets = await Promise.all(
+    const resolved = await Promise.all(
       images.map((image) => resolveImage(client, image, process.env.COSIGN_REPOSITORY)),
     );
+    const targets = flags.recursive ? await withChildren(client, resolved) : resolved;
     await confirmUpload(flags.yes === true, flags.tlogUpload !== false);
     const ctx = await signingContext(flags);
     for (const target of targets) {

@@ -3,8 +3,19 @@
 // identity policy (cosign 2's required --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp],
 // GitHub claim flags), signature, payload digest, log evidence — or against --key. Output as cosign prints it.
 import type { Command } from 'commander';
-import type { VerificationPolicy } from '../../verify/index.js';
-import { info, loadTrust, type RegistryFlags, registryClient } from '../context.js';
+import type { VerificationPolicy, VerifiedSignature } from '../../verify/index.js';
+import {
+  collect,
+  info,
+  loadTrust,
+  parseAnnotations,
+  parseBool,
+  publicKeyRef,
+  type RegistryFlags,
+  registryClient,
+  warn,
+} from '../context.js';
+import { CliError, EXIT } from '../errors.js';
 import { addIdentityFlags, type IdentityFlags, identityPolicyFromFlags } from '../identity-flags.js';
 import { checksHeader, cosignPayloadJson, uniqueSignatures } from '../output.js';
 import { addRegistryFlags } from './sign.js';
@@ -16,6 +27,27 @@ interface VerifyFlags extends RegistryFlags, IdentityFlags {
   trustedRoot?: string;
   output?: string;
   type?: string;
+  annotations?: string[];
+  checkClaims?: boolean;
+  offline?: boolean;
+  rekorUrl?: string;
+}
+
+/** cosign's warning for --insecure-ignore-tlog (cmd/cosign/cli/verify). */
+export const IGNORE_TLOG_WARNING =
+  'Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.';
+
+/** The annotations a verified signature carries: simple signing's `optional`, or the statement subject's. */
+function signedAnnotations(v: VerifiedSignature): Record<string, unknown> {
+  try {
+    const doc = JSON.parse(v.candidate.payload.toString('utf8')) as {
+      optional?: Record<string, unknown> | null;
+      subject?: { annotations?: Record<string, unknown> }[];
+    };
+    return doc.optional ?? doc.subject?.[0]?.annotations ?? {};
+  } catch {
+    return {};
+  }
 }
 
 function addVerifyFlags(cmd: Command): Command {
@@ -28,7 +60,24 @@ function addVerifyFlags(cmd: Command): Command {
     .option('--insecure-ignore-tlog', 'key-based only: accept signatures without transparency log evidence')
     .option('--insecure-ignore-sct', 'do not require an embedded SCT in the certificate')
     .option('--trusted-root <file>', 'trusted_root.json to verify against (default: the stored one)')
-    .option('-o, --output <format>', "json (cosign's default) or text", 'json');
+    .option('-o, --output <format>', "json (cosign's default) or text", 'json')
+    .option(
+      '-a, --annotations <key=value>',
+      'require this annotation in the signed payload (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--check-claims [bool]',
+      'check the payload names the image digest (always on: sigil does not skip it)',
+      parseBool,
+      true,
+    )
+    .option('--offline [bool]', 'verify without network access to the log (sigil always does)', parseBool)
+    .option(
+      '--rekor-url <url>',
+      'accepted for cosign scripts; the log evidence is in the signature and checked offline',
+    );
   return addRegistryFlags(cmd);
 }
 
@@ -38,10 +87,7 @@ export async function policyFromFlags(flags: VerifyFlags): Promise<VerificationP
     ctlogThreshold: flags.insecureIgnoreSct ? 0 : 1,
     tlogThreshold: flags.insecureIgnoreTlog ? 0 : 1,
   };
-  if (flags.key) {
-    const { loadPublicKey } = await import('../../sign/index.js');
-    return { publicKey: await loadPublicKey(flags.key), ...thresholds };
-  }
+  if (flags.key) return { publicKey: await publicKeyRef(flags.key), ...thresholds };
   if (!flags.certificateIdentity && !flags.certificateIdentityRegexp) {
     throw new Error(
       '--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode',
@@ -60,6 +106,13 @@ export async function policyFromFlags(flags: VerifyFlags): Promise<VerificationP
 }
 
 async function run(images: string[], flags: VerifyFlags, kind: 'sig' | 'att'): Promise<void> {
+  const output = flags.output ?? 'json';
+  if (output !== 'json' && output !== 'text')
+    throw new CliError(`unsupported output format "${output}" (-o json or -o text)`);
+  const wanted = parseAnnotations(flags.annotations);
+  if (flags.checkClaims === false)
+    warn('--check-claims=false is not supported: sigil always checks that the payload names the image');
+  if (flags.insecureIgnoreTlog) warn(IGNORE_TLOG_WARNING);
   const { predicateTypeUri } = await import('../../sign/index.js');
   const { resolveImage } = await import('../../oci/index.js');
   const { verifyImage } = await import('../../verify/index.js');
@@ -75,7 +128,12 @@ async function run(images: string[], flags: VerifyFlags, kind: 'sig' | 'att'): P
     ctlogs: new Map(),
   };
   for (const image of images) {
-    const target = await resolveImage(client, image, process.env.COSIGN_REPOSITORY);
+    const target = await resolveImage(client, image, process.env.COSIGN_REPOSITORY).catch((err) => {
+      // cosign's exit code 11: the tag does not exist.
+      if ((err as { code?: string }).code === 'NOT_FOUND' && !image.includes('@'))
+        throw new CliError(`${(err as Error).message}`, EXIT.NON_EXISTENT_TAG, { cause: err });
+      throw err;
+    });
     const result = await verifyImage(target, {
       client,
       trust: trust ?? emptyTrust,
@@ -83,12 +141,34 @@ async function run(images: string[], flags: VerifyFlags, kind: 'sig' | 'att'): P
       kind,
       predicateType: flags.type ? predicateTypeUri(flags.type) : undefined,
       insecureIgnoreTlog: flags.insecureIgnoreTlog,
+    }).catch((err) => {
+      // cosign's exit code 10 when there are no signatures at all. Signatures that do not verify end with 1, as
+      // cosign v3 ends (test/peers/cli-parity.test.ts), though its docs list 12 for them.
+      if ((err as Error).name !== 'ImageVerificationError') throw err;
+      const none = (err as { code?: string }).code === 'NO_SIGNATURES';
+      throw new CliError((err as Error).message, none ? EXIT.IMAGE_WITHOUT_SIGNATURE : 1, { cause: err });
     });
-    const unique = uniqueSignatures(result.verified);
+    let unique = uniqueSignatures(result.verified);
+    if (Object.keys(wanted).length) {
+      // cosign: every -a key=value must be among the signed annotations, as a string.
+      unique = unique.filter((v) => {
+        const have = signedAnnotations(v);
+        return Object.entries(wanted).every(([k, want]) => have[k] === want);
+      });
+      if (unique.length === 0)
+        throw new CliError(
+          `no matching signatures: missing or incorrect annotation (wanted ${Object.entries(wanted)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ')})`,
+          1,
+        );
+    }
     const tlog = unique.every(
       (v) => v.result.checks.includes('tlog-set') || v.result.checks.includes('tlog-inclusion-proof'),
     );
-    process.stderr.write(checksHeader(image, policy.publicKey !== undefined, tlog, false));
+    process.stderr.write(
+      checksHeader(image, policy.publicKey !== undefined, tlog, Object.keys(wanted).length > 0),
+    );
     if (kind === 'att') {
       for (const v of unique) {
         const c = v.candidate.bundle.content;
@@ -100,7 +180,7 @@ async function run(images: string[], flags: VerifyFlags, kind: 'sig' | 'att'): P
         };
         process.stdout.write(`${JSON.stringify(envelope)}\n`);
       }
-    } else if (flags.output === 'text') {
+    } else if (output === 'text') {
       for (const v of unique) {
         const id = v.result.signer.identity;
         if (id) {
