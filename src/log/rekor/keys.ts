@@ -11,6 +11,9 @@ import {
   publicDecrypt,
   verify,
 } from 'node:crypto';
+import { twistedEdwards } from '@noble/curves/abstract/edwards';
+import { ed25519ph } from '@noble/curves/ed25519';
+import { p521 } from '@noble/curves/p521';
 import { type Curve, decodePoint, P256, P384, type Point, verifyEcdsaDigest } from '../../crypto/index.js';
 import {
   children,
@@ -29,6 +32,7 @@ const OID = {
   ecPublicKey: '1.2.840.10045.2.1',
   prime256v1: '1.2.840.10045.3.1.7',
   secp384r1: '1.3.132.0.34',
+  secp521r1: '1.3.132.0.35',
   rsaEncryption: '1.2.840.113549.1.1.1',
   ed25519: '1.3.101.112',
 };
@@ -46,6 +50,10 @@ export interface VerificationKey {
   certificate: boolean;
   /** For RSA keys: the modulus size in bits. */
   rsaBits?: number;
+  /** For ECDSA keys: the curve. */
+  curveName?: 'P-256' | 'P-384' | 'P-521';
+  /** Ed25519 keys only: an Ed25519ph signature (RFC 8032 §5.1) whose prehash, SHA-512 of the message, is given. */
+  verifyEd25519phDigest?(digest: Uint8Array, signature: Uint8Array): boolean;
   /** For ECDSA keys: the curve and point, so that many digest checks can be verified as one batch. */
   ecdsa?: { curve: Curve; point: Point };
   verifyDigest(hash: HashName, digest: Uint8Array, signature: Uint8Array): boolean;
@@ -95,9 +103,20 @@ function fromSpki(
   }
   const alg = children(parts[0]);
   const keyBytes = readBitString(parts[1]);
+  if (isOid(alg[0], OID.ecPublicKey) && isOid(alg[1], OID.secp521r1)) {
+    return {
+      spki,
+      subjects,
+      canonicalPem,
+      certificate,
+      type: 'ecdsa',
+      curveName: 'P-521',
+      ...p521Verifier(keyBytes),
+    };
+  }
   if (isOid(alg[0], OID.ecPublicKey)) {
     const curve = isOid(alg[1], OID.prime256v1) ? P256 : isOid(alg[1], OID.secp384r1) ? P384 : undefined;
-    if (!curve) throw new KeyError('unsupported elliptic curve (P-256 and P-384 are supported)');
+    if (!curve) throw new KeyError('unsupported elliptic curve (P-256, P-384 and P-521 are supported)');
     const point = decodePoint(curve, keyBytes);
     if (!point) throw new KeyError(`${curve.name} public key is not an uncompressed point on the curve`);
     // Written out rather than spread together: this runs for every proposed entry.
@@ -108,6 +127,7 @@ function fromSpki(
       canonicalPem,
       certificate,
       type: 'ecdsa',
+      curveName: curve.name,
       ecdsa: { curve, point },
       verifyDigest,
       verifyMessage,
@@ -130,7 +150,12 @@ function fromSpki(
           ...rsaVerifier(key),
           verifyPssDigest: rsaPssVerifier(key),
         }
-      : { ...base, type: 'ed25519', ...ed25519Verifier(key) };
+      : {
+          ...base,
+          type: 'ed25519',
+          ...ed25519Verifier(key),
+          verifyEd25519phDigest: ed25519phVerifier(keyBytes),
+        };
   }
   throw new KeyError('unsupported public key algorithm (ECDSA P-256/P-384, RSA and Ed25519 are supported)');
 }
@@ -233,6 +258,48 @@ export function emsaPssVerify(hash: HashName, mHash: Uint8Array, em: Buffer, mod
   const salt = db.subarray(one + 1);
   const hPrime = createHash(hash).update(Buffer.alloc(8)).update(mHash).update(salt).digest();
   return hPrime.equals(h);
+}
+
+/**
+ * P-521 ECDSA over a digest (@noble/curves: node:crypto verifies only over a message it hashes, and crypto/'s
+ * digest verifier has P-256 and P-384). The point is checked on the curve when the key is read.
+ */
+function p521Verifier(point: Buffer): Pick<VerificationKey, 'verifyDigest' | 'verifyMessage'> {
+  try {
+    p521.ProjectivePoint.fromHex(point).assertValidity();
+  } catch {
+    throw new KeyError('P-521 public key is not a point on the curve');
+  }
+  const verifyDigest = (digest: Uint8Array, signature: Uint8Array) => {
+    try {
+      // noble reads DER itself with format 'der' (strictly: a BER or padded signature is refused).
+      return p521.verify(signature, digest, point, { prehash: false, lowS: false, format: 'der' });
+    } catch {
+      return false;
+    }
+  };
+  return {
+    verifyDigest: (_hash, digest, signature) => verifyDigest(digest, signature),
+    verifyMessage: (message, signature) =>
+      verifyDigest(createHash('sha512').update(message).digest(), signature),
+  };
+}
+
+/**
+ * Ed25519ph over a given digest: noble's ed25519ph with the prehash step taken as done, so the message it signs
+ * over is PH(M) itself (RFC 8032 §5.1: dom2 with phflag 1, no context), as Rekor checks hashedrekord Ed25519 keys.
+ */
+const ed25519phOverDigest = twistedEdwards({ ...ed25519ph.CURVE, prehash: (m) => m as Uint8Array });
+
+function ed25519phVerifier(rawKey: Buffer): NonNullable<VerificationKey['verifyEd25519phDigest']> {
+  return (digest, signature) => {
+    if (digest.length !== 64 || signature.length !== 64) return false;
+    try {
+      return ed25519phOverDigest.verify(signature, digest, rawKey, { zip215: false });
+    } catch {
+      return false;
+    }
+  };
 }
 
 function ed25519Verifier(key: KeyObject): Pick<VerificationKey, 'verifyDigest' | 'verifyMessage'> {

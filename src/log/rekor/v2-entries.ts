@@ -1,9 +1,9 @@
 // Rekor v2 entries as rekor-tiles checks them (pkg/types/hashedrekord, internal/algorithmregistry): the verifier
 // must be a key or certificate whose type and size are what its keyDetails say, the digest as long as that
 // algorithm's hash, and the signature must verify; the canonical Entry (formats/rekor-v2.ts) is the leaf.
-// Accepted here: ECDSA P-256/P-384, RSA PKCS#1 v1.5 and RSA-PSS (2048/3072/4096) with their SHA-2 hashes. Pure
-// Ed25519 is refused as rekor-tiles refuses it (it does not sign a digest); P-521 and Ed25519ph, which rekor-tiles
-// also takes, are refused with a message saying so, as this log cannot check them yet.
+// Accepted here, as rekor-tiles accepts them: ECDSA P-256/P-384/P-521, RSA PKCS#1 v1.5 and RSA-PSS
+// (2048/3072/4096) with their SHA-2 hashes, and Ed25519ph over a SHA-512 digest. Pure Ed25519 is refused as
+// rekor-tiles refuses it: it does not sign a digest.
 // DSSE envelopes (dsseRequestV002, deprecated by rekor-tiles) are accepted: every signature must verify with
 // one of the verifiers over the envelope's PAE.
 import { createHash } from 'node:crypto';
@@ -38,28 +38,19 @@ export interface HashedRekordV2Check {
   hash: V2Hash;
 }
 
-const UNSUPPORTED: Partial<Record<KeyDetails['type'], string>> = {
-  ed25519ph: 'Ed25519ph signatures',
-};
-
 /** The verifier's key, checked against its keyDetails (a P-384 key named as P-256 is refused, as in rekor-tiles). */
 function keyFor(v: V2Verifier, path: string): VerificationKey {
   const d = v.keyDetails;
-  const unsupported = UNSUPPORTED[d.type] ?? (d.curve === 'P-521' ? 'ECDSA P-521 keys' : undefined);
-  if (unsupported)
-    throw new FormatError(
-      `${path}: ${d.name}: ${unsupported} are not accepted by this log (ECDSA P-256/P-384, RSA PKCS#1 v1.5 and RSA-PSS are)`,
-    );
   const key = verificationKeyFromDer(v.der, v.certificate);
   const matches =
     d.type === 'ecdsa'
-      ? key.ecdsa?.curve.name === d.curve
+      ? key.curveName === d.curve
       : d.type === 'rsa-pkcs1v15' || d.type === 'rsa-pss'
         ? key.type === 'rsa' && key.rsaBits === d.bits
-        : d.type === 'ed25519' && key.type === 'ed25519';
+        : (d.type === 'ed25519' || d.type === 'ed25519ph') && key.type === 'ed25519';
   if (!matches) {
-    const actual = key.ecdsa
-      ? `an ECDSA ${key.ecdsa.curve.name}`
+    const actual = key.curveName
+      ? `an ECDSA ${key.curveName}`
       : key.rsaBits
         ? `an RSA-${key.rsaBits}`
         : `an ${key.type}`;
@@ -113,7 +104,12 @@ export function parseV2Request(value: unknown): { batch: HashedRekordV2Check } |
   if (r.kind === 'dsse') return { entry: validateDsseV2(r) };
   const check = parseHashedRekordV2(r);
   if (check.key.ecdsa) return { batch: check };
-  const pss = r.verifier.keyDetails.type === 'rsa-pss';
-  const verify = pss ? check.key.verifyPssDigest : check.key.verifyDigest;
-  return { entry: hashedRekordV2Result(check, verify?.(check.hash, r.digest, r.signature) === true) };
+  const type = r.verifier.keyDetails.type;
+  const verified =
+    type === 'rsa-pss'
+      ? check.key.verifyPssDigest?.(check.hash, r.digest, r.signature)
+      : type === 'ed25519ph'
+        ? check.key.verifyEd25519phDigest?.(r.digest, r.signature)
+        : check.key.verifyDigest(check.hash, r.digest, r.signature);
+  return { entry: hashedRekordV2Result(check, verified === true) };
 }
