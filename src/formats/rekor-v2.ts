@@ -77,15 +77,6 @@ export interface DsseRequestV002 {
 
 export type CreateEntryRequestV2 = HashedRekordRequestV002 | DsseRequestV002;
 
-/** Whether a request body is a Rekor v2 CreateEntryRequest rather than a v1 ProposedEntry. */
-export function isRekorV2Request(v: unknown): boolean {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    ('hashedRekordRequestV002' in v || 'dsseRequestV002' in v || 'hashed_rekord_request_v002' in v)
-  );
-}
-
 function parseVerifier(v: unknown, path: string): V2Verifier {
   const o = expectObject(v, path);
   onlyKeys(o, ['publicKey', 'x509Certificate', 'keyDetails'], path);
