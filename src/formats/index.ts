@@ -121,7 +121,6 @@ export {
   type TsaCertificate,
   type TstInfoFields,
   timestampHashByOid,
-  timestampInfo,
 } from './rfc3161.js';
 // sct: RFC 6962 §3.2-3.3
 export * from './sct.js';

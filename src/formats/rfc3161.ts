@@ -284,6 +284,8 @@ function utf8Text(s: string): Buffer {
 export interface TimestampResponseStatus {
   status: number;
   statusString?: string;
+  /** The token's TSTInfo fields a client checks against its request, when granted. */
+  info?: TimestampInfo;
   /** The TimeStampToken (ContentInfo) DER, when granted: what a Sigstore bundle's signedTimestamp holds. */
   token?: Buffer;
 }
@@ -299,7 +301,10 @@ export function parseTimestampResponse(der: Uint8Array): TimestampResponseStatus
   if (text) out.statusString = text;
   // The token's bytes as the TSA sent them (a re-encoding could differ from what was signed over).
   const tokenBlock = (asn1.result as asn1js.Sequence).valueBlock.value[1];
-  if (resp.timeStampToken && tokenBlock) out.token = Buffer.from(tokenBlock.valueBeforeDecodeView);
+  if (resp.timeStampToken && tokenBlock) {
+    out.token = Buffer.from(tokenBlock.valueBeforeDecodeView);
+    out.info = tstInfoOf(resp.timeStampToken);
+  }
   return out;
 }
 
@@ -310,10 +315,8 @@ export interface TimestampInfo {
   policy: string;
 }
 
-/** The TSTInfo fields a client checks against its request (pkijs: ContentInfo → SignedData → TSTInfo). */
-export function timestampInfo(token: Uint8Array): TimestampInfo {
-  const view = new Uint8Array(token.buffer, token.byteOffset, token.byteLength);
-  const info = pkijs.ContentInfo.fromBER(view);
+/** The TSTInfo fields a client checks against its request, from a token pkijs has read (ContentInfo → SignedData → TSTInfo). */
+function tstInfoOf(info: pkijs.ContentInfo): TimestampInfo {
   if (info.contentType !== OID_SIGNED_DATA) throw new Error('timestamp token is not CMS SignedData');
   const signed = new pkijs.SignedData({ schema: info.content });
   const eContent = signed.encapContentInfo.eContent;

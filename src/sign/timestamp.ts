@@ -3,7 +3,7 @@
 // token goes into the bundle's timestampVerificationData. The answer is checked for what only the client can
 // check: granted, and over this imprint with this nonce; its signature and chain are verify/'s job.
 import { createHash, randomBytes } from 'node:crypto';
-import { encodeTimestampRequest, parseTimestampResponse, timestampInfo } from '../formats/index.js';
+import { encodeTimestampRequest, parseTimestampResponse } from '../formats/index.js';
 import { request } from '../net/index.js';
 import type { SignedContent } from './bundle.js';
 import { SignError } from './errors.js';
@@ -59,12 +59,13 @@ export async function fetchTimestamp(
       `timestamp: ${url} answered ${status}: ${serviceMessage(reply.toString('utf8'))}`,
     );
   }
-  if (parsed.status > 1 || !parsed.token)
+  const info = parsed.info;
+  if (parsed.status > 1 || !info)
     throw new SignError(
       'TSA_ERROR',
       `timestamp: ${url} refused the request: ${parsed.statusString ?? `status ${parsed.status}`}`,
     );
-  const info = timestampInfo(parsed.token);
+  // Read once with the response: the token's TSTInfo must answer this imprint and nonce.
   if (!info.imprint.equals(imprint) || !info.nonce?.equals(nonce))
     throw new SignError(
       'TSA_ERROR',
