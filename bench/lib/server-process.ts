@@ -3,6 +3,7 @@
 // operation is the figure that stays meaningful on a shared machine, where throughput moves with the neighbours.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '../..');
@@ -79,4 +80,14 @@ export function machineCpu(): { idle: number; total: number } {
   const line = readFileSync('/proc/stat', 'latin1').split('\n')[0];
   const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
   return { idle: ticks[3] + ticks[4], total: ticks.reduce((a, b) => a + b, 0) };
+}
+
+/** A TCP port free on loopback right now, for a server the bench starts itself. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

@@ -6,22 +6,12 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuSeconds, serve, stop } from '../lib/server-process.js';
+import { cpuSeconds, freePort, serve, stop } from '../lib/server-process.js';
 
 const [seconds = '10', concurrency = '32', rate = '1000'] = process.argv.slice(2);
 const root = join(import.meta.dirname, '../..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** sigstore's timestamp-server from the peers' bin dir, or undefined when it is not installed. */
 async function startPeer(): Promise<{ child: ChildProcess; url: string } | undefined> {

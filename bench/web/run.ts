@@ -6,12 +6,12 @@
 //   npm run build && node --import tsx bench/web/run.ts [--url http://127.0.0.1:3000] [--entries 1000] [--runs 20]
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startStackProcess } from '../../src/demo/index.js';
 import { hashedRekordProposal } from '../../src/formats/index.js';
+import { freePort } from '../lib/server-process.js';
 import { percentile } from '../lib/stats.js';
 
 const arg = (name: string, fallback?: string) => {
@@ -20,14 +20,6 @@ const arg = (name: string, fallback?: string) => {
 };
 const RUNS = Number(arg('runs', '20'));
 const ROOT = join(import.meta.dirname, '..', '..');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 let url = arg('url');
 let stop = async () => {};

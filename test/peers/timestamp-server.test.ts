@@ -3,23 +3,15 @@
 // same server's tokens are refused over other bytes or with another TSA's chain. (The other direction, sigil's TSA
 // answering sigstore clients, is cosign's and sigstore-go's signing against sigil: cosign3-rekor-v2, sigstore-go.)
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { createServer } from 'node:net';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { pemToDer } from '../../src/formats/index.js';
 import { fetchTimestamp } from '../../src/sign/index.js';
 import { buildTrustedRoot } from '../../src/trust/index.js';
 import { loadTrustMaterial, verifyBundle } from '../../src/verify/index.js';
+import { freePort } from '../e2e/helpers.js';
+import { timestampedBundle } from '../tsa/helpers.js';
 import { describePeer } from './peers.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describePeer('timestamp-server', 'sigstore timestamp-server ⇄ sigil', (bin) => {
   let server: ChildProcess;
@@ -83,23 +75,7 @@ describePeer('timestamp-server', 'sigstore timestamp-server ⇄ sigil', (bin) =>
     const artifact = Buffer.from(`timestamped by sigstore's TSA ${Date.now()}`);
     const signature = sign('sha256', artifact, privateKey);
     const reply = await fetchTimestamp(`${url}/api/v1/timestamp`, signature);
-    const bundle = (tokens: Buffer[]) => ({
-      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-      verificationMaterial: {
-        publicKey: { hint: '' },
-        tlogEntries: [],
-        timestampVerificationData: {
-          rfc3161Timestamps: tokens.map((t) => ({ signedTimestamp: t.toString('base64') })),
-        },
-      },
-      messageSignature: {
-        messageDigest: {
-          algorithm: 'SHA2_256',
-          digest: createHash('sha256').update(artifact).digest('base64'),
-        },
-        signature: signature.toString('base64'),
-      },
-    });
+    const bundle = (tokens: Buffer[]) => timestampedBundle(artifact, signature, tokens);
     const policy = { publicKey, tlogThreshold: 0 };
     const result = verifyBundle(bundle([reply]), artifact, policy, trust(chain));
     expect(result.checks).toContain('timestamp-authority');

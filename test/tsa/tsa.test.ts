@@ -19,6 +19,7 @@ import { prepareDataDir, type RunningServer, startServer } from '../../src/serve
 import { buildTrustedRoot } from '../../src/trust/index.js';
 import { createTsaService, openTsaChain } from '../../src/tsa/index.js';
 import { loadTrustMaterial, verifyBundle } from '../../src/verify/index.js';
+import { timestampedBundle } from './helpers.js';
 
 let dir: string;
 let server: RunningServer;
@@ -208,23 +209,7 @@ describe('sigil verifies its TSA tokens', () => {
     const artifact = Buffer.from('artifact bytes');
     const signature = sign('sha256', artifact, privateKey);
     const token = await timestampFor(signature);
-    const bundle = (tokens: Buffer[]) => ({
-      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-      verificationMaterial: {
-        publicKey: { hint: 'k' },
-        tlogEntries: [],
-        timestampVerificationData: {
-          rfc3161Timestamps: tokens.map((t) => ({ signedTimestamp: t.toString('base64') })),
-        },
-      },
-      messageSignature: {
-        messageDigest: {
-          algorithm: 'SHA2_256',
-          digest: createHash('sha256').update(artifact).digest('base64'),
-        },
-        signature: signature.toString('base64'),
-      },
-    });
+    const bundle = (tokens: Buffer[]) => timestampedBundle(artifact, signature, tokens);
     const policy = { publicKey, tlogThreshold: 0 };
     const ok = verifyBundle(bundle([token]), artifact, policy, trust(new Date(Date.now() - 3600_000)));
     expect(ok.checks).toContain('timestamp-authority');
