@@ -4,7 +4,7 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { hashedRekord, newKey } from '../log/helpers.js';
 import { fieldMutations, mutate, NOT_AN_OBJECT, unknownMembers, WRONG_CONTENT_TYPES } from './mutations.js';
-import { type Case, distinct } from './stack.js';
+import { type Case, distinct, postCase } from './stack.js';
 
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64');
 
@@ -49,14 +49,8 @@ function dsse() {
 
 export function logCases(): Case[] {
   const out: Case[] = [];
-  const post = (name: string, path: string, body: unknown, contentType = 'application/json') =>
-    out.push({
-      name,
-      method: 'POST',
-      path,
-      headers: { 'content-type': contentType },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
+  const post = (name: string, path: string, body: unknown, contentType?: string) =>
+    out.push(postCase(name, path, body, contentType));
   const get = (name: string, path: string) => out.push({ name, method: 'GET', path });
 
   const key = newKey();

@@ -212,6 +212,17 @@ export interface Case extends RawRequest {
  * The cases without exact repeats (two mutations can build the same request: an empty object and an object whose
  * only member is missing), so that each counted case is a distinct request; a repeated name gets a suffix.
  */
+/** A POST case with a JSON body (or the text given, as it is) under a content type, JSON's by default. */
+export function postCase(name: string, path: string, body: unknown, contentType = 'application/json'): Case {
+  return {
+    name,
+    method: 'POST',
+    path,
+    headers: { 'content-type': contentType },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  };
+}
+
 export function distinct(cases: Case[]): Case[] {
   const seen = new Set<string>();
   const names = new Map<string, number>();

@@ -5,7 +5,7 @@
 // queries are test/tsa/bad-input.test.ts.) Every case must get a 4xx with a JSON message.
 import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { fieldMutations, mutate, NOT_AN_OBJECT, unknownMembers, WRONG_CONTENT_TYPES } from './mutations.js';
-import { type Case, distinct } from './stack.js';
+import { type Case, distinct, postCase } from './stack.js';
 
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64');
 const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
@@ -30,14 +30,8 @@ const KEY_DETAILS = [
 
 export function v2Cases(): Case[] {
   const out: Case[] = [];
-  const post = (name: string, path: string, body: unknown, contentType = 'application/json') =>
-    out.push({
-      name,
-      method: 'POST',
-      path,
-      headers: { 'content-type': contentType },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
+  const post = (name: string, path: string, body: unknown, contentType?: string) =>
+    out.push(postCase(name, path, body, contentType));
   const entries = '/api/v2/log/entries';
 
   const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
