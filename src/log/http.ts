@@ -16,11 +16,18 @@ import {
 } from '../formats/index.js';
 import { closeAfterResponse } from '../limits/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
-import type { MerkleLog } from './merkle-log.js';
+import { type MerkleLog, NotSequencerError } from './merkle-log.js';
 import { KeyError } from './rekor/keys.js';
-import { ConflictError, JsonText, NotFoundError, openRekorLog, type RekorLog } from './rekor/rekor-log.js';
+import {
+  ConflictError,
+  type CreatedEntry,
+  JsonText,
+  NotFoundError,
+  openRekorLog,
+  type RekorLog,
+} from './rekor/rekor-log.js';
 import { searchTerms } from './rekor/search.js';
-import type { OpenLogStorage } from './storage.js';
+import { type OpenLogStorage, StorageUnavailableError } from './storage.js';
 
 /** tlog-tiles resources live here; distinct from /v2 (registry), /api/v1|v2 (Rekor, Fulcio) and /ct (CT). */
 export const TILES_PREFIX = '/tlog';
@@ -32,6 +39,12 @@ const QUERY_BODY_LIMIT = 64 * 1024;
 const JSON_TYPE = 'application/json; charset=utf-8';
 /** Rekor's limit on items per retrieve list. */
 const MAX_RETRIEVE = 10;
+/** Marks an append one frontend forwarded to the sequencer: it is never forwarded again (no loops). */
+const FORWARDED_HEADER = 'x-sigil-forwarded';
+/** Longest a forwarded append waits for the sequencer's answer. */
+const FORWARD_TIMEOUT_MS = 30_000;
+/** Answer headers a forwarded append passes back to its client as the sequencer sent them. */
+const FORWARDED_ANSWER_HEADERS = ['content-type', 'etag', 'location', 'x-log-index', 'retry-after'];
 
 export const LOG_DIR = 'log';
 export const LOG_KEY_FILE = 'signing-key.pem';
@@ -69,7 +82,40 @@ export class HttpError extends Error {
 }
 
 export function send(reply: FastifyReply, code: number, message: string): FastifyReply {
+  // Unavailability is passing (a database restarting, a sequencer being elected): say when to retry.
+  if (code === 503) reply.header('retry-after', '1');
   return reply.code(code).type('application/json').send({ code, message });
+}
+
+/**
+ * An append that reached a frontend which does not sequence the log goes to the one that does (its URL as the
+ * engine's NotSequencerError names it), and the sequencer's answer goes back to the client unchanged
+ * (docs/design/scale-out.md). The entry was already validated here, so malformed ones never travel.
+ */
+export async function forwardAppend(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  err: NotSequencerError,
+  body: string,
+): Promise<FastifyReply> {
+  if (!err.url || req.headers[FORWARDED_HEADER] !== undefined)
+    throw new HttpError(503, 'the log is electing its sequencer; retry shortly');
+  let answer: Response;
+  try {
+    answer = await fetch(new URL(req.url, err.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [FORWARDED_HEADER]: '1' },
+      body,
+      signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
+    });
+  } catch {
+    throw new HttpError(503, `the log's sequencer at ${err.url} does not answer; retry shortly`);
+  }
+  for (const name of FORWARDED_ANSWER_HEADERS) {
+    const value = answer.headers.get(name);
+    if (value !== null) reply.header(name, value);
+  }
+  return reply.code(answer.status).send(Buffer.from(await answer.arrayBuffer()));
 }
 
 /**
@@ -103,6 +149,8 @@ export function logErrorHandler(
     }
     const answered = special(err, reply);
     if (answered) return answered;
+    if (err instanceof StorageUnavailableError || err instanceof NotSequencerError)
+      return send(reply, 503, err.message);
     if (err instanceof HttpError) return send(reply, err.statusCode, err.message);
     if (status !== undefined && status >= 400 && status < 500) return send(reply, status, err.message);
     req.log.error({ err }, `${what} request failed`);
@@ -167,7 +215,7 @@ export function tileRoutes(scope: FastifyInstance, prefix: string, merkle: () =>
     reply
       .type('text/plain; charset=utf-8')
       .header('cache-control', 'no-cache')
-      .send(merkle().head().checkpoint),
+      .send((await merkle().freshHead()).checkpoint),
   );
   scope.get(`${prefix}/tile/*`, async (req, reply) => {
     const rest = (req.params as { '*': string })['*'];
@@ -207,7 +255,14 @@ export async function registerLogRoutes(
         done(null, new JsonText(body as string)),
       );
       create.post('/api/v1/log/entries', { bodyLimit: ENTRY_BODY_LIMIT }, async (req, reply) => {
-        const created = await log().add(req.body);
+        let created: CreatedEntry;
+        try {
+          created = await log().add(req.body);
+        } catch (err) {
+          if (err instanceof NotSequencerError)
+            return forwardAppend(req, reply, err, (req.body as JsonText).text);
+          throw err;
+        }
         // Rekor's CreateLogEntryHandler sends the answer's map key (the full entry ID) as the ETag, and Go clients
         // (sigstore-go, cosign v3) read the created entry as `resp.Payload[resp.ETag]`.
         return reply
@@ -286,7 +341,7 @@ export async function registerLogRoutes(
       if (stable !== undefined && stable !== 'true' && stable !== 'false')
         throw new HttpError(400, 'query parameter stable must be true or false');
       const l = log();
-      const head = l.head();
+      const head = await l.merkle.freshHead();
       return {
         rootHash: head.root.toString('hex'),
         treeSize: head.size,
@@ -307,7 +362,7 @@ export async function registerLogRoutes(
       checkTreeId(query.treeID, l);
       const first = uintParam(query.firstSize, 'firstSize', { min: 1, required: false }) ?? 1;
       const last = uintParam(query.lastSize, 'lastSize', { min: 1 }) as number;
-      const size = l.head().size;
+      const size = (await l.merkle.freshHead()).size;
       if (last > size) throw new HttpError(400, `lastSize ${last} is beyond the current tree size ${size}`);
       if (first > last) throw new HttpError(400, `firstSize ${first} is larger than lastSize ${last}`);
       const hashes = await l.merkle.consistencyProof(first, last);
@@ -347,6 +402,7 @@ export async function createLogService(ctx: ServiceContext, openStorage: OpenLog
     async started() {
       rekor = await openRekorLog({
         storage: openStorage(dir),
+        sequencerUrl: ctx.publicUrl(),
         signer,
         setSigningKey: key,
         hostname: new URL(ctx.publicUrl()).hostname,

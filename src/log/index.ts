@@ -34,11 +34,13 @@ export type {
   LogStorage,
   LogStorageChoice,
   OpenLogStorage,
+  SequencerElection,
   StoredEntry,
   TileKey,
   TileWrite,
   TreeHead,
 } from './storage.js';
+export { StorageUnavailableError } from './storage.js';
 export {
   createRekorV2Service,
   LOG_V2_DIR,

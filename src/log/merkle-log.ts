@@ -19,7 +19,16 @@ import {
   type SubtreeNode,
 } from '../merkle/index.js';
 import type { NoteSigner } from './note-signer.js';
-import type { BatchWrite, LogStorage, StoredEntry, TileKey, TileWrite, TreeHead } from './storage.js';
+import {
+  type BatchWrite,
+  type LogStorage,
+  type SequencerElection,
+  StorageUnavailableError,
+  type StoredEntry,
+  type TileKey,
+  type TileWrite,
+  type TreeHead,
+} from './storage.js';
 import { locateSubtree, TileCache, tileRoot } from './tile-cache.js';
 
 /** Most entries in one batch (Tessera's default too): bounds the commit size and the latency of a full batch. */
@@ -40,6 +49,30 @@ export const DEFAULT_BATCH_BUSY_AGE_MS = 3;
 const BUSY_IN_FLIGHT = 2;
 /** Entry bundles prefix each entry with a big-endian uint16 length (tlog-tiles), so larger leaves cannot be served. */
 export const MAX_LEAF_SIZE = 0xffff;
+/**
+ * On a shared store, how often a process that does not sequence tries to take the lease: failover takes at most
+ * this long plus loading the right edge (#17's target: 5 s).
+ */
+const ELECTION_POLL_MS = 500;
+/** How often such a process re-reads the stored head even without a notification from the sequencer. */
+const HEAD_POLL_MS = 1000;
+/** After a failed batch, how soon the sequencer tries again to reload its state when storage cannot be read. */
+const RECOVER_RETRY_MS = 500;
+
+/**
+ * An append reached a process that does not sequence this (shared) log: `url` is where the sequencer takes
+ * appends, as it recorded it, if one has.
+ */
+export class NotSequencerError extends Error {
+  constructor(readonly url: string | undefined) {
+    super(
+      url
+        ? `this process does not sequence the log; ${url} does`
+        : 'no process sequences the log right now; retry',
+    );
+  }
+}
+
 /** Leaf-range hashes kept for proofs: a few batches' worth of inclusion proofs (~20 ranges each). */
 const RANGE_CACHE_SIZE = 16_384;
 
@@ -121,13 +154,29 @@ export interface MerkleLogOptions {
   now?: () => number;
   /** Called when a batch fails to commit (the batch's appends are rejected and state is reloaded). */
   onError?: (err: unknown) => void;
+  /**
+   * On a store several processes share (storage.election): where this process takes appends, recorded for the
+   * others while it is the sequencer (without one, appends made elsewhere cannot be forwarded to it).
+   */
+  sequencerUrl?: string;
 }
 
 export interface MerkleLog {
   readonly origin: string;
+  /**
+   * Sequences an entry. On a shared store only the elected process does; elsewhere it rejects with
+   * NotSequencerError, naming the process to send it to.
+   */
   append(input: AppendInput): Promise<AppendResult>;
-  /** The latest committed head. */
+  /** The latest committed head this process knows (on a shared store, as of its last read of it). */
   head(): TreeHead;
+  /**
+   * The latest committed head, read from a shared store first, so a checkpoint served here is never older than
+   * one any process served before the call.
+   */
+  freshHead(): Promise<TreeHead>;
+  /** Whether this process sequences the log (always, on a store only it opens). */
+  isSequencer(): boolean;
   /** Committed entries with start ≤ index < end. */
   entries(start: number, end: number): Promise<StoredEntry[]>;
   entry(index: number): Promise<StoredEntry | undefined>;
@@ -169,7 +218,7 @@ interface Pending {
 export async function openMerkleLog(options: MerkleLogOptions): Promise<MerkleLog> {
   if (options.signers.length === 0) throw new Error('a Merkle log needs at least one checkpoint signer');
   const log = new Log(options.storage, options);
-  await log.load();
+  await log.start();
   return log;
 }
 
@@ -209,6 +258,18 @@ class Log implements MerkleLog {
   /** Set when a batch failed: nothing more is sequenced until the state is rebuilt from storage. */
   #broken: unknown;
   #recovering = false;
+  #recoverTimer: NodeJS.Timeout | undefined;
+  /** On a shared store: whether this process holds the sequencer lease, and its polling. */
+  readonly #election: SequencerElection | undefined;
+  readonly #advertisedUrl: string;
+  #sequencer = true;
+  #sequencerSeen: string | undefined;
+  #campaigning = false;
+  #timers: NodeJS.Timeout[] = [];
+  #unwatch: (() => void) | undefined;
+  /** The head read in flight, and the one queued behind it (see #refreshHead). */
+  #reading: Promise<void> | undefined;
+  #queuedRead: Promise<void> | undefined;
 
   constructor(storage: LogStorage, options: MerkleLogOptions) {
     this.#storage = storage;
@@ -219,6 +280,109 @@ class Log implements MerkleLog {
     this.#busyAge = Math.max(this.#maxAge, options.batchBusyAgeMs ?? DEFAULT_BATCH_BUSY_AGE_MS);
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? (() => {});
+    this.#election = storage.election;
+    this.#advertisedUrl = options.sequencerUrl ?? '';
+  }
+
+  /**
+   * Opens the log: on a store only this process opens, as its sequencer; on a shared one, as the sequencer if
+   * it wins the lease, else as a reader of the stored head that keeps campaigning (failover).
+   */
+  async start(): Promise<void> {
+    const election = this.#election;
+    if (!election) return this.load();
+    this.#sequencer = false;
+    if (await election.tryLead(this.#advertisedUrl, (err) => this.#lost(err))) {
+      await this.load();
+      this.#sequencer = true;
+    } else {
+      // The sequencer writes the first head when it opens an empty log; until then there is nothing to serve.
+      for (;;) {
+        const stored = await this.#storage.head();
+        if (stored) {
+          this.#head = stored;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      this.#sequencerSeen = (await election.sequencerUrl()) || undefined;
+    }
+    this.#unwatch = election.watchHead(() => this.#refreshHead().catch(() => {}));
+    const every = (ms: number, f: () => void) => this.#timers.push(setInterval(f, ms).unref());
+    every(HEAD_POLL_MS, () => this.#refreshHead().catch(() => {}));
+    every(ELECTION_POLL_MS, () => void this.#campaign());
+  }
+
+  isSequencer(): boolean {
+    return this.#sequencer;
+  }
+
+  /** A follower's bid for the lease; on winning it loads the right edge and starts sequencing. */
+  async #campaign(): Promise<void> {
+    const election = this.#election;
+    if (!election || this.#sequencer || this.#campaigning || this.#closed) return;
+    this.#campaigning = true;
+    try {
+      if (!(await election.tryLead(this.#advertisedUrl, (err) => this.#lost(err)))) {
+        this.#sequencerSeen = (await election.sequencerUrl()) || undefined;
+        return;
+      }
+      // Batches of an earlier term may still be failing their commits: start from a clean state after them.
+      while (this.#inFlight > 0) await new Promise<void>((r) => this.#settled.push(r));
+      this.#sequencer = true;
+      this.#broken = new StorageUnavailableError('the new sequencer is loading the log');
+      this.#tiles.clear();
+      this.#uncommitted.clear();
+      await this.#recoverWhenIdle();
+    } catch {
+      // The database is unreachable: the next tick tries again.
+    } finally {
+      this.#campaigning = false;
+    }
+  }
+
+  /** The lease ended (process lost its database session): stop sequencing; what is queued is refused. */
+  #lost(err: unknown): void {
+    if (this.#closed || !this.#sequencer) return;
+    this.#sequencer = false;
+    this.#sequencerSeen = undefined;
+    this.#onError(err);
+    const refusal = new StorageUnavailableError('the log lost its sequencer; retry shortly');
+    for (const p of this.#pending.splice(0)) p.reject(refusal);
+  }
+
+  /**
+   * Reads the stored head into this process (not the sequencer's: its own head is the newest). A caller gets a
+   * read that started after its call, so it sees every head committed before it called.
+   */
+  #refreshHead(): Promise<void> {
+    if (this.#sequencer || !this.#election) return Promise.resolve();
+    if (this.#queuedRead) return this.#queuedRead;
+    const read = async () => {
+      const stored = await this.#storage.head();
+      if (stored && stored.size > this.#head.size) this.#head = stored;
+    };
+    const current = this.#reading;
+    const next = (current ? current.catch(() => {}) : Promise.resolve()).then(() => {
+      if (this.#queuedRead === next) this.#queuedRead = undefined;
+      const r = read();
+      this.#reading = r;
+      return r.finally(() => {
+        if (this.#reading === r) this.#reading = undefined;
+      });
+    });
+    this.#queuedRead = next;
+    return next;
+  }
+
+  async freshHead(): Promise<TreeHead> {
+    await this.#refreshHead();
+    return this.#head;
+  }
+
+  /** On a follower, a size beyond the head it knows may have been committed since: read the head first. */
+  async #knowSize(size: number): Promise<void> {
+    if (size > this.#head.size && !this.#sequencer) await this.#refreshHead();
   }
 
   /** Loads the committed head and rebuilds the right edge from the stored tiles; signs an empty head if new. */
@@ -264,6 +428,7 @@ class Log implements MerkleLog {
 
   append(input: AppendInput): Promise<AppendResult> {
     if (this.#closed) return Promise.reject(new Error('log is closed'));
+    if (!this.#sequencer) return Promise.reject(new NotSequencerError(this.#sequencerSeen));
     if (typeof input.leaf === 'function' && !input.identity) {
       return Promise.reject(new Error('an append with a leaf builder needs an identity'));
     }
@@ -281,7 +446,13 @@ class Log implements MerkleLog {
   #schedule(): void {
     // The running flush picks up what is queued when it ends; a full pipeline resumes when a commit lands; a
     // broken one once it has been rebuilt.
-    if (this.#flushing || this.#inFlight >= MAX_BATCHES_IN_FLIGHT || this.#broken !== undefined) return;
+    if (
+      this.#flushing ||
+      this.#inFlight >= MAX_BATCHES_IN_FLIGHT ||
+      this.#broken !== undefined ||
+      !this.#sequencer
+    )
+      return;
     if (this.#pending.length >= this.#maxBatch) {
       clearTimeout(this.#timer);
       clearImmediate(this.#immediate);
@@ -485,7 +656,7 @@ class Log implements MerkleLog {
 
   /** After a failure, once no batch is in flight: rebuild the working state from what storage committed. */
   async #recoverWhenIdle(): Promise<void> {
-    if (this.#broken === undefined || this.#inFlight > 0 || this.#recovering) return;
+    if (this.#broken === undefined || this.#inFlight > 0 || this.#recovering || !this.#sequencer) return;
     this.#recovering = true;
     try {
       this.#tiles.clear();
@@ -494,10 +665,18 @@ class Log implements MerkleLog {
       await this.load();
       this.#broken = undefined;
     } catch (err) {
-      // Storage cannot even be read back: refuse further appends.
+      // Storage cannot be read back (a database restarting): what waits is refused (a 503 to its client), and
+      // the state is reloaded again shortly; appends queue meanwhile.
       this.#onError(err);
-      this.#closed = true;
       for (const p of this.#pending.splice(0)) p.reject(err);
+      if (!this.#closed) {
+        clearTimeout(this.#recoverTimer);
+        this.#recoverTimer = setTimeout(
+          () => void this.#recoverWhenIdle().then(() => this.#schedule()),
+          RECOVER_RETRY_MS,
+        );
+        this.#recoverTimer.unref();
+      }
     } finally {
       this.#recovering = false;
     }
@@ -540,7 +719,9 @@ class Log implements MerkleLog {
     const located = nodes.map(locateSubtree);
     const missing = new Map<string, TileKey>();
     for (const l of located) {
-      if (!this.#tiles.get(l.tile)) missing.set(`${l.tile.level}/${l.tile.index}`, l.tile);
+      // A cached partial tile may be older than the tree asked about (a follower's): read it again then.
+      if (!this.#tiles.get(l.tile)?.node(l.subLevel, l.offset))
+        missing.set(`${l.tile.level}/${l.tile.index}`, l.tile);
     }
     if (missing.size > 0) {
       const keys = [...missing.values()];
@@ -581,14 +762,15 @@ class Log implements MerkleLog {
     });
   }
 
-  #checkSize(size: number): void {
+  async #checkSize(size: number): Promise<void> {
+    await this.#knowSize(size);
     if (!Number.isSafeInteger(size) || size < 0 || size > this.#head.size) {
       throw new RangeError(`tree size ${size} is beyond the current size ${this.#head.size}`);
     }
   }
 
   async inclusionProof(index: number, size = this.#head.size): Promise<Buffer[]> {
-    this.#checkSize(size);
+    await this.#checkSize(size);
     // Most of a path is complete subtrees, read straight out of cached tiles; what is not cached, and the one
     // ragged range at the right edge (shared by a batch's proofs, so memoised), goes through #rangeHashes.
     const path = inclusionPath(index, size);
@@ -610,24 +792,26 @@ class Log implements MerkleLog {
   }
 
   async consistencyProof(first: number, second = this.#head.size): Promise<Buffer[]> {
-    this.#checkSize(second);
+    await this.#checkSize(second);
     return this.#rangeHashes(consistencyRanges(first, second));
   }
 
   async rootAt(size: number): Promise<Buffer> {
-    this.#checkSize(size);
+    await this.#checkSize(size);
     if (size === this.#head.size) return this.#head.root;
     if (size === 0) return EMPTY_ROOT;
     return hashFromSubtrees(await this.#subtreeHashes(compactSubtrees(size)));
   }
 
   async entries(start: number, end: number): Promise<StoredEntry[]> {
+    await this.#knowSize(end);
     const to = Math.min(end, this.#head.size);
     if (!(start < to)) return [];
     return this.#storage.readEntries(start, to);
   }
 
   async entry(index: number): Promise<StoredEntry | undefined> {
+    if (Number.isSafeInteger(index)) await this.#knowSize(index + 1);
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.#head.size) return undefined;
     return (await this.#storage.readEntries(index, index + 1))[0];
   }
@@ -649,15 +833,20 @@ class Log implements MerkleLog {
 
   async tile(level: number, index: number, width?: number): Promise<Buffer | undefined> {
     const want = width ?? TILE_WIDTH;
+    if (want > this.#tileWidthNow(level, index)) await this.#knowSize(this.#head.size + 1);
     if (want > this.#tileWidthNow(level, index)) return undefined;
     const cached = this.#tiles.get({ level, index });
-    const data = cached ? cached.data : (await this.#storage.readTiles([{ level, index }]))[0];
+    const data =
+      cached && cached.data.length >= want * 32
+        ? cached.data
+        : (await this.#storage.readTiles([{ level, index }]))[0];
     if (!data || data.length < want * 32) return undefined;
     return data.subarray(0, want * 32);
   }
 
   async entryBundle(index: number, width?: number): Promise<Buffer | undefined> {
     const want = width ?? TILE_WIDTH;
+    if (want > this.#tileWidthNow(0, index)) await this.#knowSize(this.#head.size + 1);
     if (want > this.#tileWidthNow(0, index)) return undefined;
     const entries = await this.#storage.readEntries(index * TILE_WIDTH, index * TILE_WIDTH + want);
     const parts: Buffer[] = [];
@@ -672,6 +861,9 @@ class Log implements MerkleLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const t of this.#timers) clearInterval(t);
+    clearTimeout(this.#recoverTimer);
+    this.#unwatch?.();
     clearTimeout(this.#timer);
     clearImmediate(this.#immediate);
     this.#timer = undefined;

@@ -41,9 +41,11 @@ export interface BatchWrite {
 }
 
 export interface LogStorage {
-  /** Write-once settings of the log (tree ID, origin). */
-  getMeta(key: string): Promise<string | undefined>;
-  setMeta(key: string, value: string): Promise<void>;
+  /**
+   * A write-once setting of the log (tree ID, origin): stores `value` unless the key already has one, and returns
+   * the stored value (so processes opening a shared store together agree on it).
+   */
+  initMeta(key: string, value: string): Promise<string>;
   head(): Promise<TreeHead | undefined>;
   /**
    * Commits batches in the order called (the engine calls again before the previous commit resolved), and fails
@@ -62,7 +64,30 @@ export interface LogStorage {
   /** Indices of entries indexed under this term, ascending, at most `limit`. */
   findTerm(term: string, limit: number): Promise<number[]>;
   close(): Promise<void>;
+  /** Present on a store several processes share (PostgreSQL): how they agree on the one that sequences. */
+  readonly election?: SequencerElection;
 }
+
+/**
+ * Electing the one process that extends a shared log (docs/design/scale-out.md). The lease is tied to the
+ * holder's database session, so it ends when the process dies or loses the database; on top of it the stored
+ * head fences every commit (LogStorage.commit refuses a batch that does not extend the stored head), so a
+ * deposed sequencer can never fork the tree, only fail its batch.
+ */
+export interface SequencerElection {
+  /**
+   * Takes the sequencer lease if no live process holds it, recording `url` as where appends go; true when this
+   * process holds it now. `lost` is called once if the lease ends while held.
+   */
+  tryLead(url: string, lost: (err: unknown) => void): Promise<boolean>;
+  /** The URL the current holder recorded, if any process has ever held the lease. */
+  sequencerUrl(): Promise<string | undefined>;
+  /** Calls `changed` soon after another process commits a head (best effort; the engine polls too). */
+  watchHead(changed: () => void): () => void;
+}
+
+/** The store cannot be reached (a database restarting): the request may be retried (HTTP 503). */
+export class StorageUnavailableError extends Error {}
 
 /** Opens a log's storage in a directory, on the backend server/ chose. */
 export type OpenLogStorage = (dir: string) => LogStorage;

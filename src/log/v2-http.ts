@@ -11,7 +11,16 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadOrCreatePrivateKey, writeFileAtomic } from '../crypto/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
-import { ENTRY_BODY_LIMIT, HttpError, logErrorHandler, readPublishedKey, send, tileRoutes } from './http.js';
+import {
+  ENTRY_BODY_LIMIT,
+  forwardAppend,
+  HttpError,
+  logErrorHandler,
+  readPublishedKey,
+  send,
+  tileRoutes,
+} from './http.js';
+import { NotSequencerError } from './merkle-log.js';
 import { DuplicateEntryError, openRekorV2Log, type RekorV2Log } from './rekor/v2-log.js';
 import type { OpenLogStorage } from './storage.js';
 
@@ -65,8 +74,14 @@ export async function registerRekorV2Routes(app: FastifyInstance, getLog: () => 
     scope.post(`${REKOR_V2_PREFIX}/log/entries`, { bodyLimit: ENTRY_BODY_LIMIT }, async (req, reply) => {
       if (typeof req.body !== 'string')
         throw new HttpError(415, 'send the CreateEntryRequest as application/json');
-      const { json } = await log().add(req.body);
-      return reply.code(201).type('application/json').send(json);
+      let created: { json: string };
+      try {
+        created = await log().add(req.body);
+      } catch (err) {
+        if (err instanceof NotSequencerError) return forwardAppend(req, reply, err, req.body);
+        throw err;
+      }
+      return reply.code(201).type('application/json').send(created.json);
     });
     tileRoutes(scope, REKOR_V2_PREFIX, () => log().merkle);
   });
@@ -87,6 +102,7 @@ export async function createRekorV2Service(
     async started() {
       log = await openRekorV2Log({
         storage: openStorage(dir),
+        sequencerUrl: ctx.publicUrl(),
         checkpointKey: key,
         hostname: new URL(ctx.publicUrl()).hostname,
       });

@@ -37,6 +37,8 @@ export interface RekorLogOptions {
    * instead of on the main thread. Without it (a KMS or HSM signer) `signer` signs them.
    */
   setSigningKey?: KeyObject;
+  /** On a shared store: the URL this process takes appends at while it sequences (MerkleLogOptions). */
+  sequencerUrl?: string;
 }
 
 export class ConflictError extends Error {
@@ -85,17 +87,9 @@ export interface RekorLog {
 
 export async function openRekorLog(options: RekorLogOptions): Promise<RekorLog> {
   const { storage } = options;
-  let treeId = await storage.getMeta('treeId');
-  if (!treeId) {
-    // A positive int63, like the Trillian tree IDs Rekor uses.
-    treeId = (randomBytes(8).readBigUInt64BE() >> 1n).toString();
-    await storage.setMeta('treeId', treeId);
-  }
-  let hostname = await storage.getMeta('hostname');
-  if (!hostname) {
-    hostname = options.hostname;
-    await storage.setMeta('hostname', hostname);
-  }
+  // A positive int63, like the Trillian tree IDs Rekor uses.
+  const treeId = await storage.initMeta('treeId', (randomBytes(8).readBigUInt64BE() >> 1n).toString());
+  const hostname = await storage.initMeta('hostname', options.hostname);
   const key = options.setSigningKey;
   if (key && !spkiDer(createPublicKey(key)).equals(spkiDer(options.signer.publicKey))) {
     throw new Error('setSigningKey is not the private key of the log signer');
@@ -111,6 +105,7 @@ export async function openRekorLog(options: RekorLogOptions): Promise<RekorLog> 
     batchMaxSize: options.batchMaxSize,
     batchMaxAgeMs: options.batchMaxAgeMs,
     batchBusyAgeMs: options.batchBusyAgeMs,
+    sequencerUrl: options.sequencerUrl,
   });
   return new Rekor(merkle, options.signer, treeId, validator, key);
 }

@@ -21,6 +21,8 @@ export interface RekorV2LogOptions {
   validationThreads?: number;
   batchMaxSize?: number;
   batchMaxAgeMs?: number;
+  /** On a shared store: the URL this process takes appends at while it sequences (MerkleLogOptions). */
+  sequencerUrl?: string;
 }
 
 export class DuplicateEntryError extends Error {
@@ -42,11 +44,7 @@ export interface RekorV2Log {
 
 export async function openRekorV2Log(options: RekorV2LogOptions): Promise<RekorV2Log> {
   const { storage } = options;
-  let origin = await storage.getMeta('origin');
-  if (!origin) {
-    origin = options.hostname;
-    await storage.setMeta('origin', origin);
-  }
+  const origin = await storage.initMeta('origin', options.hostname);
   const signer = ed25519NoteSigner(options.checkpointKey, origin);
   const merkle = await openMerkleLog({
     storage,
@@ -54,6 +52,7 @@ export async function openRekorV2Log(options: RekorV2LogOptions): Promise<RekorV
     signers: [signer],
     batchMaxSize: options.batchMaxSize,
     batchMaxAgeMs: options.batchMaxAgeMs,
+    sequencerUrl: options.sequencerUrl,
   });
   const validator = entryValidator(options.validationThreads);
   const logIdJson = JSON.stringify({ keyId: signer.keyHash.toString('base64') });

@@ -10,7 +10,15 @@
 import { hash } from 'node:crypto';
 import { basename } from 'node:path';
 import pg from 'pg';
-import type { LogStorage, OpenLogStorage, StoredEntry, TileKey, TreeHead } from '../../log/index.js';
+import {
+  type LogStorage,
+  type OpenLogStorage,
+  type SequencerElection,
+  StorageUnavailableError,
+  type StoredEntry,
+  type TileKey,
+  type TreeHead,
+} from '../../log/index.js';
 import { workerModule } from '../../workers/index.js';
 
 /** Bumped when the tables change; a database of a newer version is refused rather than written wrongly. */
@@ -48,22 +56,144 @@ CREATE TABLE IF NOT EXISTS ${s}.tiles (
 /** pg returns BIGINT as a string; every value here fits a double (indices and milliseconds). */
 const num = (v: string | number) => Number(v);
 
+/** Errors that mean the database cannot be reached right now (connection refused or lost, server restarting). */
+function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  if (typeof e?.code === 'string') {
+    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(e.code))
+      return true;
+    // SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown, cannot connect now).
+    if (/^(08|57P)/.test(e.code)) return true;
+  }
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+    e?.message ?? '',
+  );
+}
+
+/** A database error as the engine should see it: unavailability is StorageUnavailableError (HTTP 503). */
+function asStorageError(err: unknown): unknown {
+  if (!isUnavailable(err)) return err;
+  const why = (err as Error).message?.split('\n')[0] ?? String(err);
+  return new StorageUnavailableError(`the log's database is unavailable (${why}); retry shortly`);
+}
+
+/** Connection attempts give up after this long, so a request never hangs on an unreachable database. */
+const CONNECT_TIMEOUT_MS = 3000;
+/** How soon a dropped head listener reconnects. */
+const LISTEN_RETRY_MS = 1000;
+/** The channel commits notify on (payload: the log's schema), so other processes see new heads at once. */
+const HEAD_CHANNEL = 'sigil_log_head';
+
 export class PostgresLogStorage implements LogStorage {
+  readonly #url: string;
   readonly #pool: pg.Pool;
   readonly #s: string;
   readonly #ready: Promise<void>;
-  /** The connection commits go through, and the last commit queued on it. */
-  #writer: Promise<pg.PoolClient>;
+  /** The sequencer's own session: it holds the lease (an advisory lock) and every commit goes through it. */
+  #writer: pg.Client | undefined;
   #lastCommit: Promise<void> = Promise.resolve();
+  readonly election: SequencerElection;
 
   constructor(url: string, dir: string) {
+    this.#url = url;
     this.#s = schemaFor(dir);
-    this.#pool = new pg.Pool({ connectionString: url, max: POOL_SIZE });
+    this.#pool = new pg.Pool({
+      connectionString: url,
+      max: POOL_SIZE,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
     // An idle connection that drops (a restarted server) must not take the process down.
     this.#pool.on('error', () => {});
     this.#ready = this.#migrate();
-    this.#writer = this.#ready.then(() => this.#pool.connect());
-    this.#writer.catch(() => {});
+    this.#ready.catch(() => {});
+    this.election = {
+      tryLead: (url, lost) => this.#tryLead(url, lost),
+      sequencerUrl: async () =>
+        (await this.#query<{ value: string }>(`SELECT value FROM ${this.#s}.meta WHERE key = 'sequencer'`))
+          .rows[0]?.value,
+      watchHead: (changed) => this.#watchHead(changed),
+    };
+  }
+
+  #client(): pg.Client {
+    const c = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    c.on('error', () => {});
+    return c;
+  }
+
+  /**
+   * The lease is a session-level advisory lock on a connection of its own, which then carries the commits: when
+   * the session ends (process killed, database restarted) the lock is free for the next process, and no commit
+   * of the old sequencer can follow, since its connection is gone.
+   */
+  async #tryLead(url: string, lost: (err: unknown) => void): Promise<boolean> {
+    if (this.#writer) return true;
+    await this.#ready;
+    const c = this.#client();
+    try {
+      await c.connect();
+      const r = await c.query<{ ok: boolean }>(
+        `SELECT pg_try_advisory_lock(hashtext('sigil sequencer'), hashtext($1)) AS ok`,
+        [this.#s],
+      );
+      if (!r.rows[0].ok) {
+        await c.end();
+        return false;
+      }
+      await c.query(
+        `INSERT INTO ${this.#s}.meta (key, value) VALUES ('sequencer', $1) ON CONFLICT (key) DO UPDATE SET value = $1`,
+        [url],
+      );
+    } catch (err) {
+      await c.end().catch(() => {});
+      throw asStorageError(err);
+    }
+    this.#writer = c;
+    let ended = false;
+    const end = (err: unknown) => {
+      if (ended) return;
+      ended = true;
+      if (this.#writer === c) this.#writer = undefined;
+      lost(err ?? new StorageUnavailableError('the sequencer lost its database session'));
+    };
+    c.on('error', end);
+    c.on('end', () => end(undefined));
+    return true;
+  }
+
+  #watchHead(changed: () => void): () => void {
+    let stopped = false;
+    let client: pg.Client | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    const listen = async () => {
+      if (stopped) return;
+      const c = this.#client();
+      client = c;
+      const again = () => {
+        if (client !== c || stopped) return;
+        client = undefined;
+        retry = setTimeout(listen, LISTEN_RETRY_MS);
+        retry.unref();
+      };
+      c.on('error', again);
+      c.on('end', again);
+      c.on('notification', (n) => {
+        if (n.payload === this.#s) changed();
+      });
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${HEAD_CHANNEL}`);
+      } catch {
+        c.end().catch(() => {});
+        again();
+      }
+    };
+    void listen();
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      client?.end().catch(() => {});
+    };
   }
 
   async #migrate(): Promise<void> {
@@ -93,20 +223,21 @@ export class PostgresLogStorage implements LogStorage {
   }
 
   async #query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
-    await this.#ready;
-    return this.#pool.query<R>(sql, params);
+    try {
+      await this.#ready;
+      return await this.#pool.query<R>(sql, params);
+    } catch (err) {
+      throw asStorageError(err);
+    }
   }
 
-  async getMeta(key: string): Promise<string | undefined> {
-    const r = await this.#query<{ value: string }>(`SELECT value FROM ${this.#s}.meta WHERE key = $1`, [key]);
-    return r.rows[0]?.value;
-  }
-
-  async setMeta(key: string, value: string): Promise<void> {
+  async initMeta(key: string, value: string): Promise<string> {
     await this.#query(
-      `INSERT INTO ${this.#s}.meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2`,
+      `INSERT INTO ${this.#s}.meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
       [key, value],
     );
+    const r = await this.#query<{ value: string }>(`SELECT value FROM ${this.#s}.meta WHERE key = $1`, [key]);
+    return r.rows[0].value;
   }
 
   async head(): Promise<TreeHead | undefined> {
@@ -121,12 +252,22 @@ export class PostgresLogStorage implements LogStorage {
 
   commit(batch: Parameters<LogStorage['commit']>[0]): Promise<void> {
     // Chained: commits go out in the order the engine issued them, each only after the previous one finished.
-    const run = this.#lastCommit.catch(() => {}).then(async () => this.#commit(await this.#writer, batch));
+    const run = this.#lastCommit
+      .catch(() => {})
+      .then(async () => {
+        const writer = this.#writer;
+        if (!writer) throw new StorageUnavailableError('this process does not hold the sequencer lease');
+        try {
+          await this.#commit(writer, batch);
+        } catch (err) {
+          throw asStorageError(err);
+        }
+      });
     this.#lastCommit = run;
     return run;
   }
 
-  async #commit(c: pg.PoolClient, batch: Parameters<LogStorage['commit']>[0]): Promise<void> {
+  async #commit(c: pg.ClientBase, batch: Parameters<LogStorage['commit']>[0]): Promise<void> {
     const s = this.#s;
     const start = batch.head.size - batch.entries.length;
     await c.query('BEGIN');
@@ -159,10 +300,12 @@ export class PostgresLogStorage implements LogStorage {
           [batch.tiles.map((t) => t.level), batch.tiles.map((t) => t.index), batch.tiles.map((t) => t.data)],
         );
       const h = batch.head;
+      // The notification is delivered when (and only if) the transaction commits.
       await c.query(
-        `INSERT INTO ${s}.head (id, size, root, ts, checkpoint) VALUES (0, $1, $2, $3, $4)
-         ON CONFLICT (id) DO UPDATE SET size = $1, root = $2, ts = $3, checkpoint = $4`,
-        [h.size, h.root, h.timestamp, h.checkpoint],
+        `WITH h AS (INSERT INTO ${s}.head (id, size, root, ts, checkpoint) VALUES (0, $1, $2, $3, $4)
+           ON CONFLICT (id) DO UPDATE SET size = $1, root = $2, ts = $3, checkpoint = $4 RETURNING 1)
+         SELECT pg_notify('${HEAD_CHANNEL}', $5) FROM h`,
+        [h.size, h.root, h.timestamp, h.checkpoint, s],
       );
       await c.query('COMMIT');
     } catch (err) {
@@ -219,8 +362,9 @@ export class PostgresLogStorage implements LogStorage {
 
   async close(): Promise<void> {
     await this.#lastCommit.catch(() => {});
-    const writer = await this.#writer.catch(() => undefined);
-    writer?.release();
+    const writer = this.#writer;
+    this.#writer = undefined;
+    await writer?.end().catch(() => {});
     await this.#pool.end();
   }
 }

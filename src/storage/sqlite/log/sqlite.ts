@@ -368,7 +368,7 @@ export function openSqliteStorage(
 
   const q = {
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
-    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)'),
+    initMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
     head: db.prepare<[], { size: number; root: Buffer; ts: number; checkpoint: string }>(
       'SELECT size, root, ts, checkpoint FROM head WHERE id = 0',
     ),
@@ -423,11 +423,9 @@ export function openSqliteStorage(
   });
 
   return {
-    async getMeta(key) {
-      return q.getMeta.get(key)?.value;
-    },
-    async setMeta(key, value) {
-      q.setMeta.run(key, value);
+    async initMeta(key, value) {
+      q.initMeta.run(key, value);
+      return (q.getMeta.get(key) as { value: string }).value;
     },
     async head(): Promise<TreeHead | undefined> {
       const r = q.head.get();
