@@ -11,7 +11,7 @@ export {
   SctSigner,
 } from './log.js';
 export { type CtEntryStore, openFileEntryStore } from './store.js';
-export { CtTree, MAX_MERGE_DELAY_SECONDS, type SignedTreeHead, treeHeadSignedData } from './tree.js';
+export { CtTree, type SignedTreeHead, treeHeadSignedData } from './tree.js';
 export { InlineTree, type TreeBackend, type TreeHeadInfo } from './tree-backend.js';
 export { ThreadTree } from './tree-thread.js';
 export { CT_WORKER_SCT_MODULE, openSctSource, type WorkerSctInit } from './worker-sct.js';

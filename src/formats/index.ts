@@ -27,7 +27,6 @@ export {
   DerError,
   expectTag,
   explicit,
-  ia5,
   implicit,
   inside,
   isOid,
@@ -37,7 +36,6 @@ export {
   octetString,
   oid,
   parseDer,
-  printable,
   readBitString,
   readBits,
   readBoolean,
@@ -136,7 +134,6 @@ export {
   TILE_HEIGHT,
   TILE_WIDTH,
   type TileRef,
-  tileCount,
   tilePath,
 } from './tiles.js';
 // tuf: theupdateframework/specification tuf-spec.md §4 (metadata formats), §6.2 (consistent snapshots)

@@ -53,7 +53,7 @@ export {
   resolveImage,
   signatureTag,
 } from './cosign.js';
-export { digestOf, isDigest, parseDigest, verifyDigest, verifyingStream } from './digest.js';
+export { digestOf, parseDigest, verifyDigest, verifyingStream } from './digest.js';
 export { OciError, type OciErrorCode } from './errors.js';
 export {
   formatReference,
@@ -61,10 +61,8 @@ export {
   manifestReference,
   parseReference,
   repositoryName,
-  withDigest,
-  withTag,
 } from './reference.js';
-export { addReferrer, referrerDescriptor, referrersTag, removeReferrer } from './referrers.js';
+export { addReferrer, referrerDescriptor, referrersTag } from './referrers.js';
 export {
   type ImageStore,
   layoutStore,

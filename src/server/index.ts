@@ -18,7 +18,7 @@ export {
 } from './ca-stack.js';
 export { ctServiceFactory, type OpenedCt, openCtLog } from './ct.js';
 export { DataDirError, PRIVATE_UMASK, prepareDataDir } from './data-dir.js';
-export { type ServiceName, serviceFactories, serviceNames } from './registry-of-services.js';
+export { serviceFactories, serviceNames } from './registry-of-services.js';
 export {
   describeEndpoints,
   ENDPOINTS_FILE,

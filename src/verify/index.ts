@@ -7,7 +7,6 @@ export {
   checkLeaf,
   checkPathAtTimes,
   findCertificatePaths,
-  verifyChain,
   verifyEmbeddedScts,
 } from './certificate.js';
 export { fail, VerificationError, type VerificationErrorCode } from './errors.js';
@@ -51,7 +50,6 @@ export {
 } from './trust-material.js';
 export {
   type ArtifactInput,
-  CHECK_DESCRIPTIONS,
   type CheckId,
   type VerificationResult,
   verifyBundle,
