@@ -10,8 +10,6 @@ import type { CtEntryStore } from './store.js';
 import { InlineTree, type TreeBackend } from './tree-backend.js';
 import { ThreadTree } from './tree-thread.js';
 
-/** The promise RFC 6962 §3 makes: an SCT'd entry is in the tree within this long. */
-export const MAX_MERGE_DELAY_SECONDS = 60;
 const MERGE_RETRY_MS = 1000;
 /** Leaves handed to the backend per append call. */
 const MERGE_CHUNK = 1024;

@@ -19,13 +19,10 @@ export const PREDICATE_TYPE_ANNOTATION = 'predicateType';
 
 /** Media type of a DSSE envelope layer in a `.att` manifest. */
 export const DSSE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
-/** The simple-signing payload's critical.type for cosign signatures. */
-export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature';
 
 /** Tag suffixes: `<alg>-<hex>.<suffix>` next to the signed image. */
 export const SIGNATURE_TAG_SUFFIX = 'sig';
 export const ATTESTATION_TAG_SUFFIX = 'att';
-export const SBOM_TAG_SUFFIX = 'sbom';
 
 /** Sigstore bundle stored as an OCI 1.1 referrer (cosign ≥ 2.4 `--new-bundle-format`): artifactType and annotations. */
 export const SIGSTORE_BUNDLE_ARTIFACT_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';

@@ -274,8 +274,6 @@ export const octetString = (content: Uint8Array) => tlv(TAG.OCTET_STRING, conten
 export const bitString = (content: Uint8Array, unusedBits = 0) =>
   tlv(TAG.BIT_STRING, Buffer.from([unusedBits]), content);
 export const utf8 = (s: string) => tlv(TAG.UTF8_STRING, Buffer.from(s, 'utf8'));
-export const printable = (s: string) => tlv(TAG.PRINTABLE_STRING, Buffer.from(s, 'ascii'));
-export const ia5 = (s: string) => tlv(TAG.IA5_STRING, Buffer.from(s, 'ascii'));
 export const boolean = (b: boolean) => tlv(TAG.BOOLEAN, Buffer.from([b ? 0xff : 0x00]));
 export const NULL = Buffer.from([TAG.NULL, 0x00]);
 

@@ -5,15 +5,12 @@
 export * from './bundle.js';
 // checkpoint / signed note: C2SP tlog-checkpoint.md, signed-note.md
 export {
-  type Checkpoint,
-  EM_DASH,
   formatCheckpoint,
   formatSignedNote,
   isValidKeyName,
   type NoteSignature,
   parseCheckpoint,
   parseSignedNote,
-  type SignedNote,
 } from './checkpoint.js';
 // cosign-annotations: sigstore/cosign specs/SIGNATURE_SPEC.md (the registry layout of signatures)
 export * from './cosign-annotations.js';
@@ -27,9 +24,7 @@ export {
   DerError,
   expectTag,
   explicit,
-  ia5,
   implicit,
-  inside,
   isOid,
   lengthSize,
   Node,
@@ -37,7 +32,6 @@ export {
   octetString,
   oid,
   parseDer,
-  printable,
   readBitString,
   readBits,
   readBoolean,
@@ -87,7 +81,6 @@ export {
   expectObject,
   expectString,
   FormatError,
-  type InclusionProofJson,
   type LogEntryJson,
   logEntryResponse,
   type ProposedEntry,
@@ -107,20 +100,14 @@ export {
   encodeTimestampRequest,
   encodeTimestampResponse,
   encodeTstInfo,
-  MAX_NONCE_BYTES,
   OID_TIME_STAMPING,
   parseTimestampRequest,
   parseTimestampResponse,
   TIMESTAMP_HASHES,
-  type TimestampFailure,
   type TimestampHash,
-  type TimestampInfo,
   type TimestampRequest,
   TimestampRequestError,
-  type TimestampResponseStatus,
   type TsaCertificate,
-  type TstInfoFields,
-  timestampHashByOid,
 } from './rfc3161.js';
 // sct: RFC 6962 §3.2-3.3
 export * from './sct.js';
@@ -129,16 +116,7 @@ export { type SetPayload, setPayloadText } from './set-payload.js';
 // simple-signing: sigstore/cosign specs/SIGNATURE_SPEC.md
 export * from './simple-signing.js';
 // tiles: C2SP tlog-tiles.md
-export {
-  encodeTileIndex,
-  parseTilePath,
-  partialTileWidth,
-  TILE_HEIGHT,
-  TILE_WIDTH,
-  type TileRef,
-  tileCount,
-  tilePath,
-} from './tiles.js';
+export { parseTilePath, partialTileWidth, TILE_HEIGHT, TILE_WIDTH, tilePath } from './tiles.js';
 // tuf: theupdateframework/specification tuf-spec.md §4 (metadata formats), §6.2 (consistent snapshots)
 export * from './tuf.js';
 // x509: RFC 5280

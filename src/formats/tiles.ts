@@ -52,8 +52,3 @@ export function parseTilePath(rest: string): TileRef | undefined {
 export function partialTileWidth(size: number, level: number): number {
   return Math.floor(size / TILE_WIDTH ** level) % TILE_WIDTH;
 }
-
-/** Number of level-`level` tiles (full or partial) that exist for a tree of `size`. */
-export function tileCount(size: number, level: number): number {
-  return Math.ceil(Math.floor(size / TILE_WIDTH ** level) / TILE_WIDTH);
-}

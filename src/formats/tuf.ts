@@ -19,7 +19,6 @@ export const SIGSTORE_TRUSTED_ROOT_TARGET = 'trusted_root.json';
 export const SIGSTORE_SIGNING_CONFIG_TARGET = 'signing_config.v0.2.json';
 
 export type RoleName = 'root' | 'targets' | 'snapshot' | 'timestamp';
-export const TOP_LEVEL_ROLES: readonly RoleName[] = ['root', 'targets', 'snapshot', 'timestamp'];
 
 /** §4.2 KEY for the "ed25519" keytype: the 32-byte public key in hex. */
 export interface TufKey {

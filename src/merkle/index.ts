@@ -1,13 +1,12 @@
 // Public interface of merkle/: RFC 6962 hashing, proof planning and proof verification, and the compact range
 // a sequencer keeps. Used by the transparency log, the CT log and the client-side verifier.
 export { CompactRange, compactSubtrees } from './compact.js';
-export { EMPTY_ROOT, HASH_SIZE, leafHash, nodeHash, splitPoint } from './hash.js';
+export { EMPTY_ROOT, leafHash, nodeHash } from './hash.js';
 export {
   consistencyRanges,
   hashFromSubtrees,
   inclusionPath,
   inclusionRanges,
-  isPowerOfTwo,
   type LeafRange,
   nodeRange,
   rangeSubtrees,

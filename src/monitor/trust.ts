@@ -1,8 +1,8 @@
-// Which key the monitor checks checkpoints with: a log key given as a PEM file (--log-key: any log, e.g. a public
-// Rekor v2 shard), or the transparency logs of a trusted root (sigil's trust files). Both become verify/'s
-// TrustMaterial, so the one checkpoint check of verify/ decides.
+// Which key the monitor checks checkpoints with when it is a log key given as a PEM file (--log-key: any log, e.g.
+// a public Rekor v2 shard). It becomes verify/'s TrustMaterial, as a trusted root's logs do, so the one
+// checkpoint check of verify/ decides.
 import { createHash, createPublicKey } from 'node:crypto';
-import { loadTrustMaterial, type TrustMaterial } from '../verify/index.js';
+import type { TrustMaterial } from '../verify/index.js';
 
 /**
  * A trust material holding only `pem`'s key. Its log ID is SHA-256 of the DER SubjectPublicKeyInfo (Rekor v1's
@@ -38,10 +38,4 @@ export function trustFromKey(pem: string): (origin: string) => TrustMaterial {
       ctlogs: new Map(),
     };
   };
-}
-
-/** Every transparency log of a trusted_root.json. */
-export function trustFromRoot(trustedRootJson: string): (origin: string) => TrustMaterial {
-  const trust = loadTrustMaterial(trustedRootJson);
-  return () => trust;
 }

@@ -150,7 +150,14 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
   const debug = process.env.SIGIL_DEBUG ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
   for (let hop = 0; ; hop++) {
     debug?.(`> ${method} ${current.origin}${current.pathname}`);
-    const res = await send(current, method, headers, body, signal, options.timeoutMs);
+    const res = await send(current, method, headers, body, signal, options.timeoutMs).catch((err) => {
+      // Node documents this race (http "agent.keepAlive"): the server may close an idle connection just as we
+      // reuse it. The request never reached it, so sending it again is safe when the body can be sent again.
+      const e = err as HttpRequestError & { reusedSocket?: boolean };
+      if (e.reusedSocket && e.code === 'ECONNRESET' && !(body instanceof Readable))
+        return send(current, method, headers, body, signal, options.timeoutMs);
+      throw err;
+    });
     debug?.(`< ${res.response.status} ${method} ${current.origin}${current.pathname}`);
     const location = res.message.headers.location;
     if (options.redirect === 'manual' || !REDIRECT_STATUSES.has(res.response.status) || !location) {
@@ -210,29 +217,8 @@ interface Sent {
   response: HttpResponse;
 }
 
-/** One exchange; retried once when a kept-alive socket turns out to have been closed by the server meanwhile. */
+/** One exchange (request() sends it again when a kept-alive socket turns out to have been closed meanwhile). */
 async function send(
-  url: URL,
-  method: string,
-  headers: Record<string, string>,
-  body: RequestBody | undefined,
-  signal: AbortSignal | undefined,
-  timeoutMs: number | undefined,
-): Promise<Sent> {
-  try {
-    return await sendOnce(url, method, headers, body, signal, timeoutMs);
-  } catch (err) {
-    // Node documents this race (http "agent.keepAlive"): the server may close an idle connection just as we
-    // reuse it. The request never reached it, so sending it again is safe when the body can be sent again.
-    const e = err as HttpRequestError & { reusedSocket?: boolean };
-    if (e.reusedSocket && e.code === 'ECONNRESET' && !(body instanceof Readable)) {
-      return sendOnce(url, method, headers, body, signal, timeoutMs);
-    }
-    throw err;
-  }
-}
-
-async function sendOnce(
   url: URL,
   method: string,
   headers: Record<string, string>,
@@ -244,12 +230,12 @@ async function sendOnce(
   if (!secure && url.protocol !== 'http:') {
     throw new HttpRequestError(`unsupported URL scheme ${url.protocol} in ${url}`, 'ERR_INVALID_URL');
   }
-  const { agent, request: send } = secure ? await httpsModule() : { agent: httpAgent, request: httpRequest };
+  const { agent, request: open } = secure ? await httpsModule() : { agent: httpAgent, request: httpRequest };
   if (signal?.aborted) throw abortError(signal, url, timeoutMs);
   return new Promise<Sent>((resolve, reject) => {
     let message: IncomingMessage | undefined;
     let decoded: Readable | undefined;
-    const req = send(url, { method, headers, agent });
+    const req = open(url, { method, headers, agent });
     const onAbort = () => {
       const err = abortError(signal as AbortSignal, url, timeoutMs);
       if (decoded && decoded !== message) decoded.destroy(err);

@@ -37,15 +37,6 @@ export function parseDigest(digest: string): ParsedDigest {
   return { algorithm, hex };
 }
 
-export function isDigest(value: string): boolean {
-  try {
-    parseDigest(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function digestOf(data: Uint8Array | string, algorithm = 'sha256'): string {
   return `${algorithm}:${createHash(ALGORITHMS[algorithm].node).update(data).digest('hex')}`;
 }

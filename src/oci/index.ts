@@ -3,14 +3,10 @@
 
 // The media types and manifest shapes live in formats/ (the registry speaks them too).
 export {
-  bareMediaType,
   type Descriptor,
-  DOCKER_MANIFEST,
-  DOCKER_MANIFEST_LIST,
   type ImageIndex,
   type ImageManifest,
   isIndexMediaType,
-  MANIFEST_ACCEPT,
   OCI_CONFIG,
   OCI_EMPTY,
   OCI_EMPTY_DIGEST,
@@ -19,25 +15,8 @@ export {
   OCI_LAYER_TAR_GZIP,
   OCI_MANIFEST,
 } from '../formats/index.js';
-export {
-  type Challenge,
-  type Credentials,
-  credentialsFromAuthFiles,
-  credentialsFromHelper,
-  parseWwwAuthenticate,
-} from './auth.js';
-export {
-  type BlobSource,
-  DEFAULT_CHUNK_SIZE,
-  DEFAULT_MAX_MANIFEST_BYTES,
-  type FetchedManifest,
-  type PushedManifest,
-  type Referrers,
-  RegistryClient,
-  type RegistryClientOptions,
-  type UploadOptions,
-  type UploadOutcome,
-} from './client.js';
+export { credentialsFromAuthFiles, credentialsFromHelper, parseWwwAuthenticate } from './auth.js';
+export { type BlobSource, RegistryClient, type RegistryClientOptions, type UploadOutcome } from './client.js';
 export {
   appendCosignLayer,
   attestationTag,
@@ -45,31 +24,19 @@ export {
   type CosignLayer,
   type CosignSignatureFields,
   cosignAnnotations,
-  cosignConfig,
   type ImageTarget,
-  type NewCosignLayer,
-  parseCosignAnnotations,
   readCosignLayers,
   resolveImage,
   signatureTag,
 } from './cosign.js';
-export { digestOf, isDigest, parseDigest, verifyDigest, verifyingStream } from './digest.js';
-export { OciError, type OciErrorCode } from './errors.js';
+export { digestOf } from './digest.js';
+export { OciError } from './errors.js';
 export {
   formatReference,
   type ImageReference,
   manifestReference,
   parseReference,
   repositoryName,
-  withDigest,
-  withTag,
 } from './reference.js';
-export { addReferrer, referrerDescriptor, referrersTag, removeReferrer } from './referrers.js';
-export {
-  type ImageStore,
-  layoutStore,
-  registryStore,
-  type TransferReport,
-  transferImage,
-} from './transfer.js';
-export { isLoopbackHost } from './transport.js';
+export { referrersTag } from './referrers.js';
+export { layoutStore, registryStore, transferImage } from './transfer.js';

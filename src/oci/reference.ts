@@ -140,15 +140,3 @@ export function repositoryName(ref: ImageReference): string {
 export function manifestReference(ref: ImageReference): string {
   return ref.digest ?? ref.tag ?? 'latest';
 }
-
-/** Same repository, pinned to `digest` (the tag is kept for display, as `repo:tag@digest`). */
-export function withDigest(ref: ImageReference, digest: string): ImageReference {
-  parseDigest(digest);
-  return { ...ref, digest };
-}
-
-/** Same repository, another tag, no digest. */
-export function withTag(ref: ImageReference, tag: string): ImageReference {
-  if (!TAG.test(tag)) throw bad(`${repositoryName(ref)}:${tag}`, `bad tag "${tag}"`);
-  return { registry: ref.registry, repository: ref.repository, tag };
-}

@@ -47,12 +47,6 @@ export function addReferrer(index: ImageIndex | undefined, descriptor: Descripto
   };
 }
 
-/** `index` without `digest`, or undefined when it was not listed. */
-export function removeReferrer(index: ImageIndex, digest: string): ImageIndex | undefined {
-  if (!index.manifests.some((d) => d.digest === digest)) return undefined;
-  return { ...index, manifests: index.manifests.filter((d) => d.digest !== digest) };
-}
-
 export function filterByArtifactType(
   manifests: Descriptor[],
   artifactType: string | undefined,

@@ -28,8 +28,6 @@ export const serviceFactories: Record<string, ServiceFactory> = {
   tuf: (ctx) => createTufService(ctx, { targets: trustTargets(ctx.dataDir) }),
 };
 
-export type ServiceName = keyof typeof serviceFactories;
-
 export function serviceNames(): string[] {
   return Object.keys(serviceFactories).sort();
 }

@@ -22,7 +22,7 @@ import {
 import { attachBundleReferrer, attachCosignLayer } from './attach.js';
 import { type SigningContext, signBlob, signDsse } from './blob.js';
 import { SignError } from './errors.js';
-import { buildStatement } from './predicate.js';
+import { buildStatement, IN_TOTO_STATEMENT_V1 } from './predicate.js';
 import type { RekorEntry } from './rekor.js';
 import type { SigningIdentity } from './signer.js';
 
@@ -58,8 +58,6 @@ function certificateFields(identity: SigningIdentity): Pick<CosignSignatureField
   if (!pems) return {};
   return { certificate: pems[0], chain: pems.slice(1).join('') || undefined };
 }
-
-const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 
 /** cosign's Rekor bundle annotation for the entry: its SET and what the SET signs. */
 function rekorBundle(entry: RekorLogEntry) {

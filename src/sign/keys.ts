@@ -8,9 +8,6 @@ import { writeFileAtomic } from '../crypto/index.js';
 import { CosignKeyError, decryptCosignKey, encryptCosignKey, isCosignEncryptedKey } from './cosign-key.js';
 import { SignError } from './errors.js';
 
-export const PRIVATE_KEY_FILE = 'cosign.key';
-export const PUBLIC_KEY_FILE = 'cosign.pub';
-
 export function ephemeralKey(): KeyObject {
   return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
 }
@@ -115,17 +112,6 @@ export function privateKeyFromPem(pem: string, password: string | undefined, pat
         : 'not a private key in a format sigil reads (cosign.key, or PKCS#8 / SEC 1 PEM)';
     throw new SignError('KEY_ERROR', `cannot open private key ${path}: ${why}`, { cause: err });
   }
-}
-
-/** Reads a public key (SPKI PEM, or a certificate PEM whose key is taken) for verification. */
-export async function loadPublicKey(path: string): Promise<KeyObject> {
-  let pem: string;
-  try {
-    pem = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new SignError('KEY_ERROR', `cannot read key ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  return publicKeyFromPem(pem, path);
 }
 
 /** A public key from its PEM text (SPKI, or a certificate's key); `path` names it in errors. */

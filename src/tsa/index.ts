@@ -5,21 +5,9 @@ import { type TimestampAuthority, timestampAuthority } from './authority.js';
 import { openTsaChain, type TsaChain } from './chain.js';
 import { registerTsaRoutes } from './http.js';
 
-export {
-  ACCURACY_SECONDS,
-  DEFAULT_POLICY,
-  type TimestampAuthority,
-  timestampAuthority,
-} from './authority.js';
-export { openTsaChain, readTsaCertificates, TSA_DIR, type TsaChain } from './chain.js';
-export {
-  CERTCHAIN_PATH,
-  DER_REQUEST_LIMIT,
-  JSON_REQUEST_LIMIT,
-  parseJsonRequest,
-  registerTsaRoutes,
-  TIMESTAMP_PATH,
-} from './http.js';
+export { timestampAuthority } from './authority.js';
+export { openTsaChain, readTsaCertificates } from './chain.js';
+export { TIMESTAMP_PATH } from './http.js';
 
 /** The `tsa` service; `chain` is the TSA's certificates for the trust files (server/ lists them). */
 export async function createTsaService(

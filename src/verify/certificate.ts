@@ -52,15 +52,6 @@ export function checkLeaf(leaf: Certificate): void {
   }
 }
 
-/** Finds a trusted path for `leaf` and checks it at each signing time (ms since epoch). */
-export function verifyChain(
-  leaf: Certificate,
-  signingTimes: number[],
-  trust: TrustMaterial,
-): CertificatePath {
-  return checkPathAtTimes(leaf, findCertificatePaths(leaf, trust), signingTimes);
-}
-
 /** Every trusted-root path that issued `leaf` (signature, names, CA constraints); CHAIN_UNTRUSTED when none. */
 export function findCertificatePaths(leaf: Certificate, trust: TrustMaterial): CertificatePath[] {
   const found: CertificatePath[] = [];

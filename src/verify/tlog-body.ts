@@ -12,6 +12,8 @@ import {
   type MessageSignature,
   preAuthEncoding,
   type TransparencyLogEntry,
+  V2_HASH_NAMES,
+  type V2Hash,
 } from '../formats/index.js';
 import { fail } from './errors.js';
 
@@ -113,7 +115,8 @@ function checkHashedRekordV2Message(
   }
   if (
     artifactDigest &&
-    (!digest.equals(artifactDigest.value) || v2?.data?.algorithm !== V2_HASH[artifactDigest.algorithm])
+    (!digest.equals(artifactDigest.value) ||
+      v2?.data?.algorithm !== V2_HASH_NAMES[artifactDigest.algorithm as V2Hash])
   ) {
     mismatch(
       entry,
@@ -121,8 +124,6 @@ function checkHashedRekordV2Message(
     );
   }
 }
-
-const V2_HASH: Record<string, string> = { sha256: 'SHA2_256', sha384: 'SHA2_384', sha512: 'SHA2_512' };
 
 function checkHashedRekordV2Dsse(
   entry: TransparencyLogEntry,

@@ -57,25 +57,6 @@ export type CheckId =
   | 'identity'
   | 'public-key';
 
-/** cosign-style sentences for each check, for printing the list on stderr. */
-export const CHECK_DESCRIPTIONS: Record<CheckId, string> = {
-  'artifact-digest': 'The artifact digest matches the signed digest',
-  'in-toto-subject': 'The artifact is a subject of the signed in-toto statement',
-  signature: "The signature was verified against the signer's public key",
-  'tlog-set': 'The transparency log signed entry timestamp was verified offline',
-  'tlog-inclusion-proof':
-    'Existence of the claims in the transparency log was verified offline (inclusion proof)',
-  'tlog-checkpoint': 'The transparency log checkpoint signature and root hash were verified',
-  'tlog-body': 'The transparency log entry matches the signature, signer and artifact',
-  'timestamp-authority': 'The RFC 3161 timestamp was verified against a trusted timestamp authority',
-  'certificate-chain':
-    'The code-signing certificate was verified using trusted certificate authority certificates',
-  'certificate-validity': 'The code-signing certificate was valid at the verified signing time',
-  sct: "The certificate's embedded SCT was verified against a trusted CT log",
-  identity: 'The certificate identity and OIDC issuer match the policy',
-  'public-key': 'The signature was made with the expected public key',
-};
-
 export interface VerificationResult {
   bundleVersion: string;
   checks: CheckId[];

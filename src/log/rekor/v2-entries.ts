@@ -14,7 +14,6 @@ import {
   FormatError,
   type HashedRekordRequestV002,
   hashedRekordV002Body,
-  type KeyDetails,
   pae,
   parseCreateEntryRequestV2,
   REKOR_V2_API_VERSION,

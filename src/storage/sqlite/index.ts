@@ -1,8 +1,3 @@
 // SQLite storage backends, one per engine that keeps rows (ARCHITECTURE "storage backends").
-export {
-  openLogStorage,
-  openSqliteStorage,
-  SQLITE_LOG_STORAGE_MODULE,
-  type SqliteStorageOptions,
-} from './log/sqlite.js';
+export { openLogStorage, openSqliteStorage, SQLITE_LOG_STORAGE_MODULE } from './log/sqlite.js';
 export { SqliteRegistryMetadata } from './registry.js';

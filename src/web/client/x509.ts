@@ -194,13 +194,6 @@ export function decodeCertificate(der: Uint8Array): CertificateInfo {
   };
 }
 
-/** The SubjectPublicKeyInfo of a certificate (for WebCrypto's importKey). */
-export function certificateSpki(der: Uint8Array): Uint8Array {
-  const tbs = children(children(parse(der))[0]);
-  const i = tbs[0].tag === 0xa0 ? 1 : 0;
-  return tbs[i + 5].raw;
-}
-
 /** An ASN.1 DER ECDSA signature (SEQUENCE { r, s }) as WebCrypto's fixed-width r || s. */
 export function ecdsaDerToP1363(sig: Uint8Array, size = 32): Uint8Array {
   const [r, s] = children(readTlv(sig).tlv).map(integerBytes);
