@@ -90,14 +90,10 @@ export async function registerCtRoutes(app: FastifyInstance, log: CtLog): Promis
       if (end < start) throw new CtError('end must not be less than start');
       if (start >= log.size()) throw new CtError(`start is past the end of the log (size ${log.size()})`);
       const last = Math.min(end, log.size() - 1, start + MAX_ENTRIES_PER_GET - 1);
-      const entries = [];
-      for (let i = start; i <= last; i++) {
-        const e = log.entry(i);
-        entries.push({
-          leaf_input: e.leafInput.toString('base64'),
-          extra_data: e.extraData.toString('base64'),
-        });
-      }
+      const entries = (await log.entries(start, last + 1)).map((e) => ({
+        leaf_input: e.leafInput.toString('base64'),
+        extra_data: e.extraData.toString('base64'),
+      }));
       return { entries };
     } catch (err) {
       if (err instanceof CtError) return fail(reply, err.status, err.message);

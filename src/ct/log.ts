@@ -226,8 +226,9 @@ export class CtLog {
     return this.store.size();
   }
 
-  entry(index: number): CtEntry {
-    return decodeRecord(this.store.get(index), this.defaultChain);
+  /** Entries start ≤ index < end (end ≤ size()). */
+  async entries(start: number, end: number): Promise<CtEntry[]> {
+    return (await this.store.read(start, end)).map((r) => decodeRecord(r, this.defaultChain));
   }
 
   publicKeyDer(): Buffer {

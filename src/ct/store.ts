@@ -18,12 +18,19 @@ import {
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 
-/** What a CT log needs from storage: durable ordered appends and reads by index. */
+/**
+ * What a CT log needs from storage: durable ordered appends and reads by index. This file is the embedded one;
+ * with `--database` the queue is in PostgreSQL (storage/postgres/ct-queue.ts), shared by every frontend.
+ */
 export interface CtEntryStore {
   /** Resolves with the entry's index once it is durable. */
   append(record: Buffer): Promise<number>;
+  /** Records this process knows of (on a shared store, as of its last look). */
   size(): number;
-  get(index: number): Buffer;
+  /** Records start ≤ index < end, all of which exist. */
+  read(start: number, end: number): Promise<Buffer[]>;
+  /** On a store other processes append to as well: calls `grown` when they have (the tree merger catches up). */
+  watch?(grown: () => void): void;
   close(): Promise<void>;
 }
 
@@ -264,6 +271,20 @@ export function openFileEntryStore(path: string, options: FileEntryStoreOptions 
     kick();
   }
 
+  function get(index: number): Buffer {
+    if (!Number.isInteger(index) || index < 0 || index >= count)
+      throw new RangeError(`no CT entry at index ${index}`);
+    if (index >= recentBase) return recent[index - recentBase];
+    // An older record: read back from the file (the page cache, usually). The newest record is always in
+    // memory, so the next record's start bounds this one.
+    const from = starts.at(index) + HEADER;
+    const to = starts.at(index + 1);
+    const body = Buffer.allocUnsafe(to - from);
+    const read = readSync(fd, body, 0, body.length, from);
+    if (read !== body.length) throw new Error(`CT entry ${index} could not be read back`);
+    return body;
+  }
+
   return {
     append(record) {
       if (closed) return Promise.reject(new Error('CT entry store is closed'));
@@ -281,18 +302,10 @@ export function openFileEntryStore(path: string, options: FileEntryStoreOptions 
       return done;
     },
     size: () => count,
-    get(index) {
-      if (!Number.isInteger(index) || index < 0 || index >= count)
-        throw new RangeError(`no CT entry at index ${index}`);
-      if (index >= recentBase) return recent[index - recentBase];
-      // An older record: read back from the file (the page cache, usually). The newest record is always in
-      // memory, so the next record's start bounds this one.
-      const from = starts.at(index) + HEADER;
-      const to = starts.at(index + 1);
-      const body = Buffer.allocUnsafe(to - from);
-      const read = readSync(fd, body, 0, body.length, from);
-      if (read !== body.length) throw new Error(`CT entry ${index} could not be read back`);
-      return body;
+    async read(start, end) {
+      const out: Buffer[] = [];
+      for (let i = start; i < end; i++) out.push(get(i));
+      return out;
     },
     async close() {
       closed = true;

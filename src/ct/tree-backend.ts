@@ -18,6 +18,8 @@ export interface TreeHeadInfo {
 
 export interface TreeBackend {
   head(): TreeHeadInfo;
+  /** False on a frontend that does not sequence a shared tree (the engine's isSequencer); absent: always. */
+  isSequencer?(): boolean;
   /** Appends leaves that belong at indices start, start+1, …; resolves once they are committed. */
   append(start: number, leaves: Buffer[]): Promise<void>;
   consistency(first: number, second: number): Promise<Buffer[]>;
@@ -45,6 +47,10 @@ export class InlineTree implements TreeBackend {
   head(): TreeHeadInfo {
     const { size, root, timestamp } = this.engine.head();
     return { size, root, timestamp };
+  }
+
+  isSequencer(): boolean {
+    return this.engine.isSequencer();
   }
 
   /**

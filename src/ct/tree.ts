@@ -69,7 +69,8 @@ export class CtTree {
     const tree = new CtTree(backend, queue, signer, leafOf);
     if (tree.merged > queue.size())
       throw new Error(`CT tree has ${tree.merged} entries but the entry queue only ${queue.size()}`);
-    // Entries queued before a crash but not yet merged.
+    // Entries queued before a crash but not yet merged; on a shared queue, those other frontends queue.
+    queue.watch?.(() => void tree.catchUp());
     tree.catchUp();
     return tree;
   }
@@ -79,31 +80,42 @@ export class CtTree {
    * rejects: a failed merge (storage trouble) is retried a second later, the entries being safe in the queue.
    */
   catchUp(): Promise<void> {
+    const later = () => {
+      this.retry ??= setTimeout(() => {
+        this.retry = undefined;
+        void this.catchUp();
+      }, MERGE_RETRY_MS);
+    };
     this.merging ??= this.mergeLoop().then(
-      () => {
+      (sequencing) => {
         this.merging = undefined;
-        if (this.merged < this.queue.size()) void this.catchUp();
+        // A frontend that does not sequence a shared tree looks again later: it may be elected by then.
+        if (this.merged < this.queue.size()) {
+          if (sequencing) void this.catchUp();
+          else later();
+        }
       },
       (err: unknown) => {
         this.merging = undefined;
         this.lastError = err;
-        this.retry ??= setTimeout(() => {
-          this.retry = undefined;
-          void this.catchUp();
-        }, MERGE_RETRY_MS);
+        later();
       },
     );
     return this.merging;
   }
 
-  private async mergeLoop(): Promise<void> {
+  /** Merges what the tree lacks; false when another process sequences the tree (a shared store's follower). */
+  private async mergeLoop(): Promise<boolean> {
+    if (this.backend.isSequencer?.() === false) return false;
+    // After a failover the tree may hold what another sequencer merged.
+    this.merged = Math.max(this.merged, this.backend.head().size);
     while (this.merged < this.queue.size()) {
       const end = Math.min(this.queue.size(), this.merged + MERGE_CHUNK);
-      const leaves: Buffer[] = [];
-      for (let i = this.merged; i < end; i++) leaves.push(this.leafOf(this.queue.get(i)));
+      const leaves = (await this.queue.read(this.merged, end)).map(this.leafOf);
       await this.backend.append(this.merged, leaves);
       this.merged = end;
     }
+    return true;
   }
 
   size(): number {

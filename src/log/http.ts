@@ -399,10 +399,11 @@ export async function createLogService(ctx: ServiceContext, openStorage: OpenLog
     async register(app) {
       await registerLogRoutes(app, () => rekor);
     },
-    async started() {
+    async started(url) {
       rekor = await openRekorLog({
         storage: openStorage(dir),
-        sequencerUrl: ctx.publicUrl(),
+        // Other frontends forward appends to this process's own address (not the public URL: a proxy).
+        sequencerUrl: url,
         signer,
         setSigningKey: key,
         hostname: new URL(ctx.publicUrl()).hostname,

@@ -99,10 +99,11 @@ export async function createRekorV2Service(
   return {
     name: 'log-v2',
     register: (app) => registerRekorV2Routes(app, () => log),
-    async started() {
+    async started(url) {
       log = await openRekorV2Log({
         storage: openStorage(dir),
-        sequencerUrl: ctx.publicUrl(),
+        // Other frontends forward appends to this process's own address (not the public URL: a proxy).
+        sequencerUrl: url,
         checkpointKey: key,
         hostname: new URL(ctx.publicUrl()).hostname,
       });

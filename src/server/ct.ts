@@ -1,5 +1,5 @@
 // The CT log on a data dir (`sigil serve ct`, and inside `sigil serve ca` / `sigil up`): its key, its entry queue
-// and its Merkle tree under <dataDir>/ct, accepting the precertificates of the CA whose hierarchy is in the same
+// and its Merkle tree under <dataDir>/ct (queue and tree in PostgreSQL with --database), accepting the precertificates of the CA whose hierarchy is in the same
 // data dir.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { type CaHierarchy, openHierarchy } from '../ca/index.js';
 import { keyValidFrom, loadOrCreatePrivateKey, localSigner, type Signer } from '../crypto/index.js';
 import { CtLog, CtTree, ctService, openFileEntryStore, recordLeaf } from '../ct/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
+import { openPostgresCtQueue } from '../storage/postgres/index.js';
 import { logStorage } from './storage.js';
 
 export interface OpenedCt {
@@ -28,9 +29,19 @@ export async function openCtLog(dataDir: string, hierarchy: CaHierarchy, signer?
   const ctSigner = signer ?? localSigner(await loadOrCreatePrivateKey(join(dir, 'ct-key.pem'), 'ecdsa-p256'));
   // A CT key held by a KMS/HSM has no file here: the CA root's start stands for it.
   const validFrom = keyPath ? backdate(await keyValidFrom(keyPath)) : hierarchy.validFrom;
-  const store = openFileEntryStore(join(dir, 'entries.log'));
+  // With a database the queue is there, shared by every frontend; the tree then runs on this thread, where its
+  // engine tells the merger whether this frontend sequences it (tree-backend.ts).
+  const database = process.env.SIGIL_DATABASE_URL;
+  const store = database ? await openPostgresCtQueue(database) : openFileEntryStore(join(dir, 'entries.log'));
   // The tree engine gets a thread of its own when the CT key is a file it can open there.
-  const tree = await CtTree.open(dir, ctSigner, store, recordLeaf, logStorage(), keyPath);
+  const tree = await CtTree.open(
+    dir,
+    ctSigner,
+    store,
+    recordLeaf,
+    logStorage(),
+    database ? undefined : keyPath,
+  );
   const log = new CtLog({
     signer: ctSigner,
     store,

@@ -148,12 +148,12 @@ describe('CT entry store', () => {
       await appendFile(path, Buffer.from([0, 0, 0, 50, 1, 2, 3]));
       store = openFileEntryStore(path);
       expect(store.size()).toBe(3);
-      expect(store.get(2).toString()).toBe('entry-3');
+      expect((await store.read(2, 3))[0].toString()).toBe('entry-3');
       expect(await store.append(Buffer.from('entry-4'))).toBe(3);
       await store.close();
       store = openFileEntryStore(path);
       expect(store.size()).toBe(4);
-      expect(store.get(3).toString()).toBe('entry-4');
+      expect((await store.read(3, 4))[0].toString()).toBe('entry-4');
       await store.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -179,7 +179,7 @@ describe('CT entry store', () => {
       await store.close();
       store = openFileEntryStore(path);
       expect(store.size()).toBe(100);
-      for (let i = 0; i < 100; i++) expect(store.get(i).toString()).toBe(`entry-${i}`);
+      for (let i = 0; i < 100; i++) expect((await store.read(i, i + 1))[0].toString()).toBe(`entry-${i}`);
       await store.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -194,16 +194,16 @@ describe('CT entry store', () => {
       let store = openFileEntryStore(path, { recent: 4 });
       for (let turn = 0; turn < 10; turn++)
         await Promise.all(Array.from({ length: 5 }, (_, k) => store.append(record(turn * 5 + k))));
-      const all = () => Array.from({ length: store.size() }, (_, i) => store.get(i).toString());
+      const all = async () => (await store.read(0, store.size())).map(String);
       const expected = Array.from({ length: 50 }, (_, i) => record(i).toString());
-      expect(all()).toEqual(expected);
-      expect(() => store.get(50)).toThrow(RangeError);
+      expect(await all()).toEqual(expected);
+      await expect(store.read(50, 51)).rejects.toThrow(RangeError);
       await store.close();
       store = openFileEntryStore(path, { recent: 4 });
-      expect(all()).toEqual(expected);
+      expect(await all()).toEqual(expected);
       expect(await store.append(record(50))).toBe(50);
-      expect(store.get(3).toString()).toBe(record(3).toString());
-      expect(store.get(50).toString()).toBe(record(50).toString());
+      expect((await store.read(3, 4))[0].toString()).toBe(record(3).toString());
+      expect((await store.read(50, 51))[0].toString()).toBe(record(50).toString());
       await store.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -229,7 +229,7 @@ describe('CT entry store', () => {
       expect(await store.append(Buffer.from('entry-1'))).toBe(1);
       await store.close();
       store = openFileEntryStore(path);
-      expect([store.get(0), store.get(1)].map(String)).toEqual(['entry-0', 'entry-1']);
+      expect((await store.read(0, 2)).map(String)).toEqual(['entry-0', 'entry-1']);
       await store.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -258,7 +258,7 @@ describe('CT entry store', () => {
       await copyFile(path, join(dir, 'crashed.log'));
       const crashed = openFileEntryStore(join(dir, 'crashed.log'), { preallocate: 0 });
       expect(crashed.size()).toBe(120);
-      for (let i = 0; i < 120; i++) expect(crashed.get(i).equals(record(i))).toBe(true);
+      for (let i = 0; i < 120; i++) expect((await crashed.read(i, i + 1))[0].equals(record(i))).toBe(true);
       await crashed.close();
       await store.close();
       // A clean close leaves exactly the records.
@@ -266,7 +266,7 @@ describe('CT entry store', () => {
       store = openFileEntryStore(path);
       expect(store.size()).toBe(120);
       expect(await store.append(record(120))).toBe(120);
-      for (let i = 0; i <= 120; i++) expect(store.get(i).equals(record(i))).toBe(true);
+      for (let i = 0; i <= 120; i++) expect((await store.read(i, i + 1))[0].equals(record(i))).toBe(true);
       await store.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -298,7 +298,7 @@ describe('CT entry store', () => {
       expect(await store.append(Buffer.from('entry-1'))).toBe(1);
       await store.close();
       store = openFileEntryStore(path);
-      expect([store.size(), String(store.get(0)), String(store.get(1))]).toEqual([2, 'entry-0', 'entry-1']);
+      expect([store.size(), ...(await store.read(0, 2)).map(String)]).toEqual([2, 'entry-0', 'entry-1']);
       await store.close();
     } finally {
       await rm(dir, { recursive: true, force: true });

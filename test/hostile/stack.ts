@@ -32,9 +32,12 @@ export interface Up {
   stop(): Promise<void>;
 }
 
-/** `sigil up --port 0` on a fresh data dir (or `dataDir`), ready once /healthz answers 200. */
-export async function startUp(o: { args?: string[] } = {}): Promise<Up> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'sigil-hostile-'));
+/**
+ * `sigil up --port 0` on a fresh data dir, or on `dataDir` (another frontend's: then left in place by stop()),
+ * ready once /healthz answers 200.
+ */
+export async function startUp(o: { args?: string[]; dataDir?: string } = {}): Promise<Up> {
+  const dataDir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'sigil-hostile-')));
   const start = () =>
     startStackProcess(CLI, ['--data-dir', dataDir, '--port', '0', '--log-level', 'warn', ...(o.args ?? [])], {
       env: cleanEnv(),
@@ -63,7 +66,7 @@ export async function startUp(o: { args?: string[] } = {}): Promise<Up> {
     },
     async stop() {
       await up.stack.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      if (!o.dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
   up.url = up.stack.endpoints.url;

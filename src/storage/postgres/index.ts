@@ -1,4 +1,7 @@
 // PostgreSQL storage backends (ARCHITECTURE "storage backends"), chosen by server/ when `--database postgres://…`
-// is given: the Merkle log engine's storage and the registry's metadata (docs/design/scale-out.md).
+// is given: the Merkle log engine's storage, the CT log's entry queue and the registry's metadata
+// (docs/design/scale-out.md).
+
+export { openPostgresCtQueue } from './ct-queue.js';
 export { checkDatabase, POSTGRES_LOG_STORAGE_MODULE, postgresLogStorage } from './log.js';
 export { PostgresRegistryMetadata } from './registry.js';

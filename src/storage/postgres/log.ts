@@ -20,6 +20,7 @@ import {
   type TreeHead,
 } from '../../log/index.js';
 import { workerModule } from '../../workers/index.js';
+import { asStorageError, CONNECT_TIMEOUT_MS, listen, newClient } from './connection.js';
 
 /** Bumped when the tables change; a database of a newer version is refused rather than written wrongly. */
 export const LOG_SCHEMA_VERSION = 1;
@@ -56,31 +57,6 @@ CREATE TABLE IF NOT EXISTS ${s}.tiles (
 /** pg returns BIGINT as a string; every value here fits a double (indices and milliseconds). */
 const num = (v: string | number) => Number(v);
 
-/** Errors that mean the database cannot be reached right now (connection refused or lost, server restarting). */
-function isUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  if (typeof e?.code === 'string') {
-    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(e.code))
-      return true;
-    // SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown, cannot connect now).
-    if (/^(08|57P)/.test(e.code)) return true;
-  }
-  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
-    e?.message ?? '',
-  );
-}
-
-/** A database error as the engine should see it: unavailability is StorageUnavailableError (HTTP 503). */
-function asStorageError(err: unknown): unknown {
-  if (!isUnavailable(err)) return err;
-  const why = (err as Error).message?.split('\n')[0] ?? String(err);
-  return new StorageUnavailableError(`the log's database is unavailable (${why}); retry shortly`);
-}
-
-/** Connection attempts give up after this long, so a request never hangs on an unreachable database. */
-const CONNECT_TIMEOUT_MS = 3000;
-/** How soon a dropped head listener reconnects. */
-const LISTEN_RETRY_MS = 1000;
 /** The channel commits notify on (payload: the log's schema), so other processes see new heads at once. */
 const HEAD_CHANNEL = 'sigil_log_head';
 
@@ -115,12 +91,6 @@ export class PostgresLogStorage implements LogStorage {
     };
   }
 
-  #client(): pg.Client {
-    const c = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-    c.on('error', () => {});
-    return c;
-  }
-
   /**
    * The lease is a session-level advisory lock on a connection of its own, which then carries the commits: when
    * the session ends (process killed, database restarted) the lock is free for the next process, and no commit
@@ -129,7 +99,7 @@ export class PostgresLogStorage implements LogStorage {
   async #tryLead(url: string, lost: (err: unknown) => void): Promise<boolean> {
     if (this.#writer) return true;
     await this.#ready;
-    const c = this.#client();
+    const c = newClient(this.#url);
     try {
       await c.connect();
       const r = await c.query<{ ok: boolean }>(
@@ -162,38 +132,9 @@ export class PostgresLogStorage implements LogStorage {
   }
 
   #watchHead(changed: () => void): () => void {
-    let stopped = false;
-    let client: pg.Client | undefined;
-    let retry: NodeJS.Timeout | undefined;
-    const listen = async () => {
-      if (stopped) return;
-      const c = this.#client();
-      client = c;
-      const again = () => {
-        if (client !== c || stopped) return;
-        client = undefined;
-        retry = setTimeout(listen, LISTEN_RETRY_MS);
-        retry.unref();
-      };
-      c.on('error', again);
-      c.on('end', again);
-      c.on('notification', (n) => {
-        if (n.payload === this.#s) changed();
-      });
-      try {
-        await c.connect();
-        await c.query(`LISTEN ${HEAD_CHANNEL}`);
-      } catch {
-        c.end().catch(() => {});
-        again();
-      }
-    };
-    void listen();
-    return () => {
-      stopped = true;
-      clearTimeout(retry);
-      client?.end().catch(() => {});
-    };
+    return listen(this.#url, HEAD_CHANNEL, (schema) => {
+      if (schema === this.#s) changed();
+    });
   }
 
   async #migrate(): Promise<void> {
