@@ -124,7 +124,7 @@ export async function openPostgresCtQueue(url: string): Promise<CtEntryStore> {
       .then(
         (start) => {
           known = Math.max(known, start + group.length);
-          group.forEach((p, i) => p.resolve(start + i));
+          for (const [i, p] of group.entries()) p.resolve(start + i);
         },
         (err) => {
           for (const p of group) p.reject(err);
