@@ -4,7 +4,11 @@
 // `node -e 0` is timed the same way as the floor no CLI can beat on this machine. The real cosign v3 and v2
 // (scripts/peers.sh) sign and verify their own distinct images against the same stack in the same run, interleaved
 // with sigil's, when they are installed: cosign v3 from --trusted-root/--signing-config, cosign v2 with its URL flags
-// and SIGSTORE_* trust files.
+// and SIGSTORE_* trust files. sigstore-js's CLI (@sigstore/cli, a dev dependency; its 0.8 line, the last that runs
+// on Node 20) has no image verbs: `sigstore attest` signs an in-toto statement into a DSSE bundle and `sigstore
+// verify` checks one, its trust from sigil's TUF mirror (cached after the warm-up, --tuf-force-cache, as sigil
+// reads its stored trusted root). They are timed beside their sigil counterparts on the same kind of input,
+// `sigil attest-blob --statement` and `sigil verify-blob-attestation`, each CLI verifying the bundles it made.
 //
 // Usage: npm run build && npx tsx bench/cli/run.ts [runs=20]
 import { execFile, execFileSync, spawn } from 'node:child_process';
@@ -18,13 +22,16 @@ import { OCI_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST, RegistryClient } from '../../s
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '../..');
 const SIGIL = join(ROOT, 'bin/sigil.js');
+// @sigstore/cli's entry point, a node script (run with this node, as sigil's is).
+const SIGSTORE_JS = join(ROOT, 'node_modules/@sigstore/cli/bin/run');
+const PREDICATE_TYPE = 'https://sigil.dev/bench/v1';
 const RUNS = Number(process.argv[2] ?? 20);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitForEndpoints(
   dataDir: string,
-): Promise<{ url: string; registry: string; registryAuthFile: string }> {
+): Promise<{ url: string; registry: string; registryAuthFile: string; tufMirror: string; tufRoot: string }> {
   for (let i = 0; i < 200; i++) {
     try {
       const e = JSON.parse(await readFile(join(dataDir, 'endpoints.json'), 'utf8'));
@@ -224,6 +231,73 @@ async function main() {
     };
     const peerImage = (p: number, i: number) => images[perClient * (1 + p) + i];
 
+    // The blob attestations: one file and one in-toto statement about it per run and CLI.
+    const blobs = await blobStatements(home, perClient * 2);
+    const attestEnv = { ...env, SIGSTORE_ID_TOKEN: token };
+    const blobClients = {
+      sigil: {
+        verbs: ['attest-blob', 'verify-blob-attestation'],
+        attest: (b: BlobInput) => [
+          SIGIL,
+          'attest-blob',
+          '--yes',
+          '--statement',
+          b.statement,
+          '--bundle',
+          b.bundle,
+          b.file,
+        ],
+        verify: (b: BlobInput) => [
+          SIGIL,
+          'verify-blob-attestation',
+          '--bundle',
+          b.bundle,
+          '--type',
+          PREDICATE_TYPE,
+          ...who,
+          b.file,
+        ],
+        env: attestEnv,
+        inputs: blobs.slice(0, perClient),
+      },
+      'sigstore-js': {
+        verbs: ['attest', 'verify'],
+        attest: (b: BlobInput) => [
+          SIGSTORE_JS,
+          'attest',
+          b.statement,
+          '--output-file',
+          b.bundle,
+          '--fulcio-url',
+          e.url,
+          '--rekor-url',
+          e.url,
+        ],
+        verify: (b: BlobInput) => [
+          SIGSTORE_JS,
+          'verify',
+          b.bundle,
+          '--certificate-identity-uri',
+          identity,
+          '--certificate-issuer',
+          e.url,
+          '--tuf-mirror-url',
+          e.tufMirror,
+          '--tuf-root-path',
+          e.tufRoot,
+          '--tuf-cache-path',
+          join(home, 'sigstore-js-tuf'),
+          '--tuf-force-cache',
+        ],
+        // CI=true makes `sigstore attest` take SIGSTORE_ID_TOKEN instead of opening a browser for OAuth.
+        env: { ...attestEnv, HOME: home, CI: 'true' },
+        inputs: blobs.slice(perClient),
+      },
+    };
+    const blobNames = (['sigil', 'sigstore-js'] as const).filter(
+      (n) => n === 'sigil' || existsSync(SIGSTORE_JS),
+    );
+
     // Warm-up: page cache, the log's first batch, JIT of the stack.
     await timed(signArgs(images[RUNS]), env);
     await timed(verifyArgs(images[RUNS]), env);
@@ -231,6 +305,11 @@ async function main() {
       const bin = join(peersBin, name);
       await timed(peerArgs[name].sign(peerImage(p, RUNS)), peerArgs[name].env, `${name} sign`, bin);
       await timed(peerArgs[name].verify(peerImage(p, RUNS)), peerArgs[name].env, `${name} verify`, bin);
+    }
+    for (const name of blobNames) {
+      const c = blobClients[name];
+      await timed(c.attest(c.inputs[RUNS]), c.env, `${name} ${c.verbs[0]}`);
+      await timed(c.verify(c.inputs[RUNS]), c.env, `${name} ${c.verbs[1]}`);
     }
     const peerWall: Record<string, number[]> = {};
 
@@ -249,6 +328,17 @@ async function main() {
           peerWall[key].push(
             await timed(peerArgs[name][step](peerImage(p, i)), peerArgs[name].env, key, bin),
           );
+        }
+      }
+      for (const name of blobNames) {
+        const c = blobClients[name];
+        for (const [step, args] of [
+          [c.verbs[0], c.attest],
+          [c.verbs[1], c.verify],
+        ] as const) {
+          const key = `${name} ${step}`;
+          peerWall[key] ??= [];
+          peerWall[key].push(await timed(args(c.inputs[i]), c.env, key));
         }
       }
     }
@@ -275,6 +365,37 @@ async function main() {
     await rm(dataDir, { recursive: true, force: true });
     await rm(home, { recursive: true, force: true });
   }
+}
+
+interface BlobInput {
+  file: string;
+  statement: string;
+  bundle: string;
+}
+
+/** `count` distinct files, each with an in-toto statement (v1) naming it, and where its bundle will go. */
+async function blobStatements(dir: string, count: number): Promise<BlobInput[]> {
+  const { createHash } = await import('node:crypto');
+  const out: BlobInput[] = [];
+  for (let i = 0; i < count; i++) {
+    const file = join(dir, `blob-${i}.txt`);
+    const data = Buffer.from(`artifact ${i} ${Date.now()}\n`);
+    await writeFile(file, data);
+    const statement = join(dir, `blob-${i}.statement.json`);
+    await writeFile(
+      statement,
+      JSON.stringify({
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [
+          { name: `blob-${i}.txt`, digest: { sha256: createHash('sha256').update(data).digest('hex') } },
+        ],
+        predicateType: PREDICATE_TYPE,
+        predicate: { run: i },
+      }),
+    );
+    out.push({ file, statement, bundle: join(dir, `blob-${i}.sigstore.json`) });
+  }
+  return out;
 }
 
 main().catch((err) => {

@@ -3,8 +3,10 @@
 // README itself, so the test fails when the README's instructions stop working. The clone is of the committed
 // HEAD (a clean checkout, no dist/, no node_modules/, no .sigil/); `npm ci` really installs and builds it.
 // Only two things are set from outside: npm's offline preference (this machine has no internet, only a cache)
-// and SIGIL_PORT=0, so that `sigil up` takes a free port instead of 3000 on a shared machine.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+// and SIGIL_PORT=0, so that `sigil up` takes a free port instead of 3000 on a shared machine. Every ```text sample
+// must be what its block printed (test/e2e/readme-samples.ts: the same port and path shown, values that differ on
+// every run replaced), so a sample cannot go stale: `node scripts/readme-samples.mjs` rewrites them.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,14 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Endpoints } from '../../src/server/index.js';
 import { bash, cleanEnv, shellBlocks, stripComment } from './helpers.js';
+import {
+  markedScript,
+  normalise,
+  type RunningUp,
+  renderedOutputs,
+  samples,
+  startUp,
+} from './readme-samples.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const IDENTITY =
@@ -26,9 +36,9 @@ function nodeHeaders(): Record<string, string> {
 describe('the README on a clean clone', () => {
   let dir: string;
   let clone: string;
+  let readme: string;
   let blocks: string[];
-  let up: ChildProcess | undefined;
-  let upOutput = '';
+  let up: RunningUp | undefined;
   let endpoints: Endpoints;
   const env = cleanEnv({
     npm_config_prefer_offline: 'true',
@@ -48,7 +58,8 @@ describe('the README on a clean clone', () => {
     dir = await mkdtemp(join(tmpdir(), 'sigil-readme-'));
     clone = join(dir, 'sigil');
     execFileSync('git', ['clone', '--quiet', REPO, clone]);
-    blocks = shellBlocks(await readFile(join(clone, 'README.md'), 'utf8'));
+    readme = await readFile(join(clone, 'README.md'), 'utf8');
+    blocks = shellBlocks(readme);
     // The README's first lines are the two commands: set up and start, and test.
     const first = blocks[0].split('\n').filter((l) => l.trim());
     expect(stripComment(first[0])).toBe('npm ci && npx sigil up');
@@ -60,40 +71,23 @@ describe('the README on a clean clone', () => {
     const installed = await bash(install, { cwd: clone, env, timeoutMs: 360_000 });
     expect(installed.code, installed.output).toBe(0);
 
-    up = spawn('bash', ['-c', `exec ${start}`], { cwd: clone, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    up.stdout!.setEncoding('utf8').on('data', (s: string) => {
-      upOutput += s;
-    });
-    up.stderr!.setEncoding('utf8').on('data', (s: string) => {
-      upOutput += s;
-    });
-    const envFile = join(clone, '.sigil', 'env');
-    for (let i = 0; !existsSync(envFile); i++) {
-      if (up.exitCode !== null || i > 1200) throw new Error(`sigil up did not start:\n${upOutput}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    up = await startUp(clone, start, env);
     endpoints = JSON.parse(await readFile(join(clone, '.sigil', 'endpoints.json'), 'utf8')) as Endpoints;
     expect((await fetch(`${endpoints.url}/healthz`)).status).toBe(200);
-    expect(upOutput).toContain(`sigil is up at ${endpoints.url}`);
-    expect(upOutput).toContain(`export SIGIL_TRUST_DIR=${join(clone, '.sigil')}`);
+    expect(up.output()).toContain(`sigil is up at ${endpoints.url}`);
+    expect(up.output()).toContain(`export SIGIL_TRUST_DIR=${join(clone, '.sigil')}`);
   }, 420_000);
 
   afterAll(async () => {
-    if (up && up.exitCode === null) {
-      // SIGTERM to `sigil up` itself (npx's node child), as an operator stopping the service would.
-      const exited = new Promise((r) => up!.on('close', r));
-      process.kill(endpoints?.pid ?? up.pid!, 'SIGTERM');
-      const timer = setTimeout(() => up!.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-      expect(upOutput).toMatch(/"signal":"SIGTERM".*"msg":"shutting down"/);
+    if (up && up.child.exitCode === null) {
+      await up.stop();
+      expect(up.output()).toMatch(/"signal":"SIGTERM".*"msg":"shutting down"/);
     }
     if (dir) await rm(dir, { recursive: true, force: true });
   }, 30_000);
 
   it('builds, pushes, signs with a workflow identity, verifies, reads the log, and rejects a moved tag', async () => {
-    const script = ['set -euo pipefail', ...blocks.slice(1)].join('\n');
-    const run = await bash(script, { cwd: clone, env, timeoutMs: 240_000 });
+    const run = await bash(markedScript(blocks, 1), { cwd: clone, env, timeoutMs: 240_000 });
     expect(run.code, run.output).toBe(0);
     const out = run.output;
     // `npm run demo`: the same walk on its own fresh stack.
@@ -117,5 +111,19 @@ describe('the README on a clean clone', () => {
     expect(out).toContain('Found matching entries (listed by UUID):');
     // Proven three times: by the demo, by `sigil log verify` (step 5) and by `rekor-cli verify` (step 7).
     expect(out.match(/^Computed Root Hash: ([0-9a-f]{64})\nExpected Root Hash: \1$/gm)?.length).toBe(3);
+
+    // Every sample is what its block printed.
+    const place = { port: Number(new URL(endpoints.url).port), checkout: clone };
+    const outputs = renderedOutputs(up!.output(), out, place);
+    const shown = samples(readme);
+    expect(shown.length).toBeGreaterThanOrEqual(8);
+    for (const { sh, text } of shown) {
+      const printed = outputs.get(sh);
+      expect(printed, `no output for the sample after sh block ${sh}`).toBeDefined();
+      expect(
+        normalise(printed!),
+        `README sample after sh block ${sh} is stale (node scripts/readme-samples.mjs rewrites it)`,
+      ).toBe(normalise(text.body));
+    }
   }, 300_000);
 });
