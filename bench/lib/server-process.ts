@@ -11,13 +11,15 @@ const root = join(import.meta.dirname, '../..');
 export interface ServeOptions {
   /** Node flags before the script, e.g. --cpu-prof. SIGIL_BENCH_SERVER_FLAGS adds more (GC experiments...). */
   nodeFlags?: string[];
+  /** More `sigil serve` flags, e.g. --database URL. */
+  args?: string[];
 }
 
 /** Starts `sigil serve <component>` on a free port; resolves with the process and its URL once it listens. */
 export function serve(
   component: 'log' | 'log-v2' | 'ca' | 'registry' | 'tsa',
   dataDir: string,
-  { nodeFlags = [] }: ServeOptions = {},
+  { nodeFlags = [], args = [] }: ServeOptions = {},
 ): Promise<{ child: ChildProcess; url: string }> {
   const extra = (process.env.SIGIL_BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
@@ -34,6 +36,7 @@ export function serve(
       '0',
       '--log-level',
       'warn',
+      ...args,
     ],
     { cwd: root, stdio: ['ignore', 'inherit', 'pipe'] },
   );

@@ -1,8 +1,8 @@
 // The log as a sigil service: the Rekor v1 REST API (sigstore/rekor openapi.yaml) and the C2SP tlog-tiles
 // resources under TILES_PREFIX, on the shared fastify server. Errors are Rekor-shaped JSON ({code, message}) and
 // every client mistake is a 4xx that says what was wrong. See docs/design/log-api.md.
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { createPublicKey, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { keyValidFrom, loadOrCreatePrivateKey, localSigner } from '../crypto/index.js';
@@ -16,16 +16,16 @@ import {
 } from '../formats/index.js';
 import { closeAfterResponse } from '../limits/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
+import {
+  type AppendForwarder,
+  decodeForwarded,
+  encodeForwarded,
+  type ForwardedAnswer,
+  type ForwardedResult,
+} from './forwarding.js';
 import { type MerkleLog, NotSequencerError } from './merkle-log.js';
 import { KeyError } from './rekor/keys.js';
-import {
-  ConflictError,
-  type CreatedEntry,
-  JsonText,
-  NotFoundError,
-  openRekorLog,
-  type RekorLog,
-} from './rekor/rekor-log.js';
+import { ConflictError, JsonText, NotFoundError, openRekorLog, type RekorLog } from './rekor/rekor-log.js';
 import { searchTerms } from './rekor/search.js';
 import { type OpenLogStorage, StorageUnavailableError } from './storage.js';
 
@@ -39,12 +39,13 @@ const QUERY_BODY_LIMIT = 64 * 1024;
 const JSON_TYPE = 'application/json; charset=utf-8';
 /** Rekor's limit on items per retrieve list. */
 const MAX_RETRIEVE = 10;
-/** Marks an append one frontend forwarded to the sequencer: it is never forwarded again (no loops). */
-const FORWARDED_HEADER = 'x-sigil-forwarded';
-/** Longest a forwarded append waits for the sequencer's answer. */
+/** Longest a forwarded batch waits for the sequencer's answer. */
 const FORWARD_TIMEOUT_MS = 30_000;
-/** Answer headers a forwarded append passes back to its client as the sequencer sent them. */
-const FORWARDED_ANSWER_HEADERS = ['content-type', 'etag', 'location', 'x-log-index', 'retry-after'];
+/** Largest forwarded batch (FORWARD_BATCH_MAX entries of up to ENTRY_BODY_LIMIT would be more: batches are cut by count). */
+const FORWARD_BODY_LIMIT = 256 * 1024 * 1024;
+/** Where frontends forward appends to the sequencer (not a Rekor path). */
+export const SEQUENCER_PATH = '/internal/sequencer/log';
+const SEQUENCER_SECRET_FILE = 'sequencer.secret';
 
 export const LOG_DIR = 'log';
 export const LOG_KEY_FILE = 'signing-key.pem';
@@ -88,34 +89,93 @@ export function send(reply: FastifyReply, code: number, message: string): Fastif
 }
 
 /**
- * An append that reached a frontend which does not sequence the log goes to the one that does (its URL as the
- * engine's NotSequencerError names it), and the sequencer's answer goes back to the client unchanged
- * (docs/design/scale-out.md). The entry was already validated here, so malformed ones never travel.
+ * The secret frontends of one deployment present when they forward appends to the sequencer (forwarding.ts): 32
+ * random bytes in the log's directory of the shared data dir, made by whichever frontend comes first (an
+ * exclusive create, so two starting together agree), readable by the owner only.
  */
-export async function forwardAppend(
-  req: FastifyRequest,
-  reply: FastifyReply,
-  err: NotSequencerError,
-  body: string,
-): Promise<FastifyReply> {
-  if (!err.url || req.headers[FORWARDED_HEADER] !== undefined)
-    throw new HttpError(503, 'the log is electing its sequencer; retry shortly');
-  let answer: Response;
+export async function sequencerSecret(dir: string): Promise<Buffer> {
+  const path = join(dir, SEQUENCER_SECRET_FILE);
   try {
-    answer = await fetch(new URL(req.url, err.url), {
+    await writeFile(path, randomBytes(32).toString('hex'), { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const text = (await readFile(path, 'utf8')).trim();
+  if (!/^[0-9a-f]{64}$/.test(text)) throw new Error(`${path} is not a sequencer secret (64 hex digits)`);
+  return Buffer.from(text, 'hex');
+}
+
+/** The follower side of forwarding: batches go to `<sequencer URL><path>` with the secret. */
+export function httpForwarder(path: string, secret: Buffer): AppendForwarder {
+  const authorization = `Bearer ${secret.toString('hex')}`;
+  return async (url, appends) => {
+    const answer = await fetch(`${url}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [FORWARDED_HEADER]: '1' },
-      body,
+      headers: { 'content-type': 'application/octet-stream', authorization },
+      body: encodeForwarded(appends),
       signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
     });
-  } catch {
-    throw new HttpError(503, `the log's sequencer at ${err.url} does not answer; retry shortly`);
-  }
-  for (const name of FORWARDED_ANSWER_HEADERS) {
-    const value = answer.headers.get(name);
-    if (value !== null) reply.header(name, value);
-  }
-  return reply.code(answer.status).send(Buffer.from(await answer.arrayBuffer()));
+    if (answer.status !== 200) throw new Error(`${answer.status} ${(await answer.text()).slice(0, 200)}`);
+    return (await answer.json()) as ForwardedAnswer;
+  };
+}
+
+/**
+ * The sequencer side: POST `path` takes a batch from another frontend of the deployment, appends each entry (they
+ * share the engine's next batches with this frontend's own), and answers positions and the committed head.
+ */
+export async function registerSequencerRoute(
+  app: FastifyInstance,
+  path: string,
+  merkle: () => MerkleLog | undefined,
+  secret: () => Buffer | undefined,
+): Promise<void> {
+  await app.register(async (scope) => {
+    scope.setErrorHandler(logErrorHandler(() => undefined, 'sequencer'));
+    scope.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) =>
+      done(null, body),
+    );
+    scope.post(path, { bodyLimit: FORWARD_BODY_LIMIT }, async (req) => {
+      const key = secret();
+      if (!key) throw new HttpError(404, 'this log is not shared with other frontends');
+      const given = Buffer.from(req.headers.authorization ?? '');
+      const expected = Buffer.from(`Bearer ${key.toString('hex')}`);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected))
+        throw new HttpError(401, "forwarded appends need the deployment's sequencer secret");
+      if (!Buffer.isBuffer(req.body)) throw new HttpError(415, 'send the batch as application/octet-stream');
+      const m = merkle();
+      if (!m?.isSequencer()) throw new HttpError(503, 'this frontend does not sequence the log');
+      const appends = decodeForwarded(req.body);
+      const settled = await Promise.allSettled(
+        appends.map((a) =>
+          m.append({ leaf: a.leaf, identity: a.identity, leafHash: a.leafHash, terms: a.terms }),
+        ),
+      );
+      const results: ForwardedResult[] = settled.map((r) =>
+        r.status === 'fulfilled'
+          ? {
+              index: r.value.index,
+              timestamp: r.value.timestamp,
+              leafHash: r.value.leafHash.toString('base64'),
+              duplicate: r.value.duplicate,
+            }
+          : {
+              error: (r.reason as Error).message,
+              status: r.reason instanceof StorageUnavailableError ? 503 : 500,
+            },
+      );
+      const head = m.head();
+      return {
+        results,
+        head: {
+          size: head.size,
+          root: head.root.toString('base64'),
+          timestamp: head.timestamp,
+          checkpoint: head.checkpoint,
+        },
+      } satisfies ForwardedAnswer;
+    });
+  });
 }
 
 /**
@@ -255,14 +315,7 @@ export async function registerLogRoutes(
         done(null, new JsonText(body as string)),
       );
       create.post('/api/v1/log/entries', { bodyLimit: ENTRY_BODY_LIMIT }, async (req, reply) => {
-        let created: CreatedEntry;
-        try {
-          created = await log().add(req.body);
-        } catch (err) {
-          if (err instanceof NotSequencerError)
-            return forwardAppend(req, reply, err, (req.body as JsonText).text);
-          throw err;
-        }
+        const created = await log().add(req.body);
         // Rekor's CreateLogEntryHandler sends the answer's map key (the full entry ID) as the ETag, and Go clients
         // (sigstore-go, cosign v3) read the created entry as `resp.Payload[resp.ETag]`.
         return reply
@@ -394,16 +447,27 @@ export async function createLogService(ctx: ServiceContext, openStorage: OpenLog
   const key = await loadOrCreatePrivateKey(join(dir, LOG_KEY_FILE), 'ecdsa-p256');
   const signer = localSigner(key);
   let rekor: RekorLog | undefined;
+  let secret: Buffer | undefined;
   return {
     name: 'log',
     async register(app) {
       await registerLogRoutes(app, () => rekor);
+      await registerSequencerRoute(
+        app,
+        SEQUENCER_PATH,
+        () => rekor?.merkle,
+        () => secret,
+      );
     },
     async started(url) {
+      const storage = openStorage(dir);
+      // Only a store other frontends share has a sequencer to forward to.
+      if (storage.election) secret = await sequencerSecret(dir);
       rekor = await openRekorLog({
-        storage: openStorage(dir),
+        storage,
         // Other frontends forward appends to this process's own address (not the public URL: a proxy).
         sequencerUrl: url,
+        forward: secret && httpForwarder(SEQUENCER_PATH, secret),
         signer,
         setSigningKey: key,
         hostname: new URL(ctx.publicUrl()).hostname,

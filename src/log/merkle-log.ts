@@ -18,6 +18,7 @@ import {
   rangeSubtrees,
   type SubtreeNode,
 } from '../merkle/index.js';
+import { type AppendForwarder, type ForwardedAppend, headFromAnswer } from './forwarding.js';
 import type { NoteSigner } from './note-signer.js';
 import {
   type BatchWrite,
@@ -56,6 +57,10 @@ export const MAX_LEAF_SIZE = 0xffff;
 const ELECTION_POLL_MS = 500;
 /** How often such a process re-reads the stored head even without a notification from the sequencer. */
 const HEAD_POLL_MS = 1000;
+/** Batches a follower has on their way to the sequencer at once; what arrives meanwhile waits for the next. */
+const FORWARDS_IN_FLIGHT = 2;
+/** Most appends in one forwarded batch. */
+const FORWARD_BATCH_MAX = 1024;
 /** After a failed batch, how soon the sequencer tries again to reload its state when storage cannot be read. */
 const RECOVER_RETRY_MS = 500;
 
@@ -159,6 +164,11 @@ export interface MerkleLogOptions {
    * others while it is the sequencer (without one, appends made elsewhere cannot be forwarded to it).
    */
   sequencerUrl?: string;
+  /**
+   * On a shared store: how this process, while it does not sequence, hands appends to the one that does (the
+   * HTTP adapter's transport, forwarding.ts). Without it such appends are refused with NotSequencerError.
+   */
+  forward?: AppendForwarder;
 }
 
 export interface MerkleLog {
@@ -267,6 +277,11 @@ class Log implements MerkleLog {
   #campaigning = false;
   #timers: NodeJS.Timeout[] = [];
   #unwatch: (() => void) | undefined;
+  readonly #forward: AppendForwarder | undefined;
+  /** A follower's appends waiting to be forwarded, and how many batches are on their way. */
+  #toForward: Pending[] = [];
+  #forwarding = 0;
+  #forwardScheduled = false;
   /** The head read in flight, and the one queued behind it (see #refreshHead). */
   #reading: Promise<void> | undefined;
   #queuedRead: Promise<void> | undefined;
@@ -282,6 +297,7 @@ class Log implements MerkleLog {
     this.#onError = options.onError ?? (() => {});
     this.#election = storage.election;
     this.#advertisedUrl = options.sequencerUrl ?? '';
+    this.#forward = options.forward;
   }
 
   /**
@@ -375,6 +391,70 @@ class Log implements MerkleLog {
     return next;
   }
 
+  /** Sends what waits to the sequencer, a batch at a time (appends of one event-loop turn travel together). */
+  #scheduleForward(): void {
+    if (this.#forwardScheduled || this.#forwarding >= FORWARDS_IN_FLIGHT || this.#toForward.length === 0)
+      return;
+    this.#forwardScheduled = true;
+    setImmediate(() => {
+      this.#forwardScheduled = false;
+      if (this.#forwarding >= FORWARDS_IN_FLIGHT) return;
+      const batch = this.#toForward.splice(0, FORWARD_BATCH_MAX);
+      if (batch.length === 0) return;
+      this.#forwarding++;
+      void this.#forwardBatch(batch).finally(() => {
+        this.#forwarding--;
+        this.#scheduleForward();
+      });
+    });
+  }
+
+  async #forwardBatch(batch: Pending[]): Promise<void> {
+    const url = this.#sequencerSeen;
+    const forward = this.#forward;
+    if (!url || !forward) {
+      for (const p of batch) p.reject(new NotSequencerError(url));
+      return;
+    }
+    const appends: ForwardedAppend[] = batch.map(({ input }) => {
+      const leaf = Buffer.from(input.leaf as Uint8Array);
+      const hash = input.leafHash?.length === 32 ? Buffer.from(input.leafHash) : undefined;
+      const identity = input.identity ? Buffer.from(input.identity) : (hash ?? leafHash(leaf));
+      return { leaf, identity, leafHash: hash, terms: input.terms ?? [] };
+    });
+    let answer: Awaited<ReturnType<AppendForwarder>>;
+    try {
+      answer = await forward(url, appends);
+    } catch (err) {
+      // The sequencer is gone or deposed: the next campaign tick learns who sequences now.
+      this.#sequencerSeen = undefined;
+      const refusal = new StorageUnavailableError(
+        `the log's sequencer at ${url} did not take the entries (${(err as Error).message}); retry shortly`,
+      );
+      for (const p of batch) p.reject(refusal);
+      return;
+    }
+    const head = headFromAnswer(answer.head);
+    if (head.size > this.#head.size) this.#head = head;
+    batch.forEach((p, i) => {
+      const r = answer.results[i];
+      if (!r || 'error' in r) {
+        const message = r?.error ?? 'the sequencer gave no answer for this entry';
+        p.reject(r?.status === 503 ? new StorageUnavailableError(message) : new Error(message));
+        return;
+      }
+      const result = { index: r.index, timestamp: r.timestamp, leafHash: Buffer.from(r.leafHash, 'base64') };
+      if (!r.duplicate) {
+        try {
+          p.input.onSequenced?.({ index: r.index, timestamp: r.timestamp });
+        } catch (err) {
+          this.#onError(err);
+        }
+      }
+      p.resolve({ ...result, duplicate: r.duplicate, head: r.duplicate ? this.#head : head });
+    });
+  }
+
   async freshHead(): Promise<TreeHead> {
     await this.#refreshHead();
     return this.#head;
@@ -428,7 +508,14 @@ class Log implements MerkleLog {
 
   append(input: AppendInput): Promise<AppendResult> {
     if (this.#closed) return Promise.reject(new Error('log is closed'));
-    if (!this.#sequencer) return Promise.reject(new NotSequencerError(this.#sequencerSeen));
+    if (!this.#sequencer) {
+      if (!this.#forward || !this.#sequencerSeen || typeof input.leaf === 'function')
+        return Promise.reject(new NotSequencerError(this.#sequencerSeen));
+      return new Promise((resolve, reject) => {
+        this.#toForward.push({ input, resolve, reject, queuedAt: performance.now() });
+        this.#scheduleForward();
+      });
+    }
     if (typeof input.leaf === 'function' && !input.identity) {
       return Promise.reject(new Error('an append with a leaf builder needs an identity'));
     }

@@ -13,14 +13,15 @@ import { loadOrCreatePrivateKey, writeFileAtomic } from '../crypto/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
 import {
   ENTRY_BODY_LIMIT,
-  forwardAppend,
   HttpError,
+  httpForwarder,
   logErrorHandler,
   readPublishedKey,
+  registerSequencerRoute,
   send,
+  sequencerSecret,
   tileRoutes,
 } from './http.js';
-import { NotSequencerError } from './merkle-log.js';
 import { DuplicateEntryError, openRekorV2Log, type RekorV2Log } from './rekor/v2-log.js';
 import type { OpenLogStorage } from './storage.js';
 
@@ -28,6 +29,8 @@ export const LOG_V2_DIR = 'log-v2';
 const KEY_FILE = 'checkpoint-key.pem';
 const INFO_FILE = 'log.json';
 export const REKOR_V2_PREFIX = '/api/v2';
+/** Where frontends forward appends to the v2 log's sequencer (http.ts registerSequencerRoute). */
+const SEQUENCER_V2_PATH = '/internal/sequencer/log-v2';
 
 /** What the trust files name for the v2 log: its checkpoint origin and key, and the log ID clients look it up by. */
 export interface RekorV2LogInfo {
@@ -74,14 +77,8 @@ export async function registerRekorV2Routes(app: FastifyInstance, getLog: () => 
     scope.post(`${REKOR_V2_PREFIX}/log/entries`, { bodyLimit: ENTRY_BODY_LIMIT }, async (req, reply) => {
       if (typeof req.body !== 'string')
         throw new HttpError(415, 'send the CreateEntryRequest as application/json');
-      let created: { json: string };
-      try {
-        created = await log().add(req.body);
-      } catch (err) {
-        if (err instanceof NotSequencerError) return forwardAppend(req, reply, err, req.body);
-        throw err;
-      }
-      return reply.code(201).type('application/json').send(created.json);
+      const { json } = await log().add(req.body);
+      return reply.code(201).type('application/json').send(json);
     });
     tileRoutes(scope, REKOR_V2_PREFIX, () => log().merkle);
   });
@@ -96,14 +93,27 @@ export async function createRekorV2Service(
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const key = await loadOrCreatePrivateKey(join(dir, KEY_FILE), 'ed25519');
   let log: RekorV2Log | undefined;
+  let secret: Buffer | undefined;
   return {
     name: 'log-v2',
-    register: (app) => registerRekorV2Routes(app, () => log),
+    async register(app) {
+      await registerRekorV2Routes(app, () => log);
+      await registerSequencerRoute(
+        app,
+        SEQUENCER_V2_PATH,
+        () => log?.merkle,
+        () => secret,
+      );
+    },
     async started(url) {
+      const storage = openStorage(dir);
+      // Only a store other frontends share has a sequencer to forward to.
+      if (storage.election) secret = await sequencerSecret(dir);
       log = await openRekorV2Log({
-        storage: openStorage(dir),
+        storage,
         // Other frontends forward appends to this process's own address (not the public URL: a proxy).
         sequencerUrl: url,
+        forward: secret && httpForwarder(SEQUENCER_V2_PATH, secret),
         checkpointKey: key,
         hostname: new URL(ctx.publicUrl()).hostname,
       });

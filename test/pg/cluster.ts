@@ -3,7 +3,7 @@
 // so as root (CI containers) the cluster belongs to the `postgres` user and its commands run through runuser.
 // No vitest here: benchmarks start clusters too (bench/pg). describePostgres is in ./suite.ts.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,10 +34,33 @@ export interface PostgresCluster {
   port: number;
   /** A fresh database in the cluster, for one test. */
   createDatabase(name: string): Promise<string>;
+  /** CPU seconds (user + system) the server's processes have used so far, for benchmarks (Linux /proc). */
+  cpuSeconds(): number;
   /** pg_ctl stop (fast) / start: a database restart under load. */
   stop(): void;
   start(): void;
   destroy(): void;
+}
+
+/** The postmaster's and its children's CPU seconds, including children that exited (cutime/cstime). */
+function postgresCpuSeconds(data: string): number {
+  const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const stat = (pid: string) => {
+    const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  };
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const f = stat(pid);
+      // Fields after the name: [1] ppid, [11] utime, [12] stime, [13] cutime, [14] cstime.
+      if (Number(pid) === postmaster) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      else if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return ticks / 100;
 }
 
 export async function startPostgres(): Promise<PostgresCluster> {
@@ -75,6 +98,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
     url,
     port,
     createDatabase,
+    cpuSeconds: () => postgresCpuSeconds(data),
     stop: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
     start,
     destroy() {

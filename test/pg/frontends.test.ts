@@ -6,7 +6,7 @@
 // meanwhile (never a 500 or a hang) and the frontends carry on without a restart.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -224,6 +224,32 @@ describePostgres('frontends on one PostgreSQL: one elected sequencer, failover (
       expect(e.status).toBe(200);
     }
   }, 60_000);
+
+  it('the sequencer takes forwarded batches only with the deployment secret (0600 in the shared data dir)', async () => {
+    const path = join(dataDir, 'log', 'sequencer.secret');
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    const secret = (await readFile(path, 'utf8')).trim();
+    const before = await logInfo(a.url);
+    const post = (authorization: string | undefined, body: Buffer) =>
+      fetch(`${a.url}/internal/sequencer/log`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream', ...(authorization ? { authorization } : {}) },
+        body,
+      });
+    // A well-formed batch of one leaf: refused without the secret, with another one, or with the secret's prefix.
+    const leaf = Buffer.from('{"not":"validated"}');
+    const batch = Buffer.concat([Buffer.from([0, 0, 0, leaf.length]), leaf, Buffer.from([0, 1, 7, 0, 0, 0])]);
+    for (const auth of [undefined, `Bearer ${'0'.repeat(64)}`, `Bearer ${secret.slice(0, 32)}`, secret]) {
+      const r = await post(auth, batch);
+      expect(r.status, String(auth)).toBe(401);
+      expect(((await r.json()) as { message: string }).message).toMatch(/secret/);
+    }
+    // With the secret, a truncated batch is a 400 that says so.
+    const truncated = await post(`Bearer ${secret}`, batch.subarray(0, 10));
+    expect(truncated.status).toBe(400);
+    expect(((await truncated.json()) as { message: string }).message).toMatch(/truncated/);
+    expect(await logInfo(a.url)).toEqual(before);
+  });
 
   it('kill -9 of the sequencer under load: the other frontend sequences within 5 s, nothing acknowledged is lost', async () => {
     const onA = { acks: [] as Ack[], statuses: [] as number[], noRetryAfter: 0 };

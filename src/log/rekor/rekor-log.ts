@@ -3,6 +3,7 @@
 // logID, logIndex}, exactly as Rekor computes it) and an inclusion proof against a signed checkpoint whose origin
 // is "<hostname> - <treeID>" and whose signature key hint is the first 4 bytes of the log ID (what sigstore-js
 // checks). The entry UUID is the hex leaf hash; entry IDs prefix it with the 16-hex tree ID.
+
 import { createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
 import { keyId, publicKeyPem, type Signer, spkiDer } from '../../crypto/index.js';
 import {
@@ -12,6 +13,7 @@ import {
   parseEntryUuid,
   setPayloadText,
 } from '../../formats/index.js';
+import type { AppendForwarder } from '../forwarding.js';
 import { type MerkleLog, openMerkleLog, type SequencedPosition } from '../merkle-log.js';
 import { rekorNoteSigner } from '../note-signer.js';
 import type { LogStorage, StoredEntry, TreeHead } from '../storage.js';
@@ -39,6 +41,8 @@ export interface RekorLogOptions {
   setSigningKey?: KeyObject;
   /** On a shared store: the URL this process takes appends at while it sequences (MerkleLogOptions). */
   sequencerUrl?: string;
+  /** On a shared store: how appends reach the sequencer while this process is not it (MerkleLogOptions). */
+  forward?: AppendForwarder;
 }
 
 export class ConflictError extends Error {
@@ -106,6 +110,7 @@ export async function openRekorLog(options: RekorLogOptions): Promise<RekorLog> 
     batchMaxAgeMs: options.batchMaxAgeMs,
     batchBusyAgeMs: options.batchBusyAgeMs,
     sequencerUrl: options.sequencerUrl,
+    forward: options.forward,
   });
   return new Rekor(merkle, options.signer, treeId, validator, key);
 }

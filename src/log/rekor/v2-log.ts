@@ -6,7 +6,9 @@
 // (sigstore-go pkg/verify/tlog.go) check it with a note verifier named after the host of the log's base URL; the
 // log ID in the trusted root is that key's full signed-note key hash. A second append of the same entry is a
 // ConflictError carrying the existing index (rekor-tiles: 409 with x-log-index).
+
 import type { KeyObject } from 'node:crypto';
+import type { AppendForwarder } from '../forwarding.js';
 import { type MerkleLog, openMerkleLog } from '../merkle-log.js';
 import { ed25519NoteSigner } from '../note-signer.js';
 import type { LogStorage, TreeHead } from '../storage.js';
@@ -23,6 +25,8 @@ export interface RekorV2LogOptions {
   batchMaxAgeMs?: number;
   /** On a shared store: the URL this process takes appends at while it sequences (MerkleLogOptions). */
   sequencerUrl?: string;
+  /** On a shared store: how appends reach the sequencer while this process is not it (MerkleLogOptions). */
+  forward?: AppendForwarder;
 }
 
 export class DuplicateEntryError extends Error {
@@ -53,6 +57,7 @@ export async function openRekorV2Log(options: RekorV2LogOptions): Promise<RekorV
     batchMaxSize: options.batchMaxSize,
     batchMaxAgeMs: options.batchMaxAgeMs,
     sequencerUrl: options.sequencerUrl,
+    forward: options.forward,
   });
   const validator = entryValidator(options.validationThreads);
   const logIdJson = JSON.stringify({ keyId: signer.keyHash.toString('base64') });

@@ -1,0 +1,139 @@
+// Scale-out benchmark (#17): `sigil serve log` frontends on one PostgreSQL (a throwaway cluster on this machine,
+// test/pg/cluster.ts) and one data dir; the first started is elected sequencer and the other forwards appends to
+// it. Each frontend gets its own load generator process (bench/log/loadgen.ts) with its share of the load:
+// closed-loop appends (acknowledged = committed in PostgreSQL), then open-loop at a fixed offered rate, split
+// evenly. With --prefill N the log first gets N entries straight through the engine on the same database, and
+// the closed-loop phase runs again on it. Prints one JSON line per phase.
+//   npm run build && node --import tsx bench/pg/frontends.ts [--frontends 1,2] [--seconds 10]
+//     [--concurrency 256] [--rate 1000] [--prefill 0]
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadOrCreatePrivateKey, localSigner } from '../../src/crypto/index.js';
+import { LOG_DIR, LOG_KEY_FILE, openRekorLog } from '../../src/log/index.js';
+import { postgresLogStorage } from '../../src/storage/postgres/index.js';
+import { startPostgres } from '../../test/pg/cluster.js';
+import { cpuSeconds, serve, stop } from '../lib/server-process.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const FRONTENDS = opt('frontends', '1,2').split(',').map(Number);
+const SECONDS = Number(opt('seconds', '10'));
+const CONCURRENCY = Number(opt('concurrency', '256'));
+const RATE = Number(opt('rate', '1000'));
+const PREFILL = Number(opt('prefill', '0'));
+
+/** One load generator per frontend, started together; resolves with each one's result line. */
+async function load(
+  urls: string[],
+  mode: 'closed' | 'open',
+  total: number,
+): Promise<Record<string, number>[]> {
+  const share = Math.max(1, Math.round(total / urls.length));
+  const children = urls.map((url) =>
+    spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'bench/log/loadgen.ts'), url, mode, String(share), String(SECONDS)],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+    ),
+  );
+  return Promise.all(
+    children.map(
+      (child) =>
+        new Promise<Record<string, number>>((res, rej) => {
+          let out = '';
+          child.stdout?.on('data', (d) => {
+            out += d;
+          });
+          child.on('exit', (code) =>
+            code === 0 ? res(JSON.parse(out)) : rej(new Error(`loadgen exited ${code}`)),
+          );
+        }),
+    ),
+  );
+}
+
+/** Writes `count` hashedrekord-shaped entries straight through the engine on the database (as bench/log does). */
+async function prefill(dataDir: string, database: string, count: number): Promise<number> {
+  const dir = join(dataDir, LOG_DIR);
+  await mkdir(dir, { recursive: true });
+  const signer = localSigner(await loadOrCreatePrivateKey(join(dir, LOG_KEY_FILE), 'ecdsa-p256'));
+  const log = await openRekorLog({
+    storage: postgresLogStorage(database)(dir),
+    signer,
+    hostname: '127.0.0.1',
+    batchMaxSize: 4096,
+  });
+  const pem = Buffer.from(signer.publicKey.export({ type: 'spki', format: 'pem' })).toString('base64');
+  const started = performance.now();
+  for (let i = 0; i < count; i += 20_000) {
+    const appends = [];
+    for (let j = i; j < Math.min(count, i + 20_000); j++) {
+      const digest = createHash('sha256').update(`prefill ${j}`).digest('hex');
+      const body = Buffer.from(
+        JSON.stringify({
+          apiVersion: '0.0.1',
+          kind: 'hashedrekord',
+          spec: {
+            data: { hash: { algorithm: 'sha256', value: digest } },
+            signature: { content: Buffer.alloc(71, j % 251).toString('base64'), publicKey: { content: pem } },
+          },
+        }),
+      );
+      appends.push(log.merkle.append({ leaf: body, terms: [`hash:sha256:${digest}`, `key:${j % 1000}`] }));
+    }
+    await Promise.all(appends);
+  }
+  await log.close();
+  return Math.round(count / ((performance.now() - started) / 1000));
+}
+
+const cluster = await startPostgres();
+try {
+  const phases: [string, 'closed' | 'open', number][] = [
+    ['sustained', 'closed', CONCURRENCY],
+    [`offered ${RATE}/s`, 'open', RATE],
+  ];
+  for (const n of FRONTENDS) {
+    for (const filled of PREFILL > 0 ? [0, PREFILL] : [0]) {
+      const database = await cluster.createDatabase(`bench_${n}_${filled}`);
+      const dataDir = await mkdtemp(join(tmpdir(), 'sigil-bench-frontends-'));
+      const prefillRate = filled > 0 ? await prefill(dataDir, database, filled) : undefined;
+      const servers: { child: ChildProcess; url: string }[] = [];
+      for (let i = 0; i < n; i++)
+        servers.push(await serve('log', dataDir, { args: ['--database', database] }));
+      const urls = servers.map((s) => s.url);
+      for (const [phase, mode, arg] of filled > 0 ? phases.slice(0, 1) : phases) {
+        const cpu0 = servers.map((s) => cpuSeconds(s.child.pid as number));
+        const pgCpu0 = cluster.cpuSeconds();
+        const r = await load(urls, mode, arg);
+        const acked = r.reduce((s, x) => s + x.acked, 0);
+        const serverCpu = servers.reduce((s, x, i) => s + cpuSeconds(x.child.pid as number) - cpu0[i], 0);
+        const line = {
+          phase: `${phase}, ${n} frontend${n > 1 ? 's' : ''}${filled > 0 ? `, ${filled} entries already` : ', empty log'}`,
+          ackedPerSecond: Math.round(r.reduce((s, x) => s + x.throughput, 0)),
+          acked,
+          errors: r.reduce((s, x) => s + (x.errors ?? 0), 0),
+          // Per frontend: the first is the sequencer, the others forward to it.
+          p50Ms: r.map((x) => x.p50ms),
+          p99Ms: r.map((x) => x.p99ms),
+          frontendsCpuUsPerEntry: Math.round((serverCpu * 1e6) / Math.max(1, acked)),
+          postgresCpuUsPerEntry: Math.round(((cluster.cpuSeconds() - pgCpu0) * 1e6) / Math.max(1, acked)),
+          ...(prefillRate ? { prefillPerSecond: prefillRate } : {}),
+          loadavg1m: Number(loadavg()[0].toFixed(1)),
+        };
+        process.stdout.write(`${JSON.stringify(line)}\n`);
+      }
+      for (const s of servers) await stop(s.child);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }
+} finally {
+  cluster.destroy();
+}
