@@ -17,7 +17,17 @@ export interface ForwardedAppend {
 }
 
 export type ForwardedResult =
-  | { index: number; timestamp: number; leafHash: string; duplicate: boolean }
+  | {
+      index: number;
+      timestamp: number;
+      leafHash: string;
+      duplicate: boolean;
+      /**
+       * The entry's inclusion proof in the answer's head (base64 hashes): the sequencer has the tree's right edge
+       * in memory, where the follower would read it back from the database for every entry.
+       */
+      proof: string[];
+    }
   | { error: string; status: number };
 
 export interface ForwardedAnswer {

@@ -158,6 +158,7 @@ export async function registerSequencerRoute(
               timestamp: r.value.timestamp,
               leafHash: r.value.leafHash.toString('base64'),
               duplicate: r.value.duplicate,
+              proof: [],
             }
           : {
               error: (r.reason as Error).message,
@@ -165,6 +166,12 @@ export async function registerSequencerRoute(
             },
       );
       const head = m.head();
+      const proofs = await Promise.all(
+        settled.map((r) => (r.status === 'fulfilled' ? m.inclusionProof(r.value.index, head.size) : [])),
+      );
+      results.forEach((r, i) => {
+        if ('index' in r) r.proof = proofs[i].map((h) => h.toString('base64'));
+      });
       return {
         results,
         head: {
