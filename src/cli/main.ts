@@ -5,6 +5,7 @@ import { registerOidcCommands } from '../oidc/index.js';
 import { registerClientCommands } from './client.js';
 import { sigilVersion } from './commands/about.js';
 import { registerCompletionCommand } from './commands/completion.js';
+import { registerDbCommands } from './commands/db.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerRegistryCommands } from './commands/registry.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerUpCommand(program);
   registerServeCommands(program);
   registerRegistryCommands(program);
+  registerDbCommands(program);
   registerOidcCommands(program);
   registerTufCommands(program);
   registerImageCommands(program);

@@ -3,7 +3,7 @@
 
 export { createLogService, ENTRY_BODY_LIMIT, LOG_DIR, LOG_KEY_FILE, readLogKey } from './http.js';
 export { type MerkleLog, openMerkleLog } from './merkle-log.js';
-export { rekorNoteSigner } from './note-signer.js';
+export { type NoteSigner, rekorNoteSigner } from './note-signer.js';
 export { openRekorLog } from './rekor/rekor-log.js';
 export type {
   BatchWrite,

@@ -3,5 +3,6 @@
 // (docs/design/scale-out.md).
 
 export { openPostgresCtQueue } from './ct-queue.js';
+export { importLog, importRegistry } from './import.js';
 export { checkDatabase, POSTGRES_LOG_STORAGE_MODULE, postgresLogStorage } from './log.js';
 export { PostgresRegistryMetadata } from './registry.js';
