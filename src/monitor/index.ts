@@ -2,9 +2,13 @@
 // tiles from a saved state, verifies each checkpoint and its consistency with the last, and reports entries whose
 // certificate names a watched identity. Usage: runMonitor({ logUrl, trust: trustFromRoot(json), rule, statePath, … }).
 export {
+  certificateCandidates,
   entryIdentities,
   type IdentityRule,
   matchIdentity,
+  mayMatch,
+  type Prefilter,
+  prefilterFor,
   type SignerIdentity,
   splitEntryBundle,
 } from './entries.js';
