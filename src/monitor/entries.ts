@@ -148,7 +148,7 @@ export function mayMatch(der: Buffer, prefilter: Prefilter): boolean {
 
 const FULCIO_ARC = '1.3.6.1.4.1.57264.1.';
 
-function identityOf(der: Buffer): SignerIdentity | undefined {
+export function identityOf(der: Buffer): SignerIdentity | undefined {
   try {
     const cert = parseCertificate(der);
     const extensions: Record<string, string> = {};

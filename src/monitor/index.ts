@@ -1,6 +1,8 @@
 // Public interface of monitor/: the identity monitor (client side: it reads logs over HTTP only). It follows a log's
 // tiles from a saved state, verifies each checkpoint and its consistency with the last, and reports entries whose
 // certificate names a watched identity. Usage: runMonitor({ logUrl, trust: trustFromRoot(json), rule, statePath, … }).
+
+export { type CtPassOptions, ctMonitorPass } from './ct.js';
 export {
   certificateCandidates,
   entryIdentities,

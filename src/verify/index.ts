@@ -41,6 +41,7 @@ export {
   type VerificationPolicy,
   validatePolicy,
 } from './policy.js';
+export { type VerifiedTreeHead, verifySignedTreeHead } from './sth.js';
 export {
   loadTrustMaterial,
   type TimeRange,
