@@ -36,13 +36,29 @@ const MIN_BASE64 = 100;
 const PEM_BEGIN = '-----BEGIN CERTIFICATE-----';
 const PEM_END = '-----END CERTIFICATE-----';
 
+/** Called with each candidate certificate's DER; the bytes may be reused once it returns. */
+type Visit = (der: Buffer) => void;
+
+/**
+ * Scratch space the fast path decodes base64 into (Buffer#write decodes as Buffer.from does), one for the JSON
+ * string and one for a PEM body inside it: a fresh Buffer for each would be most of the garbage the monitor makes.
+ */
+const scratch = { outer: Buffer.allocUnsafe(8192), inner: Buffer.allocUnsafe(8192) };
+
+function decodeInto(which: 'outer' | 'inner', base64: string): Buffer {
+  // Decoding never yields more than 3 bytes for 4 characters.
+  const need = Math.ceil((base64.length * 3) / 4);
+  if (scratch[which].length < need) scratch[which] = Buffer.allocUnsafe(2 * need);
+  return scratch[which].subarray(0, scratch[which].write(base64, 'base64'));
+}
+
 /** The DER certificates in a decoded base64 string: itself when it is DER, the CERTIFICATE blocks of a PEM text. */
-function certificatesIn(bytes: Buffer, out: Buffer[]): void {
-  if (bytes[0] === 0x30) out.push(bytes);
+function certificatesIn(bytes: Buffer, visit: Visit): void {
+  if (bytes[0] === 0x30) visit(bytes);
   else if (bytes.subarray(0, 11).toString('latin1') === '-----BEGIN ') {
-    if (isAscii(bytes)) pemBlocks(bytes.toString('latin1'), out);
+    if (isAscii(bytes)) pemBlocks(bytes.toString('latin1'), visit);
     // Not ASCII: the general reader (its UTF-8 decoding decides what the blocks are).
-    else out.push(...pemToDer(bytes.toString('utf8')));
+    else for (const der of pemToDer(bytes.toString('utf8'))) visit(der);
   }
 }
 
@@ -51,58 +67,58 @@ function certificatesIn(bytes: Buffer, out: Buffer[]): void {
  * regular expressions: Node's base64 decoder skips every character outside the alphabet, whitespace included
  * (Buffer docs), so decoding the body as it stands gives the bytes pemToDer gets after stripping whitespace.
  */
-function pemBlocks(text: string, out: Buffer[]): void {
+function pemBlocks(text: string, visit: Visit): void {
   let at = text.indexOf(PEM_BEGIN);
   while (at >= 0) {
     const body = at + PEM_BEGIN.length;
     const end = text.indexOf(PEM_END, body);
     if (end < 0) return;
-    out.push(Buffer.from(text.slice(body, end), 'base64'));
+    visit(decodeInto('inner', text.slice(body, end)));
     at = text.indexOf(PEM_BEGIN, end + PEM_END.length);
   }
 }
 
 /** Every JSON string value (not keys: as Object.values sees them), the base64 certificates among them decoded. */
-function walk(v: unknown, out: Buffer[]): void {
+function walk(v: unknown, visit: Visit): void {
   if (typeof v === 'string') {
-    if (BASE64.test(v)) certificatesIn(Buffer.from(v, 'base64'), out);
-  } else if (Array.isArray(v)) for (const x of v) walk(x, out);
-  else if (typeof v === 'object' && v !== null) for (const x of Object.values(v)) walk(x, out);
+    if (BASE64.test(v)) certificatesIn(Buffer.from(v, 'base64'), visit);
+  } else if (Array.isArray(v)) for (const x of v) walk(x, visit);
+  else if (typeof v === 'object' && v !== null) for (const x of Object.values(v)) walk(x, visit);
 }
 
 /**
- * The certificates an entry (JSON, v1 or v2) may carry, as DER: every string that is base64 of DER or of a PEM
- * text, decoded. An entry without a backslash has no JSON escapes, so each of its strings is the bytes between two
- * quotes as they stand: those runs are decoded without parsing the JSON (every run of 100 bytes or more between
+ * Visits the certificates an entry (JSON, v1 or v2) may carry, as DER: every string that is base64 of DER or of a
+ * PEM text, decoded. An entry without a backslash has no JSON escapes, so each of its strings is the bytes between
+ * two quotes as they stand: those runs are decoded without parsing the JSON (every run of 100 bytes or more between
  * two quotes, keys and garbage included — more candidates than the parser finds, never fewer). With a backslash,
  * the JSON is parsed and walked. Candidates need not be certificates; parseCertificate decides.
  */
-export function certificateCandidates(entry: Uint8Array): Buffer[] {
+function visitCandidates(entry: Uint8Array, visit: Visit): void {
   const buf = Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength);
-  const out: Buffer[] = [];
   if (buf.indexOf(BACKSLASH) >= 0) {
     let json: unknown;
     try {
       json = JSON.parse(buf.toString('utf8'));
     } catch {
-      return out;
+      return;
     }
-    walk(json, out);
-    return out;
+    walk(json, visit);
+    return;
   }
   let open = buf.indexOf(QUOTE);
   while (open >= 0) {
     const close = buf.indexOf(QUOTE, open + 1);
     if (close < 0) break;
-    if (close - open - 1 >= MIN_BASE64) {
-      try {
-        certificatesIn(Buffer.from(buf.toString('latin1', open + 1, close), 'base64'), out);
-      } catch {
-        // a PEM text pemToDer refuses: no certificate
-      }
-    }
+    if (close - open - 1 >= MIN_BASE64)
+      certificatesIn(decodeInto('outer', buf.toString('latin1', open + 1, close)), visit);
     open = buf.indexOf(QUOTE, close + 1);
   }
+}
+
+/** The candidate certificates of an entry (visitCandidates), each a copy of its own. */
+export function certificateCandidates(entry: Uint8Array): Buffer[] {
+  const out: Buffer[] = [];
+  visitCandidates(entry, (der) => out.push(Buffer.from(der)));
   return out;
 }
 
@@ -172,11 +188,12 @@ export function identityOf(der: Buffer): SignerIdentity | undefined {
  */
 export function entryIdentities(entry: Uint8Array, prefilter?: Prefilter): SignerIdentity[] {
   const out: SignerIdentity[] = [];
-  for (const der of certificateCandidates(entry)) {
-    if (prefilter && !mayMatch(der, prefilter)) continue;
+  visitCandidates(entry, (der) => {
+    if (prefilter && !mayMatch(der, prefilter)) return;
+    // identityOf keeps only text, nothing of the scratch bytes it reads.
     const id = identityOf(der);
     if (id) out.push(id);
-  }
+  });
   return out;
 }
 

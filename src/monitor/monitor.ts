@@ -10,11 +10,10 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { TILE_WIDTH, tilePath } from '../formats/index.js';
-import { request } from '../net/index.js';
 import { type TrustMaterial, verifyCheckpointNote } from '../verify/index.js';
 import { callsOver, startWorker } from '../workers/index.js';
 import { type IdentityRule, prefilterFor } from './entries.js';
-import { type BundleScan, type Match, scanBundle } from './scan.js';
+import { type BundleScan, fetchAndScan, get, type Match } from './scan.js';
 import { edgeOf, type MonitorState } from './state.js';
 
 export type { Match } from './scan.js';
@@ -51,12 +50,6 @@ export interface PassOptions {
 
 /** From this many entry bundles on (about 8,000 entries) a pass scans in worker threads by default. */
 const THREADED_BUNDLES = 32;
-
-async function get(url: string): Promise<Buffer> {
-  const res = await request(url, { timeoutMs: 60_000 });
-  if (res.status !== 200) throw new Error(`GET ${url}: HTTP ${res.status}`);
-  return res.buffer();
-}
 
 /** Entry bundle `n` as wide as the tree of `size` has it (partial for the last one). */
 function bundleUrl(logUrl: string, n: number, size: number): string {
@@ -108,7 +101,7 @@ export async function monitorPass(o: PassOptions): Promise<PassResult> {
     for (let k = n; k < Math.min(last, n + concurrency); k++)
       if (!inFlight.has(k)) {
         const skip = Math.max(0, from - k * TILE_WIDTH);
-        const scan = get(bundleUrl(o.logUrl, k, cp.treeSize)).then((b) => scanner.scan(b, k, skip));
+        const scan = scanner.scan(bundleUrl(o.logUrl, k, cp.treeSize), k, skip);
         // Awaited in order below; a failure before its turn must not count as unhandled meanwhile.
         scan.catch(() => {});
         inFlight.set(k, scan);
@@ -158,14 +151,14 @@ export async function monitorPass(o: PassOptions): Promise<PassResult> {
 }
 
 interface Scanner {
-  scan(bundle: Buffer, n: number, skip: number): Promise<BundleScan>;
+  scan(url: string, n: number, skip: number): Promise<BundleScan>;
   close(): Promise<void>;
 }
 
 function inlineScanner(rule: IdentityRule): Scanner {
   const prefilter = prefilterFor(rule);
   return {
-    scan: async (bundle, n, skip) => scanBundle(bundle, n, skip, rule, prefilter),
+    scan: (url, n, skip) => fetchAndScan(url, n, skip, rule, prefilter),
     close: async () => {},
   };
 }
@@ -179,7 +172,7 @@ function scanWorkerUrl(): URL {
   return existsSync(fileURLToPath(bundled)) ? bundled : new URL('./scan-worker.js', import.meta.url);
 }
 
-/** `count` scan workers; each bundle goes to the one with the least work owed, moved rather than copied. */
+/** `count` scan workers, each fetching and scanning the bundles it is given; a bundle goes to the least busy. */
 function workerScanner(count: number, rule: IdentityRule): Scanner {
   const pool = Array.from({ length: count }, () => {
     const worker: Worker = startWorker(scanWorkerUrl(), { rule });
@@ -190,16 +183,11 @@ function workerScanner(count: number, rule: IdentityRule): Scanner {
     return { worker, calls, owed: 0 };
   });
   return {
-    async scan(bundle, n, skip) {
+    async scan(url, n, skip) {
       const w = pool.reduce((a, b) => (b.owed < a.owed ? b : a));
-      // A bundle that owns its whole ArrayBuffer is moved; one sharing a pool is copied first.
-      const own =
-        bundle.byteOffset === 0 && bundle.byteLength === bundle.buffer.byteLength
-          ? bundle
-          : Buffer.from(bundle);
       w.owed++;
       try {
-        const r = await w.calls.call<BundleScan>({ bundle: own, n, skip }, [own.buffer as ArrayBuffer]);
+        const r = await w.calls.call<BundleScan>({ url, n, skip });
         // Structured cloning turns the Buffer into a Uint8Array.
         return { ...r, leaves: Buffer.from(r.leaves.buffer, r.leaves.byteOffset, r.leaves.byteLength) };
       } finally {

@@ -1,9 +1,10 @@
-// The monitor's work on one entry bundle, the same in the main thread and in a scan worker: split the bundle into
+// The monitor's work on one entry bundle, the same in the main thread and in a scan worker: fetch it, split it into
 // its entries (C2SP tlog-tiles), hash each as an RFC 6962 leaf (the caller appends the hashes to the tree's edge,
 // which proves the checkpoint commits to them), and find the entries whose certificate names the watched identity
 // (certificates without the rule's bytes are not parsed: entries.ts says why that is sound).
 import { TILE_WIDTH } from '../formats/index.js';
 import { leafHash } from '../merkle/index.js';
+import { request } from '../net/index.js';
 import {
   entryIdentities,
   type IdentityRule,
@@ -54,4 +55,25 @@ export function scanBundle(
     }
   }
   return { entries: entries.length, leaves, matches };
+}
+
+/** GET `url`'s body; anything but 200 is an error. */
+export async function get(url: string): Promise<Buffer> {
+  const res = await request(url, { timeoutMs: 60_000 });
+  if (res.status !== 200) {
+    res.discard();
+    throw new Error(`GET ${url}: HTTP ${res.status}`);
+  }
+  return res.buffer();
+}
+
+/** Fetches entry bundle `n` from `url` and scans it from entry `skip`. */
+export async function fetchAndScan(
+  url: string,
+  n: number,
+  skip: number,
+  rule: IdentityRule,
+  prefilter: Prefilter,
+): Promise<BundleScan> {
+  return scanBundle(await get(url), n, skip, rule, prefilter);
 }
