@@ -7,6 +7,7 @@ export {
   certificateCandidates,
   entryIdentities,
   type IdentityRule,
+  identityOf,
   matchIdentity,
   mayMatch,
   type Prefilter,
