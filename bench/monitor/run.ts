@@ -5,7 +5,8 @@
 // bundles are generated on request, and the checkpoint (signed with a key made here) commits to all N entries.
 // The monitor runs as the built CLI in its own process; prints one JSON line: entries, seconds, entries/s (process
 // start included), and a warm restart's time (no new entries).
-//   npm run build && node --import tsx bench/monitor/run.ts [--entries 1000000]
+//   npm run build && node --import tsx bench/monitor/run.ts [--entries 1000000] [--cpu-prof DIR]
+// (--cpu-prof DIR: the cold run of the monitor writes a V8 CPU profile to DIR, for chrome://inspect or speedscope.)
 import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ const arg = (name: string, fallback: string) => {
   return i > 0 ? process.argv[i + 1] : fallback;
 };
 const N = Number(arg('entries', '1000000'));
+const PROFILE_DIR = arg('cpu-prof', '');
 const ROOT = join(import.meta.dirname, '..', '..');
 
 const bundle = JSON.parse(
@@ -47,16 +49,30 @@ function entry(i: number): Buffer {
   );
 }
 
+// The server builds bundles from entry 0 cut around its digest (the only part that differs), so that serving the
+// log costs little next to the monitor it measures; the bytes are entry(i)'s, which a check below asserts.
+const DIGEST_AT = entry(0).indexOf(createHash('sha256').update('0').digest('hex'));
+const HEAD = entry(0).subarray(0, DIGEST_AT);
+const TAIL = entry(0).subarray(DIGEST_AT + 64);
+
 function entryBundle(index: number, width: number): Buffer {
-  const parts: Buffer[] = [];
+  const size = HEAD.length + 64 + TAIL.length;
+  const out = Buffer.allocUnsafe(width * (2 + size));
+  let at = 0;
   for (let i = index * TILE_WIDTH; i < index * TILE_WIDTH + width; i++) {
-    const e = entry(i);
-    const len = Buffer.alloc(2);
-    len.writeUInt16BE(e.length);
-    parts.push(len, e);
+    at = out.writeUInt16BE(size, at);
+    at += HEAD.copy(out, at);
+    at += out.write(createHash('sha256').update(String(i)).digest('hex'), at, 'latin1');
+    at += TAIL.copy(out, at);
   }
-  return Buffer.concat(parts);
+  return out;
 }
+if (
+  !entryBundle(3, 1)
+    .subarray(2)
+    .equals(entry(TILE_WIDTH * 3))
+)
+  throw new Error('entryBundle and entry disagree');
 
 const t0 = performance.now();
 const range = CompactRange.empty();
@@ -88,12 +104,13 @@ const work = await mkdtemp(join(tmpdir(), 'sigil-bench-monitor-'));
 await writeFile(join(work, 'log.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
 
 /** One `sigil monitor --once` run: wall seconds (process start included), exit code, output. */
-function run(): Promise<{ seconds: number; code: number; stdout: string }> {
+function run(profile = false): Promise<{ seconds: number; code: number; stdout: string }> {
   const start = performance.now();
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [
+        ...(profile ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []),
         join(ROOT, 'bin/sigil.js'),
         'monitor',
         '--identity',
@@ -119,7 +136,7 @@ function run(): Promise<{ seconds: number; code: number; stdout: string }> {
   });
 }
 
-const cold = await run();
+const cold = await run(PROFILE_DIR !== '');
 const warm = await run();
 server.close();
 await rm(work, { recursive: true, force: true });

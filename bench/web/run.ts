@@ -1,6 +1,7 @@
 // Explorer benchmark (#18): first page load and search answer times in headless Chromium, from the browser's own
 // clock (performance.now() in the page): load = navigation start until the latest-entries table is drawn; search =
-// form submit until the result count is drawn (digest search, then identity search). Runs against a stack given by
+// form submit until the result count is drawn (digest search); entry = opening the newest entry's page until its
+// verdict (inclusion proof, checkpoint, SET and consistency checked in the page) is drawn. Runs against a stack given by
 // --url (e.g. a `sigil up` whose log was filled to 1 M entries), or, without it, starts `sigil up` on a fresh data
 // dir and adds --entries key-signed hashedrekord entries over the API first. Prints one JSON line with p50/p95.
 //   npm run build && node --import tsx bench/web/run.ts [--url http://127.0.0.1:3000] [--entries 1000] [--runs 20]
@@ -67,6 +68,7 @@ if (!url) {
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
 const loads: number[] = [];
 const searches: number[] = [];
+const verifies: number[] = [];
 try {
   for (let r = 0; r < RUNS; r++) {
     // A new context each time: a cold cache, as a first visit.
@@ -82,6 +84,12 @@ try {
     await page.getByRole('button', { name: 'Search digest' }).click();
     await page.locator('#result-count').waitFor();
     searches.push((await page.evaluate('performance.now() - window.__t0')) as number);
+    const t0 = (await page.evaluate('performance.now()')) as number;
+    await page.locator('table.entries a').first().click();
+    await page.locator('#verdict.ok, #verdict.bad').waitFor();
+    verifies.push(((await page.evaluate('performance.now()')) as number) - t0);
+    if ((await page.locator('#verdict').textContent()) !== 'verified')
+      throw new Error('the entry did not verify');
     await context.close();
   }
 } finally {
@@ -102,5 +110,6 @@ console.log(
     runs: RUNS,
     firstLoadMs: { p50: ms(loads, 50), p95: ms(loads, 95) },
     digestSearchMs: { p50: ms(searches, 50), p95: ms(searches, 95) },
+    entryVerifyMs: { p50: ms(verifies, 50), p95: ms(verifies, 95) },
   }),
 );

@@ -5,6 +5,7 @@
 // is its queue index, so re-appending after a crash is idempotent. Signed tree heads are RFC 6962 §3.5
 // TreeHeadSignatures made with the CT key.
 import type { Signer } from '../crypto/index.js';
+import { treeHeadSignedData } from '../formats/index.js';
 import type { LogStorageChoice } from '../log/index.js';
 import type { CtEntryStore } from './store.js';
 import { InlineTree, type TreeBackend } from './tree-backend.js';
@@ -21,16 +22,7 @@ export interface SignedTreeHead {
   tree_head_signature: string;
 }
 
-/** RFC 6962 §3.5 TreeHeadSignature: version v1, signature_type tree_hash, timestamp, tree_size, root hash. */
-export function treeHeadSignedData(timestamp: number, size: number, root: Buffer): Buffer {
-  const out = Buffer.alloc(2 + 8 + 8 + 32);
-  out[0] = 0;
-  out[1] = 1;
-  out.writeBigUInt64BE(BigInt(timestamp), 2);
-  out.writeBigUInt64BE(BigInt(size), 10);
-  root.copy(out, 18);
-  return out;
-}
+export { treeHeadSignedData } from '../formats/index.js';
 
 export class CtTree {
   private merged: number;

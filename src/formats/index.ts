@@ -16,6 +16,8 @@ export {
 export * from './cosign-annotations.js';
 // cosign-bundle: cosign's Rekor bundle annotation and pre-Sigstore-bundle blob bundle files
 export { cosignRekorBundle, parseAnyBundle, tlogEntryFromRekorBundle } from './cosign-bundle.js';
+// ct-tree: RFC 6962 §3.4-3.5 (MerkleTreeLeaf, TreeHeadSignature)
+export * from './ct-tree.js';
 // der: ITU-T X.690 (the one DER reader, with every strict-DER rule, and writer)
 export {
   bitString,

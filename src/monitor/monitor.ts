@@ -5,20 +5,18 @@
 // checkpoint is proven consistent with the old one and the entries read are exactly those it commits to — then
 // report the entries whose certificate names a watched identity, and save the new state.
 
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import { TILE_WIDTH, tilePath } from '../formats/index.js';
-import { leafHash } from '../merkle/index.js';
-import { request } from '../net/index.js';
 import { type TrustMaterial, verifyCheckpointNote } from '../verify/index.js';
-import { entryIdentities, type IdentityRule, matchIdentity, splitEntryBundle } from './entries.js';
+import { callsOver, startWorker } from '../workers/index.js';
+import { type IdentityRule, prefilterFor } from './entries.js';
+import { type BundleScan, fetchAndScan, get, type Match } from './scan.js';
 import { edgeOf, type MonitorState } from './state.js';
 
-export interface Match {
-  index: number;
-  identity: string;
-  issuer?: string;
-  /** Hex leaf hash: the Rekor v1 entry UUID. */
-  leafHash: string;
-}
+export type { Match } from './scan.js';
 
 export interface PassResult {
   origin: string;
@@ -43,13 +41,15 @@ export interface PassOptions {
   state?: MonitorState;
   /** Entry bundles requested at once. */
   concurrency?: number;
+  /**
+   * Scan workers: 0 scans in the main thread; unset starts one per core (at most 4) when at least
+   * THREADED_BUNDLES bundles are to be read, as starting a thread costs more than a short catch-up.
+   */
+  threads?: number;
 }
 
-async function get(url: string): Promise<Buffer> {
-  const res = await request(url, { timeoutMs: 60_000 });
-  if (res.status !== 200) throw new Error(`GET ${url}: HTTP ${res.status}`);
-  return res.buffer();
-}
+/** From this many entry bundles on (about 8,000 entries) a pass scans in worker threads by default. */
+const THREADED_BUNDLES = 32;
 
 /** Entry bundle `n` as wide as the tree of `size` has it (partial for the last one). */
 function bundleUrl(logUrl: string, n: number, size: number): string {
@@ -92,34 +92,38 @@ export async function monitorPass(o: PassOptions): Promise<PassResult> {
   const matches: Match[] = [];
   const first = Math.floor(from / TILE_WIDTH);
   const last = Math.ceil(cp.treeSize / TILE_WIDTH);
-  const concurrency = o.concurrency ?? 8;
-  // Bundles are fetched ahead (up to `concurrency` at once) but consumed strictly in order.
-  const inFlight = new Map<number, Promise<Buffer>>();
+  const threads = o.threads ?? (last - first >= THREADED_BUNDLES ? Math.min(4, availableParallelism()) : 0);
+  const scanner = threads > 0 ? workerScanner(threads, o.rule) : inlineScanner(o.rule);
+  // Bundles are fetched and scanned ahead (up to `concurrency` at once) but their leaves are appended in order.
+  const concurrency = Math.max(o.concurrency ?? 8, 2 * threads);
+  const inFlight = new Map<number, Promise<BundleScan>>();
   const fetchAhead = (n: number) => {
     for (let k = n; k < Math.min(last, n + concurrency); k++)
-      if (!inFlight.has(k)) inFlight.set(k, get(bundleUrl(o.logUrl, k, cp.treeSize)));
+      if (!inFlight.has(k)) {
+        const skip = Math.max(0, from - k * TILE_WIDTH);
+        const scan = scanner.scan(bundleUrl(o.logUrl, k, cp.treeSize), k, skip);
+        // Awaited in order below; a failure before its turn must not count as unhandled meanwhile.
+        scan.catch(() => {});
+        inFlight.set(k, scan);
+      }
   };
   let scanned = 0;
-  for (let n = first; n < last; n++) {
-    fetchAhead(n);
-    const bundle = await (inFlight.get(n) as Promise<Buffer>);
-    inFlight.delete(n);
-    const entries = splitEntryBundle(bundle);
-    const expected = Math.min(TILE_WIDTH, cp.treeSize - n * TILE_WIDTH);
-    if (entries.length !== expected)
-      throw new SplitViewError(
-        `entry bundle ${n} holds ${entries.length} entries, the checkpoint says ${expected}`,
-      );
-    for (let i = Math.max(0, from - n * TILE_WIDTH); i < entries.length; i++) {
-      const index = n * TILE_WIDTH + i;
-      const leaf = leafHash(entries[i]);
-      edge.append(leaf);
-      scanned++;
-      for (const id of entryIdentities(entries[i])) {
-        const san = matchIdentity(id, o.rule);
-        if (san) matches.push({ index, identity: san, issuer: id.issuer, leafHash: leaf.toString('hex') });
-      }
+  try {
+    for (let n = first; n < last; n++) {
+      fetchAhead(n);
+      const scan = await (inFlight.get(n) as Promise<BundleScan>);
+      inFlight.delete(n);
+      const expected = Math.min(TILE_WIDTH, cp.treeSize - n * TILE_WIDTH);
+      if (scan.entries !== expected)
+        throw new SplitViewError(
+          `entry bundle ${n} holds ${scan.entries} entries, the checkpoint says ${expected}`,
+        );
+      for (let at = 0; at < scan.leaves.length; at += 32) edge.append(scan.leaves.subarray(at, at + 32));
+      scanned += scan.leaves.length / 32;
+      matches.push(...scan.matches);
     }
+  } finally {
+    await scanner.close();
   }
   if (!edge.root().equals(cp.rootHash))
     throw new SplitViewError(
@@ -143,5 +147,55 @@ export async function monitorPass(o: PassOptions): Promise<PassResult> {
     bundlesFetched: last - first,
     matches,
     state,
+  };
+}
+
+interface Scanner {
+  scan(url: string, n: number, skip: number): Promise<BundleScan>;
+  close(): Promise<void>;
+}
+
+function inlineScanner(rule: IdentityRule): Scanner {
+  const prefilter = prefilterFor(rule);
+  return {
+    scan: (url, n, skip) => fetchAndScan(url, n, skip, rule, prefilter),
+    close: async () => {},
+  };
+}
+
+/**
+ * The scan worker's module: next to this one (dist/monitor/, or the sources through tsx), or under monitor/ when
+ * this code runs from the CLI's bundle (dist/sigil-client.mjs), which tsc's output sits beside.
+ */
+function scanWorkerUrl(): URL {
+  const bundled = new URL('./monitor/scan-worker.js', import.meta.url);
+  return existsSync(fileURLToPath(bundled)) ? bundled : new URL('./scan-worker.js', import.meta.url);
+}
+
+/** `count` scan workers, each fetching and scanning the bundles it is given; a bundle goes to the least busy. */
+function workerScanner(count: number, rule: IdentityRule): Scanner {
+  const pool = Array.from({ length: count }, () => {
+    const worker: Worker = startWorker(scanWorkerUrl(), { rule });
+    const calls = callsOver((m, transfer) => worker.postMessage(m, transfer));
+    worker.on('message', (m) => calls.settle(m));
+    worker.on('error', (err) => calls.failAll(err));
+    worker.on('exit', (code) => calls.failAll(new Error(`a scan worker exited (code ${code})`)));
+    return { worker, calls, owed: 0 };
+  });
+  return {
+    async scan(url, n, skip) {
+      const w = pool.reduce((a, b) => (b.owed < a.owed ? b : a));
+      w.owed++;
+      try {
+        const r = await w.calls.call<BundleScan>({ url, n, skip });
+        // Structured cloning turns the Buffer into a Uint8Array.
+        return { ...r, leaves: Buffer.from(r.leaves.buffer, r.leaves.byteOffset, r.leaves.byteLength) };
+      } finally {
+        w.owed--;
+      }
+    },
+    async close() {
+      await Promise.all(pool.map((w) => w.worker.terminate()));
+    },
   };
 }

@@ -3,7 +3,8 @@
 // alarm. The exit code says what happened: 0 nothing matched, 1 a watched identity signed, 2 the log is not
 // consistent (or its checkpoint does not verify) — an alarm outranks a match.
 import { request } from '../net/index.js';
-import type { TrustMaterial } from '../verify/index.js';
+import type { TrustedLog, TrustMaterial } from '../verify/index.js';
+import { ctMonitorPass } from './ct.js';
 import type { IdentityRule } from './entries.js';
 import { type Match, monitorPass, type PassResult, SplitViewError } from './monitor.js';
 import { loadState, saveState } from './state.js';
@@ -12,7 +13,10 @@ export const EXIT_MATCH = 1;
 export const EXIT_ALARM = 2;
 
 export interface MonitorOptions {
+  /** The tiles prefix, or with `ct` the CT log's URL prefix (before /ct/v1/). */
   logUrl: string;
+  /** Follow an RFC 6962 CT log whose tree heads these CT logs' keys sign, instead of a tiles log. */
+  ct?: { logs: TrustedLog[] };
   trust: (origin: string) => TrustMaterial;
   rule: IdentityRule;
   statePath: string;
@@ -39,7 +43,7 @@ function text(e: Event): string {
     case 'checkpoint':
       return e.from === e.to
         ? `${e.log}: no new entries (size ${e.to})`
-        : `${e.log}: verified checkpoint ${e.from} → ${e.to}, ${e.scanned} entries scanned from ${e.bundles} entry bundles`;
+        : `${e.log}: verified checkpoint ${e.from} → ${e.to}, ${e.scanned} entries scanned from ${e.bundles} ${e.log.startsWith('CT log ') ? 'get-entries pages' : 'entry bundles'}`;
     case 'alarm':
       return `ALARM ${e.log}: ${e.message}`;
   }
@@ -69,7 +73,9 @@ async function pass(o: MonitorOptions): Promise<number> {
     throw new Error(`${o.statePath} is the state of ${state.logUrl}, not ${o.logUrl}`);
   let r: PassResult;
   try {
-    r = await monitorPass({ logUrl: o.logUrl, trust: o.trust, rule: o.rule, state });
+    r = o.ct
+      ? await ctMonitorPass({ ctUrl: o.logUrl, logs: o.ct.logs, rule: o.rule, state })
+      : await monitorPass({ logUrl: o.logUrl, trust: o.trust, rule: o.rule, state });
   } catch (err) {
     const isAlarm = err instanceof SplitViewError || (err as { code?: string }).code === 'CHECKPOINT_INVALID';
     if (!isAlarm) throw err;

@@ -4,6 +4,7 @@
 
 export { type SigningContext, signBlob, signDsse } from './blob.js';
 export { buildBundle } from './bundle.js';
+export { requestSigningCertificate } from './fulcio.js';
 export { actionsTokenUrl, challengeOf, getIdentityToken, tokenClaims } from './identity.js';
 export { attestImage, sha256Digest, signImage } from './image.js';
 export {

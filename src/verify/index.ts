@@ -19,5 +19,6 @@ export {
   type IdentityPolicy,
   type VerificationPolicy,
 } from './policy.js';
-export { loadTrustMaterial, type TrustMaterial } from './trust-material.js';
+export { verifySignedTreeHead } from './sth.js';
+export { loadTrustMaterial, type TrustedLog, type TrustMaterial } from './trust-material.js';
 export { type ArtifactInput, type VerificationResult, verifyBundle } from './verifier.js';

@@ -4,16 +4,15 @@
 // checkpoint verifies through the trusted root; and a test log that serves two inconsistent checkpoints under the
 // same key — a longer tree that does not extend the first, or another root for the same size — raises an alarm
 // (exit 2) and keeps the state it had.
-import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatCheckpoint, formatSignedNote, TILE_WIDTH, tilePath } from '../../src/formats/index.js';
-import { CompactRange, leafHash } from '../../src/merkle/index.js';
 import { IDENTITY, type PeerStack, startPeerStack } from '../peers/peers.js';
 import { type Tamper, tamperingProxy } from '../web/tamper.js';
+import { view } from './tiles-log.js';
 
 const listen = async (server: Server) => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -132,37 +131,6 @@ describe('sigil monitor against sigil up', () => {
     expect(r.stdout).toMatch(/verified checkpoint|no new entries/);
   });
 });
-
-/** A tlog-tiles log of `entries` signed with `key` as Rekor v1 signs (ECDSA, key hint = SHA-256(SPKI)[:4]). */
-function view(entries: Buffer[], key: KeyObject, spki: Buffer) {
-  const range = CompactRange.empty();
-  for (const e of entries) range.append(leafHash(e));
-  const origin = 'fork.example - 42';
-  const text = formatCheckpoint({ origin, size: entries.length, rootHash: range.root() });
-  const checkpoint = formatSignedNote({
-    text,
-    signatures: [
-      {
-        name: 'fork.example',
-        keyId: createHash('sha256').update(spki).digest().subarray(0, 4),
-        signature: sign('sha256', Buffer.from(text), key),
-      },
-    ],
-  });
-  const bundles = new Map<string, Buffer>();
-  for (let n = 0; n * TILE_WIDTH < entries.length; n++) {
-    const slice = entries.slice(n * TILE_WIDTH, (n + 1) * TILE_WIDTH);
-    const body = Buffer.concat(
-      slice.flatMap((e) => {
-        const len = Buffer.alloc(2);
-        len.writeUInt16BE(e.length);
-        return [len, e];
-      }),
-    );
-    bundles.set(`/${tilePath({ level: 'entries', index: n, width: slice.length })}`, body);
-  }
-  return { checkpoint, bundles };
-}
 
 describe('sigil monitor against a forked log', () => {
   let server: Server;

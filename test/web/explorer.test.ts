@@ -4,7 +4,6 @@
 // certificate carries HTML in its SANs, subject and issuer extension shows it as text and runs none of it; the forms
 // are labelled and work from the keyboard. With SIGIL_SCREENSHOTS=DIR the main pages are saved there as PNG
 // (docs/explorer/ holds the ones in the repository).
-import { execFileSync } from 'node:child_process';
 import { createHash, sign } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,12 +13,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { hashedRekordProposal } from '../../src/formats/index.js';
 import { IDENTITY, type PeerStack, startPeerStack } from '../peers/peers.js';
 import { describeBrowser, launchChromium } from './browser.js';
+import { HOSTILE_EMAIL, HOSTILE_ISSUER, HOSTILE_URI, hostileCertificate } from './hostile-cert.js';
 import { flipProofHash, type Tamper, tamperingProxy } from './tamper.js';
 
 const SHOTS = process.env.SIGIL_SCREENSHOTS;
-const HOSTILE_EMAIL = '<script>window.pwned=1</script>@evil.example';
-const HOSTILE_URI = 'https://evil.example/<img src=x onerror=window.pwned=2>';
-const HOSTILE_ISSUER = '<i>https://issuer.evil</i>';
 
 async function screenshot(page: Page, name: string): Promise<void> {
   if (!SHOTS) return;
@@ -37,38 +34,16 @@ async function verdict(page: Page): Promise<string> {
   return (await v.textContent()) ?? '';
 }
 
-/** A self-signed certificate with HTML in its subject, SANs and Fulcio issuer extension; signs one artifact. */
+/** Signs one artifact with the hostile certificate (hostile-cert.ts) into the Rekor v1 log. */
 async function hostileEntry(url: string, dir: string): Promise<{ uuid: string }> {
-  const key = join(dir, 'hostile.key');
-  const cert = join(dir, 'hostile.pem');
-  execFileSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '1',
-    '-subj',
-    '/CN=<b>evil<\\/b>',
-    '-addext',
-    `subjectAltName=email:${HOSTILE_EMAIL},URI:${HOSTILE_URI}`,
-    '-addext',
-    `1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:${HOSTILE_ISSUER}`,
-  ]);
+  const { keyPem, certPem } = await hostileCertificate(dir);
   const artifact = Buffer.from('hostile artifact\n');
   const digest = createHash('sha256').update(artifact).digest('hex');
-  const signature = sign('sha256', artifact, await readFile(key, 'utf8'));
+  const signature = sign('sha256', artifact, keyPem);
   const res = await fetch(`${url}/api/v1/log/entries`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(hashedRekordProposal(digest, signature, await readFile(cert, 'utf8'))),
+    body: JSON.stringify(hashedRekordProposal(digest, signature, certPem)),
   });
   if (res.status !== 201) throw new Error(`log refused the hostile entry: ${res.status} ${await res.text()}`);
   const [entryId] = Object.keys((await res.json()) as Record<string, unknown>);

@@ -13,6 +13,8 @@ interface MonitorFlags extends TrustFlags {
   githubRepository?: string;
   logUrl?: string;
   rekorV2?: boolean;
+  ct?: boolean;
+  ctUrl?: string;
   logKey?: string;
   state: string;
   once?: boolean;
@@ -24,12 +26,15 @@ interface MonitorFlags extends TrustFlags {
 /** Fulcio's Source Repository URI extension, which --github-repository sets. */
 const SOURCE_REPOSITORY_URI = '1.3.6.1.4.1.57264.1.12';
 
-/** The tiles prefix: --log-url, else this stack's v1 log (/tlog) or v2 log (/api/v2). */
+/** The tiles prefix: --log-url, else this stack's v1 log (/tlog) or v2 log (/api/v2); with --ct, the CT log's. */
 function logUrl(flags: MonitorFlags): string {
+  if (flags.ctUrl) return flags.ctUrl.replace(/\/+$/, '');
   if (flags.logUrl) return flags.logUrl.replace(/\/+$/, '');
   const base = process.env.SIGIL_REKOR_URL ?? process.env.SIGIL_URL;
   if (!base)
     throw new Error('give --log-url (the log tiles prefix), or set SIGIL_REKOR_URL (`. DATA_DIR/env`)');
+  // RFC 6962 §4: a CT log's API is under <prefix>/ct/v1/, and sigil serves its CT log at the root's /ct/v1/.
+  if (flags.ct) return base.replace(/\/+$/, '');
   return `${base.replace(/\/+$/, '')}${flags.rekorV2 ? '/api/v2' : '/tlog'}`;
 }
 
@@ -54,6 +59,8 @@ export function registerMonitorCommands(program: Command): void {
       'the log tiles prefix (serving checkpoint and tile/…); default: this stack’s log',
     )
     .option('--rekor-v2', 'with no --log-url: follow this stack’s Rekor v2 log instead of v1')
+    .option('--ct', 'follow this stack’s CT log (RFC 6962) for certificates naming the identity')
+    .option('--ct-url <url>', 'follow this RFC 6962 CT log (the prefix before /ct/v1/) instead')
     .option('--log-key <file>', 'PEM public key of the log (default: the trusted root’s logs)')
     .option('--trusted-root <file>', 'trusted_root.json holding the log key (default: the stored one)')
     .option('--state <file>', 'where the last verified checkpoint is kept', 'sigil-monitor-state.json')
@@ -64,6 +71,7 @@ export function registerMonitorCommands(program: Command): void {
     .action(async (flags: MonitorFlags) => {
       const { readFile } = await import('node:fs/promises');
       const { runMonitor, trustFromKey } = await import('../../monitor/index.js');
+      const ct = flags.ct === true || flags.ctUrl !== undefined;
       if (!flags.identity && !flags.identityRegexp) throw new Error('give --identity or --identity-regexp');
       const oids: Record<string, string> = {};
       for (const o of flags.oid) {
@@ -76,12 +84,17 @@ export function registerMonitorCommands(program: Command): void {
       const trust = flags.logKey
         ? trustFromKey(await readFile(flags.logKey, 'utf8'))
         : await loadTrust(flags).then((t) => () => t);
+      // A CT log's tree head names no log: the keys tried are --log-key's, else every CT log of the trusted root.
+      const ctLogs = ct
+        ? [...(flags.logKey ? trust('').tlogs : trust('').ctlogs).values()].flat()
+        : undefined;
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
       process.once('SIGTERM', () => controller.abort());
       process.exitCode = await runMonitor({
         logUrl: logUrl(flags),
         trust,
+        ct: ctLogs ? { logs: ctLogs } : undefined,
         rule: {
           identity: flags.identity,
           identityRegexp: flags.identityRegexp ? new RegExp(flags.identityRegexp) : undefined,

@@ -140,3 +140,39 @@ export async function trustedLogKeys(): Promise<{ baseUrl: string; spki: Uint8Ar
     return [];
   }
 }
+
+/** The CT logs' keys the trusted root names (for the CT log's signed tree heads). */
+export async function trustedCtKeys(): Promise<{ baseUrl: string; spki: Uint8Array }[]> {
+  const root = (await (await call('/trusted_root.json')).json()) as {
+    ctlogs?: { baseUrl?: string; publicKey?: { rawBytes?: string } }[];
+  };
+  return (root.ctlogs ?? [])
+    .filter((t) => t.publicKey?.rawBytes)
+    .map((t) => ({ baseUrl: t.baseUrl ?? '', spki: fromBase64(t.publicKey?.rawBytes ?? '') }));
+}
+
+/** One tile of the Rekor v2 log (C2SP tlog-tiles under /api/v2), as bytes. */
+export async function v2Tile(path: string): Promise<Uint8Array> {
+  return new Uint8Array(await (await call(`/api/v2/${path}`, { headers: { accept: '*/*' } })).arrayBuffer());
+}
+
+// RFC 6962 §4 on sigil's CT log (/ct/v1/…).
+
+export async function ctSth(): Promise<unknown> {
+  return (await call('/ct/v1/get-sth')).json();
+}
+
+/** leaf_input of entries [start, end] (the log may answer fewer: §4.6). */
+export async function ctEntries(start: number, end: number): Promise<string[]> {
+  const j = (await (await call(`/ct/v1/get-entries?start=${start}&end=${end}`)).json()) as {
+    entries?: { leaf_input?: unknown }[];
+  };
+  return (j.entries ?? []).map((e) => String(e.leaf_input ?? ''));
+}
+
+export async function ctProof(leafHashB64: string, size: number): Promise<{ index: number; path: string[] }> {
+  const j = (await (
+    await call(`/ct/v1/get-proof-by-hash?hash=${encodeURIComponent(leafHashB64)}&tree_size=${size}`)
+  ).json()) as { leaf_index: number; audit_path: string[] };
+  return { index: j.leaf_index, path: j.audit_path };
+}

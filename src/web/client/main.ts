@@ -1,6 +1,7 @@
 // The explorer's page script (bundled to dist/web/static/explorer.js by scripts/bundle-web.mjs): a hash router
-// over four views — home (search forms, latest entries, log summary), search results, one entry (decoded and
-// verified here with WebCrypto) and the log (checkpoints verified, consistency with the last one this browser saw).
+// over the views — home (search forms, latest entries, log summary), search results, one entry (decoded and
+// verified here with WebCrypto), the log (checkpoints verified, consistency with the last one this browser saw),
+// and in pages.ts one Rekor v2 entry, the CT log and the registry.
 // It reads the log only over its public HTTP API, and writes every string from it as text (dom.ts).
 import * as api from './api.js';
 import { fromBase64, fromHex, toBase64, utf8 } from './bytes.js';
@@ -16,33 +17,12 @@ import {
   parseCheckpointNote,
 } from './checks.js';
 import { append, type Child, field, fields, h, pre, routeLink, status } from './dom.js';
-import { type DecodedBody, decodeBody, identityOf, type KeyMaterial } from './entry.js';
-import type { CertificateInfo } from './x509.js';
+import { type DecodedBody, decodeBody, identityOf } from './entry.js';
+import { checkV2Checkpoint, ctView, registryView, repositoryView, v2EntryView, v2Latest } from './pages.js';
+import { below, checkRow, errorBox, keyView, settle, show, unixTime, verdictBox } from './view.js';
 
-const main = () => document.getElementById('main') as HTMLElement;
 const LAST_CHECKPOINT = 'sigil-explorer:last-checkpoint';
 const MAX_RESULTS = 100;
-
-/** Replaces the view and moves keyboard focus to its heading, so a keyboard user lands on the new content. */
-function show(title: string, ...kids: Child[]): HTMLElement {
-  const heading = h('h1', { tabindex: '-1', id: 'view-title' }, title);
-  main().replaceChildren(heading);
-  append(main(), ...kids);
-  document.title = `${title} · sigil explorer`;
-  heading.focus();
-  return main();
-}
-
-/** Replaces everything under the view's heading, leaving the heading (and keyboard focus on it) in place. */
-function below(view: HTMLElement, ...kids: Child[]): void {
-  while (view.childNodes.length > 1) view.lastChild?.remove();
-  append(view, ...kids);
-}
-
-const errorBox = (err: unknown) =>
-  h('p', { role: 'alert', class: 'error' }, (err as Error).message ?? String(err));
-const date = (d: Date) => (Number.isNaN(d.getTime()) ? '(invalid date)' : d.toISOString());
-const unixTime = (s: number) => date(new Date(s * 1000));
 
 let logKeyPromise: Promise<{ pem: string; key: LogKey }> | undefined;
 /** The v1 log's key, fetched once per page load. */
@@ -263,95 +243,6 @@ function issuerOf(e: api.LogEntry): string | undefined {
 
 // ── One entry ───────────────────────────────────────────────────────────────────────────────────────────────────
 
-function certificateView(c: CertificateInfo, path: string): HTMLElement {
-  const now = Date.now();
-  const validNow = c.notBefore.getTime() <= now && now <= c.notAfter.getTime();
-  return h(
-    'section',
-    { class: 'certificate' },
-    h('h3', {}, 'Certificate'),
-    fields([
-      ['Found at', path],
-      [
-        'Subject alternative names',
-        h('ul', { class: 'san' }, ...c.subjectAltNames.map((s) => h('li', {}, `${s.type}: ${s.value}`))),
-      ],
-      ['OIDC issuer', c.oidcIssuer ?? '(none)'],
-      ['Subject', c.subject || '(empty)'],
-      ['Issued by', c.issuer],
-      ['Serial', c.serial],
-      ['Not before', date(c.notBefore)],
-      [
-        'Not after',
-        `${date(c.notAfter)}${validNow ? '' : ' (expired now; what matters is validity at signing time)'}`,
-      ],
-      [
-        'SCTs',
-        c.scts.length
-          ? h('ul', {}, ...c.scts.map((s) => h('li', {}, `log ${s.logId} at ${date(s.timestamp)}`)))
-          : '(none)',
-      ],
-    ]),
-    h(
-      'table',
-      { class: 'extensions' },
-      h('caption', {}, 'Extensions'),
-      h(
-        'thead',
-        {},
-        h('tr', {}, ...['Name', 'OID', 'Critical', 'Value'].map((t) => h('th', { scope: 'col' }, t))),
-      ),
-      h(
-        'tbody',
-        {},
-        ...c.extensions.map((e) =>
-          h(
-            'tr',
-            {},
-            h('td', {}, e.name ?? ''),
-            h('td', {}, e.oid),
-            h('td', {}, e.critical ? 'yes' : ''),
-            h('td', { class: 'value' }, e.value),
-          ),
-        ),
-      ),
-    ),
-  );
-}
-
-function keyView(k: KeyMaterial): HTMLElement {
-  if (k.certificate) return certificateView(k.certificate, k.path);
-  return h(
-    'section',
-    { class: 'key' },
-    h('h3', {}, 'Public key'),
-    fields(
-      [
-        ['Found at', k.path],
-        ['Error', k.error ?? ''],
-      ].filter((r) => r[1]) as [string, string][],
-    ),
-    pre(k.pem),
-  );
-}
-
-/** One row of the verification table; its status cell is filled in when the check settles. */
-function checkRow(
-  id: string,
-  label: string,
-  run: () => Promise<Check>,
-): { row: HTMLElement; done: Promise<boolean> } {
-  const cell = h('td', {}, status(id, undefined, ''));
-  const row = h('tr', {}, h('th', { scope: 'row' }, label), cell);
-  const done = run()
-    .catch((err): Check => ({ ok: false, detail: (err as Error).message }))
-    .then((c) => {
-      cell.replaceChildren(status(id, c.ok, c.detail));
-      return c.ok;
-    });
-  return { row, done };
-}
-
 async function consistencyWithNow(proof: api.LogEntry['verification']): Promise<Check> {
   const p = proof?.inclusionProof;
   if (!p) return { ok: false, detail: 'no proof to compare' };
@@ -402,7 +293,7 @@ async function entryView(load: () => Promise<api.LogEntry>, label: string): Prom
       consistencyWithNow(e.verification),
     ),
   ];
-  const verdict = h('p', { id: 'verdict', role: 'status', class: 'verdict pending' }, 'checking…');
+  const verdict = verdictBox();
   let decoded: DecodedBody | undefined;
   let decodeError: string | undefined;
   try {
@@ -463,10 +354,7 @@ async function entryView(load: () => Promise<api.LogEntry>, label: string): Prom
       pre(decoded ? JSON.stringify(decoded.json, null, 2) : e.body),
     ),
   );
-  const results = await Promise.all(rows.map((r) => r.done));
-  const ok = results.every(Boolean);
-  verdict.className = `verdict ${ok ? 'ok' : 'bad'}`;
-  verdict.textContent = ok ? 'verified' : 'failed';
+  await settle(rows, verdict);
 }
 
 // ── The log ─────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -536,15 +424,12 @@ function readSeen(): Seen | undefined {
 async function v2Section(): Promise<HTMLElement | undefined> {
   const note = await api.v2Checkpoint();
   if (!note) return undefined;
-  let check: Check = { ok: false, detail: 'no key in the trusted root verifies it' };
+  let check: Check;
+  let size = 0;
   try {
     const cp = parseCheckpointNote(note);
-    for (const k of await api.trustedLogKeys()) {
-      const key = await importLogKey(k.spki).catch(() => undefined);
-      if (key?.kind !== 'ed25519') continue;
-      const c = await checkCheckpointSignature(cp, key);
-      if (c.ok) check = { ok: true, detail: `${c.detail}; key from the trusted root (${k.baseUrl})` };
-    }
+    size = cp.size;
+    check = await checkV2Checkpoint(cp);
   } catch (err) {
     check = { ok: false, detail: (err as Error).message };
   }
@@ -554,6 +439,7 @@ async function v2Section(): Promise<HTMLElement | undefined> {
     h('h2', {}, 'Rekor v2'),
     fields([['Checkpoint signature', status('v2-checkpoint', check.ok, check.detail)]]),
     pre(note),
+    v2Latest(size),
   );
 }
 
@@ -569,6 +455,10 @@ function route(): void {
     void entryView(() => api.entryByIndex(Number(parts[1])), parts[1]);
   else if (parts[0] === 'search') void searchView(params);
   else if (parts[0] === 'log') void logView();
+  else if (parts[0] === 'v2' && /^[0-9]+$/.test(parts[1] ?? '')) void v2EntryView(Number(parts[1]));
+  else if (parts[0] === 'ct') void ctView();
+  else if (parts[0] === 'registry' && parts[1]) void repositoryView(parts[1]);
+  else if (parts[0] === 'registry') void registryView();
   else void home();
 }
 
