@@ -12,6 +12,7 @@ import {
   type RunningServer,
   startServer,
 } from '../../src/server/index.js';
+import { stackDatabase } from '../backend.js';
 
 export interface RunningCa {
   server: RunningServer;
@@ -25,6 +26,7 @@ export async function startCa(
   dataDir?: string,
 ): Promise<RunningCa> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'sigil-ca-')));
+  await stackDatabase(dir);
   const url = lateUrl();
   // The transparency log first: it makes its key, which the CA then names in trusted_root.json.
   const log = options.withLog ? [await logService({ dataDir: dir, publicUrl: url.get })] : [];

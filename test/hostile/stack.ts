@@ -15,6 +15,7 @@ import {
   type StackProcess,
   startStackProcess,
 } from '../../src/demo/index.js';
+import { stackDatabase } from '../backend.js';
 import { cleanEnv } from '../e2e/helpers.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -38,8 +39,11 @@ export interface Up {
  */
 export async function startUp(o: { args?: string[]; dataDir?: string } = {}): Promise<Up> {
   const dataDir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'sigil-hostile-')));
+  // The backend of the vitest project, unless the test chose a database itself.
+  const database = o.args?.includes('--database') ? undefined : await stackDatabase(dataDir);
+  const args = [...(database ? ['--database', database] : []), ...(o.args ?? [])];
   const start = () =>
-    startStackProcess(CLI, ['--data-dir', dataDir, '--port', '0', '--log-level', 'warn', ...(o.args ?? [])], {
+    startStackProcess(CLI, ['--data-dir', dataDir, '--port', '0', '--log-level', 'warn', ...args], {
       env: cleanEnv(),
       cwd: ROOT,
       echo: quiet,

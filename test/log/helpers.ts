@@ -4,11 +4,13 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lateUrl, logService, type RunningServer, startServer } from '../../src/server/index.js';
+import { stackDatabase } from '../backend.js';
 
 export async function startLog(
   dataDir?: string,
 ): Promise<{ server: RunningServer; url: string; dataDir: string }> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'sigil-rekor-')));
+  await stackDatabase(dir);
   const url = lateUrl();
   const service = await logService({ dataDir: dir, publicUrl: url.get });
   const server = await startServer([service], { logLevel: 'silent', onUrl: url.set });

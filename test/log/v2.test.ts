@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pae, pemToDer } from '../../src/formats/index.js';
 import { readRekorV2LogInfo } from '../../src/log/index.js';
 import { logV2Service, prepareDataDir, type RunningServer, startServer } from '../../src/server/index.js';
+import { stackDatabase } from '../backend.js';
 import { entryFromBundle, leafHashesFromTiles, mth, path, sha256 } from './tiles.js';
 
 let dir: string;
@@ -22,6 +23,7 @@ let server: RunningServer;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sigil-v2-'));
+  await stackDatabase(dir);
   dataDir = join(dir, 'data');
   await prepareDataDir(dataDir);
   let url = '';

@@ -19,6 +19,7 @@ import {
   startStackProcess,
   workflowIdentity,
 } from '../../src/demo/index.js';
+import { stackDatabase } from '../backend.js';
 import { cleanEnv, freePort } from '../e2e/helpers.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -141,9 +142,19 @@ export async function startPeerStack(o: { caConfig?: unknown; args?: string[] } 
   if (o.caConfig) await writeFile(join(dataDir, 'ca-config.json'), JSON.stringify(o.caConfig));
   const work = await mkdtemp(join(tmpdir(), 'sigil-peers-work-'));
   const port = await freePort();
+  const database = await stackDatabase(dataDir);
   const stack = await startStackProcess(
     CLI,
-    ['--data-dir', dataDir, '--port', String(port), '--log-level', 'warn', ...(o.args ?? [])],
+    [
+      '--data-dir',
+      dataDir,
+      '--port',
+      String(port),
+      '--log-level',
+      'warn',
+      ...(database ? ['--database', database] : []),
+      ...(o.args ?? []),
+    ],
     { env: cleanEnv(), cwd: ROOT, echo: quiet, timeoutMs: 60_000, dataDir },
   );
   const endpoints = stack.endpoints;

@@ -14,6 +14,7 @@ import {
   type Service,
   startServer,
 } from '../../src/server/index.js';
+import { stackDatabase } from '../backend.js';
 
 export interface TestRegistry {
   url: string;
@@ -28,6 +29,7 @@ export async function startRegistry(
   extra: Service[] = [],
 ): Promise<TestRegistry> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'sigil-registry-')));
+  await stackDatabase(dir);
   const url = lateUrl();
   const service = await registryService({ dataDir: dir, publicUrl: url.get }, options);
   const server = await startServer([...extra, service], { logLevel: 'silent', onUrl: url.set });

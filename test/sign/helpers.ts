@@ -18,6 +18,7 @@ import {
   type Service,
   startServer,
 } from '../../src/server/index.js';
+import { stackDatabase } from '../backend.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const SHA = '0123456789abcdef0123456789abcdef01234567';
@@ -34,6 +35,7 @@ export interface Stack {
 /** A transparency log alone on its own server (a log the trusted root does not name). */
 export async function startLogOnly(): Promise<Stack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sigil-otherlog-'));
+  await stackDatabase(dataDir);
   const url = lateUrl();
   const service = await logService({ dataDir, publicUrl: url.get });
   const server = await startServer([service], { logLevel: 'silent', onUrl: url.set });
@@ -55,6 +57,7 @@ export async function startLogOnly(): Promise<Stack> {
  */
 export async function startStack(withLog = true): Promise<Stack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sigil-sign-'));
+  await stackDatabase(dataDir);
   const url = lateUrl();
   const ctx = { dataDir, publicUrl: url.get };
   const services: Service[] = [];
