@@ -5,8 +5,8 @@
 // writes certificates with, so a timestamp costs one signature and a few small buffers.
 // The verifier's reading of tokens is verify/timestamp.ts.
 import { createHash } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as Asn1js from 'asn1js';
+import type * as Pkijs from 'pkijs';
 import {
   boolean,
   explicit,
@@ -21,6 +21,17 @@ import {
   tlv,
   unsignedInteger,
 } from './der.js';
+
+/**
+ * pkijs and asn1js, loaded on first use: most `sigil` commands read no timestamp, and evaluating these two
+ * (~800 KB of the client bundle) was a third of a `sigil verify`'s start-up (bench/cli).
+ */
+let tspLibraries: Promise<{ asn1js: typeof Asn1js; pkijs: typeof Pkijs }> | undefined;
+const loadTspLibraries = () =>
+  (tspLibraries ??= Promise.all([import('asn1js'), import('pkijs')]).then(([asn1js, pkijs]) => ({
+    asn1js,
+    pkijs,
+  })));
 
 export const OID_TST_INFO = '1.2.840.113549.1.9.16.1.4';
 export const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
@@ -85,10 +96,11 @@ export interface TimestampRequest {
  * Reads a DER TimeStampReq and checks what RFC 3161 §2.4.1 asks a TSA to check; throws TimestampRequestError
  * naming the failure. `acceptedPolicies` are the reqPolicy values this TSA honours.
  */
-export function parseTimestampRequest(
+export async function parseTimestampRequest(
   der: Uint8Array,
   acceptedPolicies: readonly string[],
-): TimestampRequest {
+): Promise<TimestampRequest> {
+  const { asn1js, pkijs } = await loadTspLibraries();
   const view = new Uint8Array(der.buffer, der.byteOffset, der.byteLength);
   const asn1 = asn1js.fromBER(view);
   if (asn1.offset === -1) throw new TimestampRequestError('badDataFormat', `not DER: ${asn1.result.error}`);
@@ -101,7 +113,7 @@ export function parseTimestampRequest(
   const fields = asn1.result instanceof asn1js.Sequence ? asn1.result.valueBlock.value : [];
   if (fields.some((f) => f instanceof asn1js.Boolean && f.valueBlock.valueHexView.length !== 1))
     throw new TimestampRequestError('badDataFormat', 'certReq must be a one-octet BOOLEAN');
-  let req: pkijs.TimeStampReq;
+  let req: Pkijs.TimeStampReq;
   try {
     req = new pkijs.TimeStampReq({ schema: asn1.result });
   } catch {
@@ -291,7 +303,8 @@ export interface TimestampResponseStatus {
 }
 
 /** Reads a TimeStampResp's status and token (clients: sign/), with pkijs. */
-export function parseTimestampResponse(der: Uint8Array): TimestampResponseStatus {
+export async function parseTimestampResponse(der: Uint8Array): Promise<TimestampResponseStatus> {
+  const { asn1js, pkijs } = await loadTspLibraries();
   const view = new Uint8Array(der.buffer, der.byteOffset, der.byteLength);
   const asn1 = asn1js.fromBER(view);
   if (asn1.offset === -1 || asn1.offset !== view.byteLength) throw new Error('timestamp response is not DER');
@@ -300,10 +313,10 @@ export function parseTimestampResponse(der: Uint8Array): TimestampResponseStatus
   const text = resp.status.statusStrings?.map((s) => s.valueBlock.value).join('; ');
   if (text) out.statusString = text;
   // The token's bytes as the TSA sent them (a re-encoding could differ from what was signed over).
-  const tokenBlock = (asn1.result as asn1js.Sequence).valueBlock.value[1];
+  const tokenBlock = (asn1.result as Asn1js.Sequence).valueBlock.value[1];
   if (resp.timeStampToken && tokenBlock) {
     out.token = Buffer.from(tokenBlock.valueBeforeDecodeView);
-    out.info = tstInfoOf(resp.timeStampToken);
+    out.info = tstInfoOf(resp.timeStampToken, pkijs);
   }
   return out;
 }
@@ -316,7 +329,7 @@ export interface TimestampInfo {
 }
 
 /** The TSTInfo fields a client checks against its request, from a token pkijs has read (ContentInfo → SignedData → TSTInfo). */
-function tstInfoOf(info: pkijs.ContentInfo): TimestampInfo {
+function tstInfoOf(info: Pkijs.ContentInfo, pkijs: typeof Pkijs): TimestampInfo {
   if (info.contentType !== OID_SIGNED_DATA) throw new Error('timestamp token is not CMS SignedData');
   const signed = new pkijs.SignedData({ schema: info.content });
   const eContent = signed.encapContentInfo.eContent;

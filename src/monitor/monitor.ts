@@ -164,11 +164,11 @@ function inlineScanner(rule: IdentityRule): Scanner {
 }
 
 /**
- * The scan worker's module: next to this one (dist/monitor/, or the sources through tsx), or under monitor/ when
- * this code runs from the CLI's bundle (dist/sigil-client.mjs), which tsc's output sits beside.
+ * The scan worker's module: next to this one (dist/monitor/, or the sources through tsx), or in dist/monitor/ when
+ * this code runs from the CLI's bundle (dist/client/), which tsc's output sits beside.
  */
 function scanWorkerUrl(): URL {
-  const bundled = new URL('./monitor/scan-worker.js', import.meta.url);
+  const bundled = new URL('../monitor/scan-worker.js', import.meta.url);
   return existsSync(fileURLToPath(bundled)) ? bundled : new URL('./scan-worker.js', import.meta.url);
 }
 

@@ -50,9 +50,9 @@ export async function fetchTimestamp(
       cause: err,
     });
   }
-  let parsed: ReturnType<typeof parseTimestampResponse>;
+  let parsed: Awaited<ReturnType<typeof parseTimestampResponse>>;
   try {
-    parsed = parseTimestampResponse(reply);
+    parsed = await parseTimestampResponse(reply);
   } catch {
     throw new SignError(
       'TSA_ERROR',

@@ -147,7 +147,7 @@ export async function registerTsaRoutes(app: FastifyInstance, tsa: TimestampAuth
     );
     scope.post(TIMESTAMP_PATH, { bodyLimit: DER_REQUEST_LIMIT }, async (req, reply) => {
       let request: TimestampRequest;
-      if (Buffer.isBuffer(req.body)) request = parseTimestampRequest(req.body, tsa.acceptedPolicies);
+      if (Buffer.isBuffer(req.body)) request = await parseTimestampRequest(req.body, tsa.acceptedPolicies);
       else if (!isJson(req)) throw unsupportedType(req);
       else {
         if (Number(req.headers['content-length'] ?? 0) > JSON_REQUEST_LIMIT)

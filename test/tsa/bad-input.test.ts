@@ -265,9 +265,9 @@ async function send(c: Case) {
 }
 
 /** The message a refusal carries: the statusString of a DER rejection, or the JSON message. */
-function messageOf(r: { type: string; body: Buffer }): string {
+async function messageOf(r: { type: string; body: Buffer }): Promise<string> {
   if (r.type.startsWith('application/timestamp-reply')) {
-    const parsed = parseTimestampResponse(r.body);
+    const parsed = await parseTimestampResponse(r.body);
     if (parsed.status !== 2) throw new Error(`a refusal with status ${parsed.status}`);
     return parsed.statusString ?? '';
   }
@@ -284,7 +284,7 @@ describe('TSA bad input', () => {
       try {
         const r = await send(c);
         const want = c.status ?? 400;
-        const message = messageOf(r);
+        const message = await messageOf(r);
         if (r.status !== want) problems.push(`${c.name}: ${r.status} (${message}), expected ${want}`);
         else if (!message) problems.push(`${c.name}: no message`);
         else if (c.says && !c.says.test(message))
@@ -297,7 +297,7 @@ describe('TSA bad input', () => {
     // Still healthy: a good request is stamped.
     const ok = await send({ name: 'good', body: good, type: DER });
     expect(ok.status).toBe(200);
-    expect(parseTimestampResponse(ok.body).status).toBe(0);
+    expect((await parseTimestampResponse(ok.body)).status).toBe(0);
   });
 
   it('answers a JSON rejection to a DER client that accepts only JSON', async () => {

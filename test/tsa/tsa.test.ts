@@ -178,7 +178,7 @@ async function timestampFor(signature: Buffer, hash: keyof typeof TIMESTAMP_HASH
   });
   const reply = await post(req, 'application/timestamp-query');
   expect(reply.status).toBe(200);
-  const parsed = parseTimestampResponse(reply.body);
+  const parsed = await parseTimestampResponse(reply.body);
   expect(parsed.status).toBe(0);
   return parsed.token as Buffer;
 }
