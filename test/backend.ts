@@ -5,6 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { RunnerRegistry } from '../src/oidc/index.js';
+import { oidcStores } from '../src/server/index.js';
 
 const byDataDir = new Map<string, string>();
 
@@ -37,4 +39,10 @@ declare module 'vitest' {
     /** The `postgres` project's cluster (its `postgres` database), or '' in the SQLite project. */
     postgresAdmin: string;
   }
+}
+
+/** The CI issuer's runner registry of the stack on `dataDir`, on that stack's backend. */
+export async function stackRunners(dataDir: string): Promise<RunnerRegistry> {
+  await stackDatabase(dataDir);
+  return new RunnerRegistry(oidcStores()(dataDir).runners);
 }

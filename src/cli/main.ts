@@ -2,6 +2,7 @@
 // flags, calls library functions and prints; behaviour lives in the components.
 import { Command } from 'commander';
 import { registerOidcCommands } from '../oidc/index.js';
+import { oidcStores } from '../server/index.js';
 import { registerClientCommands } from './client.js';
 import { sigilVersion } from './commands/about.js';
 import { registerCompletionCommand } from './commands/completion.js';
@@ -24,7 +25,8 @@ export function buildProgram(): Command {
   registerServeCommands(program);
   registerRegistryCommands(program);
   registerDbCommands(program);
-  registerOidcCommands(program);
+  // The issuer's runners and runs where the server keeps them (SIGIL_DATABASE_URL, as `sigil up`'s env file sets it).
+  registerOidcCommands(program, (dataDir) => oidcStores()(dataDir));
   registerTufCommands(program);
   registerImageCommands(program);
   registerVerifyBlobCommand(program);

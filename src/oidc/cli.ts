@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { OidcError, startRunOf, TOKEN_PATH } from './issuer.js';
 import { RunnerRegistry } from './runners.js';
 import { DEFAULT_RUN_TTL_SECONDS, RunRegistry } from './runs.js';
+import { fileOidcStores, type OpenOidcStores } from './stores.js';
 
 /** `sigil up` exports SIGIL_DATA_DIR and SIGIL_URL; a shell that sourced DIR/env needs no flags. */
 const dataDirDefault = () => process.env.SIGIL_DATA_DIR ?? '.sigil';
@@ -31,7 +32,8 @@ function jobEnvOptions(command: Command): Command {
     );
 }
 
-export function registerOidcCommands(program: Command): void {
+/** `openStores`: where runners and runs are kept for a data dir (server/ chooses: the files, or PostgreSQL). */
+export function registerOidcCommands(program: Command, openStores: OpenOidcStores = fileOidcStores): void {
   const oidc = program
     .command('oidc')
     .description('the CI identity issuer: runners and their request secrets');
@@ -49,7 +51,7 @@ export function registerOidcCommands(program: Command): void {
     .option('--visibility <v>', 'repository visibility', 'private')
     .option('--runner-environment <env>', 'runner_environment claim', 'self-hosted')
     .action(async (o: Record<string, string | undefined>) => {
-      const registry = new RunnerRegistry(resolve(String(o.dataDir)));
+      const registry = new RunnerRegistry(openStores(resolve(String(o.dataDir))).runners);
       const name = o.name ?? `${o.repository}@${o.ref}`;
       const secret = await registry.add(name, {
         repository: String(o.repository),
@@ -83,12 +85,12 @@ export function registerOidcCommands(program: Command): void {
     .option('--ttl <seconds>', "how long the run's secret works", String(DEFAULT_RUN_TTL_SECONDS))
     .action(async (o: Record<string, string | undefined>) => {
       const dataDir = resolve(String(o.dataDir));
-      const runner = await new RunnerRegistry(dataDir).findByName(String(o.runner));
+      const runner = await new RunnerRegistry(openStores(dataDir).runners).findByName(String(o.runner));
       if (!runner) throw new Error(`no runner named "${o.runner}" (see sigil oidc list-runners)`);
       let secret: string;
       try {
         secret = await startRunOf(
-          new RunRegistry(dataDir),
+          new RunRegistry(openStores(dataDir).runs),
           runner.name,
           runner.sha,
           {
@@ -111,7 +113,7 @@ export function registerOidcCommands(program: Command): void {
     .description('list registered runners and the identity each may request')
     .option('--data-dir <dir>', 'the issuer data dir (env SIGIL_DATA_DIR)', dataDirDefault())
     .action(async (o: { dataDir: string }) => {
-      const registry = new RunnerRegistry(resolve(o.dataDir));
+      const registry = new RunnerRegistry(openStores(resolve(o.dataDir)).runners);
       await registry.refresh();
       for (const r of registry.list())
         process.stdout.write(`${r.name}\t${r.repository}\t${r.workflow}\t${r.ref}\t${r.created}\n`);
@@ -122,7 +124,7 @@ export function registerOidcCommands(program: Command): void {
     .argument('<name>')
     .option('--data-dir <dir>', 'the issuer data dir (env SIGIL_DATA_DIR)', dataDirDefault())
     .action(async (name: string, o: { dataDir: string }) => {
-      const removed = await new RunnerRegistry(resolve(o.dataDir)).remove(name);
+      const removed = await new RunnerRegistry(openStores(resolve(o.dataDir)).runners).remove(name);
       if (!removed) {
         process.stderr.write(`no runner named "${name}"\n`);
         process.exitCode = 1;

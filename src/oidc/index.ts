@@ -3,5 +3,6 @@
 export { registerOidcCommands } from './cli.js';
 export { oidcService, registerOidcRoutes } from './http.js';
 export { CiIssuer, githubShapedClaims, TOKEN_PATH } from './issuer.js';
+export { type RecordStore, RUNS_FILE } from './record-file.js';
 export { RunnerRegistry } from './runners.js';
-export { RUNS_FILE } from './runs.js';
+export { fileOidcStores, type OpenOidcStores } from './stores.js';

@@ -9,6 +9,7 @@ import { calculateJwkThumbprint, exportJWK, type JWK, SignJWT } from 'jose';
 import { loadOrCreatePrivateKey } from '../crypto/index.js';
 import { type RunnerIdentity, RunnerRegistry } from './runners.js';
 import { RUN_SECRET_PREFIX, RunRegistry, type RunValues, validateRunValues } from './runs.js';
+import { fileOidcStores, type OidcRecordStores, type OpenOidcStores } from './stores.js';
 
 export const TOKEN_PATH = '/oidc/token';
 export const DEV_TOKEN_PATH = '/oidc/dev/token';
@@ -131,20 +132,26 @@ export class CiIssuer {
   private constructor(
     private readonly key: KeyObject,
     private readonly kid: string,
-    dataDir: string,
+    stores: OidcRecordStores,
     /** The issuer URL (`iss`), which is the server's base URL: known only once it listens. */
     private readonly issuerUrl: () => string,
     readonly devMode: boolean,
   ) {
-    this.runners = new RunnerRegistry(dataDir);
-    this.runs = new RunRegistry(dataDir);
+    this.runners = new RunnerRegistry(stores.runners);
+    this.runs = new RunRegistry(stores.runs);
   }
 
-  static async open(dataDir: string, issuerUrl: () => string, opts: { devMode?: boolean } = {}) {
+  /** `stores`: where runners and runs are kept (server/ chooses; the data dir's files by default). */
+  static async open(
+    dataDir: string,
+    issuerUrl: () => string,
+    opts: { devMode?: boolean; stores?: OpenOidcStores } = {},
+  ) {
     await mkdir(join(dataDir, 'oidc'), { recursive: true });
     const key = await loadOrCreatePrivateKey(join(dataDir, 'oidc', 'issuer-key.pem'), 'ecdsa-p256');
     const kid = await calculateJwkThumbprint(await exportJWK(createPublicKey(key)));
-    return new CiIssuer(key, kid, dataDir, issuerUrl, opts.devMode === true);
+    const stores = (opts.stores ?? fileOidcStores)(dataDir);
+    return new CiIssuer(key, kid, stores, issuerUrl, opts.devMode === true);
   }
 
   get issuer(): string {

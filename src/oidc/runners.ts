@@ -3,9 +3,7 @@
 // when it changes, so `sigil oidc add-runner` takes effect without a restart.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
-import { RecordFile } from './record-file.js';
-
-export const RUNNERS_FILE = join('oidc', 'runners.json');
+import type { RecordStore } from './record-file.js';
 
 /** The identity bound to a runner secret: everything a GitHub Actions token says about repository and workflow. */
 export interface RunnerIdentity {
@@ -50,15 +48,12 @@ function validateIdentity(id: RunnerIdentity): void {
 
 export class RunnerRegistry {
   private records: RunnerRecord[] = [];
-  private readonly file: RecordFile<RunnerRecord>;
 
-  constructor(readonly dataDir: string) {
-    this.file = new RecordFile(join(dataDir, RUNNERS_FILE), 'runners');
-  }
+  constructor(private readonly store: RecordStore<RunnerRecord>) {}
 
-  /** Re-reads the file if it changed since the last read. */
+  /** Reads the runners again (a file only if it changed since the last read). */
   async refresh(): Promise<void> {
-    this.records = await this.file.load();
+    this.records = await this.store.load();
   }
 
   list(): RunnerRecord[] {
@@ -80,32 +75,25 @@ export class RunnerRegistry {
     return this.records.find((r) => r.name === name);
   }
 
-  private async save(): Promise<void> {
-    await this.file.save(this.records);
-  }
-
   /** Registers a runner and returns its request secret (shown once; only its hash is kept). */
   async add(name: string, identity: RunnerIdentity): Promise<string> {
     validateIdentity(identity);
-    await this.refresh();
-    if (this.records.some((r) => r.name === name)) throw new Error(`a runner named "${name}" already exists`);
     const secret = `sigil_runner_${randomBytes(32).toString('base64url')}`;
-    this.records.push({
-      name,
-      ...identity,
-      secretSha256: hashSecret(secret),
-      created: new Date().toISOString(),
+    const record = { name, ...identity, secretSha256: hashSecret(secret), created: new Date().toISOString() };
+    await this.store.update((records) => {
+      if (records.some((r) => r.name === name)) throw new Error(`a runner named "${name}" already exists`);
+      return [...records, record];
     });
-    await this.save();
     return secret;
   }
 
   async remove(name: string): Promise<boolean> {
-    await this.refresh();
-    const before = this.records.length;
-    this.records = this.records.filter((r) => r.name !== name);
-    if (this.records.length === before) return false;
-    await this.save();
-    return true;
+    let removed = false;
+    await this.store.update((records) => {
+      const kept = records.filter((r) => r.name !== name);
+      removed = kept.length !== records.length;
+      return kept;
+    });
+    return removed;
   }
 }

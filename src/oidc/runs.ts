@@ -6,9 +6,8 @@
 // each secret's SHA-256, and expired runs are dropped whenever the file is written.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
-import { RecordFile } from './record-file.js';
+import type { RecordStore } from './record-file.js';
 
-export const RUNS_FILE = join('oidc', 'runs.json');
 /** A run's secret works this long: GitHub's longest job on a self-hosted runner is 5 days, a usual one minutes. */
 export const DEFAULT_RUN_TTL_SECONDS = 6 * 3600;
 export const MAX_RUN_TTL_SECONDS = 5 * 24 * 3600;
@@ -48,11 +47,7 @@ export function validateRunValues(v: Partial<RunValues>): void {
 }
 
 export class RunRegistry {
-  private readonly file: RecordFile<RunRecord>;
-
-  constructor(readonly dataDir: string) {
-    this.file = new RecordFile(join(dataDir, RUNS_FILE), 'runs');
-  }
+  constructor(private readonly store: RecordStore<RunRecord>) {}
 
   /** Starts a run of `runner` and returns its secret (shown once). */
   async start(runner: string, values: RunValues, ttlSeconds = DEFAULT_RUN_TTL_SECONDS): Promise<string> {
@@ -61,15 +56,15 @@ export class RunRegistry {
       throw new Error(`the run's lifetime must be 60 to ${MAX_RUN_TTL_SECONDS} seconds`);
     const now = Date.now();
     const secret = `${RUN_SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const records = (await this.file.load()).filter((r) => Date.parse(r.expires) > now);
-    records.push({
+    const record: RunRecord = {
       runner,
       ...values,
       secretSha256: hashSecret(secret),
       created: new Date(now).toISOString(),
       expires: new Date(now + ttlSeconds * 1000).toISOString(),
-    });
-    await this.file.save(records);
+    };
+    // Expired runs leave the list as new ones are started.
+    await this.store.update((records) => [...records.filter((r) => Date.parse(r.expires) > now), record]);
     return secret;
   }
 
@@ -77,7 +72,7 @@ export class RunRegistry {
   async find(secret: string): Promise<RunRecord | undefined> {
     const h = Buffer.from(hashSecret(secret), 'hex');
     const now = Date.now();
-    return (await this.file.load()).find((r) => {
+    return (await this.store.load()).find((r) => {
       const stored = Buffer.from(r.secretSha256, 'hex');
       return stored.length === h.length && timingSafeEqual(stored, h) && Date.parse(r.expires) > now;
     });

@@ -14,6 +14,7 @@ import { CiIssuer, oidcService } from '../oidc/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
 import { combineServices } from './app.js';
 import { openCtLog } from './ct.js';
+import { oidcStores } from './storage.js';
 import { type TransparencyLogRef, trustFilesService } from './trust-files.js';
 
 export interface CaStackOptions {
@@ -48,7 +49,14 @@ export async function createCaStack(ctx: ServiceContext, options: CaStackOptions
   });
   const withIssuer = options.issuer !== false;
   const oidc = withIssuer
-    ? [oidcService(await CiIssuer.open(ctx.dataDir, ctx.publicUrl, { devMode: config.oidcDevMode }))]
+    ? [
+        oidcService(
+          await CiIssuer.open(ctx.dataDir, ctx.publicUrl, {
+            devMode: config.oidcDevMode,
+            stores: oidcStores(),
+          }),
+        ),
+      ]
     : [];
   const trust = trustFilesService(ctx, {
     caChain: [hierarchy.intermediateDer, hierarchy.rootDer],
@@ -75,5 +83,7 @@ export function caStackFactory(ctx: ServiceContext): Promise<Service> {
 /** `sigil serve oidc`: the CI issuer alone; its dev mode is ca-config.json's oidcDevMode, as under `serve ca`. */
 export async function oidcServiceFactory(ctx: ServiceContext): Promise<Service> {
   const config = await loadCaConfig(ctx.dataDir);
-  return oidcService(await CiIssuer.open(ctx.dataDir, ctx.publicUrl, { devMode: config.oidcDevMode }));
+  return oidcService(
+    await CiIssuer.open(ctx.dataDir, ctx.publicUrl, { devMode: config.oidcDevMode, stores: oidcStores() }),
+  );
 }

@@ -11,6 +11,7 @@ export {
   logService,
   logStorage,
   logV2Service,
+  oidcStores,
   openRegistry,
   registryService,
   useDatabase,

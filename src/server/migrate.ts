@@ -1,12 +1,13 @@
 // `sigil db migrate --from-sqlite DIR --to postgres://…`: moves an embedded deployment's databases into
 // PostgreSQL (docs/design/scale-out.md): the Rekor v1 and v2 logs and the CT log's tree, the CT entry queue, and
-// the registry's metadata. Keys, registry blobs and the CI issuer's files stay in the data dir, which the
+// the registry's metadata, the CI issuer's runners and runs. Keys and registry blobs stay in the data dir, which the
 // frontends share. Run it with the embedded deployment stopped. Each log is then opened from PostgreSQL as a
 // frontend opens it — its tiles must hash to the stored root — and its root compared with the SQLite one.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openFileEntryStore } from '../ct/index.js';
 import { type NoteSigner, openMerkleLog } from '../log/index.js';
+import { fileOidcStores, type RecordStore } from '../oidc/index.js';
 import { registryRoot } from '../registry/index.js';
 import {
   checkDatabase,
@@ -14,6 +15,7 @@ import {
   importRegistry,
   openPostgresCtQueue,
   postgresLogStorage,
+  postgresOidcStores,
 } from '../storage/postgres/index.js';
 import { exportSqliteLog, exportSqliteRegistry } from '../storage/sqlite/index.js';
 
@@ -84,7 +86,18 @@ export async function migrateToPostgres(
     exportSqliteRegistry(join(registryRoot(dataDir), 'metadata.sqlite')),
   );
   say(`registry metadata: ${rows} rows`);
+  // The CI issuer's runners and runs: from the data dir's files into the database's lists.
+  const [files, database] = [fileOidcStores(dataDir), postgresOidcStores(url)(dataDir)];
+  for (const name of ['runners', 'runs'] as const) {
+    const records = await files[name].load();
+    await (database[name] as RecordStore<unknown>).update((existing) => {
+      if (existing.length > 0)
+        throw new Error(`the database already holds CI ${name}: migrate into an empty database`);
+      return records;
+    });
+    say(`ci ${name}: ${records.length}`);
+  }
   say(
-    `keys, registry blobs and CI runners stay in ${dataDir}: start every frontend with --data-dir on it and --database`,
+    `keys and registry blobs stay in ${dataDir}: start every frontend with --data-dir on it and --database`,
   );
 }

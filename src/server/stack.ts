@@ -3,6 +3,7 @@
 // /.well-known/ and /oidc/ the CI issuer, /tuf/ the TUF repository, / and /explorer/ the explorer), on
 // the embedded defaults in one data dir, plus the files a shell or CI needs to use it: trust files, registry
 // credentials, endpoints.json.
+
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { readLogKey } from '../log/index.js';
 import { TOKEN_PATH } from '../oidc/index.js';
 import { addUser, registryRoot } from '../registry/index.js';
 import type { Service, ServiceContext } from '../service/index.js';
+import { safeDatabaseUrl } from '../storage/postgres/index.js';
 import { createTsaService, TIMESTAMP_PATH } from '../tsa/index.js';
 import { createTufService, TUF_PATH_PREFIX, tufRootPath } from '../tuf/index.js';
 import { createWebService } from '../web/index.js';
@@ -129,6 +131,8 @@ export function endpointsFor(url: string, dataDir: string, login: RegistryLogin)
       SIGIL_REKOR_URL: url,
       SIGIL_OIDC_URL: url,
       REGISTRY_AUTH_FILE: registryAuthFile,
+      // `sigil oidc …` keeps runners where the server reads them: in the database when there is one.
+      ...(process.env.SIGIL_DATABASE_URL ? { SIGIL_DATABASE_URL: process.env.SIGIL_DATABASE_URL } : {}),
     },
   };
 }
@@ -215,7 +219,10 @@ export function describeEndpoints(e: Endpoints): string {
     `  TUF mirror      ${e.tufMirror} (root: ${e.tufRoot})`,
     '',
     `For a shell or CI job (or run:  . ${shellQuote(e.envFile)}):`,
-    ...Object.entries(e.env).map(([k, v]) => `  export ${k}=${shellQuote(v)}`),
+    // The database's password stays in the env file (0600), out of terminals and logs.
+    ...Object.entries(e.env).map(
+      ([k, v]) => `  export ${k}=${shellQuote(k === 'SIGIL_DATABASE_URL' ? safeDatabaseUrl(v) : v)}`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogService, createRekorV2Service, type LogStorageChoice } from '../log/index.js';
+import { fileOidcStores, type OpenOidcStores } from '../oidc/index.js';
 import {
   createRegistryService,
   Registry,
@@ -20,6 +21,7 @@ import {
   POSTGRES_LOG_STORAGE_MODULE,
   PostgresRegistryMetadata,
   postgresLogStorage,
+  postgresOidcStores,
 } from '../storage/postgres/index.js';
 import {
   openLogStorage,
@@ -48,6 +50,12 @@ export async function useDatabase(url: string | undefined): Promise<void> {
   if (!chosen) return;
   await checkDatabase(chosen);
   process.env.SIGIL_DATABASE_URL = chosen;
+}
+
+/** Where the CI issuer keeps runners and runs: PostgreSQL with a database (shared by every frontend), else files. */
+export function oidcStores(): OpenOidcStores {
+  const url = process.env.SIGIL_DATABASE_URL;
+  return url ? postgresOidcStores(url) : fileOidcStores;
 }
 
 /** The transparency log service on a data dir's storage (`sigil serve log`, `sigil up`). */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CiIssuer, oidcService, RUNS_FILE, RunnerRegistry } from '../../src/oidc/index.js';
-import { lateUrl, type RunningServer, startServer } from '../../src/server/index.js';
+import { lateUrl, oidcStores, type RunningServer, startServer } from '../../src/server/index.js';
 
 const SHA = 'b'.repeat(40);
 let server: RunningServer;
@@ -18,7 +18,7 @@ beforeAll(async () => {
   const url = lateUrl();
   const issuer = await CiIssuer.open(dataDir, url.get, { devMode: false });
   server = await startServer([oidcService(issuer)], { logLevel: 'silent', onUrl: url.set });
-  secret = await new RunnerRegistry(dataDir).add('release', {
+  secret = await new RunnerRegistry(oidcStores()(dataDir).runners).add('release', {
     repository: 'acme/widgets',
     workflow: '.github/workflows/release.yml',
     ref: 'refs/heads/main',
@@ -161,7 +161,7 @@ describe('CI identity issuer', () => {
   });
 
   it("a run's secret stops working when it expires or its runner is removed", async () => {
-    const registry = new RunnerRegistry(dataDir);
+    const registry = new RunnerRegistry(oidcStores()(dataDir).runners);
     const s3 = await registry.add('short-lived', {
       repository: 'acme/third',
       workflow: '.github/workflows/ci.yml',
@@ -199,7 +199,7 @@ describe('CI identity issuer', () => {
   });
 
   it('picks up runners added or removed while running', async () => {
-    const registry = new RunnerRegistry(dataDir);
+    const registry = new RunnerRegistry(oidcStores()(dataDir).runners);
     const s2 = await registry.add('second', {
       repository: 'acme/other',
       workflow: '.github/workflows/ci.yml',
@@ -221,7 +221,7 @@ describe('CI identity issuer', () => {
   });
 
   it('validates runner registrations and never stores the secret itself', async () => {
-    const registry = new RunnerRegistry(dataDir);
+    const registry = new RunnerRegistry(oidcStores()(dataDir).runners);
     await expect(
       registry.add('bad', { repository: 'no-slash', workflow: 'w.yml', ref: 'refs/heads/x' }),
     ).rejects.toThrow(/owner\/name/);

@@ -87,6 +87,7 @@ describePostgres('sigil db migrate --from-sqlite (#17)', () => {
     expect(r.stdout).toContain(`log: ${before.v1.treeSize} entries, root ${before.v1.rootHash}`);
     expect(r.stdout).toMatch(/ct queue: \d+ entries/);
     expect(r.stdout).toMatch(/registry metadata: [1-9]\d* rows/);
+    expect(r.stdout).toContain('ci runners: 1');
 
     up = await startUp({ dataDir, args: ['--database', database] });
     const after = await heads(up.url);

@@ -114,6 +114,29 @@ describePostgres('two `sigil up` frontends on one PostgreSQL (#17)', () => {
     expect(entry.status).toBe(200);
   }, 120_000);
 
+  it('CI runs started through both frontends at once are all kept (runners and runs in the database)', async () => {
+    // Registered with `sigil oidc` in the shell of the second frontend (its env file names the database)…
+    const runner = await addRunner(b, 'concurrent-runs');
+    // …and used through both: twenty runs started at once, half through each frontend.
+    const started = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const r = await fetch(`${(i % 2 ? a : b).url}/oidc/runs`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${runner}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ run_id: String(1000 + i) }),
+        });
+        expect(r.status).toBe(201);
+        return ((await r.json()) as { value: string }).value;
+      }),
+    );
+    // Every run's secret gets a token, from either frontend: none was lost to another's write.
+    for (const [i, run] of started.entries()) {
+      const token = await idToken((i % 2 ? b : a).url, run);
+      const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+      expect(claims.run_id).toBe(String(1000 + i));
+    }
+  }, 60_000);
+
   it('certificates issued by either frontend land in the one CT tree', async () => {
     for (const up of [a, b]) {
       const token = await idToken(up.url, await addRunner(up, `ct-${up.url.split(':').pop()}`));

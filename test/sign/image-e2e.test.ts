@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ImageIndex, type ImageManifest, RegistryClient, signatureTag } from '../../src/oci/index.js';
 import { RunnerRegistry } from '../../src/oidc/index.js';
+import { stackRunners } from '../backend.js';
 import {
   devToken,
   IDENTITY,
@@ -236,7 +237,7 @@ describe('sigil sign / verify images against the local stack', () => {
   });
 
   it("gets its token through the GitHub Actions request protocol from sigil's issuer", async () => {
-    const secret = await new RunnerRegistry(stack.dataDir).add('e2e', {
+    const secret = await (await stackRunners(stack.dataDir)).add('e2e', {
       repository: 'acme/actions',
       workflow: '.github/workflows/ci.yml',
       ref: 'refs/heads/main',

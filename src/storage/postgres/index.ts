@@ -4,5 +4,6 @@
 
 export { openPostgresCtQueue } from './ct-queue.js';
 export { importLog, importRegistry } from './import.js';
-export { checkDatabase, POSTGRES_LOG_STORAGE_MODULE, postgresLogStorage } from './log.js';
+export { checkDatabase, POSTGRES_LOG_STORAGE_MODULE, postgresLogStorage, safeDatabaseUrl } from './log.js';
+export { postgresOidcStores } from './oidc.js';
 export { PostgresRegistryMetadata } from './registry.js';
