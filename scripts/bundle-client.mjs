@@ -1,9 +1,9 @@
-// Bundles the client verbs (sign, verify, log, ...) into ES modules under dist/client/: the entry
-// (sigil-client.mjs) and chunks for what only some verbs load (dynamic imports: the timestamp libraries, the
-// monitor, TUF, ...). A CLI run's start-up is mostly module loading and compiling: a few files instead of a few
-// hundred (and no CommonJS export scanning) cut `sigil sign`/`verify` CPU by about a third; splitting and
-// minifying leave less source to compile per run (6-8% of a `sigil verify`, farm-bench paired). The server side
-// (`sigil up`, `serve`) runs unbundled from dist/.
+// Bundles the client verbs (sign, verify, log, ...) into one ES module, dist/client/sigil-client.mjs. A CLI run's
+// start-up is mostly module loading and compiling: one file instead of a few hundred (and no CommonJS export
+// scanning) cut `sigil sign`/`verify` CPU by about a third, and minifying leaves less source to compile per run.
+// Heavy modules stay lazily evaluated (esbuild keeps dynamic imports as deferred initializers). Not split into
+// chunks: esbuild's splitting reorders tuf-js's CommonJS class hierarchy ("Class extends value undefined" in
+// `sigil initialize --mirror`). The server side (`sigil up`, `serve`) runs unbundled from dist/.
 import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
@@ -12,8 +12,6 @@ await build({
   entryPoints: { 'sigil-client': 'src/cli/client.ts' },
   outdir: 'dist/client',
   outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunk-[hash]',
-  splitting: true,
   minify: true,
   bundle: true,
   platform: 'node',

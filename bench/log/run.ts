@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { loadOrCreatePrivateKey, localSigner } from '../../src/crypto/index.js';
 import { LOG_DIR, LOG_KEY_FILE, openRekorLog } from '../../src/log/index.js';
 import { openSqliteStorage } from '../../src/storage/sqlite/index.js';
+import { prefillEntry } from '../lib/prefill.js';
 import { cpuSeconds, machineCpu, serve, stop, threadCpu } from '../lib/server-process.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -153,18 +154,7 @@ async function prefill(dataDir: string, count: number): Promise<number> {
   for (let i = 0; i < count; i += chunk) {
     const appends = [];
     for (let j = i; j < Math.min(count, i + chunk); j++) {
-      const digest = createHash('sha256').update(`prefill ${j}`).digest('hex');
-      const body = Buffer.from(
-        JSON.stringify({
-          apiVersion: '0.0.1',
-          kind: 'hashedrekord',
-          spec: {
-            data: { hash: { algorithm: 'sha256', value: digest } },
-            signature: { content: Buffer.alloc(71, j % 251).toString('base64'), publicKey: { content: pem } },
-          },
-        }),
-      );
-      appends.push(log.merkle.append({ leaf: body, terms: [`hash:sha256:${digest}`, `key:${j % 1000}`] }));
+      appends.push(log.merkle.append(prefillEntry(j, pem)));
     }
     await Promise.all(appends);
   }

@@ -11,6 +11,7 @@ import { generateKey, localSigner } from '../../src/crypto/index.js';
 import { openMerkleLog, rekorNoteSigner } from '../../src/log/index.js';
 import { postgresLogStorage } from '../../src/storage/postgres/index.js';
 import { startPostgres } from '../../test/pg/cluster.js';
+import { prefillEntry } from '../lib/prefill.js';
 
 const count = Number(process.argv[2] ?? 100_000);
 const cluster = await startPostgres();
@@ -30,18 +31,7 @@ try {
   for (let i = 0; i < count; i += 10_000) {
     const appends = [];
     for (let j = i; j < Math.min(count, i + 10_000); j++) {
-      const digest = createHash('sha256').update(`entry ${j}`).digest('hex');
-      const leaf = Buffer.from(
-        JSON.stringify({
-          apiVersion: '0.0.1',
-          kind: 'hashedrekord',
-          spec: {
-            data: { hash: { algorithm: 'sha256', value: digest } },
-            signature: { content: Buffer.alloc(71, j % 251).toString('base64'), publicKey: { content: pem } },
-          },
-        }),
-      );
-      appends.push(log.append({ leaf, terms: [`hash:sha256:${digest}`, `key:${j % 1000}`] }));
+      appends.push(log.append(prefillEntry(j, pem, 'entry')));
     }
     await Promise.all(appends);
   }

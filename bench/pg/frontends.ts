@@ -15,6 +15,7 @@ import { loadOrCreatePrivateKey, localSigner } from '../../src/crypto/index.js';
 import { LOG_DIR, LOG_KEY_FILE, openRekorLog } from '../../src/log/index.js';
 import { postgresLogStorage } from '../../src/storage/postgres/index.js';
 import { startPostgres } from '../../test/pg/cluster.js';
+import { prefillEntry } from '../lib/prefill.js';
 import { cpuSeconds, serve, stop } from '../lib/server-process.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -75,18 +76,7 @@ async function prefill(dataDir: string, database: string, count: number): Promis
   for (let i = 0; i < count; i += 20_000) {
     const appends = [];
     for (let j = i; j < Math.min(count, i + 20_000); j++) {
-      const digest = createHash('sha256').update(`prefill ${j}`).digest('hex');
-      const body = Buffer.from(
-        JSON.stringify({
-          apiVersion: '0.0.1',
-          kind: 'hashedrekord',
-          spec: {
-            data: { hash: { algorithm: 'sha256', value: digest } },
-            signature: { content: Buffer.alloc(71, j % 251).toString('base64'), publicKey: { content: pem } },
-          },
-        }),
-      );
-      appends.push(log.merkle.append({ leaf: body, terms: [`hash:sha256:${digest}`, `key:${j % 1000}`] }));
+      appends.push(log.merkle.append(prefillEntry(j, pem)));
     }
     await Promise.all(appends);
   }
