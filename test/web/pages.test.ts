@@ -6,7 +6,7 @@
 // digest its tags, signatures, attestations and referrers, each referrer linking to its v2 entry page. HTML in a
 // v2 entry's certificate and in a repository's annotations and bundles is shown as text and runs nothing.
 import { createHash, sign } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -16,6 +16,14 @@ import { IDENTITY, type PeerStack, REPOSITORY, startPeerStack } from '../peers/p
 import { describeBrowser, launchChromium } from './browser.js';
 import { HOSTILE_EMAIL, HOSTILE_ISSUER, HOSTILE_URI, hostileCertificate } from './hostile-cert.js';
 import { type Tamper, tamperingProxy } from './tamper.js';
+
+/** With SIGIL_SCREENSHOTS=DIR (docs/explorer/ holds the committed ones), each page as the test left it. */
+async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = process.env.SIGIL_SCREENSHOTS;
+  if (!dir) return;
+  await mkdir(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
 
 const HOSTILE_TYPE = '<img src=x onerror=window.pwned=3>';
 const HOSTILE_REPO = 'acme/hostile';
@@ -207,6 +215,7 @@ describeBrowser('the explorer’s Rekor v2, CT and registry pages in Chromium', 
     expect(text).toContain(IDENTITY);
     expect(text).toContain(`sha256:${digest}`);
     expect(text).toContain('hashedrekord 0.0.2');
+    await screenshot(page, 'v2-entry');
   });
 
   it('says "failed" when a proxy doctors the v2 hash tiles, and for an index past the checkpoint', async () => {
@@ -232,6 +241,7 @@ describeBrowser('the explorer’s Rekor v2, CT and registry pages in Chromium', 
     expect(new Set(results)).toEqual(new Set(['verified']));
     expect(await page.locator('#ct-entries').textContent()).toContain(IDENTITY);
     expect(await page.locator('#ct-entries').textContent()).toContain('precertificate');
+    await screenshot(page, 'ct');
     // A doctored root: the tree head's signature fails, and so does every inclusion.
     await page.goto(`${sth.url}/#/ct`);
     await page.locator('#ct-entries').waitFor();
@@ -262,6 +272,7 @@ describeBrowser('the explorer’s Rekor v2, CT and registry pages in Chromium', 
       referrers.some((r) => r.includes('https://slsa.dev/provenance')),
       text,
     ).toBe(true);
+    await screenshot(page, 'registry');
     // Each referrer links to its entry in the v2 log, whose page verifies.
     const links = section.locator('li.referrer a');
     expect(await links.count()).toBeGreaterThanOrEqual(2);
