@@ -5,7 +5,9 @@
 // evenly. With --prefill N the log first gets N entries straight through the engine on the same database, and
 // the closed-loop phase runs again on it. Prints one JSON line per phase.
 //   npm run build && node --import tsx bench/pg/frontends.ts [--frontends 1,2] [--seconds 10]
-//     [--concurrency 256] [--rate 1000] [--prefill 0]
+//     [--concurrency 256] [--rate 1000] [--prefill 0] [--manifest-seconds 0]
+// --manifest-seconds S adds manifest GETs through the frontends' registries (metadata in PostgreSQL, 64
+// connections split evenly, bench/registry/load.ts), after the log phases.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -16,7 +18,29 @@ import { LOG_DIR, LOG_KEY_FILE, openRekorLog } from '../../src/log/index.js';
 import { postgresLogStorage } from '../../src/storage/postgres/index.js';
 import { startPostgres } from '../../test/pg/cluster.js';
 import { prefillEntry } from '../lib/prefill.js';
+import { pushManifest } from '../lib/registry-fixture.js';
 import { cpuSeconds, serve, stop } from '../lib/server-process.js';
+
+/** bench/registry/load.ts in its own process, as bench/registry runs it; its one JSON result. */
+function registryLoad(job: Record<string, unknown>): Promise<Record<string, number>> {
+  return new Promise((res, rej) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'bench/registry/load.ts'), JSON.stringify(job)],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += d;
+    });
+    child.on('exit', (code) =>
+      code === 0 ? res(JSON.parse(out)) : rej(new Error(`registry load exited ${code}`)),
+    );
+  });
+}
 
 const root = resolve(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
@@ -29,6 +53,8 @@ const SECONDS = Number(opt('seconds', '10'));
 const CONCURRENCY = Number(opt('concurrency', '256'));
 const RATE = Number(opt('rate', '1000'));
 const PREFILL = Number(opt('prefill', '0'));
+/** Also GET one manifest through the frontends' registries (`sigil serve registry --database`), for this many seconds. */
+const MANIFEST_SECONDS = Number(opt('manifest-seconds', '0'));
 
 /** One load generator per frontend, started together; resolves with each one's result line. */
 async function load(
@@ -124,6 +150,48 @@ try {
       await rm(dataDir, { recursive: true, force: true });
     }
   }
+  if (MANIFEST_SECONDS > 0)
+    for (const n of FRONTENDS) {
+      const database = await cluster.createDatabase(`bench_registry_${n}`);
+      const dataDir = await mkdtemp(join(tmpdir(), 'sigil-bench-frontends-'));
+      const servers: { child: ChildProcess; url: string }[] = [];
+      for (let i = 0; i < n; i++)
+        servers.push(
+          await serve('registry', dataDir, {
+            args: ['--database', database, '--anonymous-push', '--anonymous-pull'],
+          }),
+        );
+      // Pushed through the first frontend, read through every one.
+      await pushManifest(servers[0].url);
+      const cpu0 = servers.map((s) => cpuSeconds(s.child.pid as number));
+      const pgCpu0 = cluster.cpuSeconds();
+      const r = await Promise.all(
+        servers.map((s) =>
+          registryLoad({
+            url: s.url,
+            test: 'manifest-get',
+            repo: 'bench/manifest',
+            tag: 'v1',
+            seconds: MANIFEST_SECONDS,
+            connections: Math.round(64 / n),
+          }),
+        ),
+      );
+      const requests = r.reduce((sum, x) => sum + x.reqPerSec * MANIFEST_SECONDS, 0);
+      const serverCpu = servers.reduce((sum, x, i) => sum + cpuSeconds(x.child.pid as number) - cpu0[i], 0);
+      const line = {
+        phase: `manifest GET, ${n} frontend${n > 1 ? 's' : ''}, 64 connections`,
+        requestsPerSecond: Math.round(r.reduce((sum, x) => sum + x.reqPerSec, 0)),
+        p50Ms: r.map((x) => x.p50Ms),
+        p99Ms: r.map((x) => x.p99Ms),
+        frontendsCpuUsPerRequest: Math.round((serverCpu * 1e6) / Math.max(1, requests)),
+        postgresCpuUsPerRequest: Math.round(((cluster.cpuSeconds() - pgCpu0) * 1e6) / Math.max(1, requests)),
+        loadavg1m: Number(loadavg()[0].toFixed(1)),
+      };
+      process.stdout.write(`${JSON.stringify(line)}\n`);
+      for (const s of servers) await stop(s.child);
+      await rm(dataDir, { recursive: true, force: true });
+    }
 } finally {
   cluster.destroy();
 }

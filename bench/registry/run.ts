@@ -4,12 +4,12 @@
 // requests/s over 64 keep-alive connections. Prints a markdown table for bench/RESULTS.md.
 //   npm run build && node --import tsx bench/registry/run.ts [--quick]
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { pushManifest } from '../lib/registry-fixture.js';
 import { freePort } from '../lib/server-process.js';
 
 const exec = promisify(execFile);
@@ -159,39 +159,6 @@ async function wrkManifestGet(url: string): Promise<Record<string, number>> {
   return { reqPerSec: Math.round(rps), p50Ms: ms(' 50%'), p99Ms: ms(' 99%') };
 }
 
-async function pushManifest(t: Target): Promise<void> {
-  const put = async (data: Buffer) => {
-    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-    const res = await fetch(`${t.url}/v2/bench/manifest/blobs/uploads/?digest=${digest}`, {
-      method: 'POST',
-      body: data,
-    });
-    if (res.status === 202) {
-      const loc = new URL(res.headers.get('location')!, t.url);
-      loc.searchParams.set('digest', digest);
-      const put2 = await fetch(loc, { method: 'PUT', body: data });
-      if (put2.status !== 201) throw new Error(`${t.name}: blob PUT ${put2.status}`);
-    } else if (res.status !== 201) throw new Error(`${t.name}: blob POST ${res.status}`);
-    return { digest, size: data.length };
-  };
-  const config = await put(
-    Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'),
-  );
-  const layer = await put(Buffer.from('layer'));
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
-  });
-  const res = await fetch(`${t.url}/v2/bench/manifest/manifests/v1`, {
-    method: 'PUT',
-    body: manifest,
-    headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
-  });
-  if (res.status !== 201) throw new Error(`${t.name}: manifest PUT ${res.status} ${await res.text()}`);
-}
-
 async function main(): Promise<void> {
   if (!existsSync(DISTRIBUTION)) throw new Error(`${DISTRIBUTION} missing: apt-get install docker-registry`);
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('run `npm run build` first');
@@ -228,7 +195,7 @@ async function main(): Promise<void> {
     const gets: Record<string, number>[] = [];
     const client = hasWrk() ? 'wrk' : 'node';
     for (const t of targets) {
-      await pushManifest(t);
+      await pushManifest(t.url, t.name);
       const url = `${t.url}/v2/bench/manifest/manifests/v1`;
       const job = {
         url: t.url,
