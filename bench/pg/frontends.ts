@@ -5,7 +5,7 @@
 // evenly. With --prefill N the log first gets N entries straight through the engine on the same database, and
 // the closed-loop phase runs again on it. Prints one JSON line per phase.
 //   npm run build && node --import tsx bench/pg/frontends.ts [--frontends 1,2] [--seconds 10]
-//     [--concurrency 256] [--rate 1000] [--prefill 0] [--manifest-seconds 0]
+//     [--concurrency 256] [--rate 1000] [--prefill 0] [--manifest-seconds 0] [--shared-buffers 4GB]
 // --manifest-seconds S adds manifest GETs through the frontends' registries (metadata in PostgreSQL, 64
 // connections split evenly, bench/registry/load.ts), after the log phases.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -55,6 +55,8 @@ const RATE = Number(opt('rate', '1000'));
 const PREFILL = Number(opt('prefill', '0'));
 /** Also GET one manifest through the frontends' registries (`sigil serve registry --database`), for this many seconds. */
 const MANIFEST_SECONDS = Number(opt('manifest-seconds', '0'));
+/** PostgreSQL's shared_buffers (its default, 128MB, is for a small machine; a database server gets ~25% of RAM). */
+const SHARED_BUFFERS = opt('shared-buffers', '');
 
 /** One load generator per frontend, started together; resolves with each one's result line. */
 async function load(
@@ -110,7 +112,7 @@ async function prefill(dataDir: string, database: string, count: number): Promis
   return Math.round(count / ((performance.now() - started) / 1000));
 }
 
-const cluster = await startPostgres();
+const cluster = await startPostgres(SHARED_BUFFERS ? [`shared_buffers=${SHARED_BUFFERS}`] : []);
 try {
   const phases: [string, 'closed' | 'open', number][] = [
     ['sustained', 'closed', CONCURRENCY],

@@ -63,7 +63,8 @@ function postgresCpuSeconds(data: string): number {
   return ticks / 100;
 }
 
-export async function startPostgres(): Promise<PostgresCluster> {
+/** `settings`: more server settings (`name=value`), e.g. a benchmark's shared_buffers. */
+export async function startPostgres(settings: string[] = []): Promise<PostgresCluster> {
   const bin = postgresBin();
   if (!bin) throw new Error('PostgreSQL is not installed (apt-get install postgresql)');
   const dir = mkdtempSync(join(tmpdir(), 'sigil-pg-'));
@@ -79,7 +80,10 @@ export async function startPostgres(): Promise<PostgresCluster> {
   };
   run('initdb', ['-D', data, '-U', 'sigil', '--auth=trust', '-E', 'UTF8', '--no-instructions']);
   const port = await freePort();
-  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=on`;
+  const options = [
+    `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=on`,
+    ...settings.map((s) => `-c ${s}`),
+  ].join(' ');
   const start = () => run('pg_ctl', ['-D', data, '-o', options, '-w', '-l', join(dir, 'log'), 'start']);
   start();
   const admin = `postgres://sigil@127.0.0.1:${port}/postgres`;
