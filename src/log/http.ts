@@ -93,7 +93,7 @@ export function send(reply: FastifyReply, code: number, message: string): Fastif
  * random bytes in the log's directory of the shared data dir, made by whichever frontend comes first (an
  * exclusive create, so two starting together agree), readable by the owner only.
  */
-export async function sequencerSecret(dir: string): Promise<Buffer> {
+async function sequencerSecret(dir: string): Promise<Buffer> {
   const path = join(dir, SEQUENCER_SECRET_FILE);
   try {
     await writeFile(path, randomBytes(32).toString('hex'), { flag: 'wx', mode: 0o600 });
@@ -106,7 +106,7 @@ export async function sequencerSecret(dir: string): Promise<Buffer> {
 }
 
 /** The follower side of forwarding: batches go to `<sequencer URL><path>` with the secret. */
-export function httpForwarder(path: string, secret: Buffer): AppendForwarder {
+function httpForwarder(path: string, secret: Buffer): AppendForwarder {
   const authorization = `Bearer ${secret.toString('hex')}`;
   return async (url, appends) => {
     const answer = await fetch(`${url}${path}`, {
@@ -121,10 +121,28 @@ export function httpForwarder(path: string, secret: Buffer): AppendForwarder {
 }
 
 /**
+ * What a log service needs to be one of several frontends (docs/design/scale-out.md): the sequencer's route, and,
+ * once the server listens, its storage with the options that let the engine sequence or forward. A store only this
+ * process opens gets no secret and no forwarder (the route then answers 404).
+ */
+export function sharedLogParts(dir: string, path: string, merkle: () => MerkleLog | undefined) {
+  let secret: Buffer | undefined;
+  return {
+    register: (app: FastifyInstance) => registerSequencerRoute(app, path, merkle, () => secret),
+    async open(openStorage: OpenLogStorage, url: string) {
+      const storage = openStorage(dir);
+      if (storage.election) secret = await sequencerSecret(dir);
+      // Other frontends forward appends to this process's own address (not the public URL: a proxy).
+      return { storage, sequencerUrl: url, forward: secret && httpForwarder(path, secret) };
+    },
+  };
+}
+
+/**
  * The sequencer side: POST `path` takes a batch from another frontend of the deployment, appends each entry (they
  * share the engine's next batches with this frontend's own), and answers positions and the committed head.
  */
-export async function registerSequencerRoute(
+async function registerSequencerRoute(
   app: FastifyInstance,
   path: string,
   merkle: () => MerkleLog | undefined,
@@ -454,27 +472,16 @@ export async function createLogService(ctx: ServiceContext, openStorage: OpenLog
   const key = await loadOrCreatePrivateKey(join(dir, LOG_KEY_FILE), 'ecdsa-p256');
   const signer = localSigner(key);
   let rekor: RekorLog | undefined;
-  let secret: Buffer | undefined;
+  const shared = sharedLogParts(dir, SEQUENCER_PATH, () => rekor?.merkle);
   return {
     name: 'log',
     async register(app) {
       await registerLogRoutes(app, () => rekor);
-      await registerSequencerRoute(
-        app,
-        SEQUENCER_PATH,
-        () => rekor?.merkle,
-        () => secret,
-      );
+      await shared.register(app);
     },
     async started(url) {
-      const storage = openStorage(dir);
-      // Only a store other frontends share has a sequencer to forward to.
-      if (storage.election) secret = await sequencerSecret(dir);
       rekor = await openRekorLog({
-        storage,
-        // Other frontends forward appends to this process's own address (not the public URL: a proxy).
-        sequencerUrl: url,
-        forward: secret && httpForwarder(SEQUENCER_PATH, secret),
+        ...(await shared.open(openStorage, url)),
         signer,
         setSigningKey: key,
         hostname: new URL(ctx.publicUrl()).hostname,

@@ -14,12 +14,10 @@ import type { Service, ServiceContext } from '../service/index.js';
 import {
   ENTRY_BODY_LIMIT,
   HttpError,
-  httpForwarder,
   logErrorHandler,
   readPublishedKey,
-  registerSequencerRoute,
   send,
-  sequencerSecret,
+  sharedLogParts,
   tileRoutes,
 } from './http.js';
 import { DuplicateEntryError, openRekorV2Log, type RekorV2Log } from './rekor/v2-log.js';
@@ -93,27 +91,16 @@ export async function createRekorV2Service(
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const key = await loadOrCreatePrivateKey(join(dir, KEY_FILE), 'ed25519');
   let log: RekorV2Log | undefined;
-  let secret: Buffer | undefined;
+  const shared = sharedLogParts(dir, SEQUENCER_V2_PATH, () => log?.merkle);
   return {
     name: 'log-v2',
     async register(app) {
       await registerRekorV2Routes(app, () => log);
-      await registerSequencerRoute(
-        app,
-        SEQUENCER_V2_PATH,
-        () => log?.merkle,
-        () => secret,
-      );
+      await shared.register(app);
     },
     async started(url) {
-      const storage = openStorage(dir);
-      // Only a store other frontends share has a sequencer to forward to.
-      if (storage.election) secret = await sequencerSecret(dir);
       log = await openRekorV2Log({
-        storage,
-        // Other frontends forward appends to this process's own address (not the public URL: a proxy).
-        sequencerUrl: url,
-        forward: secret && httpForwarder(SEQUENCER_V2_PATH, secret),
+        ...(await shared.open(openStorage, url)),
         checkpointKey: key,
         hostname: new URL(ctx.publicUrl()).hostname,
       });
