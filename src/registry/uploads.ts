@@ -308,12 +308,16 @@ export class Uploads {
     }
   }
 
-  /** The live session, or one rebuilt from storage after a restart (the only time a partial upload is re-read). */
+  /**
+   * The live session, or one rebuilt from storage: after a restart, or when another frontend added to it (the only
+   * times a partial upload is re-read).
+   */
   private async load({ repo, id, owner }: UploadRef): Promise<LiveUpload> {
     assertUploadId(id);
     let upload = this.live.get(id);
-    if (upload && !upload.busy && (await this.blobs.uploadSize(id)) === undefined) {
-      // Collected by `sigil registry gc` (another process) while this one still remembered it.
+    if (upload && !upload.busy && (await this.blobs.uploadSize(id)) !== upload.size) {
+      // Collected by `sigil registry gc` (another process) while this one still remembered it, or continued by
+      // another frontend sharing the storage (docs/design/scale-out.md): what is stored is what counts.
       this.live.delete(id);
       upload = undefined;
     }

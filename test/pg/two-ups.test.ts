@@ -4,6 +4,7 @@
 // verify) runs entirely through the second frontend and is verified through the first; sigstore-js signs
 // through the second and verifies with the trust root the first serves; the CT log's tree holds every
 // certificate either frontend issued.
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import {
   idToken,
   REPOSITORY,
   registryCredentials,
+  registryToken,
   startUp,
   type Up,
   WORKFLOW,
@@ -135,6 +137,53 @@ describePostgres('two `sigil up` frontends on one PostgreSQL (#17)', () => {
       const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
       expect(claims.run_id).toBe(String(1000 + i));
     }
+  }, 60_000);
+
+  it('a chunked blob upload moves between frontends chunk by chunk and lands whole', async () => {
+    const credentials = await registryCredentials(a);
+    const scope = ['repository:acme/chunks:pull,push'];
+    const auth = async (up: Up) => ({
+      authorization: `Bearer ${await registryToken(up.url, credentials, scope)}`,
+    });
+    const data = Buffer.concat([
+      Buffer.alloc(300_000, 1),
+      Buffer.alloc(300_000, 2),
+      Buffer.alloc(100_000, 3),
+    ]);
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    const started = await fetch(`${a.url}/v2/acme/chunks/blobs/uploads/`, {
+      method: 'POST',
+      headers: await auth(a),
+    });
+    expect(started.status).toBe(202);
+    let location = started.headers.get('location') as string;
+    // Chunks through b, a and b again (each frontend sees what the other stored), the PUT through a.
+    const chunks: [Up, number, number][] = [
+      [b, 0, 300_000],
+      [a, 300_000, 600_000],
+      [b, 600_000, 700_000],
+    ];
+    for (const [up, from, to] of chunks) {
+      const r = await fetch(new URL(location, up.url), {
+        method: 'PATCH',
+        headers: {
+          ...(await auth(up)),
+          'content-type': 'application/octet-stream',
+          'content-range': `${from}-${to - 1}`,
+        },
+        body: data.subarray(from, to),
+      });
+      expect(r.status, await r.text()).toBe(202);
+      expect(r.headers.get('range')).toBe(`0-${to - 1}`);
+      location = r.headers.get('location') as string;
+    }
+    const put = new URL(location, a.url);
+    put.searchParams.set('digest', digest);
+    const done = await fetch(put, { method: 'PUT', headers: await auth(a) });
+    expect(done.status, await done.text()).toBe(201);
+    const read = await fetch(`${b.url}/v2/acme/chunks/blobs/${digest}`, { headers: await auth(b) });
+    expect(read.status).toBe(200);
+    expect(Buffer.from(await read.arrayBuffer()).equals(data)).toBe(true);
   }, 60_000);
 
   it('certificates issued by either frontend land in the one CT tree', async () => {
