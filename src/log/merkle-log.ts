@@ -356,6 +356,9 @@ class Log implements MerkleLog {
       this.#tiles.clear();
       this.#uncommitted.clear();
       await this.#recoverWhenIdle();
+      // Appends that queued while the state was loading (this frontend's and forwarded ones) go now: nothing else
+      // would start them if every client is waiting on one of them.
+      this.#schedule();
     } catch {
       // The database is unreachable: the next tick tries again.
     } finally {
