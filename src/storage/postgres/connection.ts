@@ -31,6 +31,51 @@ export function asStorageError(err: unknown): unknown {
   return new StorageUnavailableError(`the database is unavailable (${why}); retry shortly`);
 }
 
+/** Runs `work` in one transaction on a connection of `pool`, rolled back if it throws. */
+export async function inTransaction<R>(pool: pg.Pool, work: (c: pg.PoolClient) => Promise<R>): Promise<R> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    const out = await work(c);
+    await c.query('COMMIT');
+    return out;
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    c.release();
+  }
+}
+
+/**
+ * Creates a backend's tables (`ddl`: idempotent, with a `<schema>.meta` key/value table) under an advisory lock, so
+ * frontends starting together do not race, and records their version; a database whose tables are of a newer
+ * version is refused rather than written wrongly.
+ */
+export async function createSchema(
+  pool: pg.Pool,
+  schema: string,
+  ddl: string,
+  version: number,
+): Promise<void> {
+  await inTransaction(pool, async (c) => {
+    await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [schema]);
+    await c.query(ddl);
+    const v = await c.query<{ value: string }>(
+      `SELECT value FROM ${schema}.meta WHERE key = 'schema_version'`,
+    );
+    const have = v.rows[0] ? Number(v.rows[0].value) : undefined;
+    if (have !== undefined && have > version)
+      throw new Error(
+        `the database's ${schema} tables are of schema version ${have}, newer than this sigil's ${version}: upgrade sigil`,
+      );
+    if (have === undefined)
+      await c.query(`INSERT INTO ${schema}.meta (key, value) VALUES ('schema_version', $1)`, [
+        String(version),
+      ]);
+  });
+}
+
 /** A client whose connection errors are handled by its user (never an unhandled 'error' event). */
 export function newClient(url: string): pg.Client {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });

@@ -7,7 +7,7 @@
 // transaction (group commit).
 import pg from 'pg';
 import type { CtEntryStore } from '../../ct/index.js';
-import { asStorageError, CONNECT_TIMEOUT_MS, listen } from './connection.js';
+import { asStorageError, CONNECT_TIMEOUT_MS, createSchema, listen } from './connection.js';
 
 const SCHEMA = 'sigil_ct_queue';
 /** Bumped when the tables change; a database of a newer version is refused rather than written wrongly. */
@@ -33,33 +33,6 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-async function migrate(pool: pg.Pool): Promise<void> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
-    await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [SCHEMA]);
-    await c.query(TABLES);
-    const v = await c.query<{ value: string }>(
-      `SELECT value FROM ${SCHEMA}.meta WHERE key = 'schema_version'`,
-    );
-    const have = v.rows[0] ? Number(v.rows[0].value) : undefined;
-    if (have !== undefined && have > CT_QUEUE_SCHEMA_VERSION)
-      throw new Error(
-        `the database's ${SCHEMA} tables are of schema version ${have}, newer than this sigil's ${CT_QUEUE_SCHEMA_VERSION}: upgrade sigil`,
-      );
-    if (have === undefined)
-      await c.query(`INSERT INTO ${SCHEMA}.meta (key, value) VALUES ('schema_version', $1)`, [
-        String(CT_QUEUE_SCHEMA_VERSION),
-      ]);
-    await c.query('COMMIT');
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    c.release();
-  }
-}
-
 /** Opens (creating if needed) the queue in the database at `url`. */
 export async function openPostgresCtQueue(url: string): Promise<CtEntryStore> {
   const pool = new pg.Pool({ connectionString: url, max: 3, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
@@ -71,7 +44,7 @@ export async function openPostgresCtQueue(url: string): Promise<CtEntryStore> {
       throw asStorageError(err);
     }
   };
-  await migrate(pool);
+  await createSchema(pool, SCHEMA, TABLES, CT_QUEUE_SCHEMA_VERSION);
   /** Records committed, as far as this process knows: every index below it is committed (see the header). */
   let known = 0;
   const readLength = async () => {

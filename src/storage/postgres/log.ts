@@ -20,7 +20,7 @@ import {
   type TreeHead,
 } from '../../log/index.js';
 import { workerModule } from '../../workers/index.js';
-import { asStorageError, CONNECT_TIMEOUT_MS, listen, newClient } from './connection.js';
+import { asStorageError, CONNECT_TIMEOUT_MS, createSchema, listen, newClient } from './connection.js';
 
 /** Bumped when the tables change; a database of a newer version is refused rather than written wrongly. */
 export const LOG_SCHEMA_VERSION = 1;
@@ -80,7 +80,7 @@ export class PostgresLogStorage implements LogStorage {
     });
     // An idle connection that drops (a restarted server) must not take the process down.
     this.#pool.on('error', () => {});
-    this.#ready = this.#migrate();
+    this.#ready = createSchema(this.#pool, this.#s, tables(this.#s), LOG_SCHEMA_VERSION);
     this.#ready.catch(() => {});
     this.election = {
       tryLead: (url, lost) => this.#tryLead(url, lost),
@@ -135,32 +135,6 @@ export class PostgresLogStorage implements LogStorage {
     return listen(this.#url, HEAD_CHANNEL, (schema) => {
       if (schema === this.#s) changed();
     });
-  }
-
-  async #migrate(): Promise<void> {
-    const c = await this.#pool.connect();
-    try {
-      await c.query('BEGIN');
-      // One opener at a time creates the tables (frontends may start together).
-      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.#s]);
-      await c.query(tables(this.#s));
-      const v = await c.query(`SELECT value FROM ${this.#s}.meta WHERE key = 'schema_version'`);
-      const have = v.rows[0] ? Number(v.rows[0].value) : undefined;
-      if (have !== undefined && have > LOG_SCHEMA_VERSION)
-        throw new Error(
-          `the database's ${this.#s} tables are of schema version ${have}, newer than this sigil's ${LOG_SCHEMA_VERSION}: upgrade sigil`,
-        );
-      if (have === undefined)
-        await c.query(`INSERT INTO ${this.#s}.meta (key, value) VALUES ('schema_version', $1)`, [
-          String(LOG_SCHEMA_VERSION),
-        ]);
-      await c.query('COMMIT');
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      c.release();
-    }
   }
 
   async #query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {

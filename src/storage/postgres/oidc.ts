@@ -3,7 +3,7 @@
 // that holds the list's row (SELECT … FOR UPDATE), so runs started through two frontends at once are both kept.
 import pg from 'pg';
 import type { OpenOidcStores, RecordStore } from '../../oidc/index.js';
-import { asStorageError, CONNECT_TIMEOUT_MS } from './connection.js';
+import { asStorageError, CONNECT_TIMEOUT_MS, createSchema, inTransaction } from './connection.js';
 
 const S = 'sigil_oidc';
 /** Bumped when the tables change; a database of a newer version is refused rather than written wrongly. */
@@ -22,42 +22,19 @@ function poolFor(url: string) {
       allowExitOnIdle: true,
     });
     pool.on('error', () => {});
-    const ready = inTransaction(pool, async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [S]);
-      await c.query(`CREATE SCHEMA IF NOT EXISTS ${S};
-        CREATE TABLE IF NOT EXISTS ${S}.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS ${S}.records (name TEXT PRIMARY KEY, value JSONB NOT NULL);`);
-      const v = await c.query<{ value: string }>(`SELECT value FROM ${S}.meta WHERE key = 'schema_version'`);
-      const have = v.rows[0] ? Number(v.rows[0].value) : undefined;
-      if (have !== undefined && have > OIDC_SCHEMA_VERSION)
-        throw new Error(
-          `the database's ${S} tables are of schema version ${have}, newer than this sigil's ${OIDC_SCHEMA_VERSION}: upgrade sigil`,
-        );
-      if (have === undefined)
-        await c.query(`INSERT INTO ${S}.meta (key, value) VALUES ('schema_version', $1)`, [
-          String(OIDC_SCHEMA_VERSION),
-        ]);
-    });
+    const ready = createSchema(
+      pool,
+      S,
+      `CREATE SCHEMA IF NOT EXISTS ${S};
+       CREATE TABLE IF NOT EXISTS ${S}.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+       CREATE TABLE IF NOT EXISTS ${S}.records (name TEXT PRIMARY KEY, value JSONB NOT NULL);`,
+      OIDC_SCHEMA_VERSION,
+    );
     ready.catch(() => {});
     entry = { pool, ready };
     pools.set(url, entry);
   }
   return entry;
-}
-
-async function inTransaction<R>(pool: pg.Pool, work: (c: pg.PoolClient) => Promise<R>): Promise<R> {
-  const c = await pool.connect().catch((err) => Promise.reject(asStorageError(err)));
-  try {
-    await c.query('BEGIN');
-    const r = await work(c);
-    await c.query('COMMIT');
-    return r;
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => {});
-    throw asStorageError(err);
-  } finally {
-    c.release();
-  }
 }
 
 function recordStore<T>(url: string, name: string): RecordStore<T> {
@@ -75,6 +52,7 @@ function recordStore<T>(url: string, name: string): RecordStore<T> {
     async update(change) {
       const { pool, ready } = poolFor(url);
       await ready;
+      // A change refused by `change` (a runner name taken) keeps its own error; a lost connection is a 503.
       await inTransaction(pool, async (c) => {
         await c.query(
           `INSERT INTO ${S}.records (name, value) VALUES ($1, '[]') ON CONFLICT (name) DO NOTHING`,
@@ -85,6 +63,8 @@ function recordStore<T>(url: string, name: string): RecordStore<T> {
         ]);
         const next = change(r.rows[0].value);
         await c.query(`UPDATE ${S}.records SET value = $2 WHERE name = $1`, [name, JSON.stringify(next)]);
+      }).catch((err) => {
+        throw asStorageError(err);
       });
     },
   };

@@ -5,6 +5,7 @@
 // each other's pushes at once. Blobs themselves stay in the blob store (a shared directory for several frontends).
 import pg from 'pg';
 import type { ManifestRecord, NewManifest, Referrer, RegistryMetadata } from '../../registry/index.js';
+import { createSchema, inTransaction } from './connection.js';
 
 const S = 'sigil_registry';
 export const REGISTRY_SCHEMA_VERSION = 1;
@@ -41,37 +42,13 @@ export class PostgresRegistryMetadata implements RegistryMetadata {
   constructor(url: string) {
     this.#pool = new pg.Pool({ connectionString: url, max: 8 });
     this.#pool.on('error', () => {});
-    this.#ready = this.#tx(async (q) => {
-      await q('SELECT pg_advisory_xact_lock(hashtext($1))', [S]);
-      await q(SCHEMA);
-      const v = await q(`SELECT value FROM ${S}.meta WHERE key = 'schema_version'`);
-      const have = v.rows[0] ? Number(v.rows[0].value) : undefined;
-      if (have !== undefined && have > REGISTRY_SCHEMA_VERSION)
-        throw new Error(
-          `the database's ${S} tables are of schema version ${have}, newer than this sigil's ${REGISTRY_SCHEMA_VERSION}: upgrade sigil`,
-        );
-      if (have === undefined)
-        await q(`INSERT INTO ${S}.meta (key, value) VALUES ('schema_version', $1)`, [
-          String(REGISTRY_SCHEMA_VERSION),
-        ]);
-    }, false);
+    this.#ready = createSchema(this.#pool, S, SCHEMA, REGISTRY_SCHEMA_VERSION);
   }
 
   /** Runs `fn` in one transaction on one connection. */
-  async #tx<T>(fn: (q: Query) => Promise<T>, wait = true): Promise<T> {
-    if (wait) await this.#ready;
-    const c = await this.#pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn((sql, params) => c.query(sql, params));
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      c.release();
-    }
+  async #tx<T>(fn: (q: Query) => Promise<T>): Promise<T> {
+    await this.#ready;
+    return inTransaction(this.#pool, (c) => fn((sql, params) => c.query(sql, params)));
   }
 
   async #q(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
