@@ -180,7 +180,11 @@ async function registerSequencerRoute(
             }
           : {
               error: (r.reason as Error).message,
-              status: r.reason instanceof StorageUnavailableError ? 503 : 500,
+              // Passing trouble (the database, or this frontend's lease ending mid-batch) is for the client to retry.
+              status:
+                r.reason instanceof StorageUnavailableError || r.reason instanceof NotSequencerError
+                  ? 503
+                  : 500,
             },
       );
       const head = m.head();
