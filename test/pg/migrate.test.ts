@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runSigil } from '../../src/demo/index.js';
 import { verifyConsistency } from '../../src/merkle/index.js';
@@ -130,6 +131,27 @@ describePostgres('sigil db migrate --from-sqlite (#17)', () => {
     const again = await migrate(dataDir, `${cluster.url.replace(/\/sigil$/, '/migrated')}`);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/already holds .*migrate into an empty database/);
+    // A database whose tables a newer sigil wrote is refused, not written wrongly: one line, non-zero exit.
+    const newer = await cluster.createDatabase('newer_schema');
+    const c = new pg.Client({ connectionString: newer });
+    await c.connect();
+    await c.query(`CREATE SCHEMA sigil_log; CREATE TABLE sigil_log.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO sigil_log.meta VALUES ('schema_version', '99')`);
+    await c.end();
+    const refused = await runSigil(
+      CLI,
+      ['serve', 'log', '--data-dir', dataDir, '--port', '0', '--database', newer],
+      {
+        env: cleanEnv(),
+        cwd: ROOT,
+        echo: new Writable({ write: (_c, _e, done) => done() }),
+        timeoutMs: 30_000,
+      },
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(
+      /sigil_log tables are of schema version 99, newer than this sigil's 1: upgrade sigil/,
+    );
     const nowhere = await migrate(dataDir, 'postgres://sigil@127.0.0.1:1/none');
     expect(nowhere.code).not.toBe(0);
     expect(nowhere.stderr.trim().split('\n')).toHaveLength(1);
