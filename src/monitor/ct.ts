@@ -11,7 +11,7 @@ import { leafHash } from '../merkle/index.js';
 import { request } from '../net/index.js';
 import { type TrustedLog, verifySignedTreeHead } from '../verify/index.js';
 import { type IdentityRule, identityOf, matchIdentity, mayMatch, prefilterFor } from './entries.js';
-import { type PassResult, SplitViewError } from './monitor.js';
+import { checkAgainstState, type PassResult, SplitViewError } from './monitor.js';
 import type { Match } from './scan.js';
 import { edgeOf, type MonitorState } from './state.js';
 
@@ -80,25 +80,8 @@ export async function ctMonitorPass(o: CtPassOptions): Promise<PassResult> {
   const origin = `CT log ${sth.log.logId.toString('hex')}`;
   const old = o.state;
   const rootB64 = sth.rootHash.toString('base64');
-  if (old && old.origin !== origin)
-    throw new Error(`the state is for log "${old.origin}", this tree head is from "${origin}"`);
-  if (old && sth.treeSize < old.size)
-    throw new SplitViewError(
-      `the log's tree head (size ${sth.treeSize}) is smaller than the one verified before (size ${old.size})`,
-    );
-  if (old && sth.treeSize === old.size) {
-    if (rootB64 !== old.rootHash)
-      throw new SplitViewError(`the log signed two different roots for tree size ${old.size}`);
-    return {
-      origin,
-      from: old.size,
-      to: old.size,
-      entriesScanned: 0,
-      bundlesFetched: 0,
-      matches: [],
-      state: old,
-    };
-  }
+  const unchanged = checkAgainstState(old, origin, sth.treeSize, rootB64, 'tree head');
+  if (unchanged) return unchanged;
   const edge = edgeOf(old);
   const from = edge.size;
   const prefilter = prefilterFor(o.rule);

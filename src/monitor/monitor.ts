@@ -32,6 +32,39 @@ export interface PassResult {
 /** The log has shown two views that cannot both be true, or served something its checkpoint does not commit to. */
 export class SplitViewError extends Error {}
 
+/**
+ * What a verified head (a checkpoint, or a CT log's signed tree head) must be against the state saved from the last
+ * one: the same log, no smaller, and at the same size the same root (a different one is a split view). Returns the
+ * pass's result when nothing was added, so there is nothing to scan.
+ */
+export function checkAgainstState(
+  old: MonitorState | undefined,
+  origin: string,
+  size: number,
+  rootB64: string,
+  what: 'checkpoint' | 'tree head',
+): PassResult | undefined {
+  if (!old) return undefined;
+  if (old.origin !== origin)
+    throw new Error(`the state is for log "${old.origin}", this ${what} is from "${origin}"`);
+  if (size < old.size)
+    throw new SplitViewError(
+      `the log's ${what} (size ${size}) is smaller than the one verified before (size ${old.size})`,
+    );
+  if (size > old.size) return undefined;
+  if (rootB64 !== old.rootHash)
+    throw new SplitViewError(`the log signed two different roots for tree size ${old.size}`);
+  return {
+    origin,
+    from: old.size,
+    to: old.size,
+    entriesScanned: 0,
+    bundlesFetched: 0,
+    matches: [],
+    state: old,
+  };
+}
+
 export interface PassOptions {
   /** The tiles prefix: `<logUrl>/checkpoint`, `<logUrl>/tile/…`. */
   logUrl: string;
@@ -68,25 +101,14 @@ export async function monitorPass(o: PassOptions): Promise<PassResult> {
   // The signature first: nothing the log says counts before it.
   const cp = verifyCheckpointNote(note, o.trust(originOf(note)));
   const old = o.state;
-  if (old && old.origin !== cp.origin)
-    throw new Error(`the state is for log "${old.origin}", this checkpoint is from "${cp.origin}"`);
-  if (old && cp.treeSize < old.size)
-    throw new SplitViewError(
-      `the log's checkpoint (size ${cp.treeSize}) is smaller than the one verified before (size ${old.size})`,
-    );
-  if (old && cp.treeSize === old.size) {
-    if (cp.rootHash.toString('base64') !== old.rootHash)
-      throw new SplitViewError(`the log signed two different roots for tree size ${old.size}`);
-    return {
-      origin: cp.origin,
-      from: old.size,
-      to: old.size,
-      entriesScanned: 0,
-      bundlesFetched: 0,
-      matches: [],
-      state: old,
-    };
-  }
+  const unchanged = checkAgainstState(
+    old,
+    cp.origin,
+    cp.treeSize,
+    cp.rootHash.toString('base64'),
+    'checkpoint',
+  );
+  if (unchanged) return unchanged;
   const edge = edgeOf(old);
   const from = edge.size;
   const matches: Match[] = [];
