@@ -19,7 +19,7 @@ import {
 import { append, type Child, field, fields, h, pre, routeLink, status } from './dom.js';
 import { type DecodedBody, decodeBody, identityOf } from './entry.js';
 import { checkV2Checkpoint, ctView, registryView, repositoryView, v2EntryView, v2Latest } from './pages.js';
-import { below, checkRow, errorBox, keyView, settle, show, unixTime, verdictBox } from './view.js';
+import { below, checkRow, errorBox, settle, show, signerSection, unixTime, verdictBox } from './view.js';
 
 const LAST_CHECKPOINT = 'sigil-explorer:last-checkpoint';
 const MAX_RESULTS = 100;
@@ -324,14 +324,7 @@ async function entryView(load: () => Promise<api.LogEntry>, label: string): Prom
         ...((decoded?.summary ?? []) as [string, string][]),
       ]),
     ),
-    h(
-      'section',
-      { 'aria-labelledby': 'keys-title' },
-      h('h2', { id: 'keys-title' }, 'Signer'),
-      ...(decoded?.keys.length
-        ? decoded.keys.map(keyView)
-        : [h('p', {}, 'No key or certificate found in the body.')]),
-    ),
+    signerSection(decoded?.keys, 'No key or certificate found in the body.'),
     h(
       'section',
       { 'aria-labelledby': 'proof-title' },

@@ -20,7 +20,7 @@ import { type DecodedBody, decodeEntry } from './entry.js';
 import { leafHash, rootFromInclusionProof } from './merkle.js';
 import * as registry from './registry.js';
 import { entryFromTiles, inclusionProofFromTiles, type TileReader, tilePath } from './tiles.js';
-import { below, checkRow, date, errorBox, keyView, settle, show, verdictBox } from './view.js';
+import { below, checkRow, date, errorBox, settle, show, signerSection, verdictBox } from './view.js';
 import { decodeCertificate } from './x509.js';
 
 // ── Rekor v2 ────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -104,14 +104,7 @@ export async function v2EntryView(index: number): Promise<void> {
         ...((decoded?.summary ?? []) as [string, string][]),
       ]),
     ),
-    h(
-      'section',
-      { 'aria-labelledby': 'keys-title' },
-      h('h2', { id: 'keys-title' }, 'Signer'),
-      ...(decoded?.keys.length
-        ? decoded.keys.map(keyView)
-        : [h('p', {}, 'No key or certificate found in the entry.')]),
-    ),
+    signerSection(decoded?.keys, 'No key or certificate found in the entry.'),
     h(
       'section',
       { 'aria-labelledby': 'body-title' },

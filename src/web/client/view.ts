@@ -85,6 +85,16 @@ export function certificateView(c: CertificateInfo, path: string): HTMLElement {
   );
 }
 
+/** An entry's "Signer" section: each key or certificate its body holds, or `none` when it holds neither. */
+export function signerSection(keys: KeyMaterial[] | undefined, none: string): HTMLElement {
+  return h(
+    'section',
+    { 'aria-labelledby': 'keys-title' },
+    h('h2', { id: 'keys-title' }, 'Signer'),
+    ...(keys?.length ? keys.map(keyView) : [h('p', {}, none)]),
+  );
+}
+
 export function keyView(k: KeyMaterial): HTMLElement {
   if (k.certificate) return certificateView(k.certificate, k.path);
   return h(
