@@ -2,11 +2,12 @@
 // Entry point of the `sigil` command; the code lives in dist/ (built by `npm ci` through the prepare script).
 // Client verbs (sign, verify, log, …) take a lean path that does not load the servers (src/cli/client.ts),
 // bundled into one file (scripts/bundle-client.mjs) because start-up time is most of a CLI run.
-import { existsSync } from 'node:fs';
-import module from 'node:module';
+// Built-ins through process.getBuiltinModule, not `import`: an ES module import builds the built-in's ESM facade,
+// which reads every lazy export (node:fs's loads fs/promises and readline), start-up a short command pays for.
+const { existsSync } = process.getBuiltinModule('node:fs');
 
 // Node 22.1+ keeps compiled code between runs (most of a short command's start-up); older Node has no such cache.
-module.enableCompileCache?.();
+process.getBuiltinModule('node:module').enableCompileCache?.();
 
 // A reader that stops early (`sigil … | head`) is not an error: exit quietly, as Unix tools do.
 for (const stream of [process.stdout, process.stderr])

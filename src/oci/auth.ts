@@ -4,7 +4,6 @@
 // `docker-credential-<name>`, asked with `get` and the server on stdin, answering {Username, Secret} as JSON;
 // docker/docker-credential-helpers). Challenges are the `WWW-Authenticate` header of a 401 (RFC 7235 §4.1; distribution
 // docs/spec/auth/token.md for the Bearer realm/service/scope parameters).
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -157,15 +156,17 @@ const HELPER_TIMEOUT_MS = 30_000;
  * Asks `docker-credential-<helper>` for the credentials of `server`. Undefined when it has none ("credentials not
  * found"); an error when the helper is missing or fails otherwise, as docker and cosign report it.
  */
-export function credentialsFromHelper(
+export async function credentialsFromHelper(
   helper: string,
   server: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Credentials | undefined> {
   if (!/^[A-Za-z0-9._-]+$/.test(helper)) {
-    return Promise.reject(new Error(`invalid credential helper name ${JSON.stringify(helper)}`));
+    throw new Error(`invalid credential helper name ${JSON.stringify(helper)}`);
   }
   const program = `docker-credential-${helper}`;
+  // Loaded here, not at the top: most runs have no helper, and child_process is start-up a short command pays for.
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = execFile(
       program,

@@ -41,6 +41,15 @@ interface RegistryAuthState {
   /** What the registry asked for last time; lets later requests authenticate without a 401 round trip. */
   challenge?: Challenge;
   tokens: Map<string, { token: string; expiresAt: number }>;
+  /** Token requests on their way, per scope: requests sent together share one. */
+  tokenRequests: Map<string, Promise<string>>;
+  /**
+   * The first request to a registry, until its challenge (or its answer without one) is in: requests sent
+   * together (a verify's manifest, `.sig` and referrers lookups) wait for it instead of each taking a 401.
+   */
+  probe?: Promise<void>;
+  /** The first request has been answered: later ones go at once, with or without a challenge. */
+  probed?: boolean;
 }
 
 /** Seconds a token lives when the token server does not say (token.md "expires_in"). */
@@ -74,7 +83,7 @@ export class Transport {
   private stateFor(registry: string): RegistryAuthState {
     let s = this.state.get(registry);
     if (!s) {
-      s = { tokens: new Map(), credentials: new Map() };
+      s = { tokens: new Map(), tokenRequests: new Map(), credentials: new Map() };
       this.state.set(registry, s);
     }
     return s;
@@ -102,8 +111,13 @@ export class Transport {
       const cached = coveringToken(s.tokens, req.scopes);
       if (cached) return `Bearer ${cached.token}`;
       // The challenge's own scope belongs to the request that got it; later requests ask for their own.
-      const token = await this.fetchToken(req, s.challenge, fresh);
-      return `Bearer ${token}`;
+      const key = scopeKey(req.scopes);
+      let pending = s.tokenRequests.get(key);
+      if (!pending) {
+        pending = this.fetchToken(req, s.challenge, fresh).finally(() => s.tokenRequests.delete(key));
+        s.tokenRequests.set(key, pending);
+      }
+      return `Bearer ${await pending}`;
     }
     return undefined;
   }
@@ -113,6 +127,30 @@ export class Transport {
    * becomes an UNAUTHORIZED error saying whether credentials were missing or rejected.
    */
   async request(req: HttpRequest): Promise<HttpResponse> {
+    const s = this.stateFor(req.registry);
+    if (s.probe) await s.probe;
+    let probed: (() => void) | undefined;
+    if (!s.probed) {
+      s.probed = true;
+      s.probe = new Promise<void>((resolve) => {
+        probed = () => {
+          s.probe = undefined;
+          resolve();
+        };
+      });
+    }
+    try {
+      return await this.authenticated(req, s, probed);
+    } finally {
+      probed?.();
+    }
+  }
+
+  private async authenticated(
+    req: HttpRequest,
+    s: RegistryAuthState,
+    probed: (() => void) | undefined,
+  ): Promise<HttpResponse> {
     let auth = await this.authorization(req);
     let res = await this.send(req, auth);
     if (res.status !== 401) return res;
@@ -129,9 +167,10 @@ export class Transport {
         401,
       );
     }
-    const s = this.stateFor(req.registry);
     const previous = s.challenge;
     s.challenge = challenge;
+    // Requests waiting on this first one can go now: they find the challenge, and share the token it asks for.
+    probed?.();
     if (challenge.scheme === 'basic') {
       if (!creds) throw missingCredentials(req, bodyText);
       if (previous?.scheme === 'basic' && auth) throw rejectedCredentials(req, creds, bodyText);

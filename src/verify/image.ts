@@ -57,15 +57,23 @@ export interface VerifiedSignature {
   result: VerificationResult;
 }
 
+/**
+ * What verifying needs of an image: its reference, its manifest digest and where its signatures live. An
+ * ImageTarget is one; so is a reference pinned by digest before the registry has confirmed it (see the CLI's
+ * verify, which checks the manifest exists alongside the signature lookups instead of before them).
+ */
+export type PinnedImage = Pick<ImageTarget, 'ref' | 'signatureRepo'> & { descriptor: { digest: string } };
+
 export interface ImageVerification {
-  target: ImageTarget;
+  target: PinnedImage;
   verified: VerifiedSignature[];
   failures: { where: string; error: Error }[];
 }
 
 export interface ImageVerifyOptions {
   client: RegistryClient;
-  trust: TrustMaterial;
+  /** May still be loading: it is needed only once the signatures have been fetched. */
+  trust: TrustMaterial | Promise<TrustMaterial>;
   policy: VerificationPolicy;
   /** Signatures (`sig`, cosign verify) or attestations (`att`, cosign verify-attestation). */
   kind?: 'sig' | 'att';
@@ -151,7 +159,7 @@ function parseEnvelope(bytes: Buffer): DsseEnvelope {
 
 async function cosignTagCandidates(
   client: RegistryClient,
-  target: ImageTarget,
+  target: PinnedImage,
   kind: 'sig' | 'att',
 ): Promise<Candidate[]> {
   const found = await readCosignLayers(client, target.signatureRepo, target.descriptor.digest, kind);
@@ -179,7 +187,7 @@ async function cosignTagCandidates(
 
 async function referrerCandidates(
   client: RegistryClient,
-  target: ImageTarget,
+  target: PinnedImage,
   kind: 'sig' | 'att',
 ): Promise<Candidate[]> {
   const repo = target.signatureRepo;
@@ -275,10 +283,31 @@ function referrerKind(
   return undefined;
 }
 
+/**
+ * The client, fetching each small blob once: an image signed in both layouts names the same payload from its
+ * `.sig` layer and from its referrer bundle, and that second fetch would be the last round trip of a verify.
+ * Blobs are content-addressed and checked against their digest, so the copy is the same bytes.
+ */
+function blobsFetchedOnce(client: RegistryClient): RegistryClient {
+  const fetched = new Map<string, Promise<Buffer>>();
+  const once: Pick<RegistryClient, 'getBlobBytes'> = {
+    getBlobBytes(ref, digest, maxBytes) {
+      const key = `${repositoryName(ref)}@${digest}`;
+      let blob = fetched.get(key);
+      if (!blob) {
+        blob = client.getBlobBytes(ref, digest, maxBytes);
+        fetched.set(key, blob);
+      }
+      return blob;
+    },
+  };
+  return Object.assign(Object.create(client), once);
+}
+
 /** Both layouts' candidates for the image. */
 export async function findSignatures(
   client: RegistryClient,
-  target: ImageTarget,
+  target: PinnedImage,
   kind: 'sig' | 'att',
 ): Promise<Candidate[]> {
   const [tagged, referred] = await Promise.all([
@@ -347,9 +376,10 @@ function toKey(k: KeyObject | string): KeyObject {
 }
 
 /** Verifies every signature of the image; throws ImageVerificationError unless at least one verifies. */
-export async function verifyImage(target: ImageTarget, opts: ImageVerifyOptions): Promise<ImageVerification> {
+export async function verifyImage(target: PinnedImage, opts: ImageVerifyOptions): Promise<ImageVerification> {
   const kind = opts.kind ?? 'sig';
-  const candidates = await findSignatures(opts.client, target, kind);
+  const candidates = await findSignatures(blobsFetchedOnce(opts.client), target, kind);
+  const trust = await opts.trust;
   const verified: VerifiedSignature[] = [];
   const failures: { where: string; error: Error }[] = [];
   for (const c of candidates) {
@@ -377,7 +407,7 @@ export async function verifyImage(target: ImageTarget, opts: ImageVerifyOptions)
               ? ready.payload
               : { digest: Buffer.from(target.descriptor.digest.split(':')[1], 'hex') },
             opts.policy,
-            opts.trust,
+            trust,
           );
       verified.push({ candidate: ready, result });
     } catch (err) {

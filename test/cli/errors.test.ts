@@ -101,6 +101,22 @@ describe('errors say what to do', () => {
     );
   });
 
+  it('verify: a trusted root that is not there is the error, even with the registry down', async () => {
+    // The trusted root is read while the registry is asked (src/cli/commands/verify.ts); its error still comes first.
+    const r = await sigil([
+      'verify',
+      '--trusted-root',
+      join(dir, 'no-root.json'),
+      '--certificate-identity',
+      'someone',
+      '--certificate-oidc-issuer',
+      'https://issuer.example',
+      '127.0.0.1:1/x@sha256:0000000000000000000000000000000000000000000000000000000000000000',
+    ]);
+    expect(r.code).toBe(1);
+    expect(expectOneLine(r.stderr)).toBe(`Error: ${join(dir, 'no-root.json')} does not exist`);
+  });
+
   it('a stack that is not running: is `sigil up` running, and where it writes its URL', async () => {
     const r = await sigil(['initialize', '--root', 'http://127.0.0.1:1'], { SIGIL_DATA_DIR: '/srv/sigil' });
     expect(r.code).toBe(1);
@@ -266,6 +282,16 @@ describe('exit codes and orphans against a stack', () => {
       env(),
     );
     expect(noTag.code, noTag.stderr).toBe(11);
+  });
+
+  it('verify: a digest the registry does not have is reported as such, not as an unsigned image', async () => {
+    const missing = `sha256:${'e'.repeat(64)}`;
+    const r = await sigil(
+      ['verify', '--key', join(home, 'k.pub'), `${stack.host}/errors/app@${missing}`],
+      env(),
+    );
+    expect(r.code, r.stderr).toBe(1);
+    expect(expectOneLine(r.stderr)).toMatch(new RegExp(`errors/app@${missing}.*not found`));
   });
 
   it('a signature the log accepted but the registry refused: the entry index, and a non-zero exit', async () => {

@@ -138,6 +138,18 @@ describe('Bearer token auth against distribution', () => {
     ]);
   });
 
+  it('requests sent together to a registry not yet contacted share one challenge and one token', async () => {
+    requests.length = 0;
+    const client = new RegistryClient({ credentials: { username: USER, password: PASSWORD }, env: noFiles });
+    const r = parseReference(`${reg.host}/bearer/app`);
+    // As a verify sends its manifest, `.sig` and referrers lookups: each alone would take a 401 and ask for a token.
+    const found = await Promise.all(
+      Array.from({ length: 4 }, () => client.blobExists(r, digestOf('bearer blob'))),
+    );
+    expect(found).toEqual([true, true, true, true]);
+    expect(requests).toEqual([{ user: USER, scopes: ['repository:bearer/app:pull'], service: SERVICE }]);
+  });
+
   it('asks for the source repository too when mounting', async () => {
     requests.length = 0;
     const client = new RegistryClient({ credentials: { username: USER, password: PASSWORD }, env: noFiles });

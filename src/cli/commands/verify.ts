@@ -3,7 +3,7 @@
 // identity policy (cosign 2's required --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp],
 // GitHub claim flags), signature, payload digest, log evidence — or against --key. Output as cosign prints it.
 import type { Command } from 'commander';
-import type { VerificationPolicy, VerifiedSignature } from '../../verify/index.js';
+import type { TrustMaterial, VerificationPolicy, VerifiedSignature } from '../../verify/index.js';
 import {
   collect,
   info,
@@ -36,6 +36,14 @@ interface VerifyFlags extends RegistryFlags, IdentityFlags {
 /** cosign's warning for --insecure-ignore-tlog (cmd/cosign/cli/verify). */
 export const IGNORE_TLOG_WARNING =
   'Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.';
+
+/** Key-based verification with --insecure-ignore-tlog reads no trusted root. */
+const EMPTY_TRUST: TrustMaterial = {
+  certificateAuthorities: [],
+  timestampAuthorities: [],
+  tlogs: new Map(),
+  ctlogs: new Map(),
+};
 
 /** The annotations a verified signature carries: simple signing's `optional`, or the statement subject's. */
 function signedAnnotations(v: VerifiedSignature): Record<string, unknown> {
@@ -114,40 +122,53 @@ async function run(images: string[], flags: VerifyFlags, kind: 'sig' | 'att'): P
     warn('--check-claims=false is not supported: sigil always checks that the payload names the image');
   if (flags.insecureIgnoreTlog) warn(IGNORE_TLOG_WARNING);
   const { predicateTypeUri } = await import('../../sign/index.js');
-  const { resolveImage } = await import('../../oci/index.js');
+  const { parseReference, resolveImage } = await import('../../oci/index.js');
   const { verifyImage } = await import('../../verify/index.js');
-  const [policy, trust, client] = await Promise.all([
-    policyFromFlags(flags),
-    flags.key && flags.insecureIgnoreTlog ? undefined : loadTrust(flags),
-    registryClient(flags),
-  ]);
-  const emptyTrust = {
-    certificateAuthorities: [],
-    timestampAuthorities: [],
-    tlogs: new Map(),
-    ctlogs: new Map(),
-  };
+  // The trusted root is read and parsed while the registry answers: it is needed only once signatures are in.
+  const trust: Promise<TrustMaterial> =
+    flags.key && flags.insecureIgnoreTlog ? Promise.resolve(EMPTY_TRUST) : loadTrust(flags);
+  trust.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+  const [policy, client] = await Promise.all([policyFromFlags(flags), registryClient(flags)]);
   for (const image of images) {
-    const target = await resolveImage(client, image, process.env.COSIGN_REPOSITORY).catch((err) => {
-      // cosign's exit code 11: the tag does not exist.
-      if ((err as { code?: string }).code === 'NOT_FOUND' && !image.includes('@'))
-        throw new CliError(`${(err as Error).message}`, EXIT.NON_EXISTENT_TAG, { cause: err });
-      throw err;
-    });
-    const result = await verifyImage(target, {
-      client,
-      trust: trust ?? emptyTrust,
-      policy,
-      kind,
-      predicateType: flags.type ? predicateTypeUri(flags.type) : undefined,
-      insecureIgnoreTlog: flags.insecureIgnoreTlog,
-    }).catch((err) => {
+    const ref = parseReference(image);
+    const signatureRepository = process.env.COSIGN_REPOSITORY;
+    // By digest, the signatures are looked up at once and the manifest's existence is checked alongside (HEAD):
+    // one round trip less than resolving first. A tag must be resolved to its digest before anything else.
+    const target = ref.digest
+      ? {
+          ref,
+          descriptor: { digest: ref.digest },
+          signatureRepo: signatureRepository ? parseReference(signatureRepository) : ref,
+        }
+      : await resolveImage(client, image, signatureRepository).catch((err) => {
+          // cosign's exit code 11: the tag does not exist.
+          if ((err as { code?: string }).code === 'NOT_FOUND')
+            throw new CliError(`${(err as Error).message}`, EXIT.NON_EXISTENT_TAG, { cause: err });
+          throw err;
+        });
+    const [found, exists] = await Promise.allSettled([
+      verifyImage(target, {
+        client,
+        trust,
+        policy,
+        kind,
+        predicateType: flags.type ? predicateTypeUri(flags.type) : undefined,
+        insecureIgnoreTlog: flags.insecureIgnoreTlog,
+      }),
+      ref.digest ? client.resolve(ref) : undefined,
+    ]);
+    // What went wrong first in the user's terms: no trusted root, then no such image, then the signatures.
+    if (found.status === 'rejected') await trust;
+    if (exists.status === 'rejected') throw exists.reason;
+    if (found.status === 'rejected') {
+      const err = found.reason;
       // cosign's exit code 10 when there are no signatures at all. Signatures that do not verify end with 1, as
       // cosign v3 ends (test/peers/cli-parity.test.ts), though its docs list 12 for them.
       if ((err as Error).name !== 'ImageVerificationError') throw err;
       const none = (err as { code?: string }).code === 'NO_SIGNATURES';
       throw new CliError((err as Error).message, none ? EXIT.IMAGE_WITHOUT_SIGNATURE : 1, { cause: err });
-    });
+    }
+    const result = found.value;
     let unique = uniqueSignatures(result.verified);
     if (Object.keys(wanted).length) {
       // cosign: every -a key=value must be among the signed annotations, as a string.
