@@ -93,6 +93,16 @@ describePostgres('sigil db migrate --from-sqlite (#17)', () => {
     up = await startUp({ dataDir, args: ['--database', database] });
     const after = await heads(up.url);
     expect(after).toEqual(before);
+    // The lookup rows came along: the signature's entry is found by its signer and then by its UUID.
+    const found = (await (
+      await fetch(`${up.url}/api/v1/index/retrieve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ subject: IDENTITY }),
+      })
+    ).json()) as string[];
+    expect(found).toHaveLength(1);
+    expect((await fetch(`${up.url}/api/v1/log/entries/${found[0]}`)).status).toBe(200);
     // Signed with a token of the issuer as it was then (port 0 gave the restarted stack another URL).
     const verify = ['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', issuer];
     const digest = image.split('@')[1];
@@ -150,7 +160,7 @@ describePostgres('sigil db migrate --from-sqlite (#17)', () => {
     );
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(
-      /sigil_log tables are of schema version 99, newer than this sigil's 1: upgrade sigil/,
+      /sigil_log tables are of schema version 99, newer than this sigil's 2: upgrade sigil/,
     );
     const nowhere = await migrate(dataDir, 'postgres://sigil@127.0.0.1:1/none');
     expect(nowhere.code).not.toBe(0);

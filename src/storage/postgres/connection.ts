@@ -48,32 +48,54 @@ export async function inTransaction<R>(pool: pg.Pool, work: (c: pg.PoolClient) =
 }
 
 /**
+ * How a backend's tables are upgraded in place: `upgrades[v]` is the SQL that turns version v - 1 into version v.
+ * A database keeps its data across sigil releases, so a release that changes tables brings the step from the
+ * previous version instead of asking for a re-migration.
+ */
+export type SchemaUpgrades = Readonly<Record<number, string>>;
+
+/**
  * Creates a backend's tables (`ddl`: idempotent, with a `<schema>.meta` key/value table) under an advisory lock, so
- * frontends starting together do not race, and records their version; a database whose tables are of a newer
- * version is refused rather than written wrongly.
+ * frontends starting together do not race, and records their version. Older tables are first upgraded step by step
+ * (`upgrades`) in the same transaction, so a failed step leaves them as they were; a database whose tables are of a
+ * newer version is refused rather than written wrongly.
  */
 export async function createSchema(
   pool: pg.Pool,
   schema: string,
   ddl: string,
   version: number,
+  upgrades: SchemaUpgrades = {},
 ): Promise<void> {
   await inTransaction(pool, async (c) => {
     await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [schema]);
-    await c.query(ddl);
-    const v = await c.query<{ value: string }>(
-      `SELECT value FROM ${schema}.meta WHERE key = 'schema_version'`,
-    );
-    const have = v.rows[0] ? Number(v.rows[0].value) : undefined;
+    const have = await storedVersion(c, schema);
     if (have !== undefined && have > version)
       throw new Error(
         `the database's ${schema} tables are of schema version ${have}, newer than this sigil's ${version}: upgrade sigil`,
       );
-    if (have === undefined)
-      await c.query(`INSERT INTO ${schema}.meta (key, value) VALUES ('schema_version', $1)`, [
-        String(version),
-      ]);
+    for (let v = (have ?? version) + 1; v <= version; v++) {
+      const step = upgrades[v];
+      if (step === undefined)
+        throw new Error(`no upgrade of the ${schema} tables from version ${v - 1} to ${v}`);
+      await c.query(step);
+    }
+    await c.query(ddl);
+    if (have !== version)
+      await c.query(
+        `INSERT INTO ${schema}.meta (key, value) VALUES ('schema_version', $1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        [String(version)],
+      );
   });
+}
+
+/** The version recorded in `<schema>.meta`, or undefined before the tables were first created. */
+async function storedVersion(c: pg.ClientBase, schema: string): Promise<number | undefined> {
+  const meta = await c.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`${schema}.meta`]);
+  if (!meta.rows[0].t) return undefined;
+  const v = await c.query<{ value: string }>(`SELECT value FROM ${schema}.meta WHERE key = 'schema_version'`);
+  return v.rows[0] ? Number(v.rows[0].value) : undefined;
 }
 
 /** A client whose connection errors are handled by its user (never an unhandled 'error' event). */

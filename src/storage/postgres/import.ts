@@ -2,11 +2,10 @@
 // migrate.ts): a log's rows, the CT entry queue's records and the registry's metadata, each written in one
 // transaction (all or nothing) after the tables are created as the backends create them. A target that already
 // holds data is refused: migration never merges two deployments.
-import { hash } from 'node:crypto';
 import pg from 'pg';
 import type { StoredEntry, TreeHead } from '../../log/index.js';
 import { CONNECT_TIMEOUT_MS } from './connection.js';
-import { PostgresLogStorage, schemaFor } from './log.js';
+import { identityKey, lookupKey, PostgresLogStorage, schemaFor } from './log.js';
 import { PostgresRegistryMetadata } from './registry.js';
 
 /** A log's contents as storage/sqlite/export.ts reads them. */
@@ -33,6 +32,18 @@ async function inTransaction(url: string, work: (c: pg.Client) => Promise<void>)
   }
 }
 
+/**
+ * A chunk's lookup rows as PostgresLogStorage writes them: each entry's identity key, and each search term's key,
+ * which is the first 8 bytes of the 16-byte SHA-256 prefix SQLite keeps for it (both are of the term's SHA-256).
+ */
+function lookupRows(chunk: { entry: StoredEntry; termKeys: Buffer[] }[]): { k: string[]; idx: number[] } {
+  const rows = chunk.flatMap(({ entry, termKeys }) => [
+    { k: identityKey(entry.identity), idx: entry.index },
+    ...termKeys.map((t) => ({ k: lookupKey(t), idx: entry.index })),
+  ]);
+  return { k: rows.map((r) => r.k), idx: rows.map((r) => r.idx) };
+}
+
 /** Writes a log kept in directory `dir` (its schema is named after it, as PostgresLogStorage names it). */
 export async function importLog(url: string, dir: string, log: LogRows): Promise<void> {
   // Creates the schema and tables, as a frontend opening the log would.
@@ -55,16 +66,11 @@ export async function importLog(url: string, dir: string, log: LogRows): Promise
         `INSERT INTO ${s}.entries (idx, ts, data, identity) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[])`,
         [e.map((x) => x.index), e.map((x) => x.timestamp), e.map((x) => x.data), e.map((x) => x.identity)],
       );
+      const keys = lookupRows(chunk);
       await c.query(
-        `INSERT INTO ${s}.identities (h, idx) SELECT * FROM unnest($1::bytea[], $2::bigint[]) ON CONFLICT DO NOTHING`,
-        [e.map((x) => hash('sha256', x.identity, 'buffer')), e.map((x) => x.index)],
+        `INSERT INTO ${s}.lookup (k, idx) SELECT * FROM unnest($1::bigint[], $2::bigint[]) ON CONFLICT DO NOTHING`,
+        [keys.k, keys.idx],
       );
-      const terms = chunk.flatMap((x) => x.termKeys.map((k) => ({ k, index: x.entry.index })));
-      if (terms.length > 0)
-        await c.query(
-          `INSERT INTO ${s}.terms (k, idx) SELECT * FROM unnest($1::bytea[], $2::bigint[]) ON CONFLICT DO NOTHING`,
-          [terms.map((t) => t.k), terms.map((t) => t.index)],
-        );
     }
     for (const chunk of log.tiles())
       await c.query(

@@ -8,7 +8,7 @@ import type { StoredEntry, TreeHead } from '../../log/index.js';
 
 const CHUNK = 5000;
 
-/** One log's contents, as storage/postgres/log-import.ts writes them. */
+/** One log's contents, as storage/postgres/import.ts writes them. */
 export interface ExportedLog {
   meta: { key: string; value: string }[];
   head: TreeHead | undefined;
