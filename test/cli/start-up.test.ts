@@ -42,3 +42,31 @@ describe('client start-up', () => {
     expect(loaded).not.toContain('internal/deps/undici/undici');
   });
 });
+
+describe('compiled code kept between runs (Node 20, which has no compile cache of its own)', () => {
+  const node20 = !('enableCompileCache' in (process.getBuiltinModule('node:module') as object));
+
+  it.skipIf(!node20)('the first run writes it (0600 in a 0700 directory), the next runs use it', async () => {
+    const { mkdtemp, readdir, readFile, stat, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const cacheHome = await mkdtemp(join(tmpdir(), 'sigil-cache-'));
+    const env = { PATH: process.env.PATH, XDG_CACHE_HOME: cacheHome };
+    const version = () => run(process.execPath, [join(ROOT, 'bin/sigil.js'), 'version'], { env });
+    expect((await version()).stdout).toMatch(/^sigil /);
+    const dir = join(cacheHome, 'sigil');
+    const [name] = await readdir(dir);
+    expect(name).toMatch(/^client-v20\.[\d.]+-x64-\d+-\d+\.v8$/);
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    const first = await stat(join(dir, name));
+    expect(first.mode & 0o777).toBe(0o600);
+    expect(first.size).toBeGreaterThan(10_000);
+    // Accepted by V8: not written again.
+    await version();
+    expect((await stat(join(dir, name))).mtimeMs).toBe(first.mtimeMs);
+    // One V8 refuses (here, another file's bytes) is replaced by a good one, and the command still runs.
+    const garbage = Buffer.alloc(first.size, 7);
+    await writeFile(join(dir, name), garbage);
+    expect((await version()).stdout).toMatch(/^sigil /);
+    expect((await readFile(join(dir, name))).equals(garbage)).toBe(false);
+  });
+});

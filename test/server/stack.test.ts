@@ -36,6 +36,17 @@ describe('sigil up stack', () => {
         encoding: 'utf8',
       });
       for (const [k, v] of Object.entries(written.env)) expect(sourced).toContain(`${k}=${v}\n`);
+      // …and puts this checkout's `sigil` first on PATH, so scripts call it without npx.
+      const which = execFileSync(
+        'sh',
+        ['-c', '. "$1" && command -v sigil && sigil version', 'sh', written.envFile],
+        {
+          env: { PATH: process.env.PATH },
+          encoding: 'utf8',
+        },
+      );
+      expect(which.split('\n')[0]).toBe(join(written.binDir, 'sigil'));
+      expect(which).toMatch(/^sigil \d+\.\d+\.\d+/m);
 
       // Fulcio and the CI issuer answer on the same port as the registry.
       expect((await fetch(`${url}/api/v2/configuration`)).status).toBe(200);
