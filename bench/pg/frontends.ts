@@ -5,7 +5,7 @@
 // evenly. With --prefill N the log first gets N entries straight through the engine on the same database, and
 // the closed-loop phase runs again on it. Prints one JSON line per phase.
 //   npm run build && node --import tsx bench/pg/frontends.ts [--frontends 1,2] [--seconds 10]
-//     [--concurrency 256] [--rate 1000] [--prefill 0] [--manifest-seconds 0] [--shared-buffers 4GB]
+//     [--concurrency 256] [--rate 1000] [--prefill 0] [--manifest-seconds 0] [--shared-buffers 4GB] [--no-settle]
 // --manifest-seconds S adds manifest GETs through the frontends' registries (metadata in PostgreSQL, 64
 // connections split evenly, bench/registry/load.ts), after the log phases.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -13,9 +13,11 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { loadOrCreatePrivateKey, localSigner } from '../../src/crypto/index.js';
 import { LOG_DIR, LOG_KEY_FILE, openRekorLog } from '../../src/log/index.js';
 import { postgresLogStorage } from '../../src/storage/postgres/index.js';
+import { schemaFor } from '../../src/storage/postgres/log.js';
 import { startPostgres } from '../../test/pg/cluster.js';
 import { prefillEntry } from '../lib/prefill.js';
 import { pushManifest } from '../lib/registry-fixture.js';
@@ -57,6 +59,8 @@ const PREFILL = Number(opt('prefill', '0'));
 const MANIFEST_SECONDS = Number(opt('manifest-seconds', '0'));
 /** PostgreSQL's shared_buffers (its default, 128MB, is for a small machine; a database server gets ~25% of RAM). */
 const SHARED_BUFFERS = opt('shared-buffers', '');
+/** Measure right after the prefill, without VACUUM ANALYZE and CHECKPOINT first (see settle). */
+const NO_SETTLE = args.includes('--no-settle');
 
 /** One load generator per frontend, started together; resolves with each one's result line. */
 async function load(
@@ -112,6 +116,26 @@ async function prefill(dataDir: string, database: string, count: number): Promis
   return Math.round(count / ((performance.now() - started) / 1000));
 }
 
+/**
+ * What a database that grew over weeks has had done to it, and a bulk load has not: its tables vacuumed and
+ * analysed, and dirty pages checkpointed. Right after a 10 M-entry prefill, autovacuum's first passes over the
+ * new tables would otherwise run during the measurement (and take most of PostgreSQL's CPU). Returns seconds.
+ */
+async function settle(database: string): Promise<number> {
+  const started = performance.now();
+  const client = new pg.Client({ connectionString: database });
+  await client.connect();
+  try {
+    await client.query(
+      `VACUUM (ANALYZE) ${schemaFor(LOG_DIR)}.entries, ${schemaFor(LOG_DIR)}.lookup, ${schemaFor(LOG_DIR)}.tiles`,
+    );
+    await client.query('CHECKPOINT');
+  } finally {
+    await client.end();
+  }
+  return Math.round((performance.now() - started) / 1000);
+}
+
 const cluster = await startPostgres(SHARED_BUFFERS ? [`shared_buffers=${SHARED_BUFFERS}`] : []);
 try {
   const phases: [string, 'closed' | 'open', number][] = [
@@ -123,6 +147,7 @@ try {
       const database = await cluster.createDatabase(`bench_${n}_${filled}`);
       const dataDir = await mkdtemp(join(tmpdir(), 'sigil-bench-frontends-'));
       const prefillRate = filled > 0 ? await prefill(dataDir, database, filled) : undefined;
+      const settledSeconds = filled > 0 && !NO_SETTLE ? await settle(database) : undefined;
       const servers: { child: ChildProcess; url: string }[] = [];
       for (let i = 0; i < n; i++)
         servers.push(await serve('log', dataDir, { args: ['--database', database] }));
@@ -144,6 +169,7 @@ try {
           frontendsCpuUsPerEntry: Math.round((serverCpu * 1e6) / Math.max(1, acked)),
           postgresCpuUsPerEntry: Math.round(((cluster.cpuSeconds() - pgCpu0) * 1e6) / Math.max(1, acked)),
           ...(prefillRate ? { prefillPerSecond: prefillRate } : {}),
+          ...(settledSeconds !== undefined ? { settledSeconds } : {}),
           loadavg1m: Number(loadavg()[0].toFixed(1)),
         };
         process.stdout.write(`${JSON.stringify(line)}\n`);
