@@ -229,8 +229,11 @@ describe('sigil up refuses early', () => {
     await fetch(`${url}/healthz`).then((r) => r.text());
     await fetch(`${url}/no-such-path`).then((r) => r.text());
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    // Give pino a moment to write the request lines before the stop.
-    await new Promise((r) => setTimeout(r, 300));
+    // Give pino a moment to write the request lines before the stop: until they are out (a loaded machine may take
+    // seconds), or 1 s for a --quiet server, which writes none.
+    const wait = args.includes('--quiet') ? 1_000 : 10_000;
+    for (let t = 0; t < wait && !out.includes('/no-such-path'); t += 50)
+      await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGTERM');
     await exited;
     return out;
