@@ -6,6 +6,7 @@
 // the closed-loop phase runs again on it. Prints one JSON line per phase.
 //   npm run build && node --import tsx bench/pg/frontends.ts [--frontends 1,2] [--seconds 10]
 //     [--concurrency 256] [--rate 1000] [--prefill 0] [--manifest-seconds 0] [--shared-buffers 4GB] [--no-settle]
+//     [--pg name=value ...]
 // --manifest-seconds S adds manifest GETs through the frontends' registries (metadata in PostgreSQL, 64
 // connections split evenly, bench/registry/load.ts), after the log phases.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -118,8 +119,10 @@ async function prefill(dataDir: string, database: string, count: number): Promis
 
 /**
  * What a database that grew over weeks has had done to it, and a bulk load has not: its tables vacuumed and
- * analysed, and dirty pages checkpointed. Right after a 10 M-entry prefill, autovacuum's first passes over the
- * new tables would otherwise run during the measurement (and take most of PostgreSQL's CPU). Returns seconds.
+ * analysed. Right after a 10 M-entry prefill, autovacuum's first passes over the new tables would otherwise run
+ * during the measurement. No CHECKPOINT: right after one, every index page an append touches is written whole to
+ * the WAL once (full-page writes), the costliest moment of a checkpoint cycle rather than a typical one.
+ * Returns seconds.
  */
 async function settle(database: string): Promise<number> {
   const started = performance.now();
@@ -129,14 +132,40 @@ async function settle(database: string): Promise<number> {
     await client.query(
       `VACUUM (ANALYZE) ${schemaFor(LOG_DIR)}.entries, ${schemaFor(LOG_DIR)}.lookup, ${schemaFor(LOG_DIR)}.tiles`,
     );
-    await client.query('CHECKPOINT');
   } finally {
     await client.end();
   }
   return Math.round((performance.now() - started) / 1000);
 }
 
-const cluster = await startPostgres(SHARED_BUFFERS ? [`shared_buffers=${SHARED_BUFFERS}`] : []);
+/** Counters that say where PostgreSQL's work goes: rows read by sequential scans of the log's tables, and WAL. */
+async function pgCounters(database: string): Promise<{ seqRows: number; walBytes: number; walFpi: number }> {
+  const client = new pg.Client({ connectionString: database });
+  await client.connect();
+  try {
+    const t = await client.query<{ rows: string | null }>(
+      `SELECT sum(seq_tup_read) AS rows FROM pg_stat_user_tables WHERE schemaname = $1`,
+      [schemaFor(LOG_DIR)],
+    );
+    const w = await client.query<{ wal_bytes: string; wal_fpi: string }>(
+      'SELECT wal_bytes, wal_fpi FROM pg_stat_wal',
+    );
+    return {
+      seqRows: Number(t.rows[0].rows ?? 0),
+      walBytes: Number(w.rows[0].wal_bytes),
+      walFpi: Number(w.rows[0].wal_fpi),
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+/** More server settings, `--pg name=value` (repeatable): e.g. docs/design/scale-out.md's checkpoint settings. */
+const PG_SETTINGS = args.flatMap((a, i) => (a === '--pg' ? [args[i + 1]] : []));
+const cluster = await startPostgres([
+  ...(SHARED_BUFFERS ? [`shared_buffers=${SHARED_BUFFERS}`] : []),
+  ...PG_SETTINGS,
+]);
 try {
   const phases: [string, 'closed' | 'open', number][] = [
     ['sustained', 'closed', CONCURRENCY],
@@ -155,9 +184,14 @@ try {
       for (const [phase, mode, arg] of filled > 0 ? phases.slice(0, 1) : phases) {
         const cpu0 = servers.map((s) => cpuSeconds(s.child.pid as number));
         const pgCpu0 = cluster.cpuSeconds();
+        const counters0 = await pgCounters(database);
         const r = await load(urls, mode, arg);
-        const acked = r.reduce((s, x) => s + x.acked, 0);
+        const pgCpu = cluster.cpuSeconds() - pgCpu0;
         const serverCpu = servers.reduce((s, x, i) => s + cpuSeconds(x.child.pid as number) - cpu0[i], 0);
+        // The statistics reach pg_stat_* within about a second of each transaction.
+        await new Promise((res) => setTimeout(res, 1500));
+        const counters = await pgCounters(database);
+        const acked = r.reduce((s, x) => s + x.acked, 0);
         const line = {
           phase: `${phase}, ${n} frontend${n > 1 ? 's' : ''}${filled > 0 ? `, ${filled} entries already` : ', empty log'}`,
           ackedPerSecond: Math.round(r.reduce((s, x) => s + x.throughput, 0)),
@@ -167,7 +201,12 @@ try {
           p50Ms: r.map((x) => x.p50ms),
           p99Ms: r.map((x) => x.p99ms),
           frontendsCpuUsPerEntry: Math.round((serverCpu * 1e6) / Math.max(1, acked)),
-          postgresCpuUsPerEntry: Math.round(((cluster.cpuSeconds() - pgCpu0) * 1e6) / Math.max(1, acked)),
+          postgresCpuUsPerEntry: Math.round((pgCpu * 1e6) / Math.max(1, acked)),
+          seqScanRowsPerEntry: Math.round((counters.seqRows - counters0.seqRows) / Math.max(1, acked)),
+          walBytesPerEntry: Math.round((counters.walBytes - counters0.walBytes) / Math.max(1, acked)),
+          walFullPagesPerEntry: Number(
+            ((counters.walFpi - counters0.walFpi) / Math.max(1, acked)).toFixed(2),
+          ),
           ...(prefillRate ? { prefillPerSecond: prefillRate } : {}),
           ...(settledSeconds !== undefined ? { settledSeconds } : {}),
           loadavg1m: Number(loadavg()[0].toFixed(1)),

@@ -102,6 +102,23 @@ DROP TABLE ${s}.identities, ${s}.terms;
   };
 }
 
+/**
+ * The reads' sessions answer only lookups by key (an identity, a term, tiles, a range of entries), for which a
+ * sequential scan is never the right plan; but the planner picks one for `k = ANY(…)` of a batch's keys whenever
+ * its statistics lag a fast-growing table (before autovacuum's next ANALYZE), and at millions of rows that scan
+ * per batch was most of PostgreSQL's CPU (#17, bench/pg/frontends.ts). enable_seqscan=off only prices such scans
+ * out: a table without a usable index is still scanned. Options the URL gives are kept.
+ */
+function pointLookupsOnly(url: string): string {
+  let given = '';
+  try {
+    given = new URL(url).searchParams.get('options') ?? '';
+  } catch {
+    // not a URL: pg reports it when connecting
+  }
+  return `${given} -c enable_seqscan=off`.trim();
+}
+
 /** pg returns BIGINT as a string; every value here fits a double (indices and milliseconds). */
 const num = (v: string | number) => Number(v);
 
@@ -135,6 +152,7 @@ export class PostgresLogStorage implements LogStorage {
       connectionString: url,
       max: POOL_SIZE,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      options: pointLookupsOnly(url),
     });
     // An idle connection that drops (a restarted server) must not take the process down.
     this.#pool.on('error', () => {});
