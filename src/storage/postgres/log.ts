@@ -329,13 +329,20 @@ export class PostgresLogStorage implements LogStorage {
   async findIdentities(identities: Uint8Array[]): Promise<(number | undefined)[]> {
     if (identities.length === 0) return [];
     const keys = identities.map(identityKey);
-    const r = await this.#query<{ k: string; idx: string; identity: Buffer }>(
-      `SELECT l.k, l.idx, e.identity FROM ${this.#s}.lookup l JOIN ${this.#s}.entries e ON e.idx = l.idx
-       WHERE l.k = ANY($1::bigint[])`,
+    // Two index probes rather than a join: the keys first (new appends, the usual caller, almost never have a
+    // hit), then the stored identities of the hits only, to confirm them.
+    const hits = await this.#query<{ k: string; idx: string }>(
+      `SELECT k, idx FROM ${this.#s}.lookup WHERE k = ANY($1::bigint[])`,
       [keys],
     );
+    if (hits.rows.length === 0) return identities.map(() => undefined);
+    const stored = await this.#query<{ idx: string; identity: Buffer }>(
+      `SELECT idx, identity FROM ${this.#s}.entries WHERE idx = ANY($1::bigint[])`,
+      [hits.rows.map((h) => h.idx)],
+    );
+    const identityAt = new Map(stored.rows.map((row) => [row.idx, row.identity]));
     return identities.map((id, n) => {
-      const hit = r.rows.find((row) => row.k === keys[n] && row.identity.equals(id));
+      const hit = hits.rows.find((h) => h.k === keys[n] && identityAt.get(h.idx)?.equals(id));
       return hit ? num(hit.idx) : undefined;
     });
   }
