@@ -41,13 +41,17 @@ export async function resolveImage(
 ): Promise<ImageTarget> {
   const ref = parseReference(image);
   const descriptor = await client.resolve(ref);
-  const pinned = { ...ref, digest: descriptor.digest };
-  const signatureRepo = signatureRepository ? parseReference(signatureRepository) : pinned;
   return {
-    ref: pinned,
+    ref: { ...ref, digest: descriptor.digest },
     descriptor,
-    signatureRepo: { registry: signatureRepo.registry, repository: signatureRepo.repository },
+    signatureRepo: signatureRepoOf(ref, signatureRepository),
   };
+}
+
+/** Where an image's signatures live: COSIGN_REPOSITORY's repository when given, else the image's own. */
+export function signatureRepoOf(ref: ImageReference, signatureRepository?: string): ImageReference {
+  const repo = signatureRepository ? parseReference(signatureRepository) : ref;
+  return { registry: repo.registry, repository: repo.repository };
 }
 
 /** `sha256:H` → `sha256-H.sig`. */

@@ -27,6 +27,7 @@ export {
   type ImageTarget,
   readCosignLayers,
   resolveImage,
+  signatureRepoOf,
   signatureTag,
 } from './cosign.js';
 export { digestOf } from './digest.js';

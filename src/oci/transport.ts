@@ -44,12 +44,10 @@ interface RegistryAuthState {
   /** Token requests on their way, per scope: requests sent together share one. */
   tokenRequests: Map<string, Promise<string>>;
   /**
-   * The first request to a registry, until its challenge (or its answer without one) is in: requests sent
+   * Settles once the first request to the registry has its challenge (or its answer without one): requests sent
    * together (a verify's manifest, `.sig` and referrers lookups) wait for it instead of each taking a 401.
    */
-  probe?: Promise<void>;
-  /** The first request has been answered: later ones go at once, with or without a challenge. */
-  probed?: boolean;
+  firstAnswer?: Promise<void>;
 }
 
 /** Seconds a token lives when the token server does not say (token.md "expires_in"). */
@@ -128,17 +126,12 @@ export class Transport {
    */
   async request(req: HttpRequest): Promise<HttpResponse> {
     const s = this.stateFor(req.registry);
-    if (s.probe) await s.probe;
     let probed: (() => void) | undefined;
-    if (!s.probed) {
-      s.probed = true;
-      s.probe = new Promise<void>((resolve) => {
-        probed = () => {
-          s.probe = undefined;
-          resolve();
-        };
+    if (s.firstAnswer) await s.firstAnswer;
+    else
+      s.firstAnswer = new Promise<void>((resolve) => {
+        probed = resolve;
       });
-    }
     try {
       return await this.authenticated(req, s, probed);
     } finally {

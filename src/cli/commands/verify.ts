@@ -122,7 +122,7 @@ async function run(images: string[], flags: VerifyFlags, kind: 'sig' | 'att'): P
     warn('--check-claims=false is not supported: sigil always checks that the payload names the image');
   if (flags.insecureIgnoreTlog) warn(IGNORE_TLOG_WARNING);
   const { predicateTypeUri } = await import('../../sign/index.js');
-  const { parseReference, resolveImage } = await import('../../oci/index.js');
+  const { parseReference, resolveImage, signatureRepoOf } = await import('../../oci/index.js');
   const { verifyImage } = await import('../../verify/index.js');
   // The trusted root is read and parsed while the registry answers: it is needed only once signatures are in.
   const trust: Promise<TrustMaterial> =
@@ -135,11 +135,7 @@ async function run(images: string[], flags: VerifyFlags, kind: 'sig' | 'att'): P
     // By digest, the signatures are looked up at once and the manifest's existence is checked alongside (HEAD):
     // one round trip less than resolving first. A tag must be resolved to its digest before anything else.
     const target = ref.digest
-      ? {
-          ref,
-          descriptor: { digest: ref.digest },
-          signatureRepo: signatureRepository ? parseReference(signatureRepository) : ref,
-        }
+      ? { ref, descriptor: { digest: ref.digest }, signatureRepo: signatureRepoOf(ref, signatureRepository) }
       : await resolveImage(client, image, signatureRepository).catch((err) => {
           // cosign's exit code 11: the tag does not exist.
           if ((err as { code?: string }).code === 'NOT_FOUND')
