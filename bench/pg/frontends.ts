@@ -126,28 +126,19 @@ async function prefill(dataDir: string, database: string, count: number): Promis
  */
 async function settle(database: string): Promise<number> {
   const started = performance.now();
-  const client = new pg.Client({ connectionString: database });
-  await client.connect();
-  try {
-    await client.query(
-      `VACUUM (ANALYZE) ${schemaFor(LOG_DIR)}.entries, ${schemaFor(LOG_DIR)}.lookup, ${schemaFor(LOG_DIR)}.tiles`,
-    );
-  } finally {
-    await client.end();
-  }
+  const s = schemaFor(LOG_DIR);
+  await withClient(database, (c) => c.query(`VACUUM (ANALYZE) ${s}.entries, ${s}.lookup, ${s}.tiles`));
   return Math.round((performance.now() - started) / 1000);
 }
 
 /** Counters that say where PostgreSQL's work goes: rows read by sequential scans of the log's tables, and WAL. */
-async function pgCounters(database: string): Promise<{ seqRows: number; walBytes: number; walFpi: number }> {
-  const client = new pg.Client({ connectionString: database });
-  await client.connect();
-  try {
-    const t = await client.query<{ rows: string | null }>(
-      `SELECT sum(seq_tup_read) AS rows FROM pg_stat_user_tables WHERE schemaname = $1`,
+function pgCounters(database: string): Promise<{ seqRows: number; walBytes: number; walFpi: number }> {
+  return withClient(database, async (c) => {
+    const t = await c.query<{ rows: string | null }>(
+      'SELECT sum(seq_tup_read) AS rows FROM pg_stat_user_tables WHERE schemaname = $1',
       [schemaFor(LOG_DIR)],
     );
-    const w = await client.query<{ wal_bytes: string; wal_fpi: string }>(
+    const w = await c.query<{ wal_bytes: string; wal_fpi: string }>(
       'SELECT wal_bytes, wal_fpi FROM pg_stat_wal',
     );
     return {
@@ -155,6 +146,15 @@ async function pgCounters(database: string): Promise<{ seqRows: number; walBytes
       walBytes: Number(w.rows[0].wal_bytes),
       walFpi: Number(w.rows[0].wal_fpi),
     };
+  });
+}
+
+/** One connection for `work`, closed after it. */
+async function withClient<T>(database: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: database });
+  await client.connect();
+  try {
+    return await work(client);
   } finally {
     await client.end();
   }
