@@ -6,11 +6,13 @@
 // the closed-loop phase runs again on it. Prints one JSON line per phase.
 //   npm run build && node --import tsx bench/pg/frontends.ts [--frontends 1,2] [--seconds 10]
 //     [--concurrency 256] [--rate 1000] [--prefill 0] [--manifest-seconds 0] [--shared-buffers 4GB] [--no-settle]
-//     [--pg name=value ...]
+//     [--pg name=value ...] [--keep DIR]
+// --keep DIR keeps the cluster and each prefilled log (its database and data dir) in DIR, and the next run with
+// the same DIR and --prefill measures them again instead of prefilling: a 10 M prefill takes 15-30 minutes here.
+// Each run appends its own entries to them; the empty-log phases start from an empty database every time.
 // --manifest-seconds S adds manifest GETs through the frontends' registries (metadata in PostgreSQL, 64
 // connections split evenly, bench/registry/load.ts), after the log phases.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -62,6 +64,7 @@ const MANIFEST_SECONDS = Number(opt('manifest-seconds', '0'));
 const SHARED_BUFFERS = opt('shared-buffers', '');
 /** Measure right after the prefill, without VACUUM ANALYZE and CHECKPOINT first (see settle). */
 const NO_SETTLE = args.includes('--no-settle');
+const KEEP = args.includes('--keep') ? resolve(opt('keep', '')) : undefined;
 
 /** One load generator per frontend, started together; resolves with each one's result line. */
 async function load(
@@ -149,6 +152,43 @@ function pgCounters(database: string): Promise<{ seqRows: number; walBytes: numb
   });
 }
 
+/** With `--pg shared_preload_libraries=pg_stat_statements`: where a phase's database time went, by statement. */
+const STATEMENTS = args.some((a) => a.includes('pg_stat_statements'));
+
+function resetStatements(database: string): Promise<unknown> {
+  return withClient(database, async (c) => {
+    await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await c.query('SELECT pg_stat_statements_reset()');
+  });
+}
+
+/** The phase's costliest statements: total and mean milliseconds, calls, buffers hit and read per call. */
+function topStatements(database: string): Promise<Record<string, string | number>[]> {
+  return withClient(database, async (c) => {
+    const r = await c.query<Record<string, string>>(
+      `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query, calls,
+         round(total_exec_time) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
+         round(shared_blks_hit::numeric / calls, 1) AS hits, round(shared_blks_read::numeric / calls, 1) AS reads
+       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+       ORDER BY total_exec_time DESC LIMIT 6`,
+    );
+    return r.rows.map((row) => ({ ...row, calls: Number(row.calls), total_ms: Number(row.total_ms) }));
+  });
+}
+
+/**
+ * A kept log measured again starts on a cold server (its cluster restarted): its indexes are read into
+ * shared_buffers first, as a server that has been appending for a while would hold them.
+ */
+function prewarm(database: string): Promise<unknown> {
+  const s = schemaFor(LOG_DIR);
+  return withClient(database, async (c) => {
+    await c.query('CREATE EXTENSION IF NOT EXISTS pg_prewarm');
+    for (const relation of ['lookup_pkey', 'entries_pkey', 'tiles_pkey', 'tiles'])
+      await c.query('SELECT pg_prewarm($1)', [`${s}.${relation}`]);
+  });
+}
+
 /** One connection for `work`, closed after it. */
 async function withClient<T>(database: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: database });
@@ -162,10 +202,18 @@ async function withClient<T>(database: string, work: (c: pg.Client) => Promise<T
 
 /** More server settings, `--pg name=value` (repeatable): e.g. docs/design/scale-out.md's checkpoint settings. */
 const PG_SETTINGS = args.flatMap((a, i) => (a === '--pg' ? [args[i + 1]] : []));
-const cluster = await startPostgres([
-  ...(SHARED_BUFFERS ? [`shared_buffers=${SHARED_BUFFERS}`] : []),
-  ...PG_SETTINGS,
-]);
+const cluster = await startPostgres(
+  [...(SHARED_BUFFERS ? [`shared_buffers=${SHARED_BUFFERS}`] : []), ...PG_SETTINGS],
+  KEEP && join(KEEP, 'pg'),
+);
+
+/** The size of the log a kept database holds (0 if none). */
+function keptSize(database: string): Promise<number> {
+  return withClient(database, async (c) => {
+    const r = await c.query(`SELECT size FROM ${schemaFor(LOG_DIR)}.head`).catch(() => undefined);
+    return Number(r?.rows[0]?.size ?? 0);
+  });
+}
 try {
   const phases: [string, 'closed' | 'open', number][] = [
     ['sustained', 'closed', CONCURRENCY],
@@ -173,10 +221,20 @@ try {
   ];
   for (const n of FRONTENDS) {
     for (const filled of PREFILL > 0 ? [0, PREFILL] : [0]) {
-      const database = await cluster.createDatabase(`bench_${n}_${filled}`);
-      const dataDir = await mkdtemp(join(tmpdir(), 'sigil-bench-frontends-'));
-      const prefillRate = filled > 0 ? await prefill(dataDir, database, filled) : undefined;
-      const settledSeconds = filled > 0 && !NO_SETTLE ? await settle(database) : undefined;
+      const name = `bench_${n}_${filled}`;
+      const kept = KEEP && filled > 0;
+      let database = await cluster.createDatabase(name);
+      const reused = kept && (await keptSize(database)) >= filled;
+      if (!reused) {
+        // Empty, or a prefill cut short: start over.
+        await cluster.dropDatabase(name);
+        database = await cluster.createDatabase(name);
+      }
+      const dataDir = kept ? join(KEEP, name) : await mkdtemp(join(tmpdir(), 'sigil-bench-frontends-'));
+      if (kept && !reused) await rm(dataDir, { recursive: true, force: true });
+      const prefillRate = filled > 0 && !reused ? await prefill(dataDir, database, filled) : undefined;
+      const settledSeconds = filled > 0 && !reused && !NO_SETTLE ? await settle(database) : undefined;
+      if (reused) await prewarm(database);
       const servers: { child: ChildProcess; url: string }[] = [];
       for (let i = 0; i < n; i++)
         servers.push(await serve('log', dataDir, { args: ['--database', database] }));
@@ -185,6 +243,7 @@ try {
         const cpu0 = servers.map((s) => cpuSeconds(s.child.pid as number));
         const pgCpu0 = cluster.cpuSeconds();
         const counters0 = await pgCounters(database);
+        if (STATEMENTS) await resetStatements(database);
         const r = await load(urls, mode, arg);
         const pgCpu = cluster.cpuSeconds() - pgCpu0;
         const serverCpu = servers.reduce((s, x, i) => s + cpuSeconds(x.child.pid as number) - cpu0[i], 0);
@@ -209,12 +268,14 @@ try {
           ),
           ...(prefillRate ? { prefillPerSecond: prefillRate } : {}),
           ...(settledSeconds !== undefined ? { settledSeconds } : {}),
+          ...(reused ? { reusedEntries: (await keptSize(database)) - acked } : {}),
           loadavg1m: Number(loadavg()[0].toFixed(1)),
+          ...(STATEMENTS ? { statements: await topStatements(database) } : {}),
         };
         process.stdout.write(`${JSON.stringify(line)}\n`);
       }
       for (const s of servers) await stop(s.child);
-      await rm(dataDir, { recursive: true, force: true });
+      if (!kept) await rm(dataDir, { recursive: true, force: true });
     }
   }
   if (MANIFEST_SECONDS > 0)

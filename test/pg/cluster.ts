@@ -3,7 +3,7 @@
 // so as root (CI containers) the cluster belongs to the `postgres` user and its commands run through runuser.
 // No vitest here: benchmarks start clusters too (bench/pg). describePostgres is in ./suite.ts.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,8 +32,9 @@ export interface PostgresCluster {
   /** A connection URL for the database `sigil` (the suite's own). */
   url: string;
   port: number;
-  /** A fresh database in the cluster, for one test. */
+  /** A fresh database in the cluster, for one test (in a kept cluster, the one left there if any). */
   createDatabase(name: string): Promise<string>;
+  dropDatabase(name: string): Promise<void>;
   /** CPU seconds (user + system) the server's processes have used so far, for benchmarks (Linux /proc). */
   cpuSeconds(): number;
   /** pg_ctl stop (fast) / start: a database restart under load. */
@@ -63,11 +64,17 @@ function postgresCpuSeconds(data: string): number {
   return ticks / 100;
 }
 
-/** `settings`: more server settings (`name=value`), e.g. a benchmark's shared_buffers. */
-export async function startPostgres(settings: string[] = []): Promise<PostgresCluster> {
+/**
+ * `settings`: more server settings (`name=value`), e.g. a benchmark's shared_buffers. `keepIn`: a directory the
+ * cluster lives in and stays in after destroy() (stopped cleanly, not removed), started again by the next call
+ * with the same directory: a benchmark's 10 M-entry prefill, made once and measured many times.
+ */
+export async function startPostgres(settings: string[] = [], keepIn?: string): Promise<PostgresCluster> {
   const bin = postgresBin();
   if (!bin) throw new Error('PostgreSQL is not installed (apt-get install postgresql)');
-  const dir = mkdtempSync(join(tmpdir(), 'sigil-pg-'));
+  // Traversable: as root, the cluster's user (postgres) must reach it; initdb makes the data dir itself 0700.
+  if (keepIn) mkdirSync(keepIn, { recursive: true, mode: 0o755 });
+  const dir = keepIn ?? mkdtempSync(join(tmpdir(), 'sigil-pg-'));
   const data = join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
   if (asRoot) chownSync(dir, uidOf('postgres'), gidOf('postgres'));
@@ -78,7 +85,8 @@ export async function startPostgres(settings: string[] = []): Promise<PostgresCl
     const r = spawnSync(full[0] as string, full[1] as string[], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
   };
-  run('initdb', ['-D', data, '-U', 'sigil', '--auth=trust', '-E', 'UTF8', '--no-instructions']);
+  const kept = keepIn !== undefined && existsSync(join(data, 'PG_VERSION'));
+  if (!kept) run('initdb', ['-D', data, '-U', 'sigil', '--auth=trust', '-E', 'UTF8', '--no-instructions']);
   const port = await freePort();
   const options = [
     `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=on`,
@@ -87,11 +95,23 @@ export async function startPostgres(settings: string[] = []): Promise<PostgresCl
   const start = () => run('pg_ctl', ['-D', data, '-o', options, '-w', '-l', join(dir, 'log'), 'start']);
   start();
   const admin = `postgres://sigil@127.0.0.1:${port}/postgres`;
+  const dropDatabase = async (name: string) => {
+    const c = new pg.Client({ connectionString: admin });
+    await c.connect();
+    try {
+      await c.query(`DROP DATABASE IF EXISTS ${name}`);
+    } finally {
+      await c.end();
+    }
+  };
   const createDatabase = async (name: string) => {
     const c = new pg.Client({ connectionString: admin });
     await c.connect();
     try {
-      await c.query(`CREATE DATABASE ${name}`);
+      // A kept cluster's database is reused as it was left.
+      const exists =
+        keepIn && (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount;
+      if (!exists) await c.query(`CREATE DATABASE ${name}`);
     } finally {
       await c.end();
     }
@@ -102,16 +122,17 @@ export async function startPostgres(settings: string[] = []): Promise<PostgresCl
     url,
     port,
     createDatabase,
+    dropDatabase,
     cpuSeconds: () => postgresCpuSeconds(data),
     stop: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
     start,
     destroy() {
       try {
-        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        run('pg_ctl', ['-D', data, '-m', keepIn ? 'fast' : 'immediate', '-w', 'stop']);
       } catch {
         // already stopped
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!keepIn) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
