@@ -40,6 +40,8 @@ class Conn {
   readonly ready: Promise<void>;
   #buf: Buffer = Buffer.alloc(0);
   #done: ((answer: Answer | undefined) => void) | undefined;
+  /** The socket closed: the server may close a keep-alive connection left idle past its timeout. */
+  closed = false;
 
   constructor(target: URL, onClose?: () => void) {
     this.socket = connect(Number(target.port), target.hostname);
@@ -51,6 +53,7 @@ class Conn {
     this.socket.on('error', () => {});
     this.socket.on('data', (d: Buffer) => this.#onData(d));
     this.socket.on('close', () => {
+      this.closed = true;
       const done = this.#done;
       this.#done = undefined;
       done?.(undefined);
@@ -59,6 +62,11 @@ class Conn {
   }
 
   send(request: Buffer, done: (answer: Answer | undefined) => void): void {
+    // A closed socket would take the write and never answer (its close has been and gone).
+    if (this.closed) {
+      queueMicrotask(() => done(undefined));
+      return;
+    }
     this.#done = done;
     this.socket.write(request);
   }
@@ -167,6 +175,8 @@ export async function openLoop(load: Load, o: OpenLoopOptions): Promise<Run> {
   const dispatch = () => {
     while (queue.length > 0) {
       let c = idle.pop();
+      // Connections idle since the last burst may have been closed by the server meanwhile.
+      while (c?.closed) c = idle.pop();
       if (!c) {
         if (open >= maxConnections) return;
         c = opened();

@@ -6,7 +6,7 @@
 // the closed-loop phase runs again on it. Prints one JSON line per phase.
 //   npm run build && node --import tsx bench/pg/frontends.ts [--frontends 1,2] [--seconds 10]
 //     [--concurrency 256] [--rate 1000] [--prefill 0] [--manifest-seconds 0] [--shared-buffers 4GB] [--no-settle]
-//     [--pg name=value ...] [--keep DIR]
+//     [--pg name=value ...] [--keep DIR] [--checkpoint-first]
 // --keep DIR keeps the cluster and each prefilled log (its database and data dir) in DIR, and the next run with
 // the same DIR and --prefill measures them again instead of prefilling: a 10 M prefill takes 15-30 minutes here.
 // Each run appends its own entries to them; the empty-log phases start from an empty database every time.
@@ -65,6 +65,12 @@ const SHARED_BUFFERS = opt('shared-buffers', '');
 /** Measure right after the prefill, without VACUUM ANALYZE and CHECKPOINT first (see settle). */
 const NO_SETTLE = args.includes('--no-settle');
 const KEEP = args.includes('--keep') ? resolve(opt('keep', '')) : undefined;
+/**
+ * CHECKPOINT before each closed-loop phase, so that every phase starts where a checkpoint cycle is costliest: the
+ * first write to each index page after a checkpoint puts the whole page in the WAL, and a large index with random
+ * keys has many pages to write so (a restarted kept cluster starts there anyway).
+ */
+const CHECKPOINT_FIRST = args.includes('--checkpoint-first');
 
 /** One load generator per frontend, started together; resolves with each one's result line. */
 async function load(
@@ -240,6 +246,7 @@ try {
         servers.push(await serve('log', dataDir, { args: ['--database', database] }));
       const urls = servers.map((s) => s.url);
       for (const [phase, mode, arg] of filled > 0 ? phases.slice(0, 1) : phases) {
+        if (CHECKPOINT_FIRST && mode === 'closed') await withClient(database, (c) => c.query('CHECKPOINT'));
         const cpu0 = servers.map((s) => cpuSeconds(s.child.pid as number));
         const pgCpu0 = cluster.cpuSeconds();
         const counters0 = await pgCounters(database);
