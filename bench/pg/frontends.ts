@@ -220,6 +220,23 @@ function keptSize(database: string): Promise<number> {
     return Number(r?.rows[0]?.size ?? 0);
   });
 }
+/** Every server started and not yet stopped: stopped on the way out, whatever ended the run. */
+const running = new Set<ChildProcess>();
+const started = async (server: Promise<{ child: ChildProcess; url: string }>) => {
+  const s = await server;
+  running.add(s.child);
+  return s;
+};
+const stopped = async (child: ChildProcess) => {
+  await stop(child);
+  running.delete(child);
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    for (const child of running) child.kill('SIGKILL');
+    cluster.destroy();
+    process.exit(130);
+  });
 try {
   const phases: [string, 'closed' | 'open', number][] = [
     ['sustained', 'closed', CONCURRENCY],
@@ -243,7 +260,7 @@ try {
       if (reused) await prewarm(database);
       const servers: { child: ChildProcess; url: string }[] = [];
       for (let i = 0; i < n; i++)
-        servers.push(await serve('log', dataDir, { args: ['--database', database] }));
+        servers.push(await started(serve('log', dataDir, { args: ['--database', database] })));
       const urls = servers.map((s) => s.url);
       for (const [phase, mode, arg] of filled > 0 ? phases.slice(0, 1) : phases) {
         if (CHECKPOINT_FIRST && mode === 'closed') await withClient(database, (c) => c.query('CHECKPOINT'));
@@ -281,7 +298,7 @@ try {
         };
         process.stdout.write(`${JSON.stringify(line)}\n`);
       }
-      for (const s of servers) await stop(s.child);
+      for (const s of servers) await stopped(s.child);
       if (!kept) await rm(dataDir, { recursive: true, force: true });
     }
   }
@@ -292,9 +309,11 @@ try {
       const servers: { child: ChildProcess; url: string }[] = [];
       for (let i = 0; i < n; i++)
         servers.push(
-          await serve('registry', dataDir, {
-            args: ['--database', database, '--anonymous-push', '--anonymous-pull'],
-          }),
+          await started(
+            serve('registry', dataDir, {
+              args: ['--database', database, '--anonymous-push', '--anonymous-pull'],
+            }),
+          ),
         );
       // Pushed through the first frontend, read through every one.
       await pushManifest(servers[0].url);
@@ -324,9 +343,10 @@ try {
         loadavg1m: Number(loadavg()[0].toFixed(1)),
       };
       process.stdout.write(`${JSON.stringify(line)}\n`);
-      for (const s of servers) await stop(s.child);
+      for (const s of servers) await stopped(s.child);
       await rm(dataDir, { recursive: true, force: true });
     }
 } finally {
+  for (const child of running) child.kill('SIGKILL');
   cluster.destroy();
 }
