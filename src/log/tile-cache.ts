@@ -19,7 +19,12 @@ export function locateSubtree(node: SubtreeNode): { tile: TileKey; subLevel: num
 
 class TileNodes {
   readonly data: Buffer;
-  #levels: Buffer[][] | undefined;
+  /**
+   * Row r of the tile's inner levels, its hashes back to back in one buffer. One buffer a row rather than a
+   * buffer a hash: a full cache is 4096 tiles of 511 nodes, and as two million small objects it made every major
+   * garbage collection of a long-running log take ~300 ms (#17: p99 at 1,000 appends/s over five minutes).
+   */
+  #levels: Buffer[] | undefined;
   /** A shorter version of the same tile whose computed nodes are still valid here (tiles only grow). */
   #previous: TileNodes | undefined;
 
@@ -40,18 +45,25 @@ class TileNodes {
       // a batch costs hashes for its own entries only, not for the whole tile again.
       const before = this.#previous ? this.#previous.#levels : undefined;
       this.#previous = undefined;
-      const base: Buffer[] = [];
-      for (let i = 0; i < this.width; i++) base.push(this.data.subarray(i * HASH, (i + 1) * HASH));
-      const levels = [base];
+      const levels = [this.data];
       for (let r = 1; r < TILE_HEIGHT; r++) {
         const below = levels[r - 1];
-        const row: Buffer[] = before?.[r] ? before[r].slice(0, Math.floor(below.length / 2)) : [];
-        for (let i = row.length * 2; i + 1 < below.length; i += 2) row.push(nodeHash(below[i], below[i + 1]));
+        const count = Math.floor(below.length / HASH / 2);
+        const row = Buffer.allocUnsafe(count * HASH);
+        const known = Math.min(count * HASH, before?.[r]?.length ?? 0);
+        if (known > 0) before?.[r].copy(row, 0, 0, known);
+        for (let i = known / HASH; i < count; i++) {
+          const left = below.subarray(2 * i * HASH, (2 * i + 1) * HASH);
+          const right = below.subarray((2 * i + 1) * HASH, (2 * i + 2) * HASH);
+          nodeHash(left, right).copy(row, i * HASH);
+        }
         levels.push(row);
       }
       this.#levels = levels;
     }
-    return this.#levels[subLevel]?.[offset];
+    const row = this.#levels[subLevel];
+    if (!row || (offset + 1) * HASH > row.length) return undefined;
+    return row.subarray(offset * HASH, (offset + 1) * HASH);
   }
 }
 
