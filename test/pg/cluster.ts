@@ -94,27 +94,27 @@ export async function startPostgres(settings: string[] = [], keepIn?: string): P
   ].join(' ');
   const start = () => run('pg_ctl', ['-D', data, '-o', options, '-w', '-l', join(dir, 'log'), 'start']);
   start();
-  const admin = `postgres://sigil@127.0.0.1:${port}/postgres`;
-  const dropDatabase = async (name: string) => {
-    const c = new pg.Client({ connectionString: admin });
+  /** One connection to the maintenance database for `work`, closed after it. */
+  const asAdmin = async <T>(work: (c: pg.Client) => Promise<T>): Promise<T> => {
+    const c = new pg.Client({ connectionString: `postgres://sigil@127.0.0.1:${port}/postgres` });
     await c.connect();
     try {
-      await c.query(`DROP DATABASE IF EXISTS ${name}`);
+      return await work(c);
     } finally {
       await c.end();
     }
   };
+  const dropDatabase = (name: string) =>
+    asAdmin(async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS ${name}`);
+    });
   const createDatabase = async (name: string) => {
-    const c = new pg.Client({ connectionString: admin });
-    await c.connect();
-    try {
+    await asAdmin(async (c) => {
       // A kept cluster's database is reused as it was left.
       const exists =
         keepIn && (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount;
       if (!exists) await c.query(`CREATE DATABASE ${name}`);
-    } finally {
-      await c.end();
-    }
+    });
     return `postgres://sigil@127.0.0.1:${port}/${name}`;
   };
   const url = await createDatabase('sigil');
