@@ -8,8 +8,9 @@
 //     [--concurrency 256] [--rate 1000] [--prefill 0] [--manifest-seconds 0] [--shared-buffers 4GB] [--no-settle]
 //     [--pg name=value ...] [--keep DIR] [--checkpoint-first]
 // --keep DIR keeps the cluster and each prefilled log (its database and data dir) in DIR, and the next run with
-// the same DIR and --prefill measures them again instead of prefilling: a 10 M prefill takes 15-30 minutes here.
+// the same DIR and --prefill measures them again instead of prefilling: a 10 M prefill takes ~10 minutes here.
 // Each run appends its own entries to them; the empty-log phases start from an empty database every time.
+// --pg shared_preload_libraries=pg_stat_statements adds each phase's costliest statements to its line.
 // --manifest-seconds S adds manifest GETs through the frontends' registries (metadata in PostgreSQL, 64
 // connections split evenly, bench/registry/load.ts), after the log phases.
 import { type ChildProcess, spawn } from 'node:child_process';
