@@ -95,7 +95,7 @@ process.stderr.write(`built a ${N}-entry log in ${((performance.now() - t0) / 10
 const server = createServer((req, res) => {
   if (req.url === '/checkpoint') return res.writeHead(200).end(checkpoint);
   const ref = req.url?.startsWith('/tile/') ? parseTilePath(req.url.slice('/tile/'.length)) : undefined;
-  if (!ref || ref.level !== 'entries') return res.writeHead(404).end();
+  if (ref?.level !== 'entries') return res.writeHead(404).end();
   res.writeHead(200).end(entryBundle(ref.index, ref.width ?? TILE_WIDTH));
 });
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

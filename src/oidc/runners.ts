@@ -2,7 +2,6 @@
 // runner's request secret (stored only as its SHA-256) to a repository, workflow and ref. The file is re-read
 // when it changes, so `sigil oidc add-runner` takes effect without a restart.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { join } from 'node:path';
 import type { RecordStore } from './record-file.js';
 
 /** The identity bound to a runner secret: everything a GitHub Actions token says about repository and workflow. */

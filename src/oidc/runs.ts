@@ -5,7 +5,6 @@
 // become certificate extensions (1.3, 1.19-1.21 …) that verifiers trust. `<dataDir>/oidc/runs.json` keeps only
 // each secret's SHA-256, and expired runs are dropped whenever the file is written.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { join } from 'node:path';
 import type { RecordStore } from './record-file.js';
 
 /** A run's secret works this long: GitHub's longest job on a self-hosted runner is 5 days, a usual one minutes. */

@@ -5,7 +5,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ImageIndex, type ImageManifest, RegistryClient, signatureTag } from '../../src/oci/index.js';
-import { RunnerRegistry } from '../../src/oidc/index.js';
 import { stackRunners } from '../backend.js';
 import {
   devToken,
