@@ -62,11 +62,6 @@ class Conn {
   }
 
   send(request: Buffer, done: (answer: Answer | undefined) => void): void {
-    // A closed socket would take the write and never answer (its close has been and gone).
-    if (this.closed) {
-      queueMicrotask(() => done(undefined));
-      return;
-    }
     this.#done = done;
     this.socket.write(request);
   }
@@ -175,7 +170,8 @@ export async function openLoop(load: Load, o: OpenLoopOptions): Promise<Run> {
   const dispatch = () => {
     while (queue.length > 0) {
       let c = idle.pop();
-      // Connections idle since the last burst may have been closed by the server meanwhile.
+      // Connections idle since the last burst may have been closed by the server meanwhile: a request written
+      // to one would never be answered (its close has been and gone).
       while (c?.closed) c = idle.pop();
       if (!c) {
         if (open >= maxConnections) return;

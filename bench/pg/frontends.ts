@@ -232,10 +232,13 @@ const stopped = async (child: ChildProcess) => {
   await stop(child);
   running.delete(child);
 };
+const teardown = () => {
+  for (const child of running) child.kill('SIGKILL');
+  cluster.destroy();
+};
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.on(signal, () => {
-    for (const child of running) child.kill('SIGKILL');
-    cluster.destroy();
+    teardown();
     process.exit(130);
   });
 try {
@@ -247,13 +250,10 @@ try {
     for (const filled of PREFILL > 0 ? [0, PREFILL] : [0]) {
       const name = `bench_${n}_${filled}`;
       const kept = KEEP && filled > 0;
-      let database = await cluster.createDatabase(name);
-      const reused = kept && (await keptSize(database)) >= filled;
-      if (!reused) {
-        // Empty, or a prefill cut short: start over.
-        await cluster.dropDatabase(name);
-        database = await cluster.createDatabase(name);
-      }
+      const reused = kept && (await keptSize(await cluster.createDatabase(name))) >= filled;
+      // Anything else (an empty-log phase, a prefill cut short) starts from an empty database.
+      if (!reused) await cluster.dropDatabase(name);
+      const database = await cluster.createDatabase(name);
       const dataDir = kept ? join(KEEP, name) : await mkdtemp(join(tmpdir(), 'sigil-bench-frontends-'));
       if (kept && !reused) await rm(dataDir, { recursive: true, force: true });
       const prefillRate = filled > 0 && !reused ? await prefill(dataDir, database, filled) : undefined;
@@ -348,6 +348,5 @@ try {
       await rm(dataDir, { recursive: true, force: true });
     }
 } finally {
-  for (const child of running) child.kill('SIGKILL');
-  cluster.destroy();
+  teardown();
 }
